@@ -1,0 +1,138 @@
+//! The one error type of art28, with stable codes.
+//!
+//! Every failure a client can see carries an [`ErrorCode`]: a stable snake_case string that
+//! never changes meaning once released, and a [`ErrorKind`] that the HTTP layer maps to a
+//! status in exactly one place. The message is short and safe to show; causes (SQL errors,
+//! paths, stack traces) go to the log, never into an [`Error`].
+
+use std::fmt;
+
+/// Broad class of an error; decides the HTTP status and the CLI exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The input is malformed or breaks a rule of the format.
+    Invalid,
+    /// The caller is not authenticated.
+    Unauthenticated,
+    /// The caller is authenticated but a rule refuses the operation.
+    Refused,
+    /// The thing asked for does not exist (or is not visible to the caller).
+    NotFound,
+    /// The operation conflicts with the current state.
+    Conflict,
+    /// The request is too large.
+    TooLarge,
+    /// Something failed inside art28; details are in the log.
+    Internal,
+    /// A dependency (database, mail server) is not available right now.
+    Unavailable,
+}
+
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $variant:ident = ($code:literal, $kind:ident) ),* $(,)?) => {
+        /// Stable error codes. The string form is part of the public API.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl ErrorCode {
+            /// Every code, for documentation and tests.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The stable wire form of the code.
+            pub fn as_str(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $code, )* }
+            }
+
+            /// The class of the error.
+            pub fn kind(self) -> ErrorKind {
+                match self { $( ErrorCode::$variant => ErrorKind::$kind, )* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// The request body or a parameter could not be read.
+    BadRequest = ("bad_request", Invalid),
+    /// An agreement file is not valid; the message names file, field and line.
+    AgreementInvalid = ("agreement_invalid", Invalid),
+    /// A customer agreement builds on a standard agreement that is not known.
+    AgreementBaseMissing = ("agreement_base_missing", Invalid),
+    /// An agreement version is not newer than the one already stored.
+    AgreementVersionConflict = ("agreement_version_conflict", Conflict),
+    /// The agreement belongs to another customer than the one it is stored for.
+    AgreementCustomerMismatch = ("agreement_customer_mismatch", Invalid),
+    /// An identifier has the wrong form.
+    InvalidId = ("invalid_id", Invalid),
+    /// A configuration file, variable or flag is wrong.
+    ConfigInvalid = ("config_invalid", Invalid),
+    /// No credentials were presented, or they are not valid.
+    AuthenticationRequired = ("authentication_required", Unauthenticated),
+    /// The caller lacks the permission the operation needs.
+    PermissionDenied = ("permission_denied", Refused),
+    /// The customer does not exist or is not visible to the caller.
+    CustomerNotFound = ("customer_not_found", NotFound),
+    /// The agreement or version does not exist.
+    AgreementNotFound = ("agreement_not_found", NotFound),
+    /// The route does not exist.
+    RouteNotFound = ("route_not_found", NotFound),
+    /// The customer already exists.
+    CustomerExists = ("customer_exists", Conflict),
+    /// The request body exceeds the limit.
+    PayloadTooLarge = ("payload_too_large", TooLarge),
+    /// The data store failed; details are in the server log.
+    StorageFailure = ("storage_failure", Internal),
+    /// The data store is from a newer art28 than this one.
+    StorageTooNew = ("storage_too_new", Internal),
+    /// An unexpected internal failure; details are in the server log.
+    Internal = ("internal", Internal),
+    /// The service is shutting down or a dependency is down.
+    Unavailable = ("unavailable", Unavailable),
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error a caller may see: a stable code and a short, safe message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message} [{code}]")]
+pub struct Error {
+    /// The stable code.
+    pub code: ErrorCode,
+    /// A short message for people; never contains secrets, paths or SQL.
+    pub message: String,
+    /// Itemised findings, e.g. one line per problem in an agreement file.
+    pub details: Vec<String>,
+}
+
+impl Error {
+    /// Make an error with a code and a message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            details: Vec::new(),
+        }
+    }
+
+    /// The same error with itemised findings.
+    #[must_use]
+    pub fn with_details(mut self, details: Vec<String>) -> Self {
+        self.details = details;
+        self
+    }
+
+    /// The class of the error.
+    pub fn kind(&self) -> ErrorKind {
+        self.code.kind()
+    }
+}
+
+/// Result with the art28 error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,25 @@
+//! # art28-core: the domain of a GDPR Article 28 processor
+//!
+//! This crate knows what a processor agreement says and what follows from it, and nothing of
+//! how the world reaches art28: no IO, no async, no HTTP types, no clock (time is always passed
+//! in). That keeps every rule testable with plain values, and lets the server, the CLI and an
+//! auditor's tools share one meaning of the agreement.
+//!
+//! - [`agreement`]: the agreement model ([`agreement::ProcessorAgreement`]), reading TOML files
+//!   with diagnostics that name file, field and line, and the rules an agreement must meet.
+//! - [`vocabulary`]: stable ids for categories, purposes and measures, mapped to W3C DPV and
+//!   Fideslang, labelled in Dutch and English.
+//! - [`duration`], [`date`], [`lang`], [`geo`]: the small value types agreements are made of.
+//! - [`error`]: the one error type with stable codes that every layer returns.
+//! - [`ids`]: typed identifiers.
+
+pub mod agreement;
+pub mod date;
+pub mod duration;
+pub mod error;
+pub mod geo;
+pub mod ids;
+pub mod lang;
+pub mod vocabulary;
+
+pub use error::{Error, ErrorCode, ErrorKind, Result};
