@@ -1,0 +1,14 @@
+//! # art28-service: the use cases
+//!
+//! The one place where agreement rules, the store and (as they arrive) the crypto and the
+//! access log are composed. The HTTP server and the CLI call these functions and nothing
+//! below them, so a rule is enforced the same way whichever door a request comes through.
+//!
+//! - [`clock`]: time comes from a [`clock::Clock`] the caller hands in; tests use a manual one.
+//! - [`agreements`]: recording agreement versions (resolving a customer's deviations against
+//!   the stored standard agreement) and reading what is in force.
+//! - [`demo`]: the fictional processor and example customers behind `art28 serve --demo`.
+
+pub mod agreements;
+pub mod clock;
+pub mod demo;

@@ -1,0 +1,564 @@
+//! The embedded store: SQLite in a data directory.
+//!
+//! One writer connection behind a mutex (SQLite allows one writer at a time anyway) and a
+//! small pool of reader connections, all used from `spawn_blocking` so the async runtime never
+//! waits on disk. WAL mode lets readers run while a write commits; `synchronous = FULL` makes a
+//! returned commit durable. Schema migrations run at open, inside a transaction each, and a
+//! database written by a newer art28 is refused rather than misread.
+
+use crate::model::*;
+use crate::Store;
+use art28_core::agreement::{AgreementKind, ProcessorAgreement};
+use art28_core::date::Date;
+use art28_core::ids::{AgreementId, CustomerId};
+use art28_core::{Error, ErrorCode, Result};
+use jiff::Timestamp;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Schema migrations, applied in order; the index + 1 is the schema version.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE processor (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    name TEXT NOT NULL,
+    registration TEXT NOT NULL,
+    country TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE customers (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    language TEXT NOT NULL CHECK (language IN ('nl', 'en')),
+    status TEXT NOT NULL CHECK (status IN ('active', 'suspended', 'terminated', 'erased')),
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE customer_contacts (
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    position INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    phone TEXT,
+    language TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    PRIMARY KEY (customer_id, position)
+) STRICT;
+
+CREATE TABLE agreement_versions (
+    agreement_id TEXT NOT NULL,
+    version INTEGER NOT NULL CHECK (version >= 1),
+    kind TEXT NOT NULL CHECK (kind IN ('standard', 'customer')),
+    customer_id TEXT REFERENCES customers(id),
+    effective_from TEXT NOT NULL,
+    based_on_id TEXT,
+    based_on_version INTEGER,
+    source TEXT NOT NULL,
+    resolved TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    recorded_at INTEGER NOT NULL,
+    PRIMARY KEY (agreement_id, version),
+    CHECK ((kind = 'customer') = (customer_id IS NOT NULL))
+) STRICT;
+
+CREATE INDEX agreement_versions_customer ON agreement_versions (customer_id, effective_from);
+"#];
+
+/// Number of reader connections kept open.
+const READERS: usize = 4;
+
+/// SQLite-backed [`Store`].
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.inner.path).finish()
+    }
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+/// Log the cause, return a safe error.
+pub(crate) fn db_err(e: impl std::fmt::Display) -> Error {
+    tracing::error!(error = %e, "sqlite store failure");
+    Error::new(ErrorCode::StorageFailure, "the data store failed")
+}
+
+fn open_conn(path: &Path, create: bool) -> rusqlite::Result<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;",
+    )?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the database file and bring its schema up to date.
+    pub fn open(path: &Path) -> Result<Self> {
+        let mut writer = open_conn(path, true).map_err(db_err)?;
+        migrate(&mut writer)?;
+        let readers = (0..READERS)
+            .map(|_| open_conn(path, false))
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(db_err)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                writer: Mutex::new(writer),
+                readers: Mutex::new(readers),
+            }),
+        })
+    }
+
+    /// The schema version this build writes.
+    pub fn schema_version() -> usize {
+        MIGRATIONS.len()
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        blocking(move || {
+            let conn = inner.readers.lock().map_err(db_err)?.pop();
+            let conn = match conn {
+                Some(c) => c,
+                None => open_conn(&inner.path, false).map_err(db_err)?,
+            };
+            let out = f(&conn);
+            if let Ok(mut pool) = inner.readers.lock()
+                && pool.len() < READERS
+            {
+                pool.push(conn);
+            }
+            out
+        })
+        .await
+    }
+
+    async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        blocking(move || {
+            let mut conn = inner.writer.lock().map_err(db_err)?;
+            let tx = conn.transaction().map_err(db_err)?;
+            let out = f(&tx)?;
+            tx.commit().map_err(db_err)?;
+            Ok(out)
+        })
+        .await
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(db_err)?
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: usize = conn
+        .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+        .map_err(db_err)?
+        .try_into()
+        .map_err(db_err)?;
+    if current > MIGRATIONS.len() {
+        return Err(Error::new(
+            ErrorCode::StorageTooNew,
+            format!(
+                "the data directory was written by a newer art28 (schema {current}, this build knows {})",
+                MIGRATIONS.len()
+            ),
+        ));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction().map_err(db_err)?;
+        tx.execute_batch(sql).map_err(db_err)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64).map_err(db_err)?;
+        tx.commit().map_err(db_err)?;
+        tracing::info!(schema_version = i + 1, "applied migration");
+    }
+    Ok(())
+}
+
+fn micros(t: Timestamp) -> i64 {
+    t.as_microsecond()
+}
+
+fn from_micros(v: i64) -> rusqlite::Result<Timestamp> {
+    Timestamp::from_microsecond(v).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Integer, Box::new(e)))
+}
+
+fn conv<T, E: std::error::Error + Send + Sync + 'static>(r: std::result::Result<T, E>) -> rusqlite::Result<T> {
+    r.map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+#[derive(Debug)]
+struct Bad(String);
+impl std::fmt::Display for Bad {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for Bad {}
+
+fn parse_text<T: std::str::FromStr>(s: String) -> rusqlite::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    conv(s.parse::<T>().map_err(|e| Bad(e.to_string())))
+}
+
+fn customer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CustomerRecord> {
+    Ok(CustomerRecord {
+        id: parse_text(r.get(0)?)?,
+        name: r.get(1)?,
+        language: parse_text(r.get(2)?)?,
+        status: {
+            let s: String = r.get(3)?;
+            conv(CustomerStatus::parse(&s).ok_or(Bad(s)))?
+        },
+        created_at: from_micros(r.get(4)?)?,
+        created_by: r.get(5)?,
+    })
+}
+
+const META_COLS: &str =
+    "agreement_id, version, kind, customer_id, effective_from, based_on_id, based_on_version, sha256, recorded_by, recorded_at";
+
+fn meta_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AgreementVersionMeta> {
+    let kind: String = r.get(2)?;
+    let customer: Option<String> = r.get(3)?;
+    let base_id: Option<String> = r.get(5)?;
+    let base_version: Option<u32> = r.get(6)?;
+    Ok(AgreementVersionMeta {
+        id: parse_text(r.get(0)?)?,
+        version: r.get(1)?,
+        kind: if kind == "standard" { AgreementKind::Standard } else { AgreementKind::Customer },
+        customer: customer.map(parse_text).transpose()?,
+        effective_from: parse_text(r.get(4)?)?,
+        based_on: match (base_id, base_version) {
+            (Some(id), Some(v)) => Some((parse_text(id)?, v)),
+            _ => None,
+        },
+        sha256: r.get(7)?,
+        recorded_by: r.get(8)?,
+        recorded_at: from_micros(r.get(9)?)?,
+    })
+}
+
+fn version_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AgreementVersion> {
+    let resolved: String = r.get(11)?;
+    Ok(AgreementVersion {
+        meta: meta_row(r)?,
+        agreement: conv(serde_json::from_str::<ProcessorAgreement>(&resolved))?,
+        source: r.get(10)?,
+    })
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    async fn processor(&self) -> Result<Option<ProcessorProfile>> {
+        self.read(|c| {
+            c.query_row("SELECT name, registration, country FROM processor WHERE id = 1", [], |r| {
+                Ok(ProcessorProfile {
+                    name: r.get(0)?,
+                    registration: r.get(1)?,
+                    country: r.get(2)?,
+                })
+            })
+            .optional()
+            .map_err(db_err)
+        })
+        .await
+    }
+
+    async fn set_processor(&self, p: &ProcessorProfile) -> Result<()> {
+        let p = p.clone();
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO processor (id, name, registration, country) VALUES (1, ?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, registration = excluded.registration, country = excluded.country",
+                params![p.name, p.registration, p.country],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_customer(&self, c: &NewCustomer) -> Result<CustomerRecord> {
+        let c = c.clone();
+        self.write(move |tx| {
+            let res = tx.execute(
+                "INSERT INTO customers (id, name, language, status, created_at, created_by) VALUES (?1, ?2, ?3, 'active', ?4, ?5)",
+                params![c.id.as_str(), c.name, c.language.tag(), micros(c.created_at), c.created_by],
+            );
+            match res {
+                Err(e) if is_unique_violation(&e) => Err(Error::new(
+                    ErrorCode::CustomerExists,
+                    format!("customer `{}` already exists (ids are never reused)", c.id),
+                )),
+                Err(e) => Err(db_err(e)),
+                Ok(_) => Ok(CustomerRecord {
+                    id: c.id,
+                    name: c.name,
+                    language: c.language,
+                    status: CustomerStatus::Active,
+                    created_at: c.created_at,
+                    created_by: c.created_by,
+                }),
+            }
+        })
+        .await
+    }
+
+    async fn customer(&self, id: &CustomerId) -> Result<Option<CustomerRecord>> {
+        let id = id.clone();
+        self.read(move |c| {
+            c.query_row(
+                "SELECT id, name, language, status, created_at, created_by FROM customers WHERE id = ?1",
+                [id.as_str()],
+                customer_row,
+            )
+            .optional()
+            .map_err(db_err)
+        })
+        .await
+    }
+
+    async fn customers(&self) -> Result<Vec<CustomerRecord>> {
+        self.read(|c| {
+            let mut stmt = c
+                .prepare_cached("SELECT id, name, language, status, created_at, created_by FROM customers ORDER BY id")
+                .map_err(db_err)?;
+            let rows = stmt.query_map([], customer_row).map_err(db_err)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+        })
+        .await
+    }
+
+    async fn contacts(&self, id: &CustomerId) -> Result<Vec<ContactRecord>> {
+        let id = id.clone();
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached("SELECT name, email, phone, language, roles FROM customer_contacts WHERE customer_id = ?1 ORDER BY position")
+                .map_err(db_err)?;
+            let rows = stmt
+                .query_map([id.as_str()], |r| {
+                    let roles: String = r.get(4)?;
+                    Ok(ContactRecord {
+                        name: r.get(0)?,
+                        email: r.get(1)?,
+                        phone: r.get(2)?,
+                        language: parse_text(r.get(3)?)?,
+                        roles: conv(serde_json::from_str(&roles))?,
+                    })
+                })
+                .map_err(db_err)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+        })
+        .await
+    }
+
+    async fn put_agreement_version(&self, v: &NewAgreementVersion) -> Result<AgreementVersion> {
+        let v = v.clone();
+        self.write(move |tx| {
+            let a = &v.agreement;
+            let kind = match a.kind {
+                AgreementKind::Standard => "standard",
+                AgreementKind::Customer => "customer",
+            };
+            let customer = a.customer.as_ref().map(|c| c.id.clone());
+            if let Some(cid) = &customer {
+                let known: Option<String> = tx
+                    .query_row("SELECT id FROM customers WHERE id = ?1", [cid.as_str()], |r| r.get(0))
+                    .optional()
+                    .map_err(db_err)?;
+                if known.is_none() {
+                    return Err(Error::new(ErrorCode::CustomerNotFound, format!("customer `{cid}` does not exist")));
+                }
+            }
+            // An agreement id belongs to one customer (or to no customer) for its whole life.
+            let previous: Option<(u32, Option<String>)> = tx
+                .query_row(
+                    "SELECT version, customer_id FROM agreement_versions WHERE agreement_id = ?1 ORDER BY version DESC LIMIT 1",
+                    [a.id.as_str()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(db_err)?;
+            if let Some((latest, owner)) = previous {
+                if owner.as_deref() != customer.as_ref().map(|c| c.as_str()) {
+                    return Err(Error::new(
+                        ErrorCode::AgreementCustomerMismatch,
+                        format!("agreement `{}` belongs to another customer (or is a standard agreement)", a.id),
+                    ));
+                }
+                if a.version <= latest {
+                    return Err(Error::new(
+                        ErrorCode::AgreementVersionConflict,
+                        format!("agreement `{}` already has version {latest}; a new version must be higher", a.id),
+                    ));
+                }
+            }
+            let sha256 = hex::encode(Sha256::digest(v.source.as_bytes()));
+            let resolved = serde_json::to_string(a).map_err(db_err)?;
+            let (base_id, base_version) = match &a.based_on {
+                Some(b) => (Some(b.id.as_str().to_string()), Some(b.version)),
+                None => (None, None),
+            };
+            tx.execute(
+                "INSERT INTO agreement_versions (agreement_id, version, kind, customer_id, effective_from, based_on_id, based_on_version, source, resolved, sha256, recorded_by, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                params![
+                    a.id.as_str(),
+                    a.version,
+                    kind,
+                    customer.as_ref().map(|c| c.as_str()),
+                    a.effective_from.to_string(),
+                    base_id,
+                    base_version,
+                    v.source,
+                    resolved,
+                    sha256,
+                    v.recorded_by,
+                    micros(v.recorded_at)
+                ],
+            )
+            .map_err(db_err)?;
+            if let (Some(cid), Some(party)) = (&customer, &a.customer) {
+                tx.execute("DELETE FROM customer_contacts WHERE customer_id = ?1", [cid.as_str()]).map_err(db_err)?;
+                for (i, k) in party.contacts.iter().enumerate() {
+                    tx.execute(
+                        "INSERT INTO customer_contacts (customer_id, position, name, email, phone, language, roles) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        params![
+                            cid.as_str(),
+                            i as i64,
+                            k.name,
+                            k.email,
+                            k.phone,
+                            k.language.unwrap_or(a.language).tag(),
+                            serde_json::to_string(&k.roles).map_err(db_err)?
+                        ],
+                    )
+                    .map_err(db_err)?;
+                }
+            }
+            Ok(AgreementVersion {
+                meta: AgreementVersionMeta {
+                    id: a.id.clone(),
+                    version: a.version,
+                    kind: a.kind,
+                    customer,
+                    effective_from: a.effective_from,
+                    based_on: a.based_on.as_ref().map(|b| (b.id.clone(), b.version)),
+                    sha256,
+                    recorded_by: v.recorded_by.clone(),
+                    recorded_at: v.recorded_at,
+                },
+                agreement: v.agreement.clone(),
+                source: v.source.clone(),
+            })
+        })
+        .await
+    }
+
+    async fn agreement_version(&self, id: &AgreementId, version: u32) -> Result<Option<AgreementVersion>> {
+        let id = id.clone();
+        self.read(move |c| {
+            c.query_row(
+                &format!("SELECT {META_COLS}, source, resolved FROM agreement_versions WHERE agreement_id = ?1 AND version = ?2"),
+                params![id.as_str(), version],
+                version_row,
+            )
+            .optional()
+            .map_err(db_err)
+        })
+        .await
+    }
+
+    async fn agreement_versions(&self, id: &AgreementId) -> Result<Vec<AgreementVersionMeta>> {
+        let id = id.clone();
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(&format!("SELECT {META_COLS} FROM agreement_versions WHERE agreement_id = ?1 ORDER BY version"))
+                .map_err(db_err)?;
+            let rows = stmt.query_map([id.as_str()], meta_row).map_err(db_err)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+        })
+        .await
+    }
+
+    async fn customer_agreement_history(&self, customer: &CustomerId) -> Result<Vec<AgreementVersionMeta>> {
+        let customer = customer.clone();
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {META_COLS} FROM agreement_versions WHERE customer_id = ?1 ORDER BY recorded_at, agreement_id, version"
+                ))
+                .map_err(db_err)?;
+            let rows = stmt.query_map([customer.as_str()], meta_row).map_err(db_err)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+        })
+        .await
+    }
+
+    async fn agreement_in_force(&self, customer: &CustomerId, on: Date) -> Result<Option<AgreementVersion>> {
+        let customer = customer.clone();
+        self.read(move |c| {
+            // ISO dates compare correctly as text.
+            c.query_row(
+                &format!(
+                    "SELECT {META_COLS}, source, resolved FROM agreement_versions
+                     WHERE customer_id = ?1 AND effective_from <= ?2
+                     ORDER BY effective_from DESC, version DESC LIMIT 1"
+                ),
+                params![customer.as_str(), on.to_string()],
+                version_row,
+            )
+            .optional()
+            .map_err(db_err)
+        })
+        .await
+    }
+
+    async fn standard_agreements(&self) -> Result<Vec<AgreementVersionMeta>> {
+        self.read(|c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {META_COLS} FROM agreement_versions v WHERE kind = 'standard'
+                     AND version = (SELECT MAX(version) FROM agreement_versions w WHERE w.agreement_id = v.agreement_id)
+                     ORDER BY agreement_id"
+                ))
+                .map_err(db_err)?;
+            let rows = stmt.query_map([], meta_row).map_err(db_err)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+        })
+        .await
+    }
+}

@@ -1,0 +1,54 @@
+//! Integration tests of art28-store. `suite` holds the conformance suite every backend must
+//! pass; this file runs it against SQLite and adds SQLite-specific checks.
+
+mod suite;
+
+use art28_core::ErrorCode;
+use art28_store::Store;
+use art28_store::sqlite::SqliteStore;
+
+fn temp_db() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("art28.sqlite");
+    (dir, path)
+}
+
+#[tokio::test]
+async fn sqlite_passes_the_conformance_suite() {
+    let (_dir, path) = temp_db();
+    let store = SqliteStore::open(&path).expect("open");
+    suite::run(&store).await;
+}
+
+#[tokio::test]
+async fn data_survives_reopening() {
+    let (_dir, path) = temp_db();
+    {
+        let store = SqliteStore::open(&path).expect("open");
+        suite::seed(&store).await;
+    }
+    let store = SqliteStore::open(&path).expect("reopen");
+    let customers = store.customers().await.expect("customers");
+    assert_eq!(customers.len(), 1);
+    let history = store.customer_agreement_history(&customers[0].id).await.expect("history");
+    assert_eq!(history.len(), 1);
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_art28_is_refused() {
+    let (_dir, path) = temp_db();
+    drop(SqliteStore::open(&path).expect("open"));
+    let conn = rusqlite::Connection::open(&path).expect("raw");
+    conn.pragma_update(None, "user_version", 999).expect("bump");
+    drop(conn);
+    let err = SqliteStore::open(&path).expect_err("too new");
+    assert_eq!(err.code, ErrorCode::StorageTooNew);
+}
+
+#[tokio::test]
+async fn garbage_instead_of_a_database_is_a_storage_error_not_a_panic() {
+    let (_dir, path) = temp_db();
+    std::fs::write(&path, b"this is not a database at all, just text that is long enough....").expect("write");
+    let err = SqliteStore::open(&path).expect_err("garbage");
+    assert_eq!(err.code, ErrorCode::StorageFailure);
+}
