@@ -69,7 +69,9 @@ impl IsoDuration {
             0 => String::new(),
             1 => words.concat(),
             _ => {
-                let (last, rest) = words.split_last().map_or((String::new(), &[][..]), |(l, r)| (l.clone(), r));
+                let (last, rest) = words
+                    .split_last()
+                    .map_or((String::new(), &[][..]), |(l, r)| (l.clone(), r));
                 format!("{} {} {last}", rest.join(", "), lang.pick("en", "and"))
             }
         }
@@ -248,7 +250,9 @@ impl OpenTerm {
     pub fn describe(&self, lang: Lang) -> String {
         match self {
             OpenTerm::For(d) => d.describe(lang),
-            OpenTerm::Indefinite => lang.pick("onbepaalde tijd", "an indefinite period").to_string(),
+            OpenTerm::Indefinite => lang
+                .pick("onbepaalde tijd", "an indefinite period")
+                .to_string(),
         }
     }
 }
@@ -268,9 +272,9 @@ impl<'de> Deserialize<'de> for OpenTerm {
         if s == "indefinite" {
             return Ok(OpenTerm::Indefinite);
         }
-        s.parse().map(OpenTerm::For).map_err(|e: DurationError| {
-            serde::de::Error::custom(format!("{e}, or `indefinite`"))
-        })
+        s.parse()
+            .map(OpenTerm::For)
+            .map_err(|e: DurationError| serde::de::Error::custom(format!("{e}, or `indefinite`")))
     }
 }
 
@@ -294,7 +298,18 @@ mod tests {
 
     #[test]
     fn parses_the_terms_the_sources_use() {
-        for s in ["PT48H", "PT72H", "P4W", "P30D", "P3M", "P1Y", "P2M", "P2Y", "P6M", "P1Y2M3DT4H"] {
+        for s in [
+            "PT48H",
+            "PT72H",
+            "P4W",
+            "P30D",
+            "P3M",
+            "P1Y",
+            "P2M",
+            "P2Y",
+            "P6M",
+            "P1Y2M3DT4H",
+        ] {
             let d: IsoDuration = s.parse().unwrap_or_else(|e| panic!("{s}: {e}"));
             assert_eq!(d.to_string(), s);
         }
@@ -302,9 +317,18 @@ mod tests {
 
     #[test]
     fn refuses_bad_terms() {
-        assert!(matches!("-P1D".parse::<IsoDuration>(), Err(DurationError::Negative(_))));
-        assert!(matches!("P0D".parse::<IsoDuration>(), Err(DurationError::Zero(_))));
-        assert!(matches!("PT1.5H".parse::<IsoDuration>(), Err(DurationError::Fractional(_))));
+        assert!(matches!(
+            "-P1D".parse::<IsoDuration>(),
+            Err(DurationError::Negative(_))
+        ));
+        assert!(matches!(
+            "P0D".parse::<IsoDuration>(),
+            Err(DurationError::Zero(_))
+        ));
+        assert!(matches!(
+            "PT1.5H".parse::<IsoDuration>(),
+            Err(DurationError::Fractional(_))
+        ));
         for s in ["", "P", "48h", "p4w", "PT", "P4X", "4 weeks", "+P1D"] {
             assert!(s.parse::<IsoDuration>().is_err(), "{s} accepted");
         }

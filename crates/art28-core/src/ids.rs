@@ -10,7 +10,8 @@ use std::str::FromStr;
 /// Whether a string is a slug: 2–64 characters of `a-z`, `0-9` and inner `-`.
 pub fn is_slug(s: &str) -> bool {
     (2..=64).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
         && !s.contains("--")

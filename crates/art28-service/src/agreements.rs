@@ -23,25 +23,40 @@ pub async fn record_agreement(
     text: &[u8],
 ) -> Result<AgreementVersion> {
     let mut sources = Vec::new();
-    if let Some(BaseRef { id: base_id, version: base_version }) = header(text).and_then(|h| h.based_on) {
+    if let Some(BaseRef {
+        id: base_id,
+        version: base_version,
+    }) = header(text).and_then(|h| h.based_on)
+    {
         match store.agreement_version(&base_id, base_version).await? {
             Some(base) if base.meta.kind == AgreementKind::Standard => {
-                sources.push(Source::new(format!("{base_id} v{base_version} (stored)"), base.source.into_bytes()));
+                sources.push(Source::new(
+                    format!("{base_id} v{base_version} (stored)"),
+                    base.source.into_bytes(),
+                ));
             }
             _ => {
                 return Err(Error::new(
                     ErrorCode::AgreementBaseMissing,
-                    format!("the standard agreement `{base_id}` version {base_version} is not recorded; record it first"),
+                    format!(
+                        "the standard agreement `{base_id}` version {base_version} is not recorded; record it first"
+                    ),
                 ));
             }
         }
     }
     sources.push(Source::new(name, text.to_vec()));
-    let checked = check_set(&sources).pop().ok_or_else(|| Error::new(ErrorCode::Internal, "nothing was checked"))?;
+    let checked = check_set(&sources)
+        .pop()
+        .ok_or_else(|| Error::new(ErrorCode::Internal, "nothing was checked"))?;
     let agreement = checked.result.map_err(|diagnostics| {
         Error::new(
             ErrorCode::AgreementInvalid,
-            format!("the agreement is not valid ({} problem{})", diagnostics.len(), if diagnostics.len() == 1 { "" } else { "s" }),
+            format!(
+                "the agreement is not valid ({} problem{})",
+                diagnostics.len(),
+                if diagnostics.len() == 1 { "" } else { "s" }
+            ),
         )
         .with_details(diagnostics.iter().map(ToString::to_string).collect())
     })?;
@@ -73,10 +88,19 @@ pub async fn record_agreement(
     Ok(version)
 }
 
-
 /// The customer's agreement in force today.
-pub async fn in_force_today(store: &dyn Store, clock: &dyn Clock, customer: &CustomerId) -> Result<AgreementVersion> {
-    store.agreement_in_force(customer, today(clock)).await?.ok_or_else(|| {
-        Error::new(ErrorCode::AgreementNotFound, format!("customer `{customer}` has no agreement in force today"))
-    })
+pub async fn in_force_today(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    customer: &CustomerId,
+) -> Result<AgreementVersion> {
+    store
+        .agreement_in_force(customer, today(clock))
+        .await?
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::AgreementNotFound,
+                format!("customer `{customer}` has no agreement in force today"),
+            )
+        })
 }

@@ -10,10 +10,22 @@ use art28_store::{ProcessorProfile, Store};
 
 /// The example agreements, standard agreements first.
 pub const EXAMPLES: &[(&str, &str)] = &[
-    ("saas-standard.toml", include_str!("../../../examples/agreements/saas-standard.toml")),
-    ("bakkerij-de-vries.toml", include_str!("../../../examples/agreements/bakkerij-de-vries.toml")),
-    ("erp-integrator-klant.toml", include_str!("../../../examples/agreements/erp-integrator-klant.toml")),
-    ("belgisch-addendum.toml", include_str!("../../../examples/agreements/belgisch-addendum.toml")),
+    (
+        "saas-standard.toml",
+        include_str!("../../../examples/agreements/saas-standard.toml"),
+    ),
+    (
+        "bakkerij-de-vries.toml",
+        include_str!("../../../examples/agreements/bakkerij-de-vries.toml"),
+    ),
+    (
+        "erp-integrator-klant.toml",
+        include_str!("../../../examples/agreements/erp-integrator-klant.toml"),
+    ),
+    (
+        "belgisch-addendum.toml",
+        include_str!("../../../examples/agreements/belgisch-addendum.toml"),
+    ),
 ];
 
 /// What loading the demo did.
@@ -49,9 +61,15 @@ pub async fn load_demo(store: &dyn Store, clock: &dyn Clock) -> Result<DemoRepor
                 })
                 .await?;
         }
-        record_agreement(store, clock, "demo", name, text.as_bytes()).await.map_err(|e| {
-            Error::new(ErrorCode::Internal, format!("demo agreement {name} could not be loaded: {}", e.message)).with_details(e.details)
-        })?;
+        record_agreement(store, clock, "demo", name, text.as_bytes())
+            .await
+            .map_err(|e| {
+                Error::new(
+                    ErrorCode::Internal,
+                    format!("demo agreement {name} could not be loaded: {}", e.message),
+                )
+                .with_details(e.details)
+            })?;
         report.recorded += 1;
     }
     Ok(report)

@@ -37,17 +37,31 @@ pub trait Store: Send + Sync + 'static {
     /// Record a new agreement version. For a customer agreement the customer's contacts are
     /// replaced by the agreement's in the same transaction. `agreement_version_conflict` if
     /// the version is not higher than every stored version of the same agreement.
-    async fn put_agreement_version(&self, version: &NewAgreementVersion) -> Result<AgreementVersion>;
+    async fn put_agreement_version(
+        &self,
+        version: &NewAgreementVersion,
+    ) -> Result<AgreementVersion>;
     /// One version of an agreement.
-    async fn agreement_version(&self, id: &AgreementId, version: u32) -> Result<Option<AgreementVersion>>;
+    async fn agreement_version(
+        &self,
+        id: &AgreementId,
+        version: u32,
+    ) -> Result<Option<AgreementVersion>>;
     /// All versions of an agreement, oldest first.
     async fn agreement_versions(&self, id: &AgreementId) -> Result<Vec<AgreementVersionMeta>>;
     /// Every agreement version bound to a customer, oldest first: the history of who recorded
     /// which version when.
-    async fn customer_agreement_history(&self, customer: &CustomerId) -> Result<Vec<AgreementVersionMeta>>;
+    async fn customer_agreement_history(
+        &self,
+        customer: &CustomerId,
+    ) -> Result<Vec<AgreementVersionMeta>>;
     /// The customer's version in force on a date: the highest version whose effective date is
     /// on or before it.
-    async fn agreement_in_force(&self, customer: &CustomerId, on: art28_core::date::Date) -> Result<Option<AgreementVersion>>;
+    async fn agreement_in_force(
+        &self,
+        customer: &CustomerId,
+        on: art28_core::date::Date,
+    ) -> Result<Option<AgreementVersion>>;
     /// The latest version of every standard agreement.
     async fn standard_agreements(&self) -> Result<Vec<AgreementVersionMeta>>;
 }

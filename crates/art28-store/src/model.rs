@@ -7,7 +7,6 @@ use art28_core::lang::Lang;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-
 /// The processor organisation running this art28.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcessorProfile {

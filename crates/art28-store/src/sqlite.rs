@@ -6,8 +6,8 @@
 //! returned commit durable. Schema migrations run at open, inside a transaction each, and a
 //! database written by a newer art28 is refused rather than misread.
 
-use crate::model::*;
 use crate::Store;
+use crate::model::*;
 use art28_core::agreement::{AgreementKind, ProcessorAgreement};
 use art28_core::date::Date;
 use art28_core::ids::{AgreementId, CustomerId};
@@ -78,7 +78,9 @@ pub struct SqliteStore {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").field("path", &self.inner.path).finish()
+        f.debug_struct("SqliteStore")
+            .field("path", &self.inner.path)
+            .finish()
     }
 }
 
@@ -194,7 +196,8 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
         let tx = conn.transaction().map_err(db_err)?;
         tx.execute_batch(sql).map_err(db_err)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64).map_err(db_err)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)
+            .map_err(db_err)?;
         tx.commit().map_err(db_err)?;
         tracing::info!(schema_version = i + 1, "applied migration");
     }
@@ -206,11 +209,17 @@ fn micros(t: Timestamp) -> i64 {
 }
 
 fn from_micros(v: i64) -> rusqlite::Result<Timestamp> {
-    Timestamp::from_microsecond(v).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Integer, Box::new(e)))
+    Timestamp::from_microsecond(v).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Integer, Box::new(e))
+    })
 }
 
-fn conv<T, E: std::error::Error + Send + Sync + 'static>(r: std::result::Result<T, E>) -> rusqlite::Result<T> {
-    r.map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+fn conv<T, E: std::error::Error + Send + Sync + 'static>(
+    r: std::result::Result<T, E>,
+) -> rusqlite::Result<T> {
+    r.map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 #[derive(Debug)]
@@ -243,8 +252,7 @@ fn customer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CustomerRecord> {
     })
 }
 
-const META_COLS: &str =
-    "agreement_id, version, kind, customer_id, effective_from, based_on_id, based_on_version, sha256, recorded_by, recorded_at";
+const META_COLS: &str = "agreement_id, version, kind, customer_id, effective_from, based_on_id, based_on_version, sha256, recorded_by, recorded_at";
 
 fn meta_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AgreementVersionMeta> {
     let kind: String = r.get(2)?;
@@ -254,7 +262,11 @@ fn meta_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AgreementVersionMeta> {
     Ok(AgreementVersionMeta {
         id: parse_text(r.get(0)?)?,
         version: r.get(1)?,
-        kind: if kind == "standard" { AgreementKind::Standard } else { AgreementKind::Customer },
+        kind: if kind == "standard" {
+            AgreementKind::Standard
+        } else {
+            AgreementKind::Customer
+        },
         customer: customer.map(parse_text).transpose()?,
         effective_from: parse_text(r.get(4)?)?,
         based_on: match (base_id, base_version) {
@@ -284,13 +296,17 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
 impl Store for SqliteStore {
     async fn processor(&self) -> Result<Option<ProcessorProfile>> {
         self.read(|c| {
-            c.query_row("SELECT name, registration, country FROM processor WHERE id = 1", [], |r| {
-                Ok(ProcessorProfile {
-                    name: r.get(0)?,
-                    registration: r.get(1)?,
-                    country: r.get(2)?,
-                })
-            })
+            c.query_row(
+                "SELECT name, registration, country FROM processor WHERE id = 1",
+                [],
+                |r| {
+                    Ok(ProcessorProfile {
+                        name: r.get(0)?,
+                        registration: r.get(1)?,
+                        country: r.get(2)?,
+                    })
+                },
+            )
             .optional()
             .map_err(db_err)
         })
@@ -488,7 +504,11 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn agreement_version(&self, id: &AgreementId, version: u32) -> Result<Option<AgreementVersion>> {
+    async fn agreement_version(
+        &self,
+        id: &AgreementId,
+        version: u32,
+    ) -> Result<Option<AgreementVersion>> {
         let id = id.clone();
         self.read(move |c| {
             c.query_row(
@@ -514,7 +534,10 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn customer_agreement_history(&self, customer: &CustomerId) -> Result<Vec<AgreementVersionMeta>> {
+    async fn customer_agreement_history(
+        &self,
+        customer: &CustomerId,
+    ) -> Result<Vec<AgreementVersionMeta>> {
         let customer = customer.clone();
         self.read(move |c| {
             let mut stmt = c
@@ -528,7 +551,11 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn agreement_in_force(&self, customer: &CustomerId, on: Date) -> Result<Option<AgreementVersion>> {
+    async fn agreement_in_force(
+        &self,
+        customer: &CustomerId,
+        on: Date,
+    ) -> Result<Option<AgreementVersion>> {
         let customer = customer.clone();
         self.read(move |c| {
             // ISO dates compare correctly as text.

@@ -130,7 +130,8 @@ pub fn header(bytes: &[u8]) -> Option<Header> {
 /// Read a set of files, resolving `based_on` references among them. Results come in the
 /// order of the input.
 pub fn check_set(sources: &[Source]) -> Vec<Checked> {
-    let parsed: Vec<Result<Parsed<'_>, Vec<Diagnostic>>> = sources.iter().map(parse_syntax).collect();
+    let parsed: Vec<Result<Parsed<'_>, Vec<Diagnostic>>> =
+        sources.iter().map(parse_syntax).collect();
     sources
         .iter()
         .zip(&parsed)
@@ -161,19 +162,29 @@ fn parse_syntax(src: &Source) -> Result<Parsed<'_>, Vec<Diagnostic>> {
         return Err(whole_file(
             name,
             "too_large",
-            format!("the file is {} bytes; agreements are limited to {MAX_BYTES} bytes", src.bytes.len()),
+            format!(
+                "the file is {} bytes; agreements are limited to {MAX_BYTES} bytes",
+                src.bytes.len()
+            ),
         ));
     }
     if src.bytes.is_empty() || src.bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(whole_file(name, "empty", "the file is empty".into()));
     }
     if src.bytes.contains(&0) {
-        return Err(whole_file(name, "binary", "the file holds binary data (a NUL byte), not TOML text".into()));
+        return Err(whole_file(
+            name,
+            "binary",
+            "the file holds binary data (a NUL byte), not TOML text".into(),
+        ));
     }
     let text = match std::str::from_utf8(&src.bytes) {
         Ok(t) => t,
         Err(e) => {
-            let (line, column) = line_col(&String::from_utf8_lossy(&src.bytes[..e.valid_up_to()]), e.valid_up_to());
+            let (line, column) = line_col(
+                &String::from_utf8_lossy(&src.bytes[..e.valid_up_to()]),
+                e.valid_up_to(),
+            );
             return Err(vec![Diagnostic {
                 file: name.to_string(),
                 path: String::new(),
@@ -198,8 +209,19 @@ fn parse_syntax(src: &Source) -> Result<Parsed<'_>, Vec<Diagnostic>> {
             message: format!("TOML syntax: {}", first_line(e.message())),
         }]
     })?;
-    let table: toml::Table = toml::from_str(text).map_err(|e| whole_file(name, "syntax", format!("TOML syntax: {}", first_line(e.message()))))?;
-    Ok(Parsed { name, text, spans, table })
+    let table: toml::Table = toml::from_str(text).map_err(|e| {
+        whole_file(
+            name,
+            "syntax",
+            format!("TOML syntax: {}", first_line(e.message())),
+        )
+    })?;
+    Ok(Parsed {
+        name,
+        text,
+        spans,
+        table,
+    })
 }
 
 fn first_line(s: &str) -> String {
@@ -207,14 +229,22 @@ fn first_line(s: &str) -> String {
 }
 
 /// Find the standard agreement a customer file builds on, merge, deserialize and validate.
-fn resolve(p: &Parsed<'_>, all: &[Result<Parsed<'_>, Vec<Diagnostic>>]) -> Result<ProcessorAgreement, Vec<Diagnostic>> {
+fn resolve(
+    p: &Parsed<'_>,
+    all: &[Result<Parsed<'_>, Vec<Diagnostic>>],
+) -> Result<ProcessorAgreement, Vec<Diagnostic>> {
     let mut layers: Vec<&Parsed<'_>> = vec![p];
     let mut merged = p.table.clone();
     if let Some(base) = p.table.get("based_on") {
         let id = base.get("id").and_then(|v| v.as_str());
         let version = base.get("version").and_then(|v| v.as_integer());
         let (Some(id), Some(version)) = (id, version) else {
-            return Err(diag_at(p, &Path::root().key("based_on"), "invalid_value", "based_on needs `id` and `version`".into()));
+            return Err(diag_at(
+                p,
+                &Path::root().key("based_on"),
+                "invalid_value",
+                "based_on needs `id` and `version`".into(),
+            ));
         };
         let found = all.iter().filter_map(|r| r.as_ref().ok()).find(|b| {
             b.table.get("id").and_then(|v| v.as_str()) == Some(id)
@@ -226,7 +256,9 @@ fn resolve(p: &Parsed<'_>, all: &[Result<Parsed<'_>, Vec<Diagnostic>>]) -> Resul
                 p,
                 &Path::root().key("based_on"),
                 "base_missing",
-                format!("the standard agreement `{id}` version {version} is not among the files given"),
+                format!(
+                    "the standard agreement `{id}` version {version} is not among the files given"
+                ),
             ));
         };
         merged = base.table.clone();
@@ -242,13 +274,21 @@ fn resolve(p: &Parsed<'_>, all: &[Result<Parsed<'_>, Vec<Diagnostic>>]) -> Resul
         vec![diag_layers(&layers, &path, code, message)]
     })?;
     if agreement.kind == AgreementKind::Standard && layers.len() > 1 {
-        return Err(vec![diag_layers(&layers, &Path::root().key("kind"), "base_of_standard", "only a customer agreement can be based on a standard agreement".into())]);
+        return Err(vec![diag_layers(
+            &layers,
+            &Path::root().key("kind"),
+            "base_of_standard",
+            "only a customer agreement can be based on a standard agreement".into(),
+        )]);
     }
     let findings = validate(&agreement);
     if findings.is_empty() {
         Ok(agreement)
     } else {
-        Err(findings.into_iter().map(|f| diag_layers(&layers, &f.path, f.code, f.message)).collect())
+        Err(findings
+            .into_iter()
+            .map(|f| diag_layers(&layers, &f.path, f.code, f.message))
+            .collect())
     }
 }
 
@@ -257,7 +297,10 @@ fn classify(message: &str) -> &'static str {
         "unknown_field"
     } else if message.starts_with("missing field") {
         "missing_field"
-    } else if message.contains("ISO 8601") || message.contains("a term must be positive") || message.contains("whole units") {
+    } else if message.contains("ISO 8601")
+        || message.contains("a term must be positive")
+        || message.contains("whole units")
+    {
         "invalid_duration"
     } else if message.starts_with("unknown variant") {
         "unknown_value"
@@ -281,7 +324,12 @@ fn merge(base: &mut toml::Table, over: toml::Table) {
 }
 
 /// Point a diagnostic at the first layer (customer file, then its base) that holds the path.
-fn diag_layers(layers: &[&Parsed<'_>], path: &Path, code: &'static str, message: String) -> Diagnostic {
+fn diag_layers(
+    layers: &[&Parsed<'_>],
+    path: &Path,
+    code: &'static str,
+    message: String,
+) -> Diagnostic {
     let mut best: Option<(&Parsed<'_>, Range<usize>, usize)> = None;
     for layer in layers {
         let (span, depth) = locate(&layer.spans, path);
@@ -309,7 +357,13 @@ fn diag_at(p: &Parsed<'_>, path: &Path, code: &'static str, message: String) -> 
     vec![diag_layers(&[p], path, code, message)]
 }
 
-fn make(layer: &Parsed<'_>, path: &Path, span: Range<usize>, code: &'static str, message: String) -> Diagnostic {
+fn make(
+    layer: &Parsed<'_>,
+    path: &Path,
+    span: Range<usize>,
+    code: &'static str,
+    message: String,
+) -> Diagnostic {
     let (line, column) = line_col(layer.text, span.start);
     Diagnostic {
         file: layer.name.to_string(),
@@ -330,10 +384,15 @@ fn locate(root: &Spanned<DeTable<'_>>, path: &Path) -> (Range<usize>, usize) {
     let mut array: Option<&toml::de::DeArray<'_>> = None;
     for seg in &path.0 {
         let next: Option<&Spanned<DeValue<'_>>> = match seg {
-            Seg::Key(k) => table.and_then(|t| t.iter().find(|(key, _)| key.get_ref().as_ref() == k.as_str())).map(|(key, v)| {
-                span = key.span();
-                v
-            }),
+            Seg::Key(k) => table
+                .and_then(|t| {
+                    t.iter()
+                        .find(|(key, _)| key.get_ref().as_ref() == k.as_str())
+                })
+                .map(|(key, v)| {
+                    span = key.span();
+                    v
+                }),
             Seg::Index(i) => array.and_then(|a| a.get(*i)).inspect(|v| span = v.span()),
         };
         let Some(value) = next else { break };

@@ -17,7 +17,11 @@ fn examples() -> Vec<Source> {
 
 /// Replace exactly one occurrence of `from` in the fixture.
 fn edit(from: &str, to: &str) -> String {
-    assert_eq!(FIXTURE.matches(from).count(), 1, "fixture must contain `{from}` once");
+    assert_eq!(
+        FIXTURE.matches(from).count(),
+        1,
+        "fixture must contain `{from}` once"
+    );
     FIXTURE.replace(from, to)
 }
 
@@ -29,7 +33,10 @@ fn errors(text: &str) -> Vec<Diagnostic> {
 }
 
 fn line_of(text: &str, needle: &str) -> usize {
-    text.lines().position(|l| l.contains(needle)).expect("needle") + 1
+    text.lines()
+        .position(|l| l.contains(needle))
+        .expect("needle")
+        + 1
 }
 
 /// The single diagnostic with this code, asserted to exist.
@@ -47,7 +54,10 @@ fn fixture_is_valid_and_reads_back() {
     assert_eq!(a.breach.notice.describe(Lang::Nl), "48 uur");
     assert_eq!(a.end.retention.describe(Lang::En), "3 months");
     assert_eq!(a.effective_from.to_string(), "2026-01-01");
-    assert_eq!(a.customer.as_ref().map(|c| c.id.as_str()), Some("test-klant"));
+    assert_eq!(
+        a.customer.as_ref().map(|c| c.id.as_str()),
+        Some("test-klant")
+    );
 }
 
 #[test]
@@ -63,7 +73,10 @@ fn every_example_agreement_is_valid() {
 
 #[test]
 fn unknown_field_names_file_path_and_line() {
-    let text = edit("block_max = \"PT48H\"", "block_max = \"PT48H\"\nblock_maximum = \"PT48H\"");
+    let text = edit(
+        "block_max = \"PT48H\"",
+        "block_max = \"PT48H\"\nblock_maximum = \"PT48H\"",
+    );
     let d = one(&errors(&text), "unknown_field");
     assert_eq!(d.file, "t.toml");
     assert_eq!(d.path, "accounts.block_maximum");
@@ -82,18 +95,30 @@ fn missing_field_is_named() {
 
 #[test]
 fn unparsable_negative_and_zero_durations_are_refused() {
-    for (bad, needle) in [("48 hours", "not an ISO 8601 duration"), ("-PT48H", "negative"), ("PT0H", "zero"), ("PT1.5H", "fraction")] {
+    for (bad, needle) in [
+        ("48 hours", "not an ISO 8601 duration"),
+        ("-PT48H", "negative"),
+        ("PT0H", "zero"),
+        ("PT1.5H", "fraction"),
+    ] {
         let text = edit("notice = \"PT48H\"", &format!("notice = \"{bad}\""));
         let d = one(&errors(&text), "invalid_duration");
         assert_eq!(d.path, "breach.notice", "{d}");
-        assert_eq!(d.line, Some(line_of(&text, &format!("notice = \"{bad}\""))), "{d}");
+        assert_eq!(
+            d.line,
+            Some(line_of(&text, &format!("notice = \"{bad}\""))),
+            "{d}"
+        );
         assert!(d.message.contains(needle), "{bad}: {d}");
     }
 }
 
 #[test]
 fn unknown_category_id_gets_a_suggestion() {
-    let text = edit("personal_data = [\"identification\", \"contact\"]", "personal_data = [\"identification\", \"contcat\"]");
+    let text = edit(
+        "personal_data = [\"identification\", \"contact\"]",
+        "personal_data = [\"identification\", \"contcat\"]",
+    );
     let d = one(&errors(&text), "unknown_term");
     assert_eq!(d.path, "processing.personal_data[1]");
     assert!(d.message.contains("did you mean `contact`"), "{d}");
@@ -102,7 +127,10 @@ fn unknown_category_id_gets_a_suggestion() {
 
 #[test]
 fn special_category_needs_explicit_permission() {
-    let text = edit("personal_data = [\"identification\", \"contact\"]", "personal_data = [\"identification\", \"health\"]");
+    let text = edit(
+        "personal_data = [\"identification\", \"contact\"]",
+        "personal_data = [\"identification\", \"health\"]",
+    );
     let d = one(&errors(&text), "special_category_not_allowed");
     assert_eq!(d.path, "processing.personal_data[1]");
     // Allowing it makes the same agreement valid.
@@ -113,30 +141,45 @@ fn special_category_needs_explicit_permission() {
 #[test]
 fn transfer_outside_the_eea_needs_a_safeguard() {
     let transfer = "\n[[transfers]]\nrecipient = \"Support Desk Pvt Ltd\"\ncountry = \"IN\"\npurpose = { nl = \"Support\", en = \"Support\" }\n";
-    let text = edit("[locations]\nstorage = [\"NL\"]", &format!("[locations]\nstorage = [\"NL\"]\naccess = [\"IN\"]\n{transfer}"));
+    let text = edit(
+        "[locations]\nstorage = [\"NL\"]",
+        &format!("[locations]\nstorage = [\"NL\"]\naccess = [\"IN\"]\n{transfer}"),
+    );
     let d = one(&errors(&text), "transfer_without_safeguard");
     assert_eq!(d.path, "transfers[0].safeguard");
     // An adequacy decision India does not have is refused too.
-    let adequacy = text.replace("purpose = { nl = \"Support\", en = \"Support\" }", "purpose = { nl = \"Support\", en = \"Support\" }\nsafeguard = \"adequacy_decision\"");
+    let adequacy = text.replace(
+        "purpose = { nl = \"Support\", en = \"Support\" }",
+        "purpose = { nl = \"Support\", en = \"Support\" }\nsafeguard = \"adequacy_decision\"",
+    );
     one(&errors(&adequacy), "no_adequacy_decision");
     let scc = text.replace("purpose = { nl = \"Support\", en = \"Support\" }", "purpose = { nl = \"Support\", en = \"Support\" }\nsafeguard = \"standard_contractual_clauses\"");
     assert!(parse_one("t.toml", scc.as_bytes()).is_ok());
     // Access from outside the EEA without any transfer listed is refused as well.
-    let undocumented = edit("[locations]\nstorage = [\"NL\"]", "[locations]\nstorage = [\"NL\"]\naccess = [\"US\"]");
+    let undocumented = edit(
+        "[locations]\nstorage = [\"NL\"]",
+        "[locations]\nstorage = [\"NL\"]\naccess = [\"US\"]",
+    );
     one(&errors(&undocumented), "transfer_not_documented");
 }
 
 #[test]
 fn customer_agreement_needs_a_breach_contact() {
-    let text = edit("roles = [\"breach_notice\", \"privacy\"]", "roles = [\"privacy\"]");
+    let text = edit(
+        "roles = [\"breach_notice\", \"privacy\"]",
+        "roles = [\"privacy\"]",
+    );
     let d = one(&errors(&text), "breach_contact_missing");
     assert_eq!(d.path, "customer.contacts");
 }
 
 #[test]
 fn several_rule_breaches_are_all_reported() {
-    let text = edit("data_subjects = [\"customer\", \"employee\"]", "data_subjects = [\"customer\", \"customer\", \"martian\"]")
-        .replace("storage = [\"NL\"]", "storage = [\"XX\"]");
+    let text = edit(
+        "data_subjects = [\"customer\", \"employee\"]",
+        "data_subjects = [\"customer\", \"customer\", \"martian\"]",
+    )
+    .replace("storage = [\"NL\"]", "storage = [\"XX\"]");
     let ds = errors(&text);
     one(&ds, "duplicate");
     one(&ds, "unknown_term");
@@ -145,11 +188,23 @@ fn several_rule_breaches_are_all_reported() {
 
 #[test]
 fn wrong_enum_value_and_wrong_type_are_refused() {
-    let d = one(&errors(&edit("authorisation = \"general\"", "authorisation = \"whatever\"")), "unknown_value");
+    let d = one(
+        &errors(&edit(
+            "authorisation = \"general\"",
+            "authorisation = \"whatever\"",
+        )),
+        "unknown_value",
+    );
     assert_eq!(d.path, "subprocessors.authorisation");
-    let d = one(&errors(&edit("version = 2", "version = \"two\"")), "invalid_type");
+    let d = one(
+        &errors(&edit("version = 2", "version = \"two\"")),
+        "invalid_type",
+    );
     assert_eq!(d.path, "version");
-    let d = one(&errors(&edit("version = 2", "version = -1")), "invalid_value");
+    let d = one(
+        &errors(&edit("version = 2", "version = -1")),
+        "invalid_value",
+    );
     assert_eq!(d.path, "version");
 }
 
@@ -166,10 +221,20 @@ fn binary_non_utf8_empty_and_oversized_files_are_refused() {
     binary.insert(10, 0);
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (binary, "binary"),
-        (vec![b'i', b'd', b' ', b'=', b' ', b'"', 0xff, 0xfe, b'"'], "not_utf8"),
+        (
+            vec![b'i', b'd', b' ', b'=', b' ', b'"', 0xff, 0xfe, b'"'],
+            "not_utf8",
+        ),
         (Vec::new(), "empty"),
         (b"  \n\t\n".to_vec(), "empty"),
-        (format!("{FIXTURE}\n# {}\n", "x".repeat(art28_core::agreement::MAX_BYTES)).into_bytes(), "too_large"),
+        (
+            format!(
+                "{FIXTURE}\n# {}\n",
+                "x".repeat(art28_core::agreement::MAX_BYTES)
+            )
+            .into_bytes(),
+            "too_large",
+        ),
         (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(), "binary"),
     ];
     for (bytes, code) in cases {
@@ -191,7 +256,10 @@ fn every_truncation_is_refused_without_panic() {
     assert!(!accepted.is_empty());
     for rest in &accepted {
         let rest = rest.trim_start();
-        assert!(rest.is_empty() || rest.starts_with("[[annexes]]"), "a cut before {rest:?} was accepted");
+        assert!(
+            rest.is_empty() || rest.starts_with("[[annexes]]"),
+            "a cut before {rest:?} was accepted"
+        );
     }
 }
 
@@ -233,27 +301,66 @@ fn deviation_merges_onto_its_standard_and_errors_point_at_the_right_file() {
     let standard = standard.replace("[[annexes]]", "[[ignored]]");
     let standard = standard[..standard.find("[[ignored]]").expect("annex")].to_string();
     let deviation = "format = \"art28/agreement/v1\"\nid = \"dev\"\nversion = 1\nkind = \"customer\"\neffective_from = 2026-02-01\nbased_on = { id = \"std\", version = 1 }\ntitle = { nl = \"Afwijking\", en = \"Deviation\" }\n\n[customer]\nid = \"klant-x\"\nname = \"Klant X\"\nregistration = \"KvK 3\"\naddress = \"Weg 3\"\ncountry = \"NL\"\ncontacts = [{ name = \"A\", email = \"a@x.example\", roles = [\"breach_notice\"] }]\n\n[breach]\nnotice = \"PT24H\"\n";
-    let results = check_set(&[Source::new("std.toml", standard.clone()), Source::new("dev.toml", deviation)]);
+    let results = check_set(&[
+        Source::new("std.toml", standard.clone()),
+        Source::new("dev.toml", deviation),
+    ]);
     let std_agreement = results[0].result.as_ref().expect("standard valid");
     assert_eq!(std_agreement.breach.notice.to_string(), "PT48H");
     let merged = results[1].result.as_ref().expect("deviation valid");
-    assert_eq!(merged.breach.notice.to_string(), "PT24H", "deviation overrides");
-    assert_eq!(merged.breach.complete_information.map(|d| d.to_string()).as_deref(), Some("PT72H"), "base kept");
+    assert_eq!(
+        merged.breach.notice.to_string(),
+        "PT24H",
+        "deviation overrides"
+    );
+    assert_eq!(
+        merged
+            .breach
+            .complete_information
+            .map(|d| d.to_string())
+            .as_deref(),
+        Some("PT72H"),
+        "base kept"
+    );
     assert_eq!(merged.end.retention.to_string(), "P3M");
 
     // A fault in the deviation points at the deviation file.
     let bad_dev = deviation.replace("notice = \"PT24H\"", "notice = \"soon\"");
-    let results = check_set(&[Source::new("std.toml", standard.clone()), Source::new("dev.toml", bad_dev.clone())]);
-    let d = one(results[1].result.as_ref().expect_err("invalid"), "invalid_duration");
-    assert_eq!((d.file.as_str(), d.line), ("dev.toml", Some(line_of(&bad_dev, "soon"))));
+    let results = check_set(&[
+        Source::new("std.toml", standard.clone()),
+        Source::new("dev.toml", bad_dev.clone()),
+    ]);
+    let d = one(
+        results[1].result.as_ref().expect_err("invalid"),
+        "invalid_duration",
+    );
+    assert_eq!(
+        (d.file.as_str(), d.line),
+        ("dev.toml", Some(line_of(&bad_dev, "soon")))
+    );
 
     // A fault that only the merge reveals, in a field the deviation does not touch, points at the standard.
-    let bad_std = standard.replace("measures = [\"encryption_at_rest\", \"access_logging\"]", "measures = [\"encryption_at_rest\", \"acces_logging\"]");
-    let results = check_set(&[Source::new("std.toml", bad_std.clone()), Source::new("dev.toml", deviation)]);
-    let d = one(results[1].result.as_ref().expect_err("invalid"), "unknown_term");
-    assert_eq!((d.file.as_str(), d.line), ("std.toml", Some(line_of(&bad_std, "acces_logging"))));
+    let bad_std = standard.replace(
+        "measures = [\"encryption_at_rest\", \"access_logging\"]",
+        "measures = [\"encryption_at_rest\", \"acces_logging\"]",
+    );
+    let results = check_set(&[
+        Source::new("std.toml", bad_std.clone()),
+        Source::new("dev.toml", deviation),
+    ]);
+    let d = one(
+        results[1].result.as_ref().expect_err("invalid"),
+        "unknown_term",
+    );
+    assert_eq!(
+        (d.file.as_str(), d.line),
+        ("std.toml", Some(line_of(&bad_std, "acces_logging")))
+    );
 
     // Without its base, the deviation is refused.
     let results = check_set(&[Source::new("dev.toml", deviation)]);
-    one(results[0].result.as_ref().expect_err("no base"), "base_missing");
+    one(
+        results[0].result.as_ref().expect_err("no base"),
+        "base_missing",
+    );
 }

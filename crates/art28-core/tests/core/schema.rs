@@ -2,8 +2,12 @@
 
 #[test]
 fn docs_schema_is_current() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/agreement.schema.json");
-    let generated = serde_json::to_string_pretty(&art28_core::agreement::json_schema()).expect("json") + "\n";
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/agreement.schema.json"
+    );
+    let generated =
+        serde_json::to_string_pretty(&art28_core::agreement::json_schema()).expect("json") + "\n";
     if std::env::var_os("ART28_UPDATE_SCHEMA").is_some() {
         std::fs::write(path, &generated).expect("write schema");
     }
@@ -18,7 +22,10 @@ fn docs_schema_is_current() {
 fn schema_describes_the_durations_and_forbids_unknown_fields() {
     let schema = art28_core::agreement::json_schema();
     let text = schema.to_string();
-    assert!(text.contains("\"additionalProperties\":false"), "deny_unknown_fields must show in the schema");
+    assert!(
+        text.contains("\"additionalProperties\":false"),
+        "deny_unknown_fields must show in the schema"
+    );
     assert!(text.contains("PT48H"));
     assert_eq!(schema["title"], "ProcessorAgreement");
 }

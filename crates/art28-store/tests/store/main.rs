@@ -1,5 +1,6 @@
 //! Integration tests of art28-store. `suite` holds the conformance suite every backend must
 //! pass; this file runs it against SQLite and adds SQLite-specific checks.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
 mod suite;
 
@@ -30,7 +31,10 @@ async fn data_survives_reopening() {
     let store = SqliteStore::open(&path).expect("reopen");
     let customers = store.customers().await.expect("customers");
     assert_eq!(customers.len(), 1);
-    let history = store.customer_agreement_history(&customers[0].id).await.expect("history");
+    let history = store
+        .customer_agreement_history(&customers[0].id)
+        .await
+        .expect("history");
     assert_eq!(history.len(), 1);
 }
 
@@ -48,7 +52,11 @@ async fn a_database_from_a_newer_art28_is_refused() {
 #[tokio::test]
 async fn garbage_instead_of_a_database_is_a_storage_error_not_a_panic() {
     let (_dir, path) = temp_db();
-    std::fs::write(&path, b"this is not a database at all, just text that is long enough....").expect("write");
+    std::fs::write(
+        &path,
+        b"this is not a database at all, just text that is long enough....",
+    )
+    .expect("write");
     let err = SqliteStore::open(&path).expect_err("garbage");
     assert_eq!(err.code, ErrorCode::StorageFailure);
 }

@@ -1,9 +1,9 @@
 //! The conformance suite: what every `Store` implementation must do.
 
+use art28_core::ErrorCode;
 use art28_core::agreement::{ProcessorAgreement, parse_one};
 use art28_core::ids::CustomerId;
 use art28_core::lang::Lang;
-use art28_core::ErrorCode;
 use art28_store::{NewAgreementVersion, NewCustomer, ProcessorProfile, Store};
 use jiff::Timestamp;
 
@@ -41,7 +41,10 @@ pub async fn seed(store: &dyn Store) -> CustomerId {
         })
         .await
         .expect("create");
-    store.put_agreement_version(&new_version(a, "2026-01-01T09:00:00Z")).await.expect("put");
+    store
+        .put_agreement_version(&new_version(a, "2026-01-01T09:00:00Z"))
+        .await
+        .expect("put");
     customer
 }
 
@@ -54,7 +57,10 @@ pub async fn run(store: &dyn Store) {
         country: "NL".into(),
     };
     store.set_processor(&p).await.expect("set");
-    let p2 = ProcessorProfile { name: "Renamed".into(), ..p };
+    let p2 = ProcessorProfile {
+        name: "Renamed".into(),
+        ..p
+    };
     store.set_processor(&p2).await.expect("replace");
     assert_eq!(store.processor().await.expect("processor"), Some(p2));
 
@@ -71,42 +77,89 @@ pub async fn run(store: &dyn Store) {
         .await
         .expect_err("duplicate id");
     assert_eq!(again.code, ErrorCode::CustomerExists);
-    let record = store.customer(&customer).await.expect("get").expect("exists");
+    let record = store
+        .customer(&customer)
+        .await
+        .expect("get")
+        .expect("exists");
     assert_eq!(record.name, "ERP klant");
     assert_eq!(record.created_at, ts("2026-01-01T09:00:00Z"));
-    assert_eq!(store.customer(&"nobody-here".parse().expect("id")).await.expect("get"), None);
+    assert_eq!(
+        store
+            .customer(&"nobody-here".parse().expect("id"))
+            .await
+            .expect("get"),
+        None
+    );
 
     // Contacts come from the agreement.
     let a1 = erp();
     let contacts = store.contacts(&customer).await.expect("contacts");
-    assert_eq!(contacts.len(), a1.customer.as_ref().expect("customer").contacts.len());
-    assert!(contacts.iter().any(|c| c.roles.contains(&art28_core::agreement::ContactRole::BreachNotice)));
+    assert_eq!(
+        contacts.len(),
+        a1.customer.as_ref().expect("customer").contacts.len()
+    );
+    assert!(contacts.iter().any(|c| {
+        c.roles
+            .contains(&art28_core::agreement::ContactRole::BreachNotice)
+    }));
 
     // Versions: must grow; the one in force depends on the date.
-    let same = store.put_agreement_version(&new_version(erp(), "2026-03-01T00:00:00Z")).await.expect_err("same version");
+    let same = store
+        .put_agreement_version(&new_version(erp(), "2026-03-01T00:00:00Z"))
+        .await
+        .expect_err("same version");
     assert_eq!(same.code, ErrorCode::AgreementVersionConflict);
     let mut a2 = erp();
     a2.version = a1.version + 1;
     a2.effective_from = "2026-07-01".parse().expect("date");
     a2.customer.as_mut().expect("customer").contacts.truncate(1);
-    store.put_agreement_version(&new_version(a2.clone(), "2026-06-01T00:00:00Z")).await.expect("v2");
-    assert_eq!(store.contacts(&customer).await.expect("contacts").len(), 1, "contacts replaced with the new version");
+    store
+        .put_agreement_version(&new_version(a2.clone(), "2026-06-01T00:00:00Z"))
+        .await
+        .expect("v2");
+    assert_eq!(
+        store.contacts(&customer).await.expect("contacts").len(),
+        1,
+        "contacts replaced with the new version"
+    );
 
-    let before = store.agreement_in_force(&customer, "2026-06-30".parse().expect("date")).await.expect("q").expect("some");
+    let before = store
+        .agreement_in_force(&customer, "2026-06-30".parse().expect("date"))
+        .await
+        .expect("q")
+        .expect("some");
     assert_eq!(before.meta.version, a1.version);
-    let after = store.agreement_in_force(&customer, "2026-07-01".parse().expect("date")).await.expect("q").expect("some");
+    let after = store
+        .agreement_in_force(&customer, "2026-07-01".parse().expect("date"))
+        .await
+        .expect("q")
+        .expect("some");
     assert_eq!(after.meta.version, a2.version);
     assert_eq!(after.agreement, a2, "the agreement reads back exactly");
-    let early = store.agreement_in_force(&customer, "2000-01-01".parse().expect("date")).await.expect("q");
+    let early = store
+        .agreement_in_force(&customer, "2000-01-01".parse().expect("date"))
+        .await
+        .expect("q");
     assert!(early.is_none(), "nothing in force before the first version");
 
-    let history = store.customer_agreement_history(&customer).await.expect("history");
-    assert_eq!(history.iter().map(|m| m.version).collect::<Vec<_>>(), vec![a1.version, a2.version]);
+    let history = store
+        .customer_agreement_history(&customer)
+        .await
+        .expect("history");
+    assert_eq!(
+        history.iter().map(|m| m.version).collect::<Vec<_>>(),
+        vec![a1.version, a2.version]
+    );
     assert_eq!(history[1].recorded_by, "tester");
     assert_eq!(history[1].sha256.len(), 64);
     let versions = store.agreement_versions(&a1.id).await.expect("versions");
     assert_eq!(versions.len(), 2);
-    let v = store.agreement_version(&a1.id, a1.version).await.expect("get").expect("exists");
+    let v = store
+        .agreement_version(&a1.id, a1.version)
+        .await
+        .expect("get")
+        .expect("exists");
     assert_eq!(v.source, format!("# source of {} v{}\n", a1.id, a1.version));
 
     // An agreement id stays with its customer.
@@ -124,28 +177,49 @@ pub async fn run(store: &dyn Store) {
         .await
         .expect("other");
     stolen.customer.as_mut().expect("customer").id = other.clone();
-    let err = store.put_agreement_version(&new_version(stolen, "2026-08-01T00:00:00Z")).await.expect_err("mismatch");
+    let err = store
+        .put_agreement_version(&new_version(stolen, "2026-08-01T00:00:00Z"))
+        .await
+        .expect_err("mismatch");
     assert_eq!(err.code, ErrorCode::AgreementCustomerMismatch);
-    assert!(store.customer_agreement_history(&other).await.expect("history").is_empty());
+    assert!(
+        store
+            .customer_agreement_history(&other)
+            .await
+            .expect("history")
+            .is_empty()
+    );
 
     // A customer agreement for an unknown customer is refused.
     let mut orphan = erp();
     orphan.id = "orphan".parse().expect("id");
     orphan.customer.as_mut().expect("customer").id = "unknown-customer".parse().expect("id");
-    let err = store.put_agreement_version(&new_version(orphan, "2026-08-01T00:00:00Z")).await.expect_err("unknown");
+    let err = store
+        .put_agreement_version(&new_version(orphan, "2026-08-01T00:00:00Z"))
+        .await
+        .expect_err("unknown");
     assert_eq!(err.code, ErrorCode::CustomerNotFound);
 
     // Standard agreements are listed at their latest version.
     let std1 = parse_one("std.toml", STANDARD.as_bytes()).expect("standard valid");
     let mut std2 = std1.clone();
     std2.version += 1;
-    store.put_agreement_version(&new_version(std1, "2026-01-01T00:00:00Z")).await.expect("std1");
-    store.put_agreement_version(&new_version(std2.clone(), "2026-02-01T00:00:00Z")).await.expect("std2");
+    store
+        .put_agreement_version(&new_version(std1, "2026-01-01T00:00:00Z"))
+        .await
+        .expect("std1");
+    store
+        .put_agreement_version(&new_version(std2.clone(), "2026-02-01T00:00:00Z"))
+        .await
+        .expect("std2");
     let standards = store.standard_agreements().await.expect("standards");
     assert_eq!(standards.len(), 1);
     assert_eq!(standards[0].version, std2.version);
     assert_eq!(standards[0].customer, None);
 
     let all = store.customers().await.expect("all");
-    assert_eq!(all.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec!["andere-klant", customer.as_str()]);
+    assert_eq!(
+        all.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        vec!["andere-klant", customer.as_str()]
+    );
 }
