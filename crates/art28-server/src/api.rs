@@ -1,0 +1,766 @@
+//! The JSON API under `/api/v1`, and the OpenAPI document generated from it.
+//!
+//! Handlers only extract, call the service or store, and map: no rule lives here. Each
+//! handler's signature shows what it requires (`Operator` = the operator token).
+
+use crate::auth::Operator;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, TomlBody};
+use crate::state::AppState;
+use aide::axum::routing::{get_with, post_with};
+use aide::axum::{ApiRouter, IntoApiResponse};
+use aide::openapi::{Info, OpenApi};
+use aide::transform::TransformOperation;
+use art28_core::ErrorCode;
+use art28_core::agreement::ProcessorAgreement;
+use art28_core::ids::{AgreementId, CustomerId};
+use art28_core::lang::Lang;
+use art28_core::vocabulary::Vocabulary;
+use art28_render::DocFormat;
+use art28_service::{agreements, clock::today};
+use art28_store::{
+    AgreementVersion, AgreementVersionMeta, ContactRecord, CustomerRecord, NewCustomer,
+};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+// ---------- response and request bodies ----------
+
+/// A customer of the processor.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CustomerView {
+    /// Id.
+    pub id: String,
+    /// Legal name.
+    pub name: String,
+    /// Language of documents and notices (`nl` or `en`).
+    pub language: Lang,
+    /// `active`, `suspended`, `terminated` or `erased`.
+    pub status: String,
+    /// When the customer was added (RFC 3339, UTC).
+    pub created_at: String,
+}
+
+impl From<CustomerRecord> for CustomerView {
+    fn from(c: CustomerRecord) -> Self {
+        Self {
+            id: c.id.to_string(),
+            name: c.name,
+            language: c.language,
+            status: c.status.as_str().to_string(),
+            created_at: c.created_at.to_string(),
+        }
+    }
+}
+
+/// A contact of a customer.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ContactView {
+    /// Name.
+    pub name: String,
+    /// E-mail address.
+    pub email: String,
+    /// Telephone.
+    pub phone: Option<String>,
+    /// Language for messages.
+    pub language: Lang,
+    /// What the contact is for, e.g. `breach_notice`.
+    pub roles: Vec<art28_core::agreement::ContactRole>,
+}
+
+impl From<ContactRecord> for ContactView {
+    fn from(c: ContactRecord) -> Self {
+        Self {
+            name: c.name,
+            email: c.email,
+            phone: c.phone,
+            language: c.language,
+            roles: c.roles,
+        }
+    }
+}
+
+/// A customer with its contacts and the agreement in force.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CustomerDetail {
+    /// The customer.
+    pub customer: CustomerView,
+    /// Its contacts, as of its latest agreement version.
+    pub contacts: Vec<ContactView>,
+    /// The agreement version in force today, if any.
+    pub agreement_in_force: Option<VersionView>,
+}
+
+/// What is recorded about an agreement version.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct VersionView {
+    /// Agreement id.
+    pub id: String,
+    /// Version.
+    pub version: u32,
+    /// `standard` or `customer`.
+    pub kind: art28_core::agreement::AgreementKind,
+    /// The customer, for a customer agreement.
+    pub customer: Option<String>,
+    /// In force from (YYYY-MM-DD).
+    pub effective_from: String,
+    /// The standard agreement it deviates from, as `id@version`.
+    pub based_on: Option<String>,
+    /// SHA-256 of the submitted text (hex).
+    pub sha256: String,
+    /// Who recorded it.
+    pub recorded_by: String,
+    /// When (RFC 3339, UTC).
+    pub recorded_at: String,
+}
+
+impl From<AgreementVersionMeta> for VersionView {
+    fn from(m: AgreementVersionMeta) -> Self {
+        Self {
+            id: m.id.to_string(),
+            version: m.version,
+            kind: m.kind,
+            customer: m.customer.map(|c| c.to_string()),
+            effective_from: m.effective_from.to_string(),
+            based_on: m.based_on.map(|(id, v)| format!("{id}@{v}")),
+            sha256: m.sha256,
+            recorded_by: m.recorded_by,
+            recorded_at: m.recorded_at.to_string(),
+        }
+    }
+}
+
+/// An agreement version with its content.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AgreementView {
+    /// What is recorded about the version.
+    pub version: VersionView,
+    /// The agreement, merged with its standard agreement where it deviates from one.
+    pub agreement: ProcessorAgreement,
+}
+
+impl From<AgreementVersion> for AgreementView {
+    fn from(v: AgreementVersion) -> Self {
+        Self {
+            version: v.meta.into(),
+            agreement: v.agreement,
+        }
+    }
+}
+
+/// A customer to add.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCustomerBody {
+    /// Id: 2-64 characters a-z, 0-9 and inner hyphens; never reused.
+    pub id: String,
+    /// Legal name.
+    pub name: String,
+    /// Language of documents and notices.
+    #[serde(default)]
+    pub language: Lang,
+}
+
+/// The processor running this art28.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ProcessorView {
+    /// Legal name.
+    pub name: String,
+    /// Registration.
+    pub registration: String,
+    /// Country.
+    pub country: String,
+}
+
+/// A term of the vocabulary.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TermView {
+    /// Stable id.
+    pub id: &'static str,
+    /// W3C DPV IRI.
+    pub dpv: String,
+    /// Fideslang key.
+    pub fideslang: Option<&'static str>,
+    /// Dutch label.
+    pub nl: &'static str,
+    /// English label.
+    pub en: &'static str,
+    /// Special category (GDPR art 9/10).
+    pub special: bool,
+}
+
+/// The whole vocabulary.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct VocabularyView {
+    /// Categories of data subjects.
+    pub data_subjects: Vec<TermView>,
+    /// Categories of personal data.
+    pub personal_data: Vec<TermView>,
+    /// Purposes.
+    pub purposes: Vec<TermView>,
+    /// Processing operations.
+    pub processing_operations: Vec<TermView>,
+    /// Security measures.
+    pub security_measures: Vec<TermView>,
+}
+
+/// Health of the server.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Health {
+    /// `ok` when the store answers.
+    pub status: &'static str,
+    /// Version of art28.
+    pub version: &'static str,
+}
+
+// ---------- parameters ----------
+
+/// Path with a customer id.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct CustomerPath {
+    /// Customer id.
+    pub customer: String,
+}
+
+/// Path with an agreement id.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct AgreementPath {
+    /// Agreement id.
+    pub agreement: String,
+}
+
+/// Path with an agreement id and version.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct VersionPath {
+    /// Agreement id.
+    pub agreement: String,
+    /// Version number.
+    pub version: String,
+}
+
+/// Which date to look at.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct OnQuery {
+    /// Date (YYYY-MM-DD); today when absent.
+    pub on: Option<String>,
+}
+
+/// How to render a document.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct DocumentQuery {
+    /// `nl` or `en`; the customer's language when absent.
+    pub lang: Option<String>,
+    /// `html` (default) or `md`.
+    pub format: Option<String>,
+    /// Date (YYYY-MM-DD) of the version to render; today when absent.
+    pub on: Option<String>,
+}
+
+fn customer_id(s: &str) -> ApiResult<CustomerId> {
+    Ok(s.parse()?)
+}
+
+fn agreement_id(s: &str) -> ApiResult<AgreementId> {
+    Ok(s.parse()?)
+}
+
+fn version_no(s: &str) -> ApiResult<u32> {
+    s.parse::<u32>().ok().filter(|v| *v >= 1).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::BadRequest,
+            "the version must be a whole number from 1",
+        )
+    })
+}
+
+fn date_or_today(state: &AppState, on: Option<&str>) -> ApiResult<art28_core::date::Date> {
+    match on {
+        None => Ok(today(state.clock.as_ref())),
+        Some(s) => s
+            .parse()
+            .map_err(|m: String| ApiError::new(ErrorCode::BadRequest, m)),
+    }
+}
+
+async fn existing_customer(state: &AppState, id: &CustomerId) -> ApiResult<CustomerRecord> {
+    state.store.customer(id).await?.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::CustomerNotFound,
+            format!("customer `{id}` does not exist"),
+        )
+    })
+}
+
+// ---------- handlers ----------
+
+async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
+    state.store.processor().await?;
+    Ok(Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+    }))
+}
+
+async fn openapi_json(State(state): State<AppState>) -> impl IntoApiResponse {
+    Json(state.openapi.as_ref().clone())
+}
+
+async fn get_processor(
+    _: Operator,
+    State(state): State<AppState>,
+) -> ApiResult<Json<ProcessorView>> {
+    let p = state.store.processor().await?.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::AgreementNotFound,
+            "no processor profile is set up yet",
+        )
+    })?;
+    Ok(Json(ProcessorView {
+        name: p.name,
+        registration: p.registration,
+        country: p.country,
+    }))
+}
+
+async fn list_customers(
+    _: Operator,
+    State(state): State<AppState>,
+) -> ApiResult<Json<Vec<CustomerView>>> {
+    Ok(Json(
+        state
+            .store
+            .customers()
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+async fn create_customer(
+    _: Operator,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<NewCustomerBody>,
+) -> ApiResult<(StatusCode, Json<CustomerView>)> {
+    let id = customer_id(&body.id)?;
+    let name = body.name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(ApiError::new(
+            ErrorCode::BadRequest,
+            "the name must have 1 to 200 characters",
+        ));
+    }
+    let record = state
+        .store
+        .create_customer(&NewCustomer {
+            id,
+            name: name.to_string(),
+            language: body.language,
+            created_at: state.clock.now(),
+            created_by: "operator".into(),
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(record.into())))
+}
+
+async fn get_customer(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(p): Path<CustomerPath>,
+) -> ApiResult<Json<CustomerDetail>> {
+    let id = customer_id(&p.customer)?;
+    let customer = existing_customer(&state, &id).await?;
+    let contacts = state.store.contacts(&id).await?;
+    let in_force = state
+        .store
+        .agreement_in_force(&id, today(state.clock.as_ref()))
+        .await?;
+    Ok(Json(CustomerDetail {
+        customer: customer.into(),
+        contacts: contacts.into_iter().map(Into::into).collect(),
+        agreement_in_force: in_force.map(|v| v.meta.into()),
+    }))
+}
+
+async fn customer_history(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(p): Path<CustomerPath>,
+) -> ApiResult<Json<Vec<VersionView>>> {
+    let id = customer_id(&p.customer)?;
+    existing_customer(&state, &id).await?;
+    Ok(Json(
+        state
+            .store
+            .customer_agreement_history(&id)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+async fn customer_agreement(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(p): Path<CustomerPath>,
+    Query(q): Query<OnQuery>,
+) -> ApiResult<Json<AgreementView>> {
+    let id = customer_id(&p.customer)?;
+    existing_customer(&state, &id).await?;
+    let on = date_or_today(&state, q.on.as_deref())?;
+    let v = state
+        .store
+        .agreement_in_force(&id, on)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::AgreementNotFound,
+                format!("customer `{id}` has no agreement in force on {on}"),
+            )
+        })?;
+    Ok(Json(v.into()))
+}
+
+/// A rendered document.
+#[derive(Debug)]
+pub struct Document {
+    body: String,
+    content_type: &'static str,
+}
+
+impl IntoResponse for Document {
+    fn into_response(self) -> axum::response::Response {
+        ([(header::CONTENT_TYPE, self.content_type)], self.body).into_response()
+    }
+}
+
+impl aide::OperationOutput for Document {
+    type Inner = String;
+    fn operation_response(
+        ctx: &mut aide::generate::GenContext,
+        op: &mut aide::openapi::Operation,
+    ) -> Option<aide::openapi::Response> {
+        let mut r = String::operation_response(ctx, op)?;
+        r.description = "The agreement as an HTML or Markdown document.".into();
+        if let Some(media) = r
+            .content
+            .shift_remove("text/plain; charset=utf-8")
+            .or_else(|| r.content.shift_remove("text/plain"))
+        {
+            r.content.insert("text/html".into(), media.clone());
+            r.content.insert("text/markdown".into(), media);
+        }
+        Some(r)
+    }
+    fn inferred_responses(
+        ctx: &mut aide::generate::GenContext,
+        op: &mut aide::openapi::Operation,
+    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+        Self::operation_response(ctx, op)
+            .map(|r| vec![(Some(200), r)])
+            .unwrap_or_default()
+    }
+}
+
+async fn customer_document(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(p): Path<CustomerPath>,
+    Query(q): Query<DocumentQuery>,
+) -> ApiResult<Document> {
+    let id = customer_id(&p.customer)?;
+    let customer = existing_customer(&state, &id).await?;
+    let lang = match q.lang.as_deref() {
+        None => customer.language,
+        Some(s) => s
+            .parse()
+            .map_err(|m: String| ApiError::new(ErrorCode::BadRequest, m))?,
+    };
+    let format = match q.format.as_deref() {
+        None | Some("html") => DocFormat::Html,
+        Some("md") | Some("markdown") => DocFormat::Markdown,
+        Some(other) => {
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                format!("unknown format `{other}`; use `html` or `md`"),
+            ));
+        }
+    };
+    let on = date_or_today(&state, q.on.as_deref())?;
+    let v = state
+        .store
+        .agreement_in_force(&id, on)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::AgreementNotFound,
+                format!("customer `{id}` has no agreement in force on {on}"),
+            )
+        })?;
+    let body = art28_render::render_agreement(&v.agreement, lang, format)?;
+    Ok(Document {
+        body,
+        content_type: match format {
+            DocFormat::Html => "text/html; charset=utf-8",
+            DocFormat::Markdown => "text/markdown; charset=utf-8",
+        },
+    })
+}
+
+async fn standard_agreements(
+    _: Operator,
+    State(state): State<AppState>,
+) -> ApiResult<Json<Vec<VersionView>>> {
+    Ok(Json(
+        state
+            .store
+            .standard_agreements()
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+async fn agreement_versions(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(p): Path<AgreementPath>,
+) -> ApiResult<Json<Vec<VersionView>>> {
+    let id = agreement_id(&p.agreement)?;
+    let versions = state.store.agreement_versions(&id).await?;
+    if versions.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::AgreementNotFound,
+            format!("agreement `{id}` does not exist"),
+        ));
+    }
+    Ok(Json(versions.into_iter().map(Into::into).collect()))
+}
+
+async fn stored_version(state: &AppState, p: &VersionPath) -> ApiResult<AgreementVersion> {
+    let id = agreement_id(&p.agreement)?;
+    let version = version_no(&p.version)?;
+    state
+        .store
+        .agreement_version(&id, version)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::AgreementNotFound,
+                format!("agreement `{id}` has no version {version}"),
+            )
+        })
+}
+
+async fn agreement_version(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(p): Path<VersionPath>,
+) -> ApiResult<Json<AgreementView>> {
+    Ok(Json(stored_version(&state, &p).await?.into()))
+}
+
+async fn agreement_source(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(p): Path<VersionPath>,
+) -> ApiResult<String> {
+    Ok(stored_version(&state, &p).await?.source)
+}
+
+async fn record_agreement(
+    _: Operator,
+    State(state): State<AppState>,
+    TomlBody(body): TomlBody,
+) -> ApiResult<(StatusCode, Json<VersionView>)> {
+    let v = agreements::record_agreement(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        "operator",
+        "request body",
+        &body,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(v.meta.into())))
+}
+
+async fn vocabulary(_: Operator) -> Json<VocabularyView> {
+    let list = |v: Vocabulary| {
+        v.terms()
+            .iter()
+            .map(|t| TermView {
+                id: t.id,
+                dpv: t.dpv_iri(),
+                fideslang: t.fideslang,
+                nl: t.nl,
+                en: t.en,
+                special: t.special,
+            })
+            .collect()
+    };
+    Json(VocabularyView {
+        data_subjects: list(Vocabulary::DataSubjects),
+        personal_data: list(Vocabulary::PersonalData),
+        purposes: list(Vocabulary::Purposes),
+        processing_operations: list(Vocabulary::ProcessingOperations),
+        security_measures: list(Vocabulary::SecurityMeasures),
+    })
+}
+
+// ---------- routes ----------
+
+/// Summary and tag of an operation.
+macro_rules! doc {
+    ($summary:expr, $tag:expr) => {
+        |op: TransformOperation<'_>| op.summary($summary).tag($tag)
+    };
+}
+
+/// Every route of the server, documented.
+pub fn routes() -> ApiRouter<AppState> {
+    ApiRouter::new()
+        .api_route(
+            "/healthz",
+            get_with(health, doc!("Health of the server and its store", "meta")),
+        )
+        .api_route(
+            "/api/openapi.json",
+            get_with(openapi_json, doc!("This OpenAPI document", "meta")),
+        )
+        .api_route(
+            "/api/v1/processor",
+            get_with(
+                get_processor,
+                doc!("The processor running this art28", "processor"),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers",
+            get_with(list_customers, doc!("List customers", "customers"))
+                .post_with(create_customer, doc!("Add a customer", "customers")),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}",
+            get_with(
+                get_customer,
+                doc!(
+                    "A customer with contacts and the agreement in force",
+                    "customers"
+                ),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/agreements",
+            get_with(
+                customer_history,
+                doc!("History of the customer's agreement versions", "agreements"),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/agreement",
+            get_with(
+                customer_agreement,
+                doc!(
+                    "The customer's agreement in force (today or on a date)",
+                    "agreements"
+                ),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/agreement/document",
+            get_with(
+                customer_document,
+                doc!(
+                    "The agreement in force as a readable document (NL/EN, HTML/Markdown)",
+                    "agreements"
+                ),
+            ),
+        )
+        .api_route(
+            "/api/v1/agreements",
+            post_with(
+                record_agreement,
+                doc!("Record a new agreement version (TOML body)", "agreements"),
+            ),
+        )
+        .api_route(
+            "/api/v1/agreements/standard",
+            get_with(
+                standard_agreements,
+                doc!("Latest version of each standard agreement", "agreements"),
+            ),
+        )
+        .api_route(
+            "/api/v1/agreements/{agreement}/versions",
+            get_with(
+                agreement_versions,
+                doc!("Versions of an agreement", "agreements"),
+            ),
+        )
+        .api_route(
+            "/api/v1/agreements/{agreement}/versions/{version}",
+            get_with(
+                agreement_version,
+                doc!("One agreement version", "agreements"),
+            ),
+        )
+        .api_route(
+            "/api/v1/agreements/{agreement}/versions/{version}/source",
+            get_with(
+                agreement_source,
+                doc!("The TOML text of a version, as submitted", "agreements"),
+            ),
+        )
+        .api_route(
+            "/api/v1/vocabulary",
+            get_with(
+                vocabulary,
+                doc!(
+                    "Categories, purposes and measures with DPV and Fideslang mappings",
+                    "vocabulary"
+                ),
+            ),
+        )
+}
+
+/// The OpenAPI document of [`routes`].
+pub fn openapi() -> serde_json::Value {
+    let mut api = base_doc();
+    let _ = routes().finish_api(&mut api);
+    serde_json::to_value(&api).unwrap_or_default()
+}
+
+/// The document's fixed parts.
+pub fn base_doc() -> OpenApi {
+    use aide::openapi::{Components, ReferenceOr, SecurityScheme};
+    let mut components = Components::default();
+    components.security_schemes.insert(
+        "bearer".into(),
+        ReferenceOr::Item(SecurityScheme::Http {
+            scheme: "bearer".into(),
+            bearer_format: None,
+            description: Some(
+                "The operator token from `operator.token` in the data directory.".into(),
+            ),
+            extensions: Default::default(),
+        }),
+    );
+    OpenApi {
+        info: Info {
+            title: "art28".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description: Some(
+                "GDPR Article 28 processor agreements, as data. Errors are JSON objects with a stable `code`.".into(),
+            ),
+            ..Info::default()
+        },
+        components: Some(components),
+        ..OpenApi::default()
+    }
+}

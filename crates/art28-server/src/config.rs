@@ -1,0 +1,142 @@
+//! Server configuration: one struct, read from a TOML file, then `ART28_*` environment
+//! variables, then command-line flags, each overriding the one before. Unknown keys are refused
+//! in every layer, naming the layer, so a typo never silently falls back to a default.
+
+use art28_core::{Error, ErrorCode, Result};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The resolved configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Directory with the database and the server's own secrets; created on first start.
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Load the demo processor and example customers at start.
+    pub demo: bool,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Log filter, as for `RUST_LOG` (e.g. `info`, `art28=debug`).
+    pub log: String,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("art28-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8028)),
+            demo: false,
+            log_format: LogFormat::Text,
+            log: "info".into(),
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// One layer of configuration; every field optional.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigLayer {
+    /// See [`Config::data_dir`].
+    pub data_dir: Option<PathBuf>,
+    /// See [`Config::listen`].
+    pub listen: Option<SocketAddr>,
+    /// See [`Config::demo`].
+    pub demo: Option<bool>,
+    /// See [`Config::log_format`].
+    pub log_format: Option<LogFormat>,
+    /// See [`Config::log`].
+    pub log: Option<String>,
+    /// See [`Config::max_body_bytes`].
+    pub max_body_bytes: Option<usize>,
+}
+
+impl ConfigLayer {
+    /// Parse a TOML configuration file's text.
+    pub fn from_toml(name: &str, text: &str) -> Result<Self> {
+        let de = toml::Deserializer::parse(text)
+            .map_err(|e| config_err(format!("{name}: {}", e.message().trim())))?;
+        ConfigLayer::deserialize(de).map_err(|e| config_err(format!("{name}: {e}")))
+    }
+
+    /// Read the `ART28_*` variables (`ART28_DATA_DIR`, `ART28_LISTEN`, …). `ART28_CONFIG`
+    /// names the file and is not a key itself.
+    pub fn from_env(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self> {
+        let mut table = toml::Table::new();
+        for (k, v) in vars {
+            let Some(key) = k.strip_prefix("ART28_") else {
+                continue;
+            };
+            if key == "CONFIG" {
+                continue;
+            }
+            let key = key.to_ascii_lowercase();
+            // Typed values (`true`, `1048576`) are read as TOML; anything else is a string.
+            let value = format!("v = {v}")
+                .parse::<toml::Table>()
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .filter(|v| !v.is_str())
+                .unwrap_or(toml::Value::String(v));
+            table.insert(key, value);
+        }
+        table.try_into().map_err(|e: toml::de::Error| {
+            config_err(format!(
+                "environment: {} (variables are ART28_ followed by a key in upper case)",
+                e.message().trim()
+            ))
+        })
+    }
+
+    /// Overlay `over` on this layer.
+    #[must_use]
+    pub fn then(self, over: ConfigLayer) -> Self {
+        Self {
+            data_dir: over.data_dir.or(self.data_dir),
+            listen: over.listen.or(self.listen),
+            demo: over.demo.or(self.demo),
+            log_format: over.log_format.or(self.log_format),
+            log: over.log.or(self.log),
+            max_body_bytes: over.max_body_bytes.or(self.max_body_bytes),
+        }
+    }
+
+    /// Fill what is unset with defaults and check the result.
+    pub fn resolve(self) -> Result<Config> {
+        let d = Config::default();
+        let config = Config {
+            data_dir: self.data_dir.unwrap_or(d.data_dir),
+            listen: self.listen.unwrap_or(d.listen),
+            demo: self.demo.unwrap_or(d.demo),
+            log_format: self.log_format.unwrap_or(d.log_format),
+            log: self.log.unwrap_or(d.log),
+            max_body_bytes: self.max_body_bytes.unwrap_or(d.max_body_bytes),
+        };
+        if config.max_body_bytes < 1024 {
+            return Err(config_err("max_body_bytes must be at least 1024".into()));
+        }
+        if config.data_dir.as_os_str().is_empty() {
+            return Err(config_err("data_dir must not be empty".into()));
+        }
+        Ok(config)
+    }
+}
+
+fn config_err(message: String) -> Error {
+    Error::new(ErrorCode::ConfigInvalid, message)
+}

@@ -1,0 +1,115 @@
+//! The data directory: `art28.sqlite` (the store), `operator.token` (the API credential) and
+//! `lock` (held while a server runs, so two servers never share one directory).
+
+use crate::auth::TokenDigest;
+use art28_core::{Error, ErrorCode, Result};
+use art28_store::Store;
+use art28_store::sqlite::SqliteStore;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// An open data directory. The lock is released when this is dropped.
+#[derive(Debug)]
+pub struct DataDir {
+    path: PathBuf,
+    _lock: File,
+    store: SqliteStore,
+    operator: TokenDigest,
+}
+
+fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::new(
+        ErrorCode::ConfigInvalid,
+        format!("{what} {}: {e}", path.display()),
+    )
+}
+
+impl DataDir {
+    /// Open, creating the directory, database and token on first use.
+    pub fn open(path: &Path) -> Result<Self> {
+        create_private_dir(path)?;
+        let lock_path = path.join("lock");
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| io_err("cannot open", &lock_path, e))?;
+        if lock.try_lock().is_err() {
+            return Err(Error::new(
+                ErrorCode::Unavailable,
+                format!(
+                    "the data directory {} is in use by another art28 process",
+                    path.display()
+                ),
+            ));
+        }
+        let store = SqliteStore::open(&path.join("art28.sqlite"))?;
+        let operator = operator_token(path)?;
+        tracing::info!(data_dir = %path.display(), "data directory open");
+        Ok(Self {
+            path: path.to_path_buf(),
+            _lock: lock,
+            store,
+            operator,
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> Arc<dyn Store> {
+        Arc::new(self.store.clone())
+    }
+
+    /// Digest of the operator token.
+    pub fn operator_digest(&self) -> TokenDigest {
+        self.operator.clone()
+    }
+
+    /// Where the directory is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn create_private_dir(path: &Path) -> Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(path)
+        .map_err(|e| io_err("cannot create the data directory", path, e))
+}
+
+/// Read the operator token, or make one on first start. It is written to a temporary file,
+/// synced and renamed, so a crash never leaves a half-written token.
+fn operator_token(dir: &Path) -> Result<TokenDigest> {
+    let path = dir.join("operator.token");
+    match fs::read_to_string(&path) {
+        Ok(s) if !s.trim().is_empty() => return Ok(TokenDigest::of(s.trim())),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_err("cannot read", &path, e)),
+    }
+    let bytes: [u8; 32] = rand::random();
+    let token = format!("art28_op_{}", hex::encode(bytes));
+    let tmp = dir.join("operator.token.tmp");
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(true).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options
+        .open(&tmp)
+        .map_err(|e| io_err("cannot write", &tmp, e))?;
+    f.write_all(token.as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(|e| io_err("cannot write", &tmp, e))?;
+    fs::rename(&tmp, &path).map_err(|e| io_err("cannot write", &path, e))?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    tracing::info!(path = %path.display(), "operator token created; it is shown nowhere else");
+    Ok(TokenDigest::of(&token))
+}

@@ -1,0 +1,177 @@
+//! # art28-server: the HTTP face of art28
+//!
+//! An axum server with a JSON API under `/api/v1`, described by an OpenAPI 3.1 document that
+//! is generated from the handlers themselves (aide + schemars, the same derives that produce
+//! the agreement's JSON Schema), so the document cannot drift from the code.
+//!
+//! - [`config`]: one configuration struct from file, `ART28_*` environment and flags.
+//! - [`datadir`]: the data directory: created on first start, locked against a second
+//!   server, holding the SQLite database and the operator token.
+//! - [`api`]: routes and handlers; handlers only extract, call the service and map.
+//! - [`auth`]: who is calling; [`error`]: the single error-to-HTTP mapping.
+//!
+//! Rules live in `art28-service` and `art28-core`, never here.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod datadir;
+pub mod error;
+pub mod extract;
+pub mod state;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use art28_core::{Error, ErrorCode, Result};
+use art28_service::clock::Clock;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Request, StatusCode};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Build the application router around a state.
+pub fn app(state: AppState, max_body_bytes: usize) -> Router {
+    let mut api = api::base_doc();
+    let router = api::routes().finish_api(&mut api);
+    let state = AppState {
+        openapi: Arc::new(serde_json::to_value(&api).unwrap_or_default()),
+        ..state
+    };
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        ErrorCode::RouteNotFound,
+        "there is no such route; see /api/openapi.json",
+    )
+}
+
+async fn method_not_allowed() -> (StatusCode, axum::Json<error::ErrorBody>) {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        axum::Json(error::ErrorBody {
+            error: error::ErrorDetail {
+                code: "method_not_allowed".into(),
+                message: "this route does not accept that method; see /api/openapi.json".into(),
+                details: Vec::new(),
+            },
+        }),
+    )
+}
+
+#[derive(Clone, Copy)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let id: u128 = rand::random();
+        axum::http::HeaderValue::from_str(&format!("{id:032x}"))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// A server bound to its address, not yet serving.
+#[derive(Debug)]
+pub struct Bound {
+    listener: tokio::net::TcpListener,
+    router: Router,
+    _data: datadir::DataDir,
+}
+
+impl Bound {
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> Result<SocketAddr> {
+        self.listener
+            .local_addr()
+            .map_err(|e| Error::new(ErrorCode::Internal, format!("no local address: {e}")))
+    }
+
+    /// Serve until `shutdown` completes, then finish the requests in flight.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| Error::new(ErrorCode::Internal, format!("server failed: {e}")))?;
+        tracing::info!("server stopped");
+        Ok(())
+    }
+}
+
+/// Open the data directory, load the demo if asked, and bind the listener.
+pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Bound> {
+    let data = datadir::DataDir::open(&config.data_dir)?;
+    let store = data.store();
+    if config.demo {
+        let report = art28_service::demo::load_demo(store.as_ref(), clock.as_ref()).await?;
+        tracing::info!(
+            recorded = report.recorded,
+            already_present = report.present,
+            "demo data loaded"
+        );
+    }
+    let state = AppState {
+        store,
+        clock,
+        operator: data.operator_digest(),
+        openapi: Arc::new(serde_json::Value::Null),
+    };
+    let router = app(state, config.max_body_bytes);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| {
+            Error::new(
+                ErrorCode::ConfigInvalid,
+                format!("cannot listen on {}: {e}", config.listen),
+            )
+        })?;
+    Ok(Bound {
+        listener,
+        router,
+        _data: data,
+    })
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("interrupt received, shutting down"),
+        () = term => tracing::info!("SIGTERM received, shutting down"),
+    }
+}

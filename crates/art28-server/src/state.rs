@@ -1,0 +1,27 @@
+//! Shared state of the server.
+
+use crate::auth::TokenDigest;
+use art28_service::clock::Clock;
+use art28_store::Store;
+use std::sync::Arc;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Digest of the operator token.
+    pub operator: TokenDigest,
+    /// The OpenAPI document, generated from the routes at start.
+    pub openapi: Arc<serde_json::Value>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}

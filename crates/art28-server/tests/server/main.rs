@@ -1,0 +1,6 @@
+//! Integration tests of art28-server over real HTTP on loopback.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
+
+mod api;
+mod harness;
+mod lifecycle;

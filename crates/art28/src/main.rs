@@ -1,0 +1,164 @@
+//! # art28: the command
+//!
+//! `art28 serve` runs the server; `art28 agreement check|render|schema` work on agreement
+//! files offline; `art28 openapi` prints the API description. Every subcommand is a thin shell
+//! over the library crates, so what the CLI does is what the server does.
+
+mod agreement_cmd;
+
+use art28_server::config::{ConfigLayer, LogFormat};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(name = "art28", version, about = "GDPR Article 28 processor agreements, as data", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the HTTP server.
+    Serve(ServeArgs),
+    /// Check and render processor agreements.
+    #[command(subcommand)]
+    Agreement(agreement_cmd::AgreementCommand),
+    /// Print the OpenAPI document of the HTTP API.
+    Openapi,
+}
+
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// Configuration file (TOML); also ART28_CONFIG.
+    #[arg(long, env = "ART28_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory, created on first start [default: art28-data].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8028].
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Load a fictional processor with example customers.
+    #[arg(long)]
+    demo: bool,
+    /// Log format.
+    #[arg(long, value_enum)]
+    log_format: Option<LogFormatArg>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum LogFormatArg {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Agreement(cmd) => agreement_cmd::run(cmd),
+        Command::Openapi => match serde_json::to_string_pretty(&art28_server::api::openapi()) {
+            Ok(s) => {
+                println!("{s}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+/// Print an art28 error for a person.
+pub(crate) fn report(e: &art28_core::Error) {
+    eprintln!("error: {} [{}]", e.message, e.code);
+    for d in &e.details {
+        eprintln!("  {d}");
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    let config = match resolve_config(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            report(&e);
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(config.log_format, &config.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let bound =
+            art28_server::bind(&config, Arc::new(art28_service::clock::SystemClock)).await?;
+        let addr = bound.local_addr()?;
+        tracing::info!(%addr, "listening");
+        // One line on stdout for people and scripts; logs go to stderr.
+        println!(
+            "art28 listening on http://{addr} (data directory: {})",
+            config.data_dir.display()
+        );
+        bound.run(art28_server::shutdown_signal()).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            report(&e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn resolve_config(args: &ServeArgs) -> art28_core::Result<art28_server::config::Config> {
+    let file = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                art28_core::Error::new(
+                    art28_core::ErrorCode::ConfigInvalid,
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?;
+            ConfigLayer::from_toml(&path.display().to_string(), &text)?
+        }
+        None => ConfigLayer::default(),
+    };
+    let env = ConfigLayer::from_env(std::env::vars())?;
+    let flags = ConfigLayer {
+        data_dir: args.data_dir.clone(),
+        listen: args.listen,
+        demo: args.demo.then_some(true),
+        log_format: args.log_format.map(|f| match f {
+            LogFormatArg::Text => LogFormat::Text,
+            LogFormatArg::Json => LogFormat::Json,
+        }),
+        ..ConfigLayer::default()
+    };
+    file.then(env).then(flags).resolve()
+}
+
+fn init_tracing(format: LogFormat, filter: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(filter))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}

@@ -1,0 +1,177 @@
+use crate::{art28, stderr};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Stdio};
+
+const ERP: &str = include_str!("../../../../examples/agreements/erp-integrator-klant.toml");
+
+struct Running {
+    child: Child,
+    base: String,
+    token: String,
+}
+
+/// Start `art28 serve` on a free port and wait for its "listening" line.
+fn serve(dir: &Path, extra: &[&str]) -> Running {
+    let mut child = art28()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .args(extra)
+        .env("ART28_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read");
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    let token = std::fs::read_to_string(dir.join("operator.token"))
+        .expect("token")
+        .trim()
+        .to_string();
+    Running { child, base, token }
+}
+
+/// The example with its top-level `version` set.
+fn with_version(text: &str, version: u32) -> String {
+    let mut done = false;
+    text.lines()
+        .map(|l| {
+            if !done && l.starts_with("version = ") {
+                done = true;
+                format!("version = {version}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn kill(r: &mut Running, signal: &str) -> std::process::ExitStatus {
+    let status = std::process::Command::new("kill")
+        .args([signal, &r.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    r.child.wait().expect("wait")
+}
+
+#[tokio::test]
+async fn serves_the_demo_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut r = serve(dir.path(), &["--demo"]);
+    let client = reqwest::Client::new();
+    let customers: serde_json::Value = client
+        .get(format!("{}/api/v1/customers", r.base))
+        .bearer_auth(&r.token)
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(customers.as_array().map(Vec::len), Some(3));
+    let unauth = client
+        .post(format!("{}/api/v1/agreements", r.base))
+        .body(ERP)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(unauth.status(), 401);
+    let status = kill(&mut r, "-TERM");
+    assert!(status.success(), "graceful exit on SIGTERM: {status:?}");
+}
+
+#[tokio::test]
+async fn kill_9_loses_no_acknowledged_write() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let client = reqwest::Client::new();
+    let mut acknowledged = Vec::new();
+    for round in 1..=4u32 {
+        let mut r = serve(dir.path(), &[]);
+        // Everything acknowledged before is there after the crash.
+        let versions: serde_json::Value = client
+            .get(format!(
+                "{}/api/v1/agreements/erp-integrator-klant/versions",
+                r.base
+            ))
+            .bearer_auth(&r.token)
+            .send()
+            .await
+            .expect("send")
+            .json()
+            .await
+            .expect("json");
+        let seen: Vec<u64> = versions
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v["version"].as_u64()).collect())
+            .unwrap_or_default();
+        assert_eq!(seen, acknowledged, "round {round}");
+        // Write a new version, and kill -9 right after the acknowledgement, with more writes in flight.
+        let text = with_version(ERP, round);
+        let resp = client
+            .post(format!("{}/api/v1/agreements", r.base))
+            .bearer_auth(&r.token)
+            .header("content-type", "application/toml")
+            .body(text)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(resp.status(), 201, "round {round}");
+        acknowledged.push(u64::from(round));
+        for extra in 0..3 {
+            let c = client.clone();
+            let url = format!("{}/api/v1/customers", r.base);
+            let token = r.token.clone();
+            tokio::spawn(async move {
+                let _ = c.post(url).bearer_auth(token).json(&serde_json::json!({"id": format!("inflight-{round}-{extra}"), "name": "x"})).send().await;
+            });
+        }
+        let status = kill(&mut r, "-KILL");
+        assert!(!status.success());
+    }
+}
+
+#[test]
+fn bad_configuration_is_refused_with_its_source() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = art28()
+        .args(["serve", "--data-dir"])
+        .arg(dir.path())
+        .env("ART28_COLOUR", "blue")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("environment") && stderr(&out).contains("colour"),
+        "{}",
+        stderr(&out)
+    );
+
+    let cfg = dir.path().join("art28.toml");
+    std::fs::write(&cfg, "listen = \"127.0.0.1:0\"\ndata_dri = \"x\"\n").expect("write");
+    let out = art28()
+        .args(["serve", "--config"])
+        .arg(&cfg)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("data_dri") && stderr(&out).contains("[config_invalid]"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = art28()
+        .args(["serve", "--listen", "not-an-address"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+}
