@@ -140,3 +140,65 @@ impl ConfigLayer {
 fn config_err(message: String) -> Error {
     Error::new(ErrorCode::ConfigInvalid, message)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn flags_beat_env_beat_file_beat_defaults() {
+        let file = ConfigLayer::from_toml(
+            "f.toml",
+            "listen = \"127.0.0.1:1\"\ndata_dir = \"from-file\"\ndemo = true\n",
+        )
+        .unwrap();
+        let env = ConfigLayer::from_env(env(&[
+            ("ART28_LISTEN", "127.0.0.1:2"),
+            ("ART28_MAX_BODY_BYTES", "4096"),
+            ("PATH", "/bin"),
+            ("ART28_CONFIG", "x.toml"),
+        ]))
+        .unwrap();
+        let flags = ConfigLayer {
+            listen: Some("127.0.0.1:3".parse().unwrap()),
+            ..ConfigLayer::default()
+        };
+        let c = file.then(env).then(flags).resolve().unwrap();
+        assert_eq!(c.listen.port(), 3);
+        assert_eq!(c.data_dir, PathBuf::from("from-file"));
+        assert!(c.demo);
+        assert_eq!(c.max_body_bytes, 4096);
+        assert_eq!(c.log, "info");
+    }
+
+    #[test]
+    fn unknown_or_mistyped_keys_are_refused_naming_the_layer() {
+        let e = ConfigLayer::from_toml("f.toml", "lisen = \"127.0.0.1:1\"\n").unwrap_err();
+        assert_eq!(e.code, ErrorCode::ConfigInvalid);
+        assert!(
+            e.message.starts_with("f.toml") && e.message.contains("lisen"),
+            "{}",
+            e.message
+        );
+        let e = ConfigLayer::from_env(env(&[("ART28_DEMO", "perhaps")])).unwrap_err();
+        assert!(e.message.starts_with("environment"), "{}", e.message);
+        let e = ConfigLayer::from_toml("f.toml", "listen = 8028\n").unwrap_err();
+        assert!(
+            e.message.contains("listen") || e.message.contains("invalid type"),
+            "{}",
+            e.message
+        );
+        let e = ConfigLayer::from_toml("f.toml", "max_body_bytes = 10\n")
+            .unwrap()
+            .resolve()
+            .unwrap_err();
+        assert!(e.message.contains("max_body_bytes"));
+    }
+}
