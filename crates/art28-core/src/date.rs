@@ -20,9 +20,7 @@ impl fmt::Display for Date {
 impl FromStr for Date {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let valid = s.len() == 10
-            && s.as_bytes().get(4) == Some(&b'-')
-            && s.as_bytes().get(7) == Some(&b'-');
+        let valid = s.len() == 10 && s.as_bytes().get(4) == Some(&b'-') && s.as_bytes().get(7) == Some(&b'-');
         match s.parse::<jiff::civil::Date>() {
             Ok(d) if valid => Ok(Date(d)),
             _ => Err(format!("`{s}` is not a date of the form YYYY-MM-DD")),

@@ -250,9 +250,7 @@ impl OpenTerm {
     pub fn describe(&self, lang: Lang) -> String {
         match self {
             OpenTerm::For(d) => d.describe(lang),
-            OpenTerm::Indefinite => lang
-                .pick("onbepaalde tijd", "an indefinite period")
-                .to_string(),
+            OpenTerm::Indefinite => lang.pick("onbepaalde tijd", "an indefinite period").to_string(),
         }
     }
 }
@@ -317,14 +315,8 @@ mod tests {
 
     #[test]
     fn refuses_bad_terms() {
-        assert!(matches!(
-            "-P1D".parse::<IsoDuration>(),
-            Err(DurationError::Negative(_))
-        ));
-        assert!(matches!(
-            "P0D".parse::<IsoDuration>(),
-            Err(DurationError::Zero(_))
-        ));
+        assert!(matches!("-P1D".parse::<IsoDuration>(), Err(DurationError::Negative(_))));
+        assert!(matches!("P0D".parse::<IsoDuration>(), Err(DurationError::Zero(_))));
         assert!(matches!(
             "PT1.5H".parse::<IsoDuration>(),
             Err(DurationError::Fractional(_))

@@ -12,7 +12,9 @@
 //! - [`duration`], [`date`], [`lang`], [`geo`]: the small value types agreements are made of.
 //! - [`error`]: the one error type with stable codes that every layer returns.
 //! - [`ids`]: typed identifiers.
+//! - [`access`]: the entries of the access log, one per access granted or refused.
 
+pub mod access;
 pub mod agreement;
 pub mod date;
 pub mod duration;

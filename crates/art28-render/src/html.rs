@@ -9,17 +9,15 @@ use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 /// The HTML body for a Markdown document.
 pub(crate) fn body(markdown: &str) -> String {
-    let events =
-        Parser::new_ext(markdown, Options::ENABLE_TABLES).filter_map(|event| match event {
-            Event::Html(raw) | Event::InlineHtml(raw) => Some(Event::Text(raw)),
-            // An HTML block becomes an ordinary paragraph holding its text.
-            Event::Start(Tag::HtmlBlock) => Some(Event::Start(Tag::Paragraph)),
-            Event::End(TagEnd::HtmlBlock) => Some(Event::End(TagEnd::Paragraph)),
-            // The text of a link or the alt text of an image stays; the target goes.
-            Event::Start(Tag::Link { .. } | Tag::Image { .. })
-            | Event::End(TagEnd::Link | TagEnd::Image) => None,
-            other => Some(other),
-        });
+    let events = Parser::new_ext(markdown, Options::ENABLE_TABLES).filter_map(|event| match event {
+        Event::Html(raw) | Event::InlineHtml(raw) => Some(Event::Text(raw)),
+        // An HTML block becomes an ordinary paragraph holding its text.
+        Event::Start(Tag::HtmlBlock) => Some(Event::Start(Tag::Paragraph)),
+        Event::End(TagEnd::HtmlBlock) => Some(Event::End(TagEnd::Paragraph)),
+        // The text of a link or the alt text of an image stays; the target goes.
+        Event::Start(Tag::Link { .. } | Tag::Image { .. }) | Event::End(TagEnd::Link | TagEnd::Image) => None,
+        other => Some(other),
+    });
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events);
     html
@@ -34,21 +32,14 @@ mod tests {
         let html = body("<script>alert(1)</script>\n\nHello <b onclick=\"x()\">there</b>\n");
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("<b "), "{html}");
-        assert!(
-            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
-            "{html}"
-        );
-        assert!(
-            html.contains("&lt;b onclick=\"x()\"&gt;there&lt;/b&gt;"),
-            "{html}"
-        );
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+        assert!(html.contains("&lt;b onclick=\"x()\"&gt;there&lt;/b&gt;"), "{html}");
     }
 
     #[test]
     fn links_and_images_are_dropped() {
-        let html = body(
-            "[click](javascript:alert(1)) ![logo](https://example.invalid/x.png) <https://example.invalid>\n",
-        );
+        let html =
+            body("[click](javascript:alert(1)) ![logo](https://example.invalid/x.png) <https://example.invalid>\n");
         assert!(!html.contains("<a"), "{html}");
         assert!(!html.contains("<img"), "{html}");
         assert!(!html.contains("javascript:"), "{html}");

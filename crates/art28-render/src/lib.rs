@@ -93,11 +93,7 @@ impl FromStr for DocFormat {
 /// The agreement should have passed validation (as every agreement read through
 /// `art28_core::agreement::check_set` has); an unknown vocabulary id or a template failure is
 /// reported as [`ErrorCode::Internal`].
-pub fn render_agreement(
-    agreement: &ProcessorAgreement,
-    lang: Lang,
-    format: DocFormat,
-) -> Result<String, Error> {
+pub fn render_agreement(agreement: &ProcessorAgreement, lang: Lang, format: DocFormat) -> Result<String, Error> {
     let view = view::build(agreement, lang)?;
     let env = environment()?;
     let name = match lang {
@@ -129,25 +125,24 @@ const DOCUMENT_HTML: &str = "document.html";
 
 /// The templates, parsed once. A template that does not parse is a bug in this crate; it is
 /// kept as an error (not a panic) and caught by the tests, which render every example.
-static ENVIRONMENT: LazyLock<Result<Environment<'static>, minijinja::Error>> =
-    LazyLock::new(|| {
-        let mut env = Environment::new();
-        // A misspelt field must fail the render, not print as an empty string in a contract.
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_syntax(
-            minijinja::syntax::SyntaxConfig::builder()
-                .trim_blocks(true)
-                .lstrip_blocks(true)
-                .keep_trailing_newline(true)
-                .build()?,
-        );
-        // Markdown templates get no auto-escaping (the view model escapes for Markdown);
-        // the HTML wrapper escapes everything except the body marked safe.
-        env.add_template(AGREEMENT_NL, include_str!("../templates/agreement.nl.md"))?;
-        env.add_template(AGREEMENT_EN, include_str!("../templates/agreement.en.md"))?;
-        env.add_template(DOCUMENT_HTML, include_str!("../templates/document.html"))?;
-        Ok(env)
-    });
+static ENVIRONMENT: LazyLock<Result<Environment<'static>, minijinja::Error>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    // A misspelt field must fail the render, not print as an empty string in a contract.
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true)
+            .build()?,
+    );
+    // Markdown templates get no auto-escaping (the view model escapes for Markdown);
+    // the HTML wrapper escapes everything except the body marked safe.
+    env.add_template(AGREEMENT_NL, include_str!("../templates/agreement.nl.md"))?;
+    env.add_template(AGREEMENT_EN, include_str!("../templates/agreement.en.md"))?;
+    env.add_template(DOCUMENT_HTML, include_str!("../templates/document.html"))?;
+    Ok(env)
+});
 
 fn environment() -> Result<&'static Environment<'static>, Error> {
     ENVIRONMENT.as_ref().map_err(template_error)

@@ -17,11 +17,7 @@ const SPECIAL: &[char] = &['\\', '`', '*', '_', '[', ']', '<', '>', '#', '|', '&
 /// are dropped.
 pub(crate) fn inline(s: &str) -> String {
     let words: Vec<&str> = s.split_whitespace().collect();
-    let text: String = words
-        .join(" ")
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect();
+    let text: String = words.join(" ").chars().filter(|c| !c.is_control()).collect();
     let mut out = String::with_capacity(text.len() + 8);
     // A line that starts with `-`, `+` or `=` can become a list item or a heading underline.
     if text.starts_with(['-', '+', '=']) {
@@ -78,10 +74,7 @@ mod tests {
     #[test]
     fn whitespace_is_one_line() {
         assert_eq!(inline("  a\n\n# b\t c\u{7} "), "a \\# b c");
-        assert_eq!(
-            paragraphs("one\ntwo\n\n\nthree\n"),
-            vec!["one two", "three"]
-        );
+        assert_eq!(paragraphs("one\ntwo\n\n\nthree\n"), vec!["one two", "three"]);
         assert!(paragraphs(" \n\n").is_empty());
     }
 }

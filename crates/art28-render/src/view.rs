@@ -9,8 +9,7 @@
 use crate::markdown::{inline, paragraphs};
 use crate::words;
 use art28_core::agreement::{
-    AgreementKind, Auditor, Authorisation, ContactRole, CostBearer, EndChoice, ProcessorAgreement,
-    Role,
+    AgreementKind, Auditor, Authorisation, ContactRole, CostBearer, EndChoice, ProcessorAgreement, Role,
 };
 use art28_core::agreement::{Contact, DataFormat};
 use art28_core::date::Date;
@@ -225,17 +224,11 @@ pub(crate) fn build(a: &ProcessorAgreement, lang: Lang) -> Result<AgreementView,
         ids.iter().map(|id| term(vocabulary, id)).collect()
     };
     let formats = |fs: &[DataFormat]| {
-        let names: Vec<String> = fs
-            .iter()
-            .map(|f| words::data_format(*f, lang).to_string())
-            .collect();
+        let names: Vec<String> = fs.iter().map(|f| words::data_format(*f, lang).to_string()).collect();
         inline(&words::join(&names, lang))
     };
     let places = |codes: &[String]| {
-        let names: Vec<String> = codes
-            .iter()
-            .map(|c| words::country_in_text(c, lang))
-            .collect();
+        let names: Vec<String> = codes.iter().map(|c| words::country_in_text(c, lang)).collect();
         inline(&words::join(&names, lang))
     };
     let contacts = |cs: &[Contact]| -> Vec<ContactView> {
@@ -279,29 +272,17 @@ pub(crate) fn build(a: &ProcessorAgreement, lang: Lang) -> Result<AgreementView,
         .collect();
     // The controller's authority: the customer's country, or for a standard agreement the
     // processor's, whose customers are mostly established where it is.
-    let controller_country = a
-        .customer
-        .as_ref()
-        .map_or(&a.processor.country, |c| &c.country);
+    let controller_country = a.customer.as_ref().map_or(&a.processor.country, |c| &c.country);
 
     let nature: Vec<String> = terms(Vocabulary::ProcessingOperations, &a.processing.nature)?
         .iter()
         .enumerate()
-        .map(|(i, l)| {
-            if i == 0 {
-                l.clone()
-            } else {
-                words::decapitalise(l)
-            }
-        })
+        .map(|(i, l)| if i == 0 { l.clone() } else { words::decapitalise(l) })
         .collect();
-    let special: Vec<String> = terms(
-        Vocabulary::PersonalData,
-        &a.processing.special_categories_allowed,
-    )?
-    .iter()
-    .map(|l| words::decapitalise(l))
-    .collect();
+    let special: Vec<String> = terms(Vocabulary::PersonalData, &a.processing.special_categories_allowed)?
+        .iter()
+        .map(|l| words::decapitalise(l))
+        .collect();
     let processing = ProcessingView {
         subject: text(&a.processing.subject),
         duration: text(&a.processing.duration),
@@ -328,14 +309,10 @@ pub(crate) fn build(a: &ProcessorAgreement, lang: Lang) -> Result<AgreementView,
             recipient: inline(&t.recipient),
             country: inline(&words::country(&t.country, lang)),
             purpose: line(&t.purpose),
-            safeguard: t.safeguard.map_or_else(
-                || NONE.to_string(),
-                |s| words::capitalise(words::safeguard(s, lang)),
-            ),
-            reference: t
-                .reference
-                .as_deref()
-                .map_or_else(|| NONE.to_string(), inline),
+            safeguard: t
+                .safeguard
+                .map_or_else(|| NONE.to_string(), |s| words::capitalise(words::safeguard(s, lang))),
+            reference: t.reference.as_deref().map_or_else(|| NONE.to_string(), inline),
         })
         .collect();
 
@@ -352,14 +329,10 @@ pub(crate) fn build(a: &ProcessorAgreement, lang: Lang) -> Result<AgreementView,
                 name: inline(&sp.name),
                 service: line(&sp.service),
                 location: inline(&words::country(&sp.location, lang)),
-                region: sp
-                    .region
-                    .as_deref()
-                    .map_or_else(|| NONE.to_string(), inline),
-                safeguard: sp.safeguard.map_or_else(
-                    || NONE.to_string(),
-                    |g| words::capitalise(words::safeguard(g, lang)),
-                ),
+                region: sp.region.as_deref().map_or_else(|| NONE.to_string(), inline),
+                safeguard: sp
+                    .safeguard
+                    .map_or_else(|| NONE.to_string(), |g| words::capitalise(words::safeguard(g, lang))),
                 since: sp.since.map_or_else(|| NONE.to_string(), date),
             })
             .collect(),
@@ -372,12 +345,7 @@ pub(crate) fn build(a: &ProcessorAgreement, lang: Lang) -> Result<AgreementView,
             .map(|s| inline(s))
             .collect(),
         certifications: inline(&words::join(&certifications, lang)),
-        description: a
-            .security
-            .description
-            .as_ref()
-            .map(text)
-            .unwrap_or_default(),
+        description: a.security.description.as_ref().map(text).unwrap_or_default(),
     };
 
     Ok(AgreementView {
@@ -454,10 +422,7 @@ pub(crate) fn build(a: &ProcessorAgreement, lang: Lang) -> Result<AgreementView,
         },
         confidentiality: ConfidentialityView {
             after_end: a.confidentiality.after_end.describe(lang),
-            indefinite: matches!(
-                a.confidentiality.after_end,
-                art28_core::duration::OpenTerm::Indefinite
-            ),
+            indefinite: matches!(a.confidentiality.after_end, art28_core::duration::OpenTerm::Indefinite),
         },
         accounts: AccountsView {
             credential_expiry: a.accounts.credential_expiry.describe(lang),
@@ -466,10 +431,7 @@ pub(crate) fn build(a: &ProcessorAgreement, lang: Lang) -> Result<AgreementView,
         changes: ChangesView {
             terms_notice: a.changes.terms_notice.describe(lang),
             termination_right: a.changes.termination_right.map(|d| d.describe(lang)),
-            old_terms_after_termination: a
-                .changes
-                .old_terms_after_termination
-                .map(|d| d.describe(lang)),
+            old_terms_after_termination: a.changes.old_terms_after_termination.map(|d| d.describe(lang)),
         },
         precedence: a
             .precedence

@@ -65,11 +65,7 @@ pub(crate) fn join(items: &[String], lang: Lang) -> String {
 /// the code itself; the list covers the EU/EEA and the usual destinations of transfers.
 const COUNTRIES: &[(&str, &str, &str)] = &[
     ("EU", "Europese Unie", "European Union"),
-    (
-        "EEA",
-        "Europese Economische Ruimte",
-        "European Economic Area",
-    ),
+    ("EEA", "Europese Economische Ruimte", "European Economic Area"),
     ("AT", "Oostenrijk", "Austria"),
     ("BE", "België", "Belgium"),
     ("BG", "Bulgarije", "Bulgaria"),
@@ -123,10 +119,10 @@ const COUNTRIES: &[(&str, &str, &str)] = &[
 
 /// The name of a country as in a table cell: `Nederland`, `Netherlands`.
 pub(crate) fn country(code: &str, lang: Lang) -> String {
-    COUNTRIES.iter().find(|(c, _, _)| *c == code).map_or_else(
-        || code.to_string(),
-        |(_, nl, en)| lang.pick(nl, en).to_string(),
-    )
+    COUNTRIES
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map_or_else(|| code.to_string(), |(_, nl, en)| lang.pick(nl, en).to_string())
 }
 
 /// The name of a country as in running text, with the article some names take:
@@ -148,9 +144,7 @@ pub(crate) fn authority(country: &str, lang: Lang) -> &'static str {
         ("NL", Lang::Nl) => "de Autoriteit Persoonsgegevens",
         ("NL", Lang::En) => "the Dutch Data Protection Authority (Autoriteit Persoonsgegevens)",
         ("BE", Lang::Nl) => "de Gegevensbeschermingsautoriteit",
-        ("BE", Lang::En) => {
-            "the Belgian Data Protection Authority (Gegevensbeschermingsautoriteit)"
-        }
+        ("BE", Lang::En) => "the Belgian Data Protection Authority (Gegevensbeschermingsautoriteit)",
         (_, Lang::Nl) => "de bevoegde toezichthoudende autoriteit",
         (_, Lang::En) => "the competent supervisory authority",
     }
@@ -162,9 +156,7 @@ pub(crate) fn contact_role(role: ContactRole, lang: Lang) -> &'static str {
         ContactRole::Privacy => lang.pick("privacy", "privacy"),
         ContactRole::Security => lang.pick("beveiliging", "security"),
         ContactRole::Contract => lang.pick("contractbeheer", "contract management"),
-        ContactRole::Changes => {
-            lang.pick("aankondigingen van wijzigingen", "announcements of changes")
-        }
+        ContactRole::Changes => lang.pick("aankondigingen van wijzigingen", "announcements of changes"),
         ContactRole::Requests => lang.pick(
             "verzoeken van betrokkenen en autoriteiten",
             "requests from data subjects and authorities",
@@ -175,19 +167,12 @@ pub(crate) fn contact_role(role: ContactRole, lang: Lang) -> &'static str {
 pub(crate) fn safeguard(s: Safeguard, lang: Lang) -> &'static str {
     match s {
         Safeguard::AdequacyDecision => lang.pick("adequaatheidsbesluit", "adequacy decision"),
-        Safeguard::StandardContractualClauses => lang.pick(
-            "standaardcontractbepalingen",
-            "standard contractual clauses",
-        ),
-        Safeguard::BindingCorporateRules => {
-            lang.pick("bindende bedrijfsvoorschriften", "binding corporate rules")
+        Safeguard::StandardContractualClauses => {
+            lang.pick("standaardcontractbepalingen", "standard contractual clauses")
         }
-        Safeguard::CodeOfConduct => {
-            lang.pick("goedgekeurde gedragscode", "approved code of conduct")
-        }
-        Safeguard::Certification => {
-            lang.pick("goedgekeurde certificering", "approved certification")
-        }
+        Safeguard::BindingCorporateRules => lang.pick("bindende bedrijfsvoorschriften", "binding corporate rules"),
+        Safeguard::CodeOfConduct => lang.pick("goedgekeurde gedragscode", "approved code of conduct"),
+        Safeguard::Certification => lang.pick("goedgekeurde certificering", "approved certification"),
     }
 }
 
@@ -208,9 +193,7 @@ pub(crate) fn document(d: DocumentKind, lang: Lang) -> &'static str {
             "de bijlagen met aanvullende of gewijzigde instructies",
             "the annexes with additional or changed instructions",
         ),
-        DocumentKind::ProcessorAgreement => {
-            lang.pick("deze verwerkersovereenkomst", "this processor agreement")
-        }
+        DocumentKind::ProcessorAgreement => lang.pick("deze verwerkersovereenkomst", "this processor agreement"),
         DocumentKind::MainAgreement => lang.pick(
             "de hoofdovereenkomst (raam- of dienstverleningsovereenkomst)",
             "the main agreement (framework or service agreement)",
@@ -219,17 +202,12 @@ pub(crate) fn document(d: DocumentKind, lang: Lang) -> &'static str {
             "de dienstenniveauovereenkomst (SLA)",
             "the service level agreement (SLA)",
         ),
-        DocumentKind::DataProStatement => {
-            lang.pick("het Data Pro Statement", "the Data Pro Statement")
-        }
+        DocumentKind::DataProStatement => lang.pick("het Data Pro Statement", "the Data Pro Statement"),
         DocumentKind::StandardClauses => lang.pick(
             "de Standaardclausules voor Verwerkingen",
             "the Standard Clauses for Processing",
         ),
-        DocumentKind::GeneralTerms => lang.pick(
-            "de algemene voorwaarden",
-            "the general terms and conditions",
-        ),
+        DocumentKind::GeneralTerms => lang.pick("de algemene voorwaarden", "the general terms and conditions"),
     }
 }
 

@@ -17,10 +17,9 @@ use art28_core::ids::{AgreementId, CustomerId};
 use art28_core::lang::Lang;
 use art28_core::vocabulary::Vocabulary;
 use art28_render::DocFormat;
-use art28_service::{agreements, clock::today};
-use art28_store::{
-    AgreementVersion, AgreementVersionMeta, ContactRecord, CustomerRecord, NewCustomer,
-};
+use art28_service::access::{Access, log_read};
+use art28_service::{agreements, clock::today, customers};
+use art28_store::{AgreementVersion, AgreementVersionMeta, ContactRecord, CustomerRecord};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -269,30 +268,73 @@ fn agreement_id(s: &str) -> ApiResult<AgreementId> {
 }
 
 fn version_no(s: &str) -> ApiResult<u32> {
-    s.parse::<u32>().ok().filter(|v| *v >= 1).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::BadRequest,
-            "the version must be a whole number from 1",
-        )
-    })
+    s.parse::<u32>()
+        .ok()
+        .filter(|v| *v >= 1)
+        .ok_or_else(|| ApiError::new(ErrorCode::BadRequest, "the version must be a whole number from 1"))
 }
 
 fn date_or_today(state: &AppState, on: Option<&str>) -> ApiResult<art28_core::date::Date> {
     match on {
         None => Ok(today(state.clock.as_ref())),
-        Some(s) => s
-            .parse()
-            .map_err(|m: String| ApiError::new(ErrorCode::BadRequest, m)),
+        Some(s) => s.parse().map_err(|m: String| ApiError::new(ErrorCode::BadRequest, m)),
     }
 }
 
 async fn existing_customer(state: &AppState, id: &CustomerId) -> ApiResult<CustomerRecord> {
-    state.store.customer(id).await?.ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::CustomerNotFound,
-            format!("customer `{id}` does not exist"),
-        )
-    })
+    state
+        .store
+        .customer(id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::CustomerNotFound, format!("customer `{id}` does not exist")))
+}
+
+/// A response with the id of its access entry in the `x-art28-access-id` header.
+#[derive(Debug)]
+pub struct WithAccess<T>(pub String, pub T);
+
+impl<T: IntoResponse> IntoResponse for WithAccess<T> {
+    fn into_response(self) -> axum::response::Response {
+        let mut r = self.1.into_response();
+        if let Ok(v) = axum::http::HeaderValue::from_str(&self.0) {
+            r.headers_mut().insert("x-art28-access-id", v);
+        }
+        r
+    }
+}
+
+impl<T: aide::OperationOutput> aide::OperationOutput for WithAccess<T> {
+    type Inner = T::Inner;
+    fn operation_response(
+        ctx: &mut aide::generate::GenContext,
+        op: &mut aide::openapi::Operation,
+    ) -> Option<aide::openapi::Response> {
+        T::operation_response(ctx, op)
+    }
+    fn inferred_responses(
+        ctx: &mut aide::generate::GenContext,
+        op: &mut aide::openapi::Operation,
+    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+        T::inferred_responses(ctx, op)
+    }
+}
+
+/// Log a granted read of a customer's data; the data may leave only after this.
+async fn logged(
+    state: &AppState,
+    op: &Operator,
+    tenant: &CustomerId,
+    operation: &str,
+    resource: String,
+) -> ApiResult<String> {
+    let access = Access {
+        tenant: Some(tenant),
+        operation,
+        resource,
+    };
+    Ok(log_read(state.store.as_ref(), state.clock.as_ref(), &op.ctx, access)
+        .await?
+        .access_id)
 }
 
 // ---------- handlers ----------
@@ -309,16 +351,12 @@ async fn openapi_json(State(state): State<AppState>) -> impl IntoApiResponse {
     Json(state.openapi.as_ref().clone())
 }
 
-async fn get_processor(
-    _: Operator,
-    State(state): State<AppState>,
-) -> ApiResult<Json<ProcessorView>> {
-    let p = state.store.processor().await?.ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::AgreementNotFound,
-            "no processor profile is set up yet",
-        )
-    })?;
+async fn get_processor(_: Operator, State(state): State<AppState>) -> ApiResult<Json<ProcessorView>> {
+    let p = state
+        .store
+        .processor()
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::AgreementNotFound, "no processor profile is set up yet"))?;
     Ok(Json(ProcessorView {
         name: p.name,
         registration: p.registration,
@@ -326,104 +364,99 @@ async fn get_processor(
     }))
 }
 
-async fn list_customers(
-    _: Operator,
-    State(state): State<AppState>,
-) -> ApiResult<Json<Vec<CustomerView>>> {
+async fn list_customers(_: Operator, State(state): State<AppState>) -> ApiResult<Json<Vec<CustomerView>>> {
     Ok(Json(
-        state
-            .store
-            .customers()
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
+        state.store.customers().await?.into_iter().map(Into::into).collect(),
     ))
 }
 
 async fn create_customer(
-    _: Operator,
+    op: Operator,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<NewCustomerBody>,
-) -> ApiResult<(StatusCode, Json<CustomerView>)> {
+) -> ApiResult<WithAccess<(StatusCode, Json<CustomerView>)>> {
     let id = customer_id(&body.id)?;
-    let name = body.name.trim();
-    if name.is_empty() || name.len() > 200 {
-        return Err(ApiError::new(
-            ErrorCode::BadRequest,
-            "the name must have 1 to 200 characters",
-        ));
-    }
-    let record = state
-        .store
-        .create_customer(&NewCustomer {
-            id,
-            name: name.to_string(),
-            language: body.language,
-            created_at: state.clock.now(),
-            created_by: "operator".into(),
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(record.into())))
+    let created = customers::create_customer(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &op.ctx,
+        id,
+        &body.name,
+        body.language,
+    )
+    .await?;
+    Ok(WithAccess(
+        created.receipt.access_id,
+        (StatusCode::CREATED, Json(created.value.into())),
+    ))
 }
 
 async fn get_customer(
-    _: Operator,
+    op: Operator,
     State(state): State<AppState>,
     Path(p): Path<CustomerPath>,
-) -> ApiResult<Json<CustomerDetail>> {
+) -> ApiResult<WithAccess<Json<CustomerDetail>>> {
     let id = customer_id(&p.customer)?;
     let customer = existing_customer(&state, &id).await?;
     let contacts = state.store.contacts(&id).await?;
-    let in_force = state
-        .store
-        .agreement_in_force(&id, today(state.clock.as_ref()))
-        .await?;
-    Ok(Json(CustomerDetail {
-        customer: customer.into(),
-        contacts: contacts.into_iter().map(Into::into).collect(),
-        agreement_in_force: in_force.map(|v| v.meta.into()),
-    }))
+    let in_force = state.store.agreement_in_force(&id, today(state.clock.as_ref())).await?;
+    let access_id = logged(&state, &op, &id, "customer.read", format!("customer/{id}")).await?;
+    Ok(WithAccess(
+        access_id,
+        Json(CustomerDetail {
+            customer: customer.into(),
+            contacts: contacts.into_iter().map(Into::into).collect(),
+            agreement_in_force: in_force.map(|v| v.meta.into()),
+        }),
+    ))
 }
 
 async fn customer_history(
-    _: Operator,
+    op: Operator,
     State(state): State<AppState>,
     Path(p): Path<CustomerPath>,
-) -> ApiResult<Json<Vec<VersionView>>> {
+) -> ApiResult<WithAccess<Json<Vec<VersionView>>>> {
     let id = customer_id(&p.customer)?;
     existing_customer(&state, &id).await?;
-    Ok(Json(
-        state
-            .store
-            .customer_agreement_history(&id)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
+    let history = state.store.customer_agreement_history(&id).await?;
+    let access_id = logged(
+        &state,
+        &op,
+        &id,
+        "agreement.history",
+        format!("customer/{id}/agreements"),
+    )
+    .await?;
+    Ok(WithAccess(
+        access_id,
+        Json(history.into_iter().map(Into::into).collect()),
     ))
 }
 
 async fn customer_agreement(
-    _: Operator,
+    op: Operator,
     State(state): State<AppState>,
     Path(p): Path<CustomerPath>,
     Query(q): Query<OnQuery>,
-) -> ApiResult<Json<AgreementView>> {
+) -> ApiResult<WithAccess<Json<AgreementView>>> {
     let id = customer_id(&p.customer)?;
     existing_customer(&state, &id).await?;
     let on = date_or_today(&state, q.on.as_deref())?;
-    let v = state
-        .store
-        .agreement_in_force(&id, on)
-        .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::AgreementNotFound,
-                format!("customer `{id}` has no agreement in force on {on}"),
-            )
-        })?;
-    Ok(Json(v.into()))
+    let v = state.store.agreement_in_force(&id, on).await?.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::AgreementNotFound,
+            format!("customer `{id}` has no agreement in force on {on}"),
+        )
+    })?;
+    let access_id = logged(
+        &state,
+        &op,
+        &id,
+        "agreement.read",
+        format!("agreement/{}@{}", v.meta.id, v.meta.version),
+    )
+    .await?;
+    Ok(WithAccess(access_id, Json(v.into())))
 }
 
 /// A rendered document.
@@ -468,18 +501,16 @@ impl aide::OperationOutput for Document {
 }
 
 async fn customer_document(
-    _: Operator,
+    op: Operator,
     State(state): State<AppState>,
     Path(p): Path<CustomerPath>,
     Query(q): Query<DocumentQuery>,
-) -> ApiResult<Document> {
+) -> ApiResult<WithAccess<Document>> {
     let id = customer_id(&p.customer)?;
     let customer = existing_customer(&state, &id).await?;
     let lang = match q.lang.as_deref() {
         None => customer.language,
-        Some(s) => s
-            .parse()
-            .map_err(|m: String| ApiError::new(ErrorCode::BadRequest, m))?,
+        Some(s) => s.parse().map_err(|m: String| ApiError::new(ErrorCode::BadRequest, m))?,
     };
     let format = match q.format.as_deref() {
         None | Some("html") => DocFormat::Html,
@@ -492,30 +523,34 @@ async fn customer_document(
         }
     };
     let on = date_or_today(&state, q.on.as_deref())?;
-    let v = state
-        .store
-        .agreement_in_force(&id, on)
-        .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::AgreementNotFound,
-                format!("customer `{id}` has no agreement in force on {on}"),
-            )
-        })?;
+    let v = state.store.agreement_in_force(&id, on).await?.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::AgreementNotFound,
+            format!("customer `{id}` has no agreement in force on {on}"),
+        )
+    })?;
     let body = art28_render::render_agreement(&v.agreement, lang, format)?;
-    Ok(Document {
-        body,
-        content_type: match format {
-            DocFormat::Html => "text/html; charset=utf-8",
-            DocFormat::Markdown => "text/markdown; charset=utf-8",
+    let access_id = logged(
+        &state,
+        &op,
+        &id,
+        "agreement.render",
+        format!("agreement/{}@{}", v.meta.id, v.meta.version),
+    )
+    .await?;
+    Ok(WithAccess(
+        access_id,
+        Document {
+            body,
+            content_type: match format {
+                DocFormat::Html => "text/html; charset=utf-8",
+                DocFormat::Markdown => "text/markdown; charset=utf-8",
+            },
         },
-    })
+    ))
 }
 
-async fn standard_agreements(
-    _: Operator,
-    State(state): State<AppState>,
-) -> ApiResult<Json<Vec<VersionView>>> {
+async fn standard_agreements(_: Operator, State(state): State<AppState>) -> ApiResult<Json<Vec<VersionView>>> {
     Ok(Json(
         state
             .store
@@ -543,51 +578,59 @@ async fn agreement_versions(
     Ok(Json(versions.into_iter().map(Into::into).collect()))
 }
 
-async fn stored_version(state: &AppState, p: &VersionPath) -> ApiResult<AgreementVersion> {
+/// A stored version; a customer's version is logged as read (standard agreements are not
+/// any customer's data).
+async fn stored_version(state: &AppState, op: &Operator, p: &VersionPath) -> ApiResult<(AgreementVersion, String)> {
     let id = agreement_id(&p.agreement)?;
     let version = version_no(&p.version)?;
-    state
-        .store
-        .agreement_version(&id, version)
-        .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::AgreementNotFound,
-                format!("agreement `{id}` has no version {version}"),
-            )
-        })
+    let v = state.store.agreement_version(&id, version).await?.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::AgreementNotFound,
+            format!("agreement `{id}` has no version {version}"),
+        )
+    })?;
+    let access_id = match &v.meta.customer {
+        Some(tenant) => logged(state, op, tenant, "agreement.read", format!("agreement/{id}@{version}")).await?,
+        None => String::new(),
+    };
+    Ok((v, access_id))
 }
 
 async fn agreement_version(
-    _: Operator,
+    op: Operator,
     State(state): State<AppState>,
     Path(p): Path<VersionPath>,
-) -> ApiResult<Json<AgreementView>> {
-    Ok(Json(stored_version(&state, &p).await?.into()))
+) -> ApiResult<WithAccess<Json<AgreementView>>> {
+    let (v, access_id) = stored_version(&state, &op, &p).await?;
+    Ok(WithAccess(access_id, Json(v.into())))
 }
 
 async fn agreement_source(
-    _: Operator,
+    op: Operator,
     State(state): State<AppState>,
     Path(p): Path<VersionPath>,
-) -> ApiResult<String> {
-    Ok(stored_version(&state, &p).await?.source)
+) -> ApiResult<WithAccess<String>> {
+    let (v, access_id) = stored_version(&state, &op, &p).await?;
+    Ok(WithAccess(access_id, v.source))
 }
 
 async fn record_agreement(
-    _: Operator,
+    op: Operator,
     State(state): State<AppState>,
     TomlBody(body): TomlBody,
-) -> ApiResult<(StatusCode, Json<VersionView>)> {
+) -> ApiResult<WithAccess<(StatusCode, Json<VersionView>)>> {
     let v = agreements::record_agreement(
         state.store.as_ref(),
         state.clock.as_ref(),
-        "operator",
+        &op.ctx,
         "request body",
         &body,
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(v.meta.into())))
+    Ok(WithAccess(
+        v.receipt.access_id,
+        (StatusCode::CREATED, Json(v.value.meta.into())),
+    ))
 }
 
 async fn vocabulary(_: Operator) -> Json<VocabularyView> {
@@ -635,10 +678,7 @@ pub fn routes() -> ApiRouter<AppState> {
         )
         .api_route(
             "/api/v1/processor",
-            get_with(
-                get_processor,
-                doc!("The processor running this art28", "processor"),
-            ),
+            get_with(get_processor, doc!("The processor running this art28", "processor")),
         )
         .api_route(
             "/api/v1/customers",
@@ -649,10 +689,7 @@ pub fn routes() -> ApiRouter<AppState> {
             "/api/v1/customers/{customer}",
             get_with(
                 get_customer,
-                doc!(
-                    "A customer with contacts and the agreement in force",
-                    "customers"
-                ),
+                doc!("A customer with contacts and the agreement in force", "customers"),
             ),
         )
         .api_route(
@@ -666,10 +703,7 @@ pub fn routes() -> ApiRouter<AppState> {
             "/api/v1/customers/{customer}/agreement",
             get_with(
                 customer_agreement,
-                doc!(
-                    "The customer's agreement in force (today or on a date)",
-                    "agreements"
-                ),
+                doc!("The customer's agreement in force (today or on a date)", "agreements"),
             ),
         )
         .api_route(
@@ -698,23 +732,52 @@ pub fn routes() -> ApiRouter<AppState> {
         )
         .api_route(
             "/api/v1/agreements/{agreement}/versions",
-            get_with(
-                agreement_versions,
-                doc!("Versions of an agreement", "agreements"),
-            ),
+            get_with(agreement_versions, doc!("Versions of an agreement", "agreements")),
         )
         .api_route(
             "/api/v1/agreements/{agreement}/versions/{version}",
-            get_with(
-                agreement_version,
-                doc!("One agreement version", "agreements"),
-            ),
+            get_with(agreement_version, doc!("One agreement version", "agreements")),
         )
         .api_route(
             "/api/v1/agreements/{agreement}/versions/{version}/source",
             get_with(
                 agreement_source,
                 doc!("The TOML text of a version, as submitted", "agreements"),
+            ),
+        )
+        .api_route(
+            "/api/v1/log/checkpoint",
+            get_with(
+                crate::log_api::latest_checkpoint,
+                doc!("The latest signed checkpoint of the access log", "log"),
+            ),
+        )
+        .api_route(
+            "/api/v1/log/consistency",
+            get_with(
+                crate::log_api::consistency,
+                doc!("Consistency proof between two checkpoints", "log"),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/log",
+            get_with(
+                crate::log_api::customer_log,
+                doc!("A customer's access entries with inclusion proofs", "log"),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/log/bundle",
+            get_with(
+                crate::log_api::customer_bundle,
+                doc!("Evidence bundle for offline verification (`art28 log verify`)", "log"),
+            ),
+        )
+        .api_route(
+            "/.well-known/art28/log-key",
+            get_with(
+                crate::log_api::public_key,
+                doc!("The access log's public key (C2SP verifier key)", "log"),
             ),
         )
         .api_route(
@@ -745,9 +808,7 @@ pub fn base_doc() -> OpenApi {
         ReferenceOr::Item(SecurityScheme::Http {
             scheme: "bearer".into(),
             bearer_format: None,
-            description: Some(
-                "The operator token from `operator.token` in the data directory.".into(),
-            ),
+            description: Some("The operator token from `operator.token` in the data directory.".into()),
             extensions: Default::default(),
         }),
     );

@@ -22,6 +22,8 @@ pub struct Config {
     pub log: String,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Name of the access log in its checkpoints (C2SP origin), e.g. `art28.example.nl/log`.
+    pub log_origin: String,
 }
 
 /// How logs are written.
@@ -44,6 +46,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             log: "info".into(),
             max_body_bytes: 1024 * 1024,
+            log_origin: "art28.localhost/log".into(),
         }
     }
 }
@@ -64,13 +67,14 @@ pub struct ConfigLayer {
     pub log: Option<String>,
     /// See [`Config::max_body_bytes`].
     pub max_body_bytes: Option<usize>,
+    /// See [`Config::log_origin`].
+    pub log_origin: Option<String>,
 }
 
 impl ConfigLayer {
     /// Parse a TOML configuration file's text.
     pub fn from_toml(name: &str, text: &str) -> Result<Self> {
-        let de = toml::Deserializer::parse(text)
-            .map_err(|e| config_err(format!("{name}: {}", e.message().trim())))?;
+        let de = toml::Deserializer::parse(text).map_err(|e| config_err(format!("{name}: {}", e.message().trim())))?;
         ConfigLayer::deserialize(de).map_err(|e| config_err(format!("{name}: {e}")))
     }
 
@@ -113,6 +117,7 @@ impl ConfigLayer {
             log_format: over.log_format.or(self.log_format),
             log: over.log.or(self.log),
             max_body_bytes: over.max_body_bytes.or(self.max_body_bytes),
+            log_origin: over.log_origin.or(self.log_origin),
         }
     }
 
@@ -126,6 +131,7 @@ impl ConfigLayer {
             log_format: self.log_format.unwrap_or(d.log_format),
             log: self.log.unwrap_or(d.log),
             max_body_bytes: self.max_body_bytes.unwrap_or(d.max_body_bytes),
+            log_origin: self.log_origin.unwrap_or(d.log_origin),
         };
         if config.max_body_bytes < 1024 {
             return Err(config_err("max_body_bytes must be at least 1024".into()));
@@ -146,10 +152,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use crate::auth::TokenDigest;
 use art28_core::{Error, ErrorCode, Result};
+use art28_ledger::checkpoint::LogSigner;
 use art28_store::Store;
 use art28_store::sqlite::SqliteStore;
 use std::fs::{self, File, OpenOptions};
@@ -20,10 +21,7 @@ pub struct DataDir {
 }
 
 fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {
-    Error::new(
-        ErrorCode::ConfigInvalid,
-        format!("{what} {}: {e}", path.display()),
-    )
+    Error::new(ErrorCode::ConfigInvalid, format!("{what} {}: {e}", path.display()))
 }
 
 impl DataDir {
@@ -67,6 +65,36 @@ impl DataDir {
         self.operator.clone()
     }
 
+    /// The access log's signing key, made on first start and kept in `log-signing.key`
+    /// (mode 0600). Losing it means new checkpoints cannot be checked against old ones.
+    pub fn log_signer(&self, origin: &str) -> Result<LogSigner> {
+        let path = self.path.join("log-signing.key");
+        let key_err = |e: art28_ledger::checkpoint::KeyError| {
+            Error::new(ErrorCode::ConfigInvalid, format!("log signing key: {e}"))
+        };
+        match fs::read_to_string(&path) {
+            Ok(text) => {
+                let bytes: [u8; 32] = hex::decode(text.trim())
+                    .ok()
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorCode::ConfigInvalid,
+                            format!("{} is damaged: expected 64 hex digits", path.display()),
+                        )
+                    })?;
+                LogSigner::from_bytes(origin, &bytes).map_err(key_err)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let signer = LogSigner::generate(origin).map_err(key_err)?;
+                write_secret(&self.path, "log-signing.key", &hex::encode(*signer.secret_bytes()))?;
+                tracing::info!(path = %path.display(), "access log signing key created");
+                Ok(signer)
+            }
+            Err(e) => Err(io_err("cannot read", &path, e)),
+        }
+    }
+
     /// Where the directory is.
     pub fn path(&self) -> &Path {
         &self.path
@@ -81,6 +109,26 @@ fn create_private_dir(path: &Path) -> Result<()> {
     builder
         .create(path)
         .map_err(|e| io_err("cannot create the data directory", path, e))
+}
+
+/// Write a secret file readable by its owner only: to a temporary file, synced, then renamed,
+/// so a crash never leaves a half-written secret.
+fn write_secret(dir: &Path, name: &str, contents: &str) -> Result<()> {
+    let path = dir.join(name);
+    let tmp = dir.join(format!("{name}.tmp"));
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(true).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(&tmp).map_err(|e| io_err("cannot write", &tmp, e))?;
+    f.write_all(contents.as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(|e| io_err("cannot write", &tmp, e))?;
+    fs::rename(&tmp, &path).map_err(|e| io_err("cannot write", &path, e))?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// Read the operator token, or make one on first start. It is written to a temporary file,
@@ -100,9 +148,7 @@ fn operator_token(dir: &Path) -> Result<TokenDigest> {
     options.create(true).truncate(true).write(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut f = options
-        .open(&tmp)
-        .map_err(|e| io_err("cannot write", &tmp, e))?;
+    let mut f = options.open(&tmp).map_err(|e| io_err("cannot write", &tmp, e))?;
     f.write_all(token.as_bytes())
         .and_then(|()| f.sync_all())
         .map_err(|e| io_err("cannot write", &tmp, e))?;

@@ -112,10 +112,7 @@ impl OperationOutput for ApiError {
         })
     }
 
-    fn inferred_responses(
-        ctx: &mut GenContext,
-        operation: &mut Operation,
-    ) -> Vec<(Option<u16>, DocResponse)> {
+    fn inferred_responses(ctx: &mut GenContext, operation: &mut Operation) -> Vec<(Option<u16>, DocResponse)> {
         Self::operation_response(ctx, operation)
             .map(|r| vec![(None, r)])
             .unwrap_or_default()

@@ -23,14 +23,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Self(v)),
-            Err(JsonRejection::BytesRejection(e))
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE =>
-            {
-                Err(ApiError::new(
-                    ErrorCode::PayloadTooLarge,
-                    "the request body is too large",
-                ))
-            }
+            Err(JsonRejection::BytesRejection(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                "the request body is too large",
+            )),
             Err(e) => Err(ApiError::new(ErrorCode::BadRequest, e.body_text())),
         }
     }
@@ -68,14 +64,9 @@ impl<S: Send + Sync> FromRequest<S> for TomlBody {
         }
         match Bytes::from_request(req, state).await {
             Ok(b) => Ok(Self(b)),
-            Err(BytesRejection::FailedToBufferBody(e))
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE =>
-            {
-                Err(ApiError::new(
-                    ErrorCode::PayloadTooLarge,
-                    "the request body is too large",
-                ))
-            }
+            Err(BytesRejection::FailedToBufferBody(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(
+                ApiError::new(ErrorCode::PayloadTooLarge, "the request body is too large"),
+            ),
             Err(e) => Err(ApiError::new(ErrorCode::BadRequest, e.body_text())),
         }
     }
@@ -85,8 +76,7 @@ impl OperationInput for TomlBody {
     fn operation_input(_ctx: &mut GenContext, operation: &mut Operation) {
         operation.request_body = Some(aide::openapi::ReferenceOr::Item(RequestBody {
             description: Some(
-                "A processor agreement in the art28 TOML format (see docs/agreement.schema.json)."
-                    .into(),
+                "A processor agreement in the art28 TOML format (see docs/agreement.schema.json).".into(),
             ),
             content: [("application/toml".to_string(), MediaType::default())]
                 .into_iter()

@@ -18,12 +18,14 @@ pub mod config;
 pub mod datadir;
 pub mod error;
 pub mod extract;
+pub mod log_api;
 pub mod state;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use art28_core::{Error, ErrorCode, Result};
 use art28_service::clock::Clock;
+use art28_service::ledger::Ledger;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, StatusCode};
@@ -31,9 +33,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tower_http::request_id::{
-    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -50,9 +50,16 @@ pub fn app(state: AppState, max_body_bytes: usize) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -96,7 +103,43 @@ impl MakeRequestId for RandomRequestId {
 pub struct Bound {
     listener: tokio::net::TcpListener,
     router: Router,
+    folder: Folder,
     _data: datadir::DataDir,
+}
+
+/// Folds the access log into its tree and signs checkpoints, every second while running.
+#[derive(Clone)]
+struct Folder {
+    ledger: Arc<Ledger>,
+    store: Arc<dyn art28_store::Store>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Folder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Folder")
+            .field("ledger", &self.ledger)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Folder {
+    async fn fold(&self) {
+        if let Err(e) = self.ledger.fold(self.store.as_ref(), self.clock.as_ref()).await {
+            tracing::error!(code = %e.code, "folding the access log failed; retrying");
+        }
+    }
+
+    async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => self.fold().await,
+                _ = stop.changed() => break,
+            }
+        }
+    }
 }
 
 impl Bound {
@@ -109,10 +152,20 @@ impl Bound {
 
     /// Serve until `shutdown` completes, then finish the requests in flight.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|e| Error::new(ErrorCode::Internal, format!("server failed: {e}")))?;
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let folder = self.folder.clone();
+        let folding = tokio::spawn(folder.run(stop_rx));
+        let served = axum::serve(
+            self.listener,
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        let _ = stop_tx.send(true);
+        let _ = folding.await;
+        // Everything logged by the last requests gets into a signed checkpoint before exit.
+        self.folder.fold().await;
+        served.map_err(|e| Error::new(ErrorCode::Internal, format!("server failed: {e}")))?;
         tracing::info!("server stopped");
         Ok(())
     }
@@ -130,24 +183,28 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
             "demo data loaded"
         );
     }
+    let ledger = Arc::new(Ledger::new(data.log_signer(&config.log_origin)?));
+    // Sign the first checkpoint (or fold what a crash left unfolded) before serving.
+    ledger.fold(store.as_ref(), clock.as_ref()).await?;
+    tracing::info!(key = %ledger.verifier().to_vkey(), "access log ready");
     let state = AppState {
-        store,
-        clock,
+        store: store.clone(),
+        clock: clock.clone(),
         operator: data.operator_digest(),
+        ledger: ledger.clone(),
         openapi: Arc::new(serde_json::Value::Null),
     };
     let router = app(state, config.max_body_bytes);
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| {
-            Error::new(
-                ErrorCode::ConfigInvalid,
-                format!("cannot listen on {}: {e}", config.listen),
-            )
-        })?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| {
+        Error::new(
+            ErrorCode::ConfigInvalid,
+            format!("cannot listen on {}: {e}", config.listen),
+        )
+    })?;
     Ok(Bound {
         listener,
         router,
+        folder: Folder { ledger, store, clock },
         _data: data,
     })
 }

@@ -2,6 +2,7 @@
 
 use crate::auth::TokenDigest;
 use art28_service::clock::Clock;
+use art28_service::ledger::Ledger;
 use art28_store::Store;
 use std::sync::Arc;
 
@@ -14,6 +15,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Digest of the operator token.
     pub operator: TokenDigest,
+    /// The access log's tree and signer.
+    pub ledger: Arc<Ledger>,
     /// The OpenAPI document, generated from the routes at start.
     pub openapi: Arc<serde_json::Value>,
 }

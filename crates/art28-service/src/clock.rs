@@ -46,10 +46,7 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
-        self.0
-            .lock()
-            .map(|g| *g)
-            .unwrap_or_else(|p| *p.into_inner())
+        self.0.lock().map(|g| *g).unwrap_or_else(|p| *p.into_inner())
     }
 }
 

@@ -2,8 +2,10 @@
 //! Dutch IT supplier, with the example agreements from `examples/agreements/` built in, so a
 //! newcomer sees a working system from any directory.
 
+use crate::access::RequestContext;
 use crate::agreements::record_agreement;
 use crate::clock::Clock;
+use art28_core::access::Actor;
 use art28_core::agreement::{AgreementKind, header, parse_one};
 use art28_core::{Error, ErrorCode, Result};
 use art28_store::{ProcessorProfile, Store};
@@ -61,15 +63,21 @@ pub async fn load_demo(store: &dyn Store, clock: &dyn Clock) -> Result<DemoRepor
                 })
                 .await?;
         }
-        record_agreement(store, clock, "demo", name, text.as_bytes())
-            .await
-            .map_err(|e| {
-                Error::new(
-                    ErrorCode::Internal,
-                    format!("demo agreement {name} could not be loaded: {}", e.message),
-                )
-                .with_details(e.details)
-            })?;
+        record_agreement(
+            store,
+            clock,
+            &RequestContext::of(Actor::job("demo")),
+            name,
+            text.as_bytes(),
+        )
+        .await
+        .map_err(|e| {
+            Error::new(
+                ErrorCode::Internal,
+                format!("demo agreement {name} could not be loaded: {}", e.message),
+            )
+            .with_details(e.details)
+        })?;
         report.recorded += 1;
     }
     Ok(report)

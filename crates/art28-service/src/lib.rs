@@ -7,8 +7,14 @@
 //! - [`clock`]: time comes from a [`clock::Clock`] the caller hands in; tests use a manual one.
 //! - [`agreements`]: recording agreement versions (resolving a customer's deviations against
 //!   the stored standard agreement) and reading what is in force.
+//! - [`access`]: access entries for every read and refusal; state changes carry theirs
+//!   into the store's transaction.
+//! - [`ledger`]: folding the access log into its Merkle tree and signing checkpoints.
 //! - [`demo`]: the fictional processor and example customers behind `art28 serve --demo`.
 
+pub mod access;
 pub mod agreements;
 pub mod clock;
+pub mod customers;
 pub mod demo;
+pub mod ledger;

@@ -9,13 +9,17 @@
 //! The store never reads a clock: every timestamp it records is handed in by the caller, so
 //! deadlines can be tested with an injected clock.
 
+pub mod log;
 pub mod model;
 pub mod sqlite;
 
+pub use log::LogReceipt;
 pub use model::*;
 
 use art28_core::Result;
+use art28_core::access::AccessEntry;
 use art28_core::ids::{AgreementId, CustomerId};
+use art28_ledger::merkle::{Frontier, Hash};
 
 /// Everything art28 keeps. Implementations must make each method atomic.
 #[async_trait::async_trait]
@@ -25,8 +29,9 @@ pub trait Store: Send + Sync + 'static {
     /// Set or replace the processor profile.
     async fn set_processor(&self, profile: &ProcessorProfile) -> Result<()>;
 
-    /// Add a customer; `customer_exists` if the id is taken (ids are never reused).
-    async fn create_customer(&self, customer: &NewCustomer) -> Result<CustomerRecord>;
+    /// Add a customer; `customer_exists` if the id is taken (ids are never reused). The
+    /// access entry is written in the same transaction.
+    async fn create_customer(&self, customer: &NewCustomer, entry: &AccessEntry) -> Result<Logged<CustomerRecord>>;
     /// One customer.
     async fn customer(&self, id: &CustomerId) -> Result<Option<CustomerRecord>>;
     /// All customers, ordered by id.
@@ -34,27 +39,22 @@ pub trait Store: Send + Sync + 'static {
     /// The customer's contacts as of its latest agreement version.
     async fn contacts(&self, id: &CustomerId) -> Result<Vec<ContactRecord>>;
 
-    /// Record a new agreement version. For a customer agreement the customer's contacts are
-    /// replaced by the agreement's in the same transaction. `agreement_version_conflict` if
-    /// the version is not higher than every stored version of the same agreement.
+    /// Record a new agreement version, with its access entry, in one transaction. For a
+    /// customer agreement the customer's contacts are replaced by the agreement's, and the
+    /// customer is created first when `onboard` says so. `agreement_version_conflict` if the
+    /// version is not higher than every stored version of the same agreement.
     async fn put_agreement_version(
         &self,
         version: &NewAgreementVersion,
-    ) -> Result<AgreementVersion>;
+        entry: &AccessEntry,
+    ) -> Result<Logged<AgreementVersion>>;
     /// One version of an agreement.
-    async fn agreement_version(
-        &self,
-        id: &AgreementId,
-        version: u32,
-    ) -> Result<Option<AgreementVersion>>;
+    async fn agreement_version(&self, id: &AgreementId, version: u32) -> Result<Option<AgreementVersion>>;
     /// All versions of an agreement, oldest first.
     async fn agreement_versions(&self, id: &AgreementId) -> Result<Vec<AgreementVersionMeta>>;
     /// Every agreement version bound to a customer, oldest first: the history of who recorded
     /// which version when.
-    async fn customer_agreement_history(
-        &self,
-        customer: &CustomerId,
-    ) -> Result<Vec<AgreementVersionMeta>>;
+    async fn customer_agreement_history(&self, customer: &CustomerId) -> Result<Vec<AgreementVersionMeta>>;
     /// The customer's version in force on a date: the highest version whose effective date is
     /// on or before it.
     async fn agreement_in_force(
@@ -64,4 +64,28 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<AgreementVersion>>;
     /// The latest version of every standard agreement.
     async fn standard_agreements(&self) -> Result<Vec<AgreementVersionMeta>>;
+
+    // ----- the access log -----
+
+    /// Append an entry on its own: a read, or a refusal that changed nothing.
+    async fn log_access(&self, entry: &AccessEntry) -> Result<LogReceipt>;
+    /// Number of entries in the log.
+    async fn log_size(&self) -> Result<u64>;
+    /// Leaf hashes of entries `from..to`.
+    async fn leaf_hashes(&self, from: u64, to: u64) -> Result<Vec<Hash>>;
+    /// Store the interior nodes completed by folding entries into the tree, with the
+    /// checkpoint signed for the new size, in one transaction.
+    async fn save_fold(&self, nodes: &[(u32, u64, Hash)], checkpoint: &StoredCheckpoint) -> Result<()>;
+    /// The newest checkpoint.
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>>;
+    /// The checkpoint signed at a tree size.
+    async fn checkpoint_at(&self, size: u64) -> Result<Option<StoredCheckpoint>>;
+    /// A customer's entries with index in `from..below`, at most `limit`, oldest first.
+    async fn tenant_log(&self, tenant: &CustomerId, from: u64, below: u64, limit: usize) -> Result<Vec<LoggedEntry>>;
+    /// Inclusion proof of entry `index` in the tree of `size` entries (`size` ≤ folded size).
+    async fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>>;
+    /// Consistency proof between two folded tree sizes.
+    async fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>>;
+    /// The right edge of the folded tree of `size` entries, to continue folding after a restart.
+    async fn restore_frontier(&self, size: u64) -> Result<Frontier>;
 }

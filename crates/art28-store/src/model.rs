@@ -102,9 +102,42 @@ pub struct ContactRecord {
     pub roles: Vec<ContactRole>,
 }
 
+/// A result together with the access entry written with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Logged<T> {
+    /// The result.
+    pub value: T,
+    /// Where its access entry landed.
+    pub receipt: crate::LogReceipt,
+}
+
+/// A signed checkpoint of the access log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    /// Tree size.
+    pub size: u64,
+    /// Root hash.
+    pub root: [u8; 32],
+    /// The signed note (C2SP tlog-checkpoint).
+    pub note: String,
+    /// When it was signed.
+    pub signed_at: Timestamp,
+}
+
+/// An entry read back from the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedEntry {
+    /// Leaf index.
+    pub index: u64,
+    /// The exact leaf bytes.
+    pub bytes: Vec<u8>,
+}
+
 /// An agreement version to record.
 #[derive(Debug, Clone)]
 pub struct NewAgreementVersion {
+    /// Create this customer first (its first agreement onboards it).
+    pub onboard: Option<NewCustomer>,
     /// The agreement as read and validated (merged with its base for a deviation).
     pub agreement: ProcessorAgreement,
     /// The TOML text exactly as submitted.

@@ -7,19 +7,23 @@
 //! database written by a newer art28 is refused rather than misread.
 
 use crate::Store;
+use crate::log::{self, LogReceipt, SqliteNodes};
 use crate::model::*;
+use art28_core::access::AccessEntry;
 use art28_core::agreement::{AgreementKind, ProcessorAgreement};
 use art28_core::date::Date;
 use art28_core::ids::{AgreementId, CustomerId};
 use art28_core::{Error, ErrorCode, Result};
+use art28_ledger::merkle::{Frontier, Hash};
 use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 
 /// Schema migrations, applied in order; the index + 1 is the schema version.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE processor (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     name TEXT NOT NULL,
@@ -65,7 +69,37 @@ CREATE TABLE agreement_versions (
 ) STRICT;
 
 CREATE INDEX agreement_versions_customer ON agreement_versions (customer_id, effective_from);
-"#];
+"#,
+    // 2: the access log. `seq` is the entry's leaf index in the Merkle tree (0-based). Interior
+    // nodes are kept at every fourth level; the levels between are recomputed from the stored
+    // level below (at most 15 hashes per node), which keeps the write cost of the tree small.
+    r#"
+CREATE TABLE access_log (
+    seq INTEGER PRIMARY KEY CHECK (seq >= 0),
+    access_id TEXT NOT NULL UNIQUE,
+    tenant TEXT,
+    time INTEGER NOT NULL,
+    entry BLOB NOT NULL,
+    leaf_hash BLOB NOT NULL CHECK (length(leaf_hash) = 32)
+) STRICT;
+
+CREATE INDEX access_log_tenant ON access_log (tenant, seq);
+
+CREATE TABLE ledger_nodes (
+    level INTEGER NOT NULL CHECK (level > 0 AND level % 4 = 0),
+    idx INTEGER NOT NULL,
+    hash BLOB NOT NULL CHECK (length(hash) = 32),
+    PRIMARY KEY (level, idx)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE checkpoints (
+    size INTEGER PRIMARY KEY,
+    root BLOB NOT NULL CHECK (length(root) = 32),
+    note TEXT NOT NULL,
+    signed_at INTEGER NOT NULL
+) STRICT;
+"#,
+];
 
 /// Number of reader connections kept open.
 const READERS: usize = 4;
@@ -78,17 +112,24 @@ pub struct SqliteStore {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore")
-            .field("path", &self.inner.path)
-            .finish()
+        f.debug_struct("SqliteStore").field("path", &self.inner.path).finish()
     }
 }
 
 struct Inner {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    writer: mpsc::Sender<Job>,
     readers: Mutex<Vec<Connection>>,
 }
+
+/// What a job tells the writer after running: whether to keep its changes, and what to do
+/// once the batch's commit has succeeded (`None`) or failed.
+type Completion = Box<dyn FnOnce(Option<&Error>) + Send>;
+/// A unit of work for the writer thread, run inside the batch's transaction.
+type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
+
+/// Most jobs folded into one transaction.
+const MAX_BATCH: usize = 512;
 
 /// Log the cause, return a safe error.
 pub(crate) fn db_err(e: impl std::fmt::Display) -> Error {
@@ -120,10 +161,15 @@ impl SqliteStore {
             .map(|_| open_conn(path, false))
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(db_err)?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("art28-sqlite-writer".into())
+            .spawn(move || writer_loop(writer, rx))
+            .map_err(db_err)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
-                writer: Mutex::new(writer),
+                writer: tx,
                 readers: Mutex::new(readers),
             }),
         })
@@ -157,25 +203,87 @@ impl SqliteStore {
         .await
     }
 
+    /// Run `f` in a write transaction shared with whatever else is queued (group commit).
+    /// It returns once the transaction holding its changes is durably committed; an error from
+    /// `f` rolls back its own changes only.
     async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        blocking(move || {
-            let mut conn = inner.writer.lock().map_err(db_err)?;
-            let tx = conn.transaction().map_err(db_err)?;
-            let out = f(&tx)?;
-            tx.commit().map_err(db_err)?;
-            Ok(out)
-        })
-        .await
+        let (tx, rx) = tokio::sync::oneshot::channel::<Result<T>>();
+        let job: Job = Box::new(move |conn| match f(conn) {
+            Ok(value) => (
+                true,
+                Box::new(move |commit: Option<&Error>| {
+                    let _ = tx.send(match commit {
+                        None => Ok(value),
+                        Some(e) => Err(e.clone()),
+                    });
+                }),
+            ),
+            Err(e) => (
+                false,
+                Box::new(move |_| {
+                    let _ = tx.send(Err(e));
+                }),
+            ),
+        });
+        self.inner
+            .writer
+            .send(job)
+            .map_err(|_| db_err("the writer thread has stopped"))?;
+        rx.await
+            .map_err(|_| db_err("the write was dropped before it committed"))?
     }
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f).await.map_err(db_err)?
+}
+
+/// The writer thread: take every queued job, run each in a savepoint of one transaction,
+/// commit once, then answer each job. A job whose savepoint cannot be set up is dropped, which
+/// its caller sees as a storage failure.
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            db_err(e);
+            continue;
+        }
+        let mut completions = Vec::with_capacity(batch.len());
+        for job in batch {
+            if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+                db_err(e);
+                continue;
+            }
+            let (keep, completion) = job(&conn);
+            let end = if keep {
+                "RELEASE job"
+            } else {
+                "ROLLBACK TO job; RELEASE job"
+            };
+            match conn.execute_batch(end) {
+                Ok(()) => completions.push(completion),
+                Err(e) => completion(Some(&db_err(e))),
+            }
+        }
+        match conn.execute_batch("COMMIT") {
+            Ok(()) => completions.into_iter().for_each(|c| c(None)),
+            Err(e) => {
+                let err = db_err(e);
+                let _ = conn.execute_batch("ROLLBACK");
+                completions.into_iter().for_each(|c| c(Some(&err)));
+            }
+        }
+    }
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
@@ -196,8 +304,7 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
         let tx = conn.transaction().map_err(db_err)?;
         tx.execute_batch(sql).map_err(db_err)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)
-            .map_err(db_err)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64).map_err(db_err)?;
         tx.commit().map_err(db_err)?;
         tracing::info!(schema_version = i + 1, "applied migration");
     }
@@ -209,17 +316,12 @@ fn micros(t: Timestamp) -> i64 {
 }
 
 fn from_micros(v: i64) -> rusqlite::Result<Timestamp> {
-    Timestamp::from_microsecond(v).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Integer, Box::new(e))
-    })
+    Timestamp::from_microsecond(v)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Integer, Box::new(e)))
 }
 
-fn conv<T, E: std::error::Error + Send + Sync + 'static>(
-    r: std::result::Result<T, E>,
-) -> rusqlite::Result<T> {
-    r.map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-    })
+fn conv<T, E: std::error::Error + Send + Sync + 'static>(r: std::result::Result<T, E>) -> rusqlite::Result<T> {
+    r.map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
 }
 
 #[derive(Debug)]
@@ -288,6 +390,28 @@ fn version_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AgreementVersion> {
     })
 }
 
+fn insert_customer(conn: &Connection, c: NewCustomer) -> Result<CustomerRecord> {
+    let res = conn.execute(
+        "INSERT INTO customers (id, name, language, status, created_at, created_by) VALUES (?1, ?2, ?3, 'active', ?4, ?5)",
+        params![c.id.as_str(), c.name, c.language.tag(), micros(c.created_at), c.created_by],
+    );
+    match res {
+        Err(e) if is_unique_violation(&e) => Err(Error::new(
+            ErrorCode::CustomerExists,
+            format!("customer `{}` already exists (ids are never reused)", c.id),
+        )),
+        Err(e) => Err(db_err(e)),
+        Ok(_) => Ok(CustomerRecord {
+            id: c.id,
+            name: c.name,
+            language: c.language,
+            status: CustomerStatus::Active,
+            created_at: c.created_at,
+            created_by: c.created_by,
+        }),
+    }
+}
+
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
 }
@@ -327,28 +451,12 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn create_customer(&self, c: &NewCustomer) -> Result<CustomerRecord> {
-        let c = c.clone();
-        self.write(move |tx| {
-            let res = tx.execute(
-                "INSERT INTO customers (id, name, language, status, created_at, created_by) VALUES (?1, ?2, ?3, 'active', ?4, ?5)",
-                params![c.id.as_str(), c.name, c.language.tag(), micros(c.created_at), c.created_by],
-            );
-            match res {
-                Err(e) if is_unique_violation(&e) => Err(Error::new(
-                    ErrorCode::CustomerExists,
-                    format!("customer `{}` already exists (ids are never reused)", c.id),
-                )),
-                Err(e) => Err(db_err(e)),
-                Ok(_) => Ok(CustomerRecord {
-                    id: c.id,
-                    name: c.name,
-                    language: c.language,
-                    status: CustomerStatus::Active,
-                    created_at: c.created_at,
-                    created_by: c.created_by,
-                }),
-            }
+    async fn create_customer(&self, c: &NewCustomer, entry: &AccessEntry) -> Result<Logged<CustomerRecord>> {
+        let (c, entry) = (c.clone(), entry.clone());
+        self.write(move |conn| {
+            let value = insert_customer(conn, c)?;
+            let receipt = log::append(conn, &entry)?;
+            Ok(Logged { value, receipt })
         })
         .await
     }
@@ -401,9 +509,16 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn put_agreement_version(&self, v: &NewAgreementVersion) -> Result<AgreementVersion> {
-        let v = v.clone();
+    async fn put_agreement_version(
+        &self,
+        v: &NewAgreementVersion,
+        entry: &AccessEntry,
+    ) -> Result<Logged<AgreementVersion>> {
+        let (v, entry) = (v.clone(), entry.clone());
         self.write(move |tx| {
+            if let Some(c) = v.onboard.clone() {
+                insert_customer(tx, c)?;
+            }
             let a = &v.agreement;
             let kind = match a.kind {
                 AgreementKind::Standard => "standard",
@@ -485,7 +600,8 @@ impl Store for SqliteStore {
                     .map_err(db_err)?;
                 }
             }
-            Ok(AgreementVersion {
+            let receipt = log::append(tx, &entry)?;
+            let value = AgreementVersion {
                 meta: AgreementVersionMeta {
                     id: a.id.clone(),
                     version: a.version,
@@ -499,16 +615,13 @@ impl Store for SqliteStore {
                 },
                 agreement: v.agreement.clone(),
                 source: v.source.clone(),
-            })
+            };
+            Ok(Logged { value, receipt })
         })
         .await
     }
 
-    async fn agreement_version(
-        &self,
-        id: &AgreementId,
-        version: u32,
-    ) -> Result<Option<AgreementVersion>> {
+    async fn agreement_version(&self, id: &AgreementId, version: u32) -> Result<Option<AgreementVersion>> {
         let id = id.clone();
         self.read(move |c| {
             c.query_row(
@@ -526,7 +639,9 @@ impl Store for SqliteStore {
         let id = id.clone();
         self.read(move |c| {
             let mut stmt = c
-                .prepare_cached(&format!("SELECT {META_COLS} FROM agreement_versions WHERE agreement_id = ?1 ORDER BY version"))
+                .prepare_cached(&format!(
+                    "SELECT {META_COLS} FROM agreement_versions WHERE agreement_id = ?1 ORDER BY version"
+                ))
                 .map_err(db_err)?;
             let rows = stmt.query_map([id.as_str()], meta_row).map_err(db_err)?;
             rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
@@ -534,10 +649,7 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn customer_agreement_history(
-        &self,
-        customer: &CustomerId,
-    ) -> Result<Vec<AgreementVersionMeta>> {
+    async fn customer_agreement_history(&self, customer: &CustomerId) -> Result<Vec<AgreementVersionMeta>> {
         let customer = customer.clone();
         self.read(move |c| {
             let mut stmt = c
@@ -551,11 +663,7 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn agreement_in_force(
-        &self,
-        customer: &CustomerId,
-        on: Date,
-    ) -> Result<Option<AgreementVersion>> {
+    async fn agreement_in_force(&self, customer: &CustomerId, on: Date) -> Result<Option<AgreementVersion>> {
         let customer = customer.clone();
         self.read(move |c| {
             // ISO dates compare correctly as text.
@@ -587,5 +695,138 @@ impl Store for SqliteStore {
             rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
         })
         .await
+    }
+
+    async fn log_access(&self, entry: &AccessEntry) -> Result<LogReceipt> {
+        let entry = entry.clone();
+        self.write(move |conn| log::append(conn, &entry)).await
+    }
+
+    async fn log_size(&self) -> Result<u64> {
+        self.read(|c| {
+            let n: i64 = c
+                .query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM access_log", [], |r| r.get(0))
+                .map_err(db_err)?;
+            u64::try_from(n).map_err(db_err)
+        })
+        .await
+    }
+
+    async fn leaf_hashes(&self, from: u64, to: u64) -> Result<Vec<Hash>> {
+        self.read(move |c| SqliteNodes(c).nodes_at(0, from..to).map_err(db_err))
+            .await
+    }
+
+    async fn save_fold(&self, nodes: &[(u32, u64, Hash)], cp: &StoredCheckpoint) -> Result<()> {
+        let nodes: Vec<(u32, u64, Hash)> = nodes
+            .iter()
+            .copied()
+            .filter(|(l, _, _)| *l > 0 && l % log::NODE_STRIDE == 0)
+            .collect();
+        let cp = cp.clone();
+        self.write(move |conn| {
+            let mut st = conn
+                .prepare_cached("INSERT OR REPLACE INTO ledger_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")
+                .map_err(db_err)?;
+            for (level, idx, hash) in &nodes {
+                st.execute(params![level, i64::try_from(*idx).map_err(db_err)?, hash.as_slice()])
+                    .map_err(db_err)?;
+            }
+            conn.execute(
+                "INSERT OR IGNORE INTO checkpoints (size, root, note, signed_at) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    i64::try_from(cp.size).map_err(db_err)?,
+                    cp.root.as_slice(),
+                    cp.note,
+                    micros(cp.signed_at)
+                ],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT size, root, note, signed_at FROM checkpoints ORDER BY size DESC LIMIT 1",
+                [],
+                checkpoint_row,
+            )
+            .optional()
+            .map_err(db_err)
+        })
+        .await
+    }
+
+    async fn checkpoint_at(&self, size: u64) -> Result<Option<StoredCheckpoint>> {
+        let size = i64::try_from(size).map_err(db_err)?;
+        self.read(move |c| {
+            c.query_row(
+                "SELECT size, root, note, signed_at FROM checkpoints WHERE size = ?1",
+                [size],
+                checkpoint_row,
+            )
+            .optional()
+            .map_err(db_err)
+        })
+        .await
+    }
+
+    async fn tenant_log(&self, tenant: &CustomerId, from: u64, below: u64, limit: usize) -> Result<Vec<LoggedEntry>> {
+        let tenant = tenant.clone();
+        let from = i64::try_from(from).map_err(db_err)?;
+        let below = i64::try_from(below).map_err(db_err)?;
+        let limit = i64::try_from(limit).map_err(db_err)?;
+        self.read(move |c| {
+            let mut st = c
+                .prepare_cached("SELECT seq, entry FROM access_log WHERE tenant = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq LIMIT ?4")
+                .map_err(db_err)?;
+            let rows = st
+                .query_map(params![tenant.as_str(), from, below, limit], |r| {
+                    Ok(LoggedEntry {
+                        index: conv(u64::try_from(r.get::<_, i64>(0)?))?,
+                        bytes: r.get(1)?,
+                    })
+                })
+                .map_err(db_err)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+        })
+        .await
+    }
+
+    async fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
+        self.read(move |c| art28_ledger::merkle::inclusion_proof(index, size, &SqliteNodes(c)).map_err(proof_err))
+            .await
+    }
+
+    async fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>> {
+        self.read(move |c| {
+            art28_ledger::merkle::consistency_proof(old_size, new_size, &SqliteNodes(c)).map_err(proof_err)
+        })
+        .await
+    }
+
+    async fn restore_frontier(&self, size: u64) -> Result<Frontier> {
+        self.read(move |c| Frontier::restore(size, &SqliteNodes(c)).map_err(db_err))
+            .await
+    }
+}
+
+fn checkpoint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredCheckpoint> {
+    let root: Vec<u8> = r.get(1)?;
+    Ok(StoredCheckpoint {
+        size: conv(u64::try_from(r.get::<_, i64>(0)?))?,
+        root: conv(<[u8; 32]>::try_from(root.as_slice()))?,
+        note: r.get(2)?,
+        signed_at: from_micros(r.get(3)?)?,
+    })
+}
+
+fn proof_err<E: std::fmt::Debug + std::fmt::Display>(e: art28_ledger::merkle::ProofError<E>) -> Error {
+    match e {
+        art28_ledger::merkle::ProofError::Reader(inner) => db_err(format!("{inner:?}")),
+        other => Error::new(ErrorCode::BadRequest, format!("{other}")),
     }
 }

@@ -58,18 +58,16 @@ pub fn run(cmd: AgreementCommand) -> ExitCode {
             format,
             output,
         } => render(&file, lang, format, output.as_deref()),
-        AgreementCommand::Schema => {
-            match serde_json::to_string_pretty(&art28_core::agreement::json_schema()) {
-                Ok(s) => {
-                    println!("{s}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::FAILURE
-                }
+        AgreementCommand::Schema => match serde_json::to_string_pretty(&art28_core::agreement::json_schema()) {
+            Ok(s) => {
+                println!("{s}");
+                ExitCode::SUCCESS
             }
-        }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 
@@ -105,11 +103,7 @@ fn gather(files: &[PathBuf]) -> (Vec<Source>, usize, Vec<String>) {
     let wanted: Vec<(PathBuf, art28_core::agreement::BaseRef)> = files
         .iter()
         .zip(sources.iter())
-        .filter_map(|(p, s)| {
-            header(&s.bytes)
-                .and_then(|h| h.based_on)
-                .map(|b| (p.clone(), b))
-        })
+        .filter_map(|(p, s)| header(&s.bytes).and_then(|h| h.based_on).map(|b| (p.clone(), b)))
         .collect();
     for (path, base) in wanted {
         if have(&sources, base.id.as_str(), base.version) {
@@ -144,10 +138,14 @@ fn check(files: &[PathBuf], json: bool) -> ExitCode {
         let items: Vec<serde_json::Value> = results
             .iter()
             .map(|c| match &c.result {
-                Ok(a) => serde_json::json!({"file": c.name, "valid": true, "id": a.id, "version": a.version, "kind": a.kind}),
-                Err(ds) => serde_json::json!({"file": c.name, "valid": false, "problems": ds.iter().map(|d| serde_json::json!({
+                Ok(a) => {
+                    serde_json::json!({"file": c.name, "valid": true, "id": a.id, "version": a.version, "kind": a.kind})
+                }
+                Err(ds) => {
+                    serde_json::json!({"file": c.name, "valid": false, "problems": ds.iter().map(|d| serde_json::json!({
                     "path": d.path, "line": d.line, "column": d.column, "code": d.code, "message": d.message
-                })).collect::<Vec<_>>()}),
+                })).collect::<Vec<_>>()})
+                }
             })
             .chain(failures.iter().map(|f| serde_json::json!({"valid": false, "error": f})))
             .collect();
@@ -155,10 +153,7 @@ fn check(files: &[PathBuf], json: bool) -> ExitCode {
     } else {
         for c in &results {
             match &c.result {
-                Ok(a) => println!(
-                    "ok    {} ({} version {}, {:?})",
-                    c.name, a.id, a.version, a.kind
-                ),
+                Ok(a) => println!("ok    {} ({} version {}, {:?})", c.name, a.id, a.version, a.kind),
                 Err(ds) => {
                     println!(
                         "FAIL  {} ({} problem{})",

@@ -5,6 +5,8 @@
 //! over the library crates, so what the CLI does is what the server does.
 
 mod agreement_cmd;
+mod bench;
+mod log_cmd;
 
 use art28_server::config::{ConfigLayer, LogFormat};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -27,6 +29,12 @@ enum Command {
     /// Check and render processor agreements.
     #[command(subcommand)]
     Agreement(agreement_cmd::AgreementCommand),
+    /// Verify the access log offline: evidence bundles and checkpoints.
+    #[command(subcommand)]
+    Log(log_cmd::LogCommand),
+    /// Measure performance against baselines from the same run.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
     /// Print the OpenAPI document of the HTTP API.
     Openapi,
 }
@@ -61,6 +69,8 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Agreement(cmd) => agreement_cmd::run(cmd),
+        Command::Log(cmd) => log_cmd::run(cmd),
+        Command::Bench(cmd) => bench::run(cmd),
         Command::Openapi => match serde_json::to_string_pretty(&art28_server::api::openapi()) {
             Ok(s) => {
                 println!("{s}");
@@ -91,10 +101,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         }
     };
     init_tracing(config.log_format, &config.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -102,8 +109,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        let bound =
-            art28_server::bind(&config, Arc::new(art28_service::clock::SystemClock)).await?;
+        let bound = art28_server::bind(&config, Arc::new(art28_service::clock::SystemClock)).await?;
         let addr = bound.local_addr()?;
         tracing::info!(%addr, "listening");
         // One line on stdout for people and scripts; logs go to stderr.

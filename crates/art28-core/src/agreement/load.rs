@@ -130,8 +130,7 @@ pub fn header(bytes: &[u8]) -> Option<Header> {
 /// Read a set of files, resolving `based_on` references among them. Results come in the
 /// order of the input.
 pub fn check_set(sources: &[Source]) -> Vec<Checked> {
-    let parsed: Vec<Result<Parsed<'_>, Vec<Diagnostic>>> =
-        sources.iter().map(parse_syntax).collect();
+    let parsed: Vec<Result<Parsed<'_>, Vec<Diagnostic>>> = sources.iter().map(parse_syntax).collect();
     sources
         .iter()
         .zip(&parsed)
@@ -181,10 +180,7 @@ fn parse_syntax(src: &Source) -> Result<Parsed<'_>, Vec<Diagnostic>> {
     let text = match std::str::from_utf8(&src.bytes) {
         Ok(t) => t,
         Err(e) => {
-            let (line, column) = line_col(
-                &String::from_utf8_lossy(&src.bytes[..e.valid_up_to()]),
-                e.valid_up_to(),
-            );
+            let (line, column) = line_col(&String::from_utf8_lossy(&src.bytes[..e.valid_up_to()]), e.valid_up_to());
             return Err(vec![Diagnostic {
                 file: name.to_string(),
                 path: String::new(),
@@ -209,13 +205,8 @@ fn parse_syntax(src: &Source) -> Result<Parsed<'_>, Vec<Diagnostic>> {
             message: format!("TOML syntax: {}", first_line(e.message())),
         }]
     })?;
-    let table: toml::Table = toml::from_str(text).map_err(|e| {
-        whole_file(
-            name,
-            "syntax",
-            format!("TOML syntax: {}", first_line(e.message())),
-        )
-    })?;
+    let table: toml::Table = toml::from_str(text)
+        .map_err(|e| whole_file(name, "syntax", format!("TOML syntax: {}", first_line(e.message()))))?;
     Ok(Parsed {
         name,
         text,
@@ -229,10 +220,7 @@ fn first_line(s: &str) -> String {
 }
 
 /// Find the standard agreement a customer file builds on, merge, deserialize and validate.
-fn resolve(
-    p: &Parsed<'_>,
-    all: &[Result<Parsed<'_>, Vec<Diagnostic>>],
-) -> Result<ProcessorAgreement, Vec<Diagnostic>> {
+fn resolve(p: &Parsed<'_>, all: &[Result<Parsed<'_>, Vec<Diagnostic>>]) -> Result<ProcessorAgreement, Vec<Diagnostic>> {
     let mut layers: Vec<&Parsed<'_>> = vec![p];
     let mut merged = p.table.clone();
     if let Some(base) = p.table.get("based_on") {
@@ -256,9 +244,7 @@ fn resolve(
                 p,
                 &Path::root().key("based_on"),
                 "base_missing",
-                format!(
-                    "the standard agreement `{id}` version {version} is not among the files given"
-                ),
+                format!("the standard agreement `{id}` version {version} is not among the files given"),
             ));
         };
         merged = base.table.clone();
@@ -324,12 +310,7 @@ fn merge(base: &mut toml::Table, over: toml::Table) {
 }
 
 /// Point a diagnostic at the first layer (customer file, then its base) that holds the path.
-fn diag_layers(
-    layers: &[&Parsed<'_>],
-    path: &Path,
-    code: &'static str,
-    message: String,
-) -> Diagnostic {
+fn diag_layers(layers: &[&Parsed<'_>], path: &Path, code: &'static str, message: String) -> Diagnostic {
     let mut best: Option<(&Parsed<'_>, Range<usize>, usize)> = None;
     for layer in layers {
         let (span, depth) = locate(&layer.spans, path);
@@ -357,13 +338,7 @@ fn diag_at(p: &Parsed<'_>, path: &Path, code: &'static str, message: String) -> 
     vec![diag_layers(&[p], path, code, message)]
 }
 
-fn make(
-    layer: &Parsed<'_>,
-    path: &Path,
-    span: Range<usize>,
-    code: &'static str,
-    message: String,
-) -> Diagnostic {
+fn make(layer: &Parsed<'_>, path: &Path, span: Range<usize>, code: &'static str, message: String) -> Diagnostic {
     let (line, column) = line_col(layer.text, span.start);
     Diagnostic {
         file: layer.name.to_string(),
@@ -385,10 +360,7 @@ fn locate(root: &Spanned<DeTable<'_>>, path: &Path) -> (Range<usize>, usize) {
     for seg in &path.0 {
         let next: Option<&Spanned<DeValue<'_>>> = match seg {
             Seg::Key(k) => table
-                .and_then(|t| {
-                    t.iter()
-                        .find(|(key, _)| key.get_ref().as_ref() == k.as_str())
-                })
+                .and_then(|t| t.iter().find(|(key, _)| key.get_ref().as_ref() == k.as_str()))
                 .map(|(key, v)| {
                     span = key.span();
                     v

@@ -136,25 +136,17 @@ fn plausible_email(s: &str) -> bool {
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && !s
-            .chars()
-            .any(|c| c.is_whitespace() || c == '<' || c == '>' || c == ',')
+        && !s.chars().any(|c| c.is_whitespace() || c == '<' || c == '>' || c == ',')
         && !domain.contains('@')
 }
 
 /// Check the rules. An empty result means the agreement is valid.
 pub fn validate(a: &ProcessorAgreement) -> Vec<Finding> {
-    let mut c = Checker {
-        findings: Vec::new(),
-    };
+    let mut c = Checker { findings: Vec::new() };
     let root = Path::root();
 
     if a.version == 0 {
-        c.add(
-            root.key("version"),
-            "invalid_version",
-            "versions start at 1",
-        );
+        c.add(root.key("version"), "invalid_version", "versions start at 1");
     }
     match (a.kind, &a.customer) {
         (AgreementKind::Customer, None) => c.add(
@@ -179,10 +171,7 @@ pub fn validate(a: &ProcessorAgreement) -> Vec<Finding> {
     c.text(root.key("title"), &a.title);
 
     c.country(root.key("processor").key("country"), &a.processor.country);
-    c.contacts(
-        &root.key("processor").key("contacts"),
-        &a.processor.contacts,
-    );
+    c.contacts(&root.key("processor").key("contacts"), &a.processor.contacts);
     if let Some(customer) = &a.customer {
         let at = root.key("customer");
         c.country(at.key("country"), &customer.country);
@@ -200,14 +189,8 @@ pub fn validate(a: &ProcessorAgreement) -> Vec<Finding> {
         }
     }
 
-    c.text(
-        root.key("service").key("description"),
-        &a.service.description,
-    );
-    c.text(
-        root.key("service").key("intended_use"),
-        &a.service.intended_use,
-    );
+    c.text(root.key("service").key("description"), &a.service.description);
+    c.text(root.key("service").key("intended_use"), &a.service.intended_use);
 
     let p = root.key("processing");
     c.text(p.key("subject"), &a.processing.subject);
@@ -217,12 +200,7 @@ pub fn validate(a: &ProcessorAgreement) -> Vec<Finding> {
         Vocabulary::ProcessingOperations,
         true,
     );
-    c.terms(
-        &p.key("purposes"),
-        &a.processing.purposes,
-        Vocabulary::Purposes,
-        true,
-    );
+    c.terms(&p.key("purposes"), &a.processing.purposes, Vocabulary::Purposes, true);
     c.terms(
         &p.key("data_subjects"),
         &a.processing.data_subjects,
@@ -242,10 +220,7 @@ pub fn validate(a: &ProcessorAgreement) -> Vec<Finding> {
         false,
     );
     for (i, id) in a.processing.special_categories_allowed.iter().enumerate() {
-        if Vocabulary::PersonalData
-            .find(id)
-            .is_some_and(|t| !t.special)
-        {
+        if Vocabulary::PersonalData.find(id).is_some_and(|t| !t.special) {
             c.add(
                 p.key("special_categories_allowed").index(i),
                 "not_special",
@@ -275,16 +250,16 @@ pub fn validate(a: &ProcessorAgreement) -> Vec<Finding> {
         c.location(l.key("access").index(i), code);
     }
     // Storage or access outside the EU/EEA is a transfer and must be listed as one.
-    for (field, codes) in [
-        ("storage", &a.locations.storage),
-        ("access", &a.locations.access),
-    ] {
+    for (field, codes) in [("storage", &a.locations.storage), ("access", &a.locations.access)] {
         for (i, code) in codes.iter().enumerate() {
-            if geo::is_location(code)
-                && !geo::in_eea(code)
-                && !a.transfers.iter().any(|t| &t.country == code)
-            {
-                c.add(l.key(field).index(i), "transfer_not_documented", format!("`{code}` is outside the EU/EEA; document the transfer in [[transfers]] with its safeguard"));
+            if geo::is_location(code) && !geo::in_eea(code) && !a.transfers.iter().any(|t| &t.country == code) {
+                c.add(
+                    l.key(field).index(i),
+                    "transfer_not_documented",
+                    format!(
+                        "`{code}` is outside the EU/EEA; document the transfer in [[transfers]] with its safeguard"
+                    ),
+                );
             }
         }
     }
@@ -372,11 +347,7 @@ pub fn validate(a: &ProcessorAgreement) -> Vec<Finding> {
     for (i, annex) in a.annexes.iter().enumerate() {
         let at = root.key("annexes").index(i);
         if !ids.insert(annex.id.as_str()) {
-            c.add(
-                at.key("id"),
-                "duplicate",
-                format!("annex `{}` appears twice", annex.id),
-            );
+            c.add(at.key("id"), "duplicate", format!("annex `{}` appears twice", annex.id));
         }
         c.text(at.key("title"), &annex.title);
         c.text(at.key("text"), &annex.text);

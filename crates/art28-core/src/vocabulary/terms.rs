@@ -1021,11 +1021,7 @@ mod tests {
     fn ids_are_ascii_snake_case() {
         for (name, terms) in ALL {
             for term in terms {
-                assert!(
-                    is_snake_case(term.id),
-                    "{name}: id {:?} is not snake_case",
-                    term.id
-                );
+                assert!(is_snake_case(term.id), "{name}: id {:?} is not snake_case", term.id);
             }
         }
     }
@@ -1034,14 +1030,9 @@ mod tests {
     fn dpv_values_are_compact_dpv_or_pd_iris() {
         for (name, terms) in ALL {
             for term in terms {
-                let local = term
-                    .dpv
-                    .strip_prefix("dpv:")
-                    .or_else(|| term.dpv.strip_prefix("pd:"));
+                let local = term.dpv.strip_prefix("dpv:").or_else(|| term.dpv.strip_prefix("pd:"));
                 assert!(
-                    local.is_some_and(
-                        |l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric())
-                    ),
+                    local.is_some_and(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric())),
                     "{name}: {} has dpv value {:?}",
                     term.id,
                     term.dpv
@@ -1054,16 +1045,8 @@ mod tests {
     fn labels_are_present() {
         for (name, terms) in ALL {
             for term in terms {
-                assert!(
-                    !term.nl.trim().is_empty(),
-                    "{name}: {} has no Dutch label",
-                    term.id
-                );
-                assert!(
-                    !term.en.trim().is_empty(),
-                    "{name}: {} has no English label",
-                    term.id
-                );
+                assert!(!term.nl.trim().is_empty(), "{name}: {} has no Dutch label", term.id);
+                assert!(!term.en.trim().is_empty(), "{name}: {} has no English label", term.id);
             }
         }
     }
@@ -1078,18 +1061,8 @@ mod tests {
                 assert!(!term.special, "{name}: {} is marked special", term.id);
             }
         }
-        let special: HashSet<&str> = PERSONAL_DATA
-            .iter()
-            .filter(|t| t.special)
-            .map(|t| t.id)
-            .collect();
-        for id in [
-            "health",
-            "biometric",
-            "genetic",
-            "criminal",
-            "racial_ethnic_origin",
-        ] {
+        let special: HashSet<&str> = PERSONAL_DATA.iter().filter(|t| t.special).map(|t| t.id).collect();
+        for id in ["health", "biometric", "genetic", "criminal", "racial_ethnic_origin"] {
             assert!(special.contains(id), "{id} must be special");
         }
         for id in ["national_id", "absence", "salary"] {

@@ -17,11 +17,7 @@ fn examples() -> Vec<Source> {
 
 /// Replace exactly one occurrence of `from` in the fixture.
 fn edit(from: &str, to: &str) -> String {
-    assert_eq!(
-        FIXTURE.matches(from).count(),
-        1,
-        "fixture must contain `{from}` once"
-    );
+    assert_eq!(FIXTURE.matches(from).count(), 1, "fixture must contain `{from}` once");
     FIXTURE.replace(from, to)
 }
 
@@ -33,10 +29,7 @@ fn errors(text: &str) -> Vec<Diagnostic> {
 }
 
 fn line_of(text: &str, needle: &str) -> usize {
-    text.lines()
-        .position(|l| l.contains(needle))
-        .expect("needle")
-        + 1
+    text.lines().position(|l| l.contains(needle)).expect("needle") + 1
 }
 
 /// The single diagnostic with this code, asserted to exist.
@@ -54,10 +47,7 @@ fn fixture_is_valid_and_reads_back() {
     assert_eq!(a.breach.notice.describe(Lang::Nl), "48 uur");
     assert_eq!(a.end.retention.describe(Lang::En), "3 months");
     assert_eq!(a.effective_from.to_string(), "2026-01-01");
-    assert_eq!(
-        a.customer.as_ref().map(|c| c.id.as_str()),
-        Some("test-klant")
-    );
+    assert_eq!(a.customer.as_ref().map(|c| c.id.as_str()), Some("test-klant"));
 }
 
 #[test]
@@ -104,11 +94,7 @@ fn unparsable_negative_and_zero_durations_are_refused() {
         let text = edit("notice = \"PT48H\"", &format!("notice = \"{bad}\""));
         let d = one(&errors(&text), "invalid_duration");
         assert_eq!(d.path, "breach.notice", "{d}");
-        assert_eq!(
-            d.line,
-            Some(line_of(&text, &format!("notice = \"{bad}\""))),
-            "{d}"
-        );
+        assert_eq!(d.line, Some(line_of(&text, &format!("notice = \"{bad}\""))), "{d}");
         assert!(d.message.contains(needle), "{bad}: {d}");
     }
 }
@@ -134,7 +120,10 @@ fn special_category_needs_explicit_permission() {
     let d = one(&errors(&text), "special_category_not_allowed");
     assert_eq!(d.path, "processing.personal_data[1]");
     // Allowing it makes the same agreement valid.
-    let allowed = text.replace("personal_data = [\"identification\", \"health\"]", "personal_data = [\"identification\", \"health\"]\nspecial_categories_allowed = [\"health\"]");
+    let allowed = text.replace(
+        "personal_data = [\"identification\", \"health\"]",
+        "personal_data = [\"identification\", \"health\"]\nspecial_categories_allowed = [\"health\"]",
+    );
     assert!(parse_one("t.toml", allowed.as_bytes()).is_ok());
 }
 
@@ -153,7 +142,10 @@ fn transfer_outside_the_eea_needs_a_safeguard() {
         "purpose = { nl = \"Support\", en = \"Support\" }\nsafeguard = \"adequacy_decision\"",
     );
     one(&errors(&adequacy), "no_adequacy_decision");
-    let scc = text.replace("purpose = { nl = \"Support\", en = \"Support\" }", "purpose = { nl = \"Support\", en = \"Support\" }\nsafeguard = \"standard_contractual_clauses\"");
+    let scc = text.replace(
+        "purpose = { nl = \"Support\", en = \"Support\" }",
+        "purpose = { nl = \"Support\", en = \"Support\" }\nsafeguard = \"standard_contractual_clauses\"",
+    );
     assert!(parse_one("t.toml", scc.as_bytes()).is_ok());
     // Access from outside the EEA without any transfer listed is refused as well.
     let undocumented = edit(
@@ -165,10 +157,7 @@ fn transfer_outside_the_eea_needs_a_safeguard() {
 
 #[test]
 fn customer_agreement_needs_a_breach_contact() {
-    let text = edit(
-        "roles = [\"breach_notice\", \"privacy\"]",
-        "roles = [\"privacy\"]",
-    );
+    let text = edit("roles = [\"breach_notice\", \"privacy\"]", "roles = [\"privacy\"]");
     let d = one(&errors(&text), "breach_contact_missing");
     assert_eq!(d.path, "customer.contacts");
 }
@@ -189,22 +178,13 @@ fn several_rule_breaches_are_all_reported() {
 #[test]
 fn wrong_enum_value_and_wrong_type_are_refused() {
     let d = one(
-        &errors(&edit(
-            "authorisation = \"general\"",
-            "authorisation = \"whatever\"",
-        )),
+        &errors(&edit("authorisation = \"general\"", "authorisation = \"whatever\"")),
         "unknown_value",
     );
     assert_eq!(d.path, "subprocessors.authorisation");
-    let d = one(
-        &errors(&edit("version = 2", "version = \"two\"")),
-        "invalid_type",
-    );
+    let d = one(&errors(&edit("version = 2", "version = \"two\"")), "invalid_type");
     assert_eq!(d.path, "version");
-    let d = one(
-        &errors(&edit("version = 2", "version = -1")),
-        "invalid_value",
-    );
+    let d = one(&errors(&edit("version = 2", "version = -1")), "invalid_value");
     assert_eq!(d.path, "version");
 }
 
@@ -221,18 +201,11 @@ fn binary_non_utf8_empty_and_oversized_files_are_refused() {
     binary.insert(10, 0);
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (binary, "binary"),
-        (
-            vec![b'i', b'd', b' ', b'=', b' ', b'"', 0xff, 0xfe, b'"'],
-            "not_utf8",
-        ),
+        (vec![b'i', b'd', b' ', b'=', b' ', b'"', 0xff, 0xfe, b'"'], "not_utf8"),
         (Vec::new(), "empty"),
         (b"  \n\t\n".to_vec(), "empty"),
         (
-            format!(
-                "{FIXTURE}\n# {}\n",
-                "x".repeat(art28_core::agreement::MAX_BYTES)
-            )
-            .into_bytes(),
+            format!("{FIXTURE}\n# {}\n", "x".repeat(art28_core::agreement::MAX_BYTES)).into_bytes(),
             "too_large",
         ),
         (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(), "binary"),
@@ -308,17 +281,9 @@ fn deviation_merges_onto_its_standard_and_errors_point_at_the_right_file() {
     let std_agreement = results[0].result.as_ref().expect("standard valid");
     assert_eq!(std_agreement.breach.notice.to_string(), "PT48H");
     let merged = results[1].result.as_ref().expect("deviation valid");
+    assert_eq!(merged.breach.notice.to_string(), "PT24H", "deviation overrides");
     assert_eq!(
-        merged.breach.notice.to_string(),
-        "PT24H",
-        "deviation overrides"
-    );
-    assert_eq!(
-        merged
-            .breach
-            .complete_information
-            .map(|d| d.to_string())
-            .as_deref(),
+        merged.breach.complete_information.map(|d| d.to_string()).as_deref(),
         Some("PT72H"),
         "base kept"
     );
@@ -330,14 +295,8 @@ fn deviation_merges_onto_its_standard_and_errors_point_at_the_right_file() {
         Source::new("std.toml", standard.clone()),
         Source::new("dev.toml", bad_dev.clone()),
     ]);
-    let d = one(
-        results[1].result.as_ref().expect_err("invalid"),
-        "invalid_duration",
-    );
-    assert_eq!(
-        (d.file.as_str(), d.line),
-        ("dev.toml", Some(line_of(&bad_dev, "soon")))
-    );
+    let d = one(results[1].result.as_ref().expect_err("invalid"), "invalid_duration");
+    assert_eq!((d.file.as_str(), d.line), ("dev.toml", Some(line_of(&bad_dev, "soon"))));
 
     // A fault that only the merge reveals, in a field the deviation does not touch, points at the standard.
     let bad_std = standard.replace(
@@ -348,10 +307,7 @@ fn deviation_merges_onto_its_standard_and_errors_point_at_the_right_file() {
         Source::new("std.toml", bad_std.clone()),
         Source::new("dev.toml", deviation),
     ]);
-    let d = one(
-        results[1].result.as_ref().expect_err("invalid"),
-        "unknown_term",
-    );
+    let d = one(results[1].result.as_ref().expect_err("invalid"), "unknown_term");
     assert_eq!(
         (d.file.as_str(), d.line),
         ("std.toml", Some(line_of(&bad_std, "acces_logging")))
@@ -359,8 +315,5 @@ fn deviation_merges_onto_its_standard_and_errors_point_at_the_right_file() {
 
     // Without its base, the deviation is refused.
     let results = check_set(&[Source::new("dev.toml", deviation)]);
-    one(
-        results[0].result.as_ref().expect_err("no base"),
-        "base_missing",
-    );
+    one(results[0].result.as_ref().expect_err("no base"), "base_missing");
 }

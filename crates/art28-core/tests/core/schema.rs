@@ -2,12 +2,8 @@
 
 #[test]
 fn docs_schema_is_current() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../docs/agreement.schema.json"
-    );
-    let generated =
-        serde_json::to_string_pretty(&art28_core::agreement::json_schema()).expect("json") + "\n";
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/agreement.schema.json");
+    let generated = serde_json::to_string_pretty(&art28_core::agreement::json_schema()).expect("json") + "\n";
     if std::env::var_os("ART28_UPDATE_SCHEMA").is_some() {
         std::fs::write(path, &generated).expect("write schema");
     }

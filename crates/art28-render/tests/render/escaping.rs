@@ -35,9 +35,7 @@ fn tables(md: &str) -> Vec<Vec<Vec<String>>> {
         match event {
             Event::Start(Tag::TableCell) => cell = Some(String::new()),
             Event::End(TagEnd::TableCell) => cells.extend(cell.take()),
-            Event::End(TagEnd::TableHead | TagEnd::TableRow) => {
-                rows.push(std::mem::take(&mut cells))
-            }
+            Event::End(TagEnd::TableHead | TagEnd::TableRow) => rows.push(std::mem::take(&mut cells)),
             Event::End(TagEnd::Table) => tables.push(std::mem::take(&mut rows)),
             Event::Text(t) | Event::Code(t) => {
                 if let Some(c) = cell.as_mut() {
@@ -83,10 +81,7 @@ fn hostile_text_does_not_break_markdown_tables() {
             }
         }
         // A telephone number brings its column with it.
-        assert!(
-            md.contains(lang.pick("| Telefoon |", "| Telephone |")),
-            "{md}"
-        );
+        assert!(md.contains(lang.pick("| Telefoon |", "| Telephone |")), "{md}");
         let contacts = &tables[0];
         assert!(
             contacts
@@ -158,10 +153,7 @@ fn hostile_text_is_shown_not_run_in_html() {
         );
         // The annex heading carries the hostile title as text.
         assert!(
-            page.contains(&format!(
-                "<h4>{} A1: &lt;script&gt;",
-                lang.pick("Bijlage", "Annex")
-            )),
+            page.contains(&format!("<h4>{} A1: &lt;script&gt;", lang.pick("Bijlage", "Annex"))),
             "{page}"
         );
     }
@@ -174,9 +166,7 @@ fn a_hostile_title_is_escaped_in_the_head() {
     let page = html(&a, Lang::Nl);
     // minijinja's HTML escaping also escapes `/`.
     assert!(
-        page.contains(
-            "<title>&lt;&#x2f;title&gt;&lt;script&gt;alert(1)&lt;&#x2f;script&gt;</title>"
-        ),
+        page.contains("<title>&lt;&#x2f;title&gt;&lt;script&gt;alert(1)&lt;&#x2f;script&gt;</title>"),
         "{page}"
     );
     assert!(!page.contains("<script"));

@@ -5,10 +5,7 @@ use art28_core::agreement::{AgreementKind, Role};
 
 #[test]
 fn every_example_passes_check_set() {
-    let sources: Vec<Source> = EXAMPLES
-        .iter()
-        .map(|(name, text)| Source::new(*name, *text))
-        .collect();
+    let sources: Vec<Source> = EXAMPLES.iter().map(|(name, text)| Source::new(*name, *text)).collect();
     let results = check_set(&sources);
     assert_eq!(results.len(), EXAMPLES.len());
     for checked in results {
@@ -27,10 +24,7 @@ fn the_customer_file_needs_its_standard() {
         .result
         .as_ref()
         .expect_err("a customer deviation cannot stand alone");
-    assert!(
-        diagnostics.iter().any(|d| d.code == "base_missing"),
-        "{diagnostics:?}"
-    );
+    assert!(diagnostics.iter().any(|d| d.code == "base_missing"), "{diagnostics:?}");
 }
 
 #[test]
@@ -53,10 +47,7 @@ fn the_customer_file_inherits_from_the_standard() {
     let breach_contacts = customer
         .contacts
         .iter()
-        .filter(|c| {
-            c.roles
-                .contains(&art28_core::agreement::ContactRole::BreachNotice)
-        })
+        .filter(|c| c.roles.contains(&art28_core::agreement::ContactRole::BreachNotice))
         .count();
     assert_eq!(breach_contacts, 2);
 }
@@ -66,10 +57,7 @@ fn the_examples_carry_the_terms_of_their_source_profiles() {
     let saas = example("saas-standard.toml");
     assert_eq!(saas.breach.notice.to_string(), "PT48H");
     assert_eq!(
-        saas.breach
-            .complete_information
-            .map(|d| d.to_string())
-            .as_deref(),
+        saas.breach.complete_information.map(|d| d.to_string()).as_deref(),
         Some("PT72H")
     );
     assert_eq!(saas.subprocessors.notice.to_string(), "P4W");
@@ -85,10 +73,7 @@ fn the_examples_carry_the_terms_of_their_source_profiles() {
     let erp = example("erp-integrator-klant.toml");
     assert_eq!(erp.end.retention.to_string(), "P3M");
     assert_eq!(
-        erp.changes
-            .termination_right
-            .map(|d| d.to_string())
-            .as_deref(),
+        erp.changes.termination_right.map(|d| d.to_string()).as_deref(),
         Some("P30D")
     );
     assert!(erp.audit.certificate_first);
@@ -99,16 +84,10 @@ fn the_examples_carry_the_terms_of_their_source_profiles() {
     assert_eq!(be.role, Role::SubProcessor);
     assert_eq!(be.customer.as_ref().unwrap().country, "BE");
     assert_eq!(
-        be.subprocessors
-            .list_on_request
-            .map(|d| d.to_string())
-            .as_deref(),
+        be.subprocessors.list_on_request.map(|d| d.to_string()).as_deref(),
         Some("P30D")
     );
     assert_eq!(be.transfers.len(), 1);
     assert_eq!(be.transfers[0].country, "IN");
-    assert_eq!(
-        be.confidentiality.after_end,
-        art28_core::duration::OpenTerm::Indefinite
-    );
+    assert_eq!(be.confidentiality.after_end, art28_core::duration::OpenTerm::Indefinite);
 }

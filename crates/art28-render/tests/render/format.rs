@@ -26,10 +26,7 @@ fn html_is_a_complete_document_in_the_right_language() {
             assert!(page.contains("<h2>"), "{name}");
             assert!(page.trim_end().ends_with("</html>"));
             assert!(!page.contains("<script"));
-            assert!(
-                !page.contains("\\|"),
-                "{name}: Markdown escapes leaked into HTML"
-            );
+            assert!(!page.contains("\\|"), "{name}: Markdown escapes leaked into HTML");
         }
     }
 }
@@ -69,21 +66,12 @@ fn an_unknown_vocabulary_id_is_an_error_not_a_guess() {
 #[test]
 fn templates_hold_no_numbers_but_article_references() {
     for (name, template) in [
-        (
-            "agreement.nl.md",
-            include_str!("../../templates/agreement.nl.md"),
-        ),
-        (
-            "agreement.en.md",
-            include_str!("../../templates/agreement.en.md"),
-        ),
+        ("agreement.nl.md", include_str!("../../templates/agreement.nl.md")),
+        ("agreement.en.md", include_str!("../../templates/agreement.en.md")),
     ] {
         for (i, _) in template.match_indices(|c: char| c.is_ascii_digit()) {
             let before = &template[..i];
-            let previous_is_digit = before
-                .chars()
-                .next_back()
-                .is_some_and(|c| c.is_ascii_digit());
+            let previous_is_digit = before.chars().next_back().is_some_and(|c| c.is_ascii_digit());
             assert!(
                 previous_is_digit || before.ends_with("artikel ") || before.ends_with("Article "),
                 "{name}: a number that is not an article reference near `{}`",

@@ -38,10 +38,7 @@ const LANGS: [Lang; 2] = [Lang::Nl, Lang::En];
 /// All example agreements, read together (the customer file needs its base), merged and
 /// validated.
 fn examples() -> Vec<(&'static str, ProcessorAgreement)> {
-    let sources: Vec<Source> = EXAMPLES
-        .iter()
-        .map(|(name, text)| Source::new(*name, *text))
-        .collect();
+    let sources: Vec<Source> = EXAMPLES.iter().map(|(name, text)| Source::new(*name, *text)).collect();
     check_set(&sources)
         .into_iter()
         .zip(EXAMPLES)

@@ -59,21 +59,13 @@ async fn every_api_route_refuses_a_missing_or_wrong_token() {
             .replace("{version}", "1");
         for method in item.as_object().expect("item").keys() {
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
-            for auth in [
-                None,
-                Some("Bearer wrong"),
-                Some("Basic YTpi"),
-                Some("Bearer "),
-            ] {
+            for auth in [None, Some("Bearer wrong"), Some("Basic YTpi"), Some("Bearer ")] {
                 let mut req = s.client.request(m.clone(), s.url(&concrete));
                 if let Some(a) = auth {
                     req = req.header("authorization", a);
                 }
                 let r = req.body("{}").send().await.expect("send");
-                assert!(
-                    r.headers().contains_key("www-authenticate"),
-                    "{method} {concrete}"
-                );
+                assert!(r.headers().contains_key("www-authenticate"), "{method} {concrete}");
                 let (status, code, _) = code(r).await;
                 assert_eq!(
                     (status, code.as_str()),
@@ -123,22 +115,10 @@ async fn customers_can_be_added_with_clear_refusals() {
     );
 
     for (body, status, expected) in [
-        (
-            json!({"id": "acme-bv", "name": "Again"}),
-            409,
-            "customer_exists",
-        ),
-        (
-            json!({"id": "Acme BV!", "name": "Bad id"}),
-            400,
-            "invalid_id",
-        ),
+        (json!({"id": "acme-bv", "name": "Again"}), 409, "customer_exists"),
+        (json!({"id": "Acme BV!", "name": "Bad id"}), 400, "invalid_id"),
         (json!({"id": "ok-id", "name": "  "}), 400, "bad_request"),
-        (
-            json!({"id": "ok-id", "name": "X", "colour": "red"}),
-            400,
-            "bad_request",
-        ),
+        (json!({"id": "ok-id", "name": "X", "colour": "red"}), 400, "bad_request"),
         (json!({"id": "ok-id"}), 400, "bad_request"),
         (
             json!({"id": "ok-id", "name": "X", "language": "fr"}),
@@ -146,12 +126,7 @@ async fn customers_can_be_added_with_clear_refusals() {
             "bad_request",
         ),
     ] {
-        let r = s
-            .post("/api/v1/customers")
-            .json(&body)
-            .send()
-            .await
-            .expect("send");
+        let r = s.post("/api/v1/customers").json(&body).send().await.expect("send");
         let (st, c, _) = code(r).await;
         assert_eq!((st, c.as_str()), (status, expected), "{body}");
     }
@@ -172,29 +147,13 @@ async fn customers_can_be_added_with_clear_refusals() {
         .expect("send");
     assert_eq!(code(r).await.0, 413);
 
-    let r = s
-        .get("/api/v1/customers/acme-bv")
-        .send()
-        .await
-        .expect("send");
+    let r = s.get("/api/v1/customers/acme-bv").send().await.expect("send");
     let detail: Value = r.json().await.expect("json");
     assert_eq!(detail["customer"]["name"], "Acme B.V.");
     assert_eq!(detail["agreement_in_force"], Value::Null);
-    let (st, c, _) = code(
-        s.get("/api/v1/customers/nobody")
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let (st, c, _) = code(s.get("/api/v1/customers/nobody").send().await.expect("send")).await;
     assert_eq!((st, c.as_str()), (404, "customer_not_found"));
-    let (st, c, _) = code(
-        s.get("/api/v1/customers/acme-bv/agreement")
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let (st, c, _) = code(s.get("/api/v1/customers/acme-bv/agreement").send().await.expect("send")).await;
     assert_eq!((st, c.as_str()), (404, "agreement_not_found"));
     let (st, c, _) = code(s.get("/api/v1/nothing-here").send().await.expect("send")).await;
     assert_eq!((st, c.as_str()), (404, "route_not_found"));
@@ -216,10 +175,7 @@ async fn agreements_are_recorded_versioned_and_rendered() {
     let (st, c, _) = code(post(DEVIATION.to_string()).await.expect("send")).await;
     assert_eq!((st, c.as_str()), (400, "agreement_base_missing"));
 
-    assert_eq!(
-        post(STANDARD.to_string()).await.expect("send").status(),
-        201
-    );
+    assert_eq!(post(STANDARD.to_string()).await.expect("send").status(), 201);
     let r = post(DEVIATION.to_string()).await.expect("send");
     assert_eq!(r.status(), 201);
     let v: Value = r.json().await.expect("json");
@@ -234,19 +190,14 @@ async fn agreements_are_recorded_versioned_and_rendered() {
         "format = \"art28/agreement/v1\"\nsurprise = 1",
         1,
     );
-    let line = bad
-        .lines()
-        .position(|l| l.starts_with("surprise"))
-        .expect("line")
-        + 1;
+    let line = bad.lines().position(|l| l.starts_with("surprise")).expect("line") + 1;
     let (st, c, body) = code(post(bad).await.expect("send")).await;
     assert_eq!((st, c.as_str()), (400, "agreement_invalid"));
     let details = body["error"]["details"].as_array().expect("details");
     assert!(
         details[0]
             .as_str()
-            .is_some_and(|d| d.contains(&format!("request body:{line}:1: surprise:"))
-                && d.contains("unknown_field")),
+            .is_some_and(|d| d.contains(&format!("request body:{line}:1: surprise:")) && d.contains("unknown_field")),
         "{details:?}"
     );
     let (st, _, _) = code(
@@ -287,10 +238,11 @@ async fn agreements_are_recorded_versioned_and_rendered() {
         .json()
         .await
         .expect("json");
-    assert!(detail["contacts"].as_array().is_some_and(|c| {
-        c.iter()
-            .any(|k| k["roles"].to_string().contains("breach_notice"))
-    }));
+    assert!(
+        detail["contacts"]
+            .as_array()
+            .is_some_and(|c| { c.iter().any(|k| k["roles"].to_string().contains("breach_notice")) })
+    );
     let inforce: Value = s
         .get(&format!("/api/v1/customers/{id}/agreement"))
         .send()
@@ -351,9 +303,7 @@ async fn agreements_are_recorded_versioned_and_rendered() {
 
     // Documents in both languages and formats.
     let html = s
-        .get(&format!(
-            "/api/v1/customers/{id}/agreement/document?lang=en"
-        ))
+        .get(&format!("/api/v1/customers/{id}/agreement/document?lang=en"))
         .send()
         .await
         .expect("send");
@@ -366,9 +316,7 @@ async fn agreements_are_recorded_versioned_and_rendered() {
     let html = html.text().await.expect("text");
     assert!(html.contains("<html lang=\"en\"") && html.contains("48 hours"));
     let md = s
-        .get(&format!(
-            "/api/v1/customers/{id}/agreement/document?lang=nl&format=md"
-        ))
+        .get(&format!("/api/v1/customers/{id}/agreement/document?lang=nl&format=md"))
         .send()
         .await
         .expect("send")
@@ -377,12 +325,10 @@ async fn agreements_are_recorded_versioned_and_rendered() {
         .expect("text");
     assert!(md.contains("48 uur"));
     let (st, c, _) = code(
-        s.get(&format!(
-            "/api/v1/customers/{id}/agreement/document?format=pdf"
-        ))
-        .send()
-        .await
-        .expect("send"),
+        s.get(&format!("/api/v1/customers/{id}/agreement/document?format=pdf"))
+            .send()
+            .await
+            .expect("send"),
     )
     .await;
     assert_eq!((st, c.as_str()), (400, "bad_request"));

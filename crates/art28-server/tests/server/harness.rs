@@ -15,9 +15,7 @@ pub struct TestServer {
 }
 
 pub fn clock() -> Arc<ManualClock> {
-    Arc::new(ManualClock::new(
-        "2026-11-22T10:00:00Z".parse().expect("time"),
-    ))
+    Arc::new(ManualClock::new("2026-11-22T10:00:00Z".parse().expect("time")))
 }
 
 pub async fn start(dir: &Path, demo: bool) -> TestServer {
@@ -76,9 +74,6 @@ impl TestServer {
 pub async fn code(resp: reqwest::Response) -> (u16, String, serde_json::Value) {
     let status = resp.status().as_u16();
     let body: serde_json::Value = resp.json().await.expect("json error body");
-    let code = body["error"]["code"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let code = body["error"]["code"].as_str().unwrap_or_default().to_string();
     (status, code, body)
 }

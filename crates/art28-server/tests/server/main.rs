@@ -4,3 +4,4 @@
 mod api;
 mod harness;
 mod lifecycle;
+mod log;

@@ -2,14 +2,22 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
 use art28_core::ErrorCode;
+use art28_core::access::{AccessEntry, Actor, Decision};
+use art28_ledger::checkpoint::LogSigner;
+use art28_service::access::RequestContext;
 use art28_service::agreements::{in_force_today, record_agreement};
 use art28_service::clock::{Clock, ManualClock};
 use art28_service::demo::{EXAMPLES, load_demo};
+use art28_service::ledger::Ledger;
 use art28_store::Store;
 use art28_store::sqlite::SqliteStore;
 
 const STANDARD: &str = include_str!("../../../../examples/agreements/saas-standard.toml");
 const DEVIATION: &str = include_str!("../../../../examples/agreements/bakkerij-de-vries.toml");
+
+fn ctx() -> RequestContext {
+    RequestContext::of(Actor::operator())
+}
 
 fn setup() -> (tempfile::TempDir, SqliteStore, ManualClock) {
     let dir = tempfile::tempdir().expect("tmp");
@@ -24,7 +32,7 @@ fn setup() -> (tempfile::TempDir, SqliteStore, ManualClock) {
 #[tokio::test]
 async fn a_deviation_needs_its_standard_recorded_first() {
     let (_d, store, clock) = setup();
-    let err = record_agreement(&store, &clock, "tester", "dev.toml", DEVIATION.as_bytes())
+    let err = record_agreement(&store, &clock, &ctx(), "dev.toml", DEVIATION.as_bytes())
         .await
         .expect_err("no base");
     assert_eq!(err.code, ErrorCode::AgreementBaseMissing);
@@ -33,21 +41,18 @@ async fn a_deviation_needs_its_standard_recorded_first() {
         "nothing onboarded on refusal"
     );
 
-    record_agreement(&store, &clock, "tester", "std.toml", STANDARD.as_bytes())
+    record_agreement(&store, &clock, &ctx(), "std.toml", STANDARD.as_bytes())
         .await
         .expect("standard");
-    let v = record_agreement(&store, &clock, "tester", "dev.toml", DEVIATION.as_bytes())
+    let v = record_agreement(&store, &clock, &ctx(), "dev.toml", DEVIATION.as_bytes())
         .await
         .expect("deviation");
+    let v = v.value;
     assert_eq!(v.meta.recorded_at, clock.now());
-    assert_eq!(v.meta.recorded_by, "tester");
+    assert_eq!(v.meta.recorded_by, "operator");
     assert_eq!(v.source, DEVIATION, "the submitted text is kept as it was");
     let customer = v.meta.customer.clone().expect("customer agreement");
-    let record = store
-        .customer(&customer)
-        .await
-        .expect("get")
-        .expect("onboarded");
+    let record = store.customer(&customer).await.expect("get").expect("onboarded");
     assert_eq!(record.created_at, clock.now());
     assert_eq!(
         in_force_today(&store, &clock, &customer)
@@ -62,11 +67,10 @@ async fn a_deviation_needs_its_standard_recorded_first() {
 #[tokio::test]
 async fn invalid_text_is_refused_with_one_detail_per_problem() {
     let (_d, store, clock) = setup();
-    let bad =
-        STANDARD
-            .replacen("\"PT48H\"", "\"-PT48H\"", 1)
-            .replacen("\"P4W\"", "\"four weeks\"", 1);
-    let err = record_agreement(&store, &clock, "tester", "upload", bad.as_bytes())
+    let bad = STANDARD
+        .replacen("\"PT48H\"", "\"-PT48H\"", 1)
+        .replacen("\"P4W\"", "\"four weeks\"", 1);
+    let err = record_agreement(&store, &clock, &ctx(), "upload", bad.as_bytes())
         .await
         .expect_err("invalid");
     assert_eq!(err.code, ErrorCode::AgreementInvalid);
@@ -82,23 +86,16 @@ async fn invalid_text_is_refused_with_one_detail_per_problem() {
 #[tokio::test]
 async fn nothing_in_force_before_the_effective_date() {
     let (_d, store, clock) = setup();
-    record_agreement(&store, &clock, "tester", "std.toml", STANDARD.as_bytes())
+    record_agreement(&store, &clock, &ctx(), "std.toml", STANDARD.as_bytes())
         .await
         .expect("standard");
-    let v = record_agreement(&store, &clock, "tester", "dev.toml", DEVIATION.as_bytes())
+    let v = record_agreement(&store, &clock, &ctx(), "dev.toml", DEVIATION.as_bytes())
         .await
         .expect("deviation");
-    let customer = v.meta.customer.clone().expect("customer");
-    let day_before = v.meta.effective_from.0.yesterday().expect("date");
-    clock.set(
-        day_before
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .expect("zoned")
-            .timestamp(),
-    );
-    let err = in_force_today(&store, &clock, &customer)
-        .await
-        .expect_err("not yet");
+    let customer = v.value.meta.customer.clone().expect("customer");
+    let day_before = v.value.meta.effective_from.0.yesterday().expect("date");
+    clock.set(day_before.to_zoned(jiff::tz::TimeZone::UTC).expect("zoned").timestamp());
+    let err = in_force_today(&store, &clock, &customer).await.expect_err("not yet");
     assert_eq!(err.code, ErrorCode::AgreementNotFound);
 }
 
@@ -121,4 +118,112 @@ async fn demo_loads_once_and_again_changes_nothing() {
     let second = load_demo(&store, &clock).await.expect("again");
     assert_eq!((second.recorded, second.present), (0, EXAMPLES.len()));
     assert_eq!(store.customers().await.expect("list"), customers);
+}
+
+/// Every entry of the log, decoded.
+async fn all_entries(store: &SqliteStore) -> Vec<AccessEntry> {
+    let size = store.log_size().await.expect("size");
+    let mut out = Vec::new();
+    for c in store.customers().await.expect("customers") {
+        out.extend(
+            store
+                .tenant_log(&c.id, 0, size, 10_000)
+                .await
+                .expect("log")
+                .into_iter()
+                .map(|e| AccessEntry::from_bytes(&e.bytes).expect("entry")),
+        );
+    }
+    out
+}
+
+#[tokio::test]
+async fn granted_and_refused_recordings_each_leave_exactly_one_entry() {
+    let (_d, store, clock) = setup();
+    record_agreement(&store, &clock, &ctx(), "std.toml", STANDARD.as_bytes())
+        .await
+        .expect("standard");
+    assert_eq!(store.log_size().await.expect("size"), 1);
+    let refused = record_agreement(&store, &clock, &ctx(), "std.toml", STANDARD.as_bytes())
+        .await
+        .expect_err("again");
+    assert_eq!(refused.code, ErrorCode::AgreementVersionConflict);
+    assert_eq!(
+        store.log_size().await.expect("size"),
+        2,
+        "the refusal has its own entry"
+    );
+    let v = record_agreement(&store, &clock, &ctx(), "dev.toml", DEVIATION.as_bytes())
+        .await
+        .expect("deviation");
+    assert_eq!(v.receipt.index, 2);
+    let refused = record_agreement(&store, &clock, &ctx(), "dev.toml", DEVIATION.as_bytes())
+        .await
+        .expect_err("again");
+    assert_eq!(refused.code, ErrorCode::AgreementVersionConflict);
+    let entries = all_entries(&store).await;
+    assert_eq!(entries.len(), 2, "two entries name the customer");
+    assert_eq!(entries[0].decision, Decision::Granted);
+    assert_eq!(entries[0].access_id, v.receipt.access_id);
+    assert_eq!(entries[1].decision, Decision::Refused);
+    assert_eq!(entries[1].rule.as_deref(), Some("agreement_version_conflict"));
+    assert_eq!(entries[1].time, clock.now());
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.operation == "agreement.record" && e.actor == Actor::operator())
+    );
+}
+
+#[tokio::test]
+async fn folding_signs_checkpoints_that_verify_and_survive_restarts() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("db.sqlite");
+    let clock = ManualClock::new("2026-03-01T12:00:00Z".parse().expect("ts"));
+    let signer = LogSigner::generate("art28.test/log").expect("key");
+    let secret = *signer.secret_bytes();
+    let verifier = signer.verifier();
+    let first;
+    {
+        let store = SqliteStore::open(&path).expect("open");
+        let ledger = Ledger::new(signer);
+        let empty = ledger
+            .fold(&store, &clock)
+            .await
+            .expect("fold")
+            .expect("first checkpoint");
+        assert_eq!(empty.size, 0);
+        assert!(
+            ledger.fold(&store, &clock).await.expect("fold").is_none(),
+            "nothing new, no new checkpoint"
+        );
+        load_demo(&store, &clock).await.expect("demo");
+        first = ledger.fold(&store, &clock).await.expect("fold").expect("checkpoint");
+        assert_eq!(first.size, store.log_size().await.expect("size"));
+        let cp = verifier.verify(&first.note).expect("signature verifies");
+        assert_eq!((cp.size, cp.root), (first.size, first.root));
+    }
+    // After a restart, a new ledger with the same key continues the same tree.
+    let store = SqliteStore::open(&path).expect("reopen");
+    let ledger = Ledger::new(LogSigner::from_bytes("art28.test/log", &secret).expect("key"));
+    let c = store.customers().await.expect("customers")[0].id.clone();
+    for _ in 0..37 {
+        art28_service::access::log_read(
+            &store,
+            &clock,
+            &ctx(),
+            art28_service::access::Access {
+                tenant: Some(&c),
+                operation: "customer.read",
+                resource: format!("customer/{c}"),
+            },
+        )
+        .await
+        .expect("log");
+    }
+    let second = ledger.fold(&store, &clock).await.expect("fold").expect("checkpoint");
+    assert_eq!(second.size, first.size + 37);
+    let proof = store.consistency_proof(first.size, second.size).await.expect("proof");
+    art28_ledger::bundle::verify_consistency_notes(&first.note, &second.note, &proof, &verifier)
+        .expect("the new checkpoint extends the old");
 }

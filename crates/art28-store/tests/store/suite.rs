@@ -1,10 +1,11 @@
 //! The conformance suite: what every `Store` implementation must do.
 
 use art28_core::ErrorCode;
+use art28_core::access::{AccessEntry, Actor, Decision};
 use art28_core::agreement::{ProcessorAgreement, parse_one};
 use art28_core::ids::CustomerId;
 use art28_core::lang::Lang;
-use art28_store::{NewAgreementVersion, NewCustomer, ProcessorProfile, Store};
+use art28_store::{NewAgreementVersion, NewCustomer, ProcessorProfile, Store, StoredCheckpoint};
 use jiff::Timestamp;
 
 const ERP: &str = include_str!("../../../../examples/agreements/erp-integrator-klant.toml");
@@ -18,8 +19,39 @@ fn ts(s: &str) -> Timestamp {
     s.parse().expect("timestamp")
 }
 
+/// An access entry as the service would make it.
+pub fn entry(tenant: Option<&CustomerId>, operation: &str, n: u64) -> AccessEntry {
+    AccessEntry {
+        access_id: format!("acc_test_{operation}_{n}_{}", tenant.map(|t| t.as_str()).unwrap_or("-")),
+        time: ts("2026-01-01T09:00:00Z"),
+        actor: Actor::operator(),
+        on_behalf_of: None,
+        tenant: tenant.cloned(),
+        operation: operation.into(),
+        resource: format!("test/{n}"),
+        purpose: None,
+        reference: None,
+        decision: Decision::Granted,
+        rule: None,
+        request_id: None,
+        client: None,
+        nonce: format!("{n:032x}"),
+    }
+}
+
+static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn next_entry(tenant: Option<&CustomerId>, operation: &str) -> AccessEntry {
+    entry(
+        tenant,
+        operation,
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+    )
+}
+
 fn new_version(a: ProcessorAgreement, at: &str) -> NewAgreementVersion {
     NewAgreementVersion {
+        onboard: None,
         source: format!("# source of {} v{}\n", a.id, a.version),
         agreement: a,
         recorded_by: "tester".into(),
@@ -32,17 +64,23 @@ pub async fn seed(store: &dyn Store) -> CustomerId {
     let a = erp();
     let customer = a.customer.as_ref().expect("customer").id.clone();
     store
-        .create_customer(&NewCustomer {
-            id: customer.clone(),
-            name: "ERP klant".into(),
-            language: Lang::Nl,
-            created_at: ts("2026-01-01T09:00:00Z"),
-            created_by: "tester".into(),
-        })
+        .create_customer(
+            &NewCustomer {
+                id: customer.clone(),
+                name: "ERP klant".into(),
+                language: Lang::Nl,
+                created_at: ts("2026-01-01T09:00:00Z"),
+                created_by: "tester".into(),
+            },
+            &next_entry(None, "customer.create"),
+        )
         .await
         .expect("create");
     store
-        .put_agreement_version(&new_version(a, "2026-01-01T09:00:00Z"))
+        .put_agreement_version(
+            &new_version(a, "2026-01-01T09:00:00Z"),
+            &next_entry(None, "agreement.record"),
+        )
         .await
         .expect("put");
     customer
@@ -67,46 +105,43 @@ pub async fn run(store: &dyn Store) {
     // Customers: ids never reused.
     let customer = seed(store).await;
     let again = store
-        .create_customer(&NewCustomer {
-            id: customer.clone(),
-            name: "Someone else".into(),
-            language: Lang::En,
-            created_at: ts("2026-02-01T00:00:00Z"),
-            created_by: "tester".into(),
-        })
+        .create_customer(
+            &NewCustomer {
+                id: customer.clone(),
+                name: "Someone else".into(),
+                language: Lang::En,
+                created_at: ts("2026-02-01T00:00:00Z"),
+                created_by: "tester".into(),
+            },
+            &next_entry(None, "customer.create"),
+        )
         .await
         .expect_err("duplicate id");
     assert_eq!(again.code, ErrorCode::CustomerExists);
-    let record = store
-        .customer(&customer)
-        .await
-        .expect("get")
-        .expect("exists");
+    let record = store.customer(&customer).await.expect("get").expect("exists");
     assert_eq!(record.name, "ERP klant");
     assert_eq!(record.created_at, ts("2026-01-01T09:00:00Z"));
     assert_eq!(
-        store
-            .customer(&"nobody-here".parse().expect("id"))
-            .await
-            .expect("get"),
+        store.customer(&"nobody-here".parse().expect("id")).await.expect("get"),
         None
     );
 
     // Contacts come from the agreement.
     let a1 = erp();
     let contacts = store.contacts(&customer).await.expect("contacts");
-    assert_eq!(
-        contacts.len(),
-        a1.customer.as_ref().expect("customer").contacts.len()
+    assert_eq!(contacts.len(), a1.customer.as_ref().expect("customer").contacts.len());
+    assert!(
+        contacts
+            .iter()
+            .any(|c| { c.roles.contains(&art28_core::agreement::ContactRole::BreachNotice) })
     );
-    assert!(contacts.iter().any(|c| {
-        c.roles
-            .contains(&art28_core::agreement::ContactRole::BreachNotice)
-    }));
 
     // Versions: must grow; the one in force depends on the date.
     let same = store
-        .put_agreement_version(&new_version(erp(), "2026-03-01T00:00:00Z"))
+        .put_agreement_version(
+            &new_version(erp(), "2026-03-01T00:00:00Z"),
+            &next_entry(None, "agreement.record"),
+        )
         .await
         .expect_err("same version");
     assert_eq!(same.code, ErrorCode::AgreementVersionConflict);
@@ -115,7 +150,10 @@ pub async fn run(store: &dyn Store) {
     a2.effective_from = "2026-07-01".parse().expect("date");
     a2.customer.as_mut().expect("customer").contacts.truncate(1);
     store
-        .put_agreement_version(&new_version(a2.clone(), "2026-06-01T00:00:00Z"))
+        .put_agreement_version(
+            &new_version(a2.clone(), "2026-06-01T00:00:00Z"),
+            &next_entry(None, "agreement.record"),
+        )
         .await
         .expect("v2");
     assert_eq!(
@@ -143,10 +181,7 @@ pub async fn run(store: &dyn Store) {
         .expect("q");
     assert!(early.is_none(), "nothing in force before the first version");
 
-    let history = store
-        .customer_agreement_history(&customer)
-        .await
-        .expect("history");
+    let history = store.customer_agreement_history(&customer).await.expect("history");
     assert_eq!(
         history.iter().map(|m| m.version).collect::<Vec<_>>(),
         vec![a1.version, a2.version]
@@ -167,18 +202,24 @@ pub async fn run(store: &dyn Store) {
     stolen.version = 99;
     let other: CustomerId = "andere-klant".parse().expect("id");
     store
-        .create_customer(&NewCustomer {
-            id: other.clone(),
-            name: "Andere klant".into(),
-            language: Lang::Nl,
-            created_at: ts("2026-01-02T00:00:00Z"),
-            created_by: "tester".into(),
-        })
+        .create_customer(
+            &NewCustomer {
+                id: other.clone(),
+                name: "Andere klant".into(),
+                language: Lang::Nl,
+                created_at: ts("2026-01-02T00:00:00Z"),
+                created_by: "tester".into(),
+            },
+            &next_entry(None, "customer.create"),
+        )
         .await
         .expect("other");
     stolen.customer.as_mut().expect("customer").id = other.clone();
     let err = store
-        .put_agreement_version(&new_version(stolen, "2026-08-01T00:00:00Z"))
+        .put_agreement_version(
+            &new_version(stolen, "2026-08-01T00:00:00Z"),
+            &next_entry(None, "agreement.record"),
+        )
         .await
         .expect_err("mismatch");
     assert_eq!(err.code, ErrorCode::AgreementCustomerMismatch);
@@ -195,7 +236,10 @@ pub async fn run(store: &dyn Store) {
     orphan.id = "orphan".parse().expect("id");
     orphan.customer.as_mut().expect("customer").id = "unknown-customer".parse().expect("id");
     let err = store
-        .put_agreement_version(&new_version(orphan, "2026-08-01T00:00:00Z"))
+        .put_agreement_version(
+            &new_version(orphan, "2026-08-01T00:00:00Z"),
+            &next_entry(None, "agreement.record"),
+        )
         .await
         .expect_err("unknown");
     assert_eq!(err.code, ErrorCode::CustomerNotFound);
@@ -205,11 +249,17 @@ pub async fn run(store: &dyn Store) {
     let mut std2 = std1.clone();
     std2.version += 1;
     store
-        .put_agreement_version(&new_version(std1, "2026-01-01T00:00:00Z"))
+        .put_agreement_version(
+            &new_version(std1, "2026-01-01T00:00:00Z"),
+            &next_entry(None, "agreement.record"),
+        )
         .await
         .expect("std1");
     store
-        .put_agreement_version(&new_version(std2.clone(), "2026-02-01T00:00:00Z"))
+        .put_agreement_version(
+            &new_version(std2.clone(), "2026-02-01T00:00:00Z"),
+            &next_entry(None, "agreement.record"),
+        )
         .await
         .expect("std2");
     let standards = store.standard_agreements().await.expect("standards");
@@ -222,4 +272,114 @@ pub async fn run(store: &dyn Store) {
         all.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
         vec!["andere-klant", customer.as_str()]
     );
+}
+
+/// The access log: atomic with the change it records, per-tenant reads, tree nodes and proofs.
+pub async fn run_log(store: &dyn Store) {
+    use art28_ledger::merkle::{Frontier, MemoryTree, root, verify_consistency, verify_inclusion};
+
+    assert_eq!(store.log_size().await.expect("size"), 0);
+    let customer = seed(store).await;
+    assert_eq!(
+        store.log_size().await.expect("size"),
+        2,
+        "one entry per write: customer, agreement"
+    );
+
+    // A refused change leaves no entry of its own: the store rolls the entry back with it.
+    let err = store
+        .put_agreement_version(
+            &new_version(erp(), "2026-03-01T00:00:00Z"),
+            &next_entry(Some(&customer), "agreement.record"),
+        )
+        .await
+        .expect_err("same version");
+    assert_eq!(err.code, ErrorCode::AgreementVersionConflict);
+    assert_eq!(store.log_size().await.expect("size"), 2);
+
+    // Reads and refusals are logged on their own.
+    let other: CustomerId = "someone-else".parse().expect("id");
+    let mut receipts = Vec::new();
+    for i in 0..300u64 {
+        let tenant = if i % 3 == 0 { &other } else { &customer };
+        receipts.push(
+            store
+                .log_access(&next_entry(Some(tenant), "customer.read"))
+                .await
+                .expect("log"),
+        );
+    }
+    assert_eq!(receipts.first().map(|r| r.index), Some(2));
+    assert!(
+        receipts.windows(2).all(|w| w[1].index == w[0].index + 1),
+        "indices are dense and ordered"
+    );
+    let size = store.log_size().await.expect("size");
+    assert_eq!(size, 302);
+
+    // A tenant sees only its own entries.
+    let mine = store.tenant_log(&customer, 0, size, 1000).await.expect("tenant log");
+    assert_eq!(mine.len(), 200);
+    assert!(
+        mine.iter()
+            .all(|e| AccessEntry::from_bytes(&e.bytes).expect("entry").tenant.as_ref() == Some(&customer))
+    );
+    let page = store.tenant_log(&other, 0, 50, 5).await.expect("page");
+    assert_eq!(page.len(), 5);
+    assert!(page.iter().all(|e| e.index < 50));
+
+    // Fold in two steps, as the ledger does, and check proofs against an in-memory tree.
+    let leaves = store.leaf_hashes(0, size).await.expect("leaves");
+    let mut memory = MemoryTree::new();
+    for l in &leaves {
+        memory.push(*l);
+    }
+    let mut frontier = Frontier::new();
+    let half = 150;
+    let mut nodes = Vec::new();
+    for l in &leaves[..half as usize] {
+        nodes.extend(frontier.append(*l));
+    }
+    let cp = |size: u64, root: [u8; 32]| StoredCheckpoint {
+        size,
+        root,
+        note: format!("note {size}\n"),
+        signed_at: ts("2026-01-01T10:00:00Z"),
+    };
+    store
+        .save_fold(&nodes, &cp(half, frontier.root()))
+        .await
+        .expect("fold 1");
+    let restored = store.restore_frontier(half).await.expect("restore");
+    assert_eq!(restored.root(), frontier.root());
+    let mut nodes = Vec::new();
+    for l in &leaves[half as usize..] {
+        nodes.extend(frontier.append(*l));
+    }
+    store
+        .save_fold(&nodes, &cp(size, frontier.root()))
+        .await
+        .expect("fold 2");
+    let expected_root = root(size, &memory).expect("root");
+    assert_eq!(frontier.root(), expected_root);
+    assert_eq!(store.latest_checkpoint().await.expect("cp").map(|c| c.size), Some(size));
+    assert_eq!(
+        store.checkpoint_at(half).await.expect("cp").map(|c| c.root),
+        Some(root(half, &memory).expect("root"))
+    );
+    assert_eq!(
+        store.restore_frontier(size).await.expect("restore").root(),
+        expected_root
+    );
+
+    for index in [0, 1, 2, 15, 16, 17, 100, 255, 256, 299, 301] {
+        let proof = store.inclusion_proof(index, size).await.expect("proof");
+        verify_inclusion(&leaves[index as usize], index, size, &proof, &expected_root).expect("proof verifies");
+    }
+    for old in [1, 2, 16, 100, half] {
+        let proof = store.consistency_proof(old, size).await.expect("consistency");
+        verify_consistency(old, size, &root(old, &memory).expect("root"), &expected_root, &proof).expect("consistent");
+    }
+    let bad = store.inclusion_proof(size, size).await.expect_err("index out of range");
+    assert_eq!(bad.code, ErrorCode::BadRequest);
 }

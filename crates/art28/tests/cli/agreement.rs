@@ -21,10 +21,7 @@ fn check_passes_on_the_examples() {
         .expect("run");
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert!(
-        stdout(&out).contains(&format!(
-            "{n} file(s): {n} valid, 0 invalid",
-            n = files.len()
-        )),
+        stdout(&out).contains(&format!("{n} file(s): {n} valid, 0 invalid", n = files.len())),
         "{}",
         stdout(&out)
     );
@@ -49,11 +46,7 @@ fn check_fails_with_file_line_and_rule_for_each_bad_file() {
     assert_ne!(good, bad, "the example has a P3M term");
     let bad_path = dir.path().join("bad.toml");
     std::fs::write(&bad_path, &bad).expect("write");
-    let line = bad
-        .lines()
-        .position(|l| l.contains("three months"))
-        .expect("line")
-        + 1;
+    let line = bad.lines().position(|l| l.contains("three months")).expect("line") + 1;
     let binary = dir.path().join("binary.toml");
     std::fs::write(&binary, [0x7f, b'E', b'L', b'F', 0, 0, 1]).expect("write");
     let huge = dir.path().join("huge.toml");
@@ -68,10 +61,7 @@ fn check_fails_with_file_line_and_rule_for_each_bad_file() {
         .expect("run");
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
-    assert!(
-        text.contains(&format!("{}:{line}:", bad_path.display())),
-        "{text}"
-    );
+    assert!(text.contains(&format!("{}:{line}:", bad_path.display())), "{text}");
     assert!(text.contains("[invalid_duration]"), "{text}");
     assert!(
         text.contains("[binary]") && text.contains("[too_large]") && text.contains("cannot read"),
@@ -103,15 +93,7 @@ fn render_produces_documents_in_both_languages() {
     let dir = tempfile::tempdir().expect("tmp");
     let out = dir.path().join("doc.html");
     let en = art28()
-        .args([
-            "agreement",
-            "render",
-            "--lang",
-            "en",
-            "--format",
-            "html",
-            "-o",
-        ])
+        .args(["agreement", "render", "--lang", "en", "--format", "html", "-o"])
         .arg(&out)
         .arg(&file)
         .output()
@@ -127,11 +109,7 @@ fn render_produces_documents_in_both_languages() {
 
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "format = \"art28/agreement/v1\"\n").expect("write");
-    let r = art28()
-        .args(["agreement", "render"])
-        .arg(&bad)
-        .output()
-        .expect("run");
+    let r = art28().args(["agreement", "render"]).arg(&bad).output().expect("run");
     assert_eq!(r.status.code(), Some(1));
     assert!(stderr(&r).contains("missing_field"), "{}", stderr(&r));
 }
@@ -140,11 +118,8 @@ fn render_produces_documents_in_both_languages() {
 fn schema_command_prints_the_committed_schema() {
     let out = art28().args(["agreement", "schema"]).output().expect("run");
     assert!(out.status.success());
-    let stored = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../docs/agreement.schema.json"
-    ))
-    .expect("schema");
+    let stored = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/agreement.schema.json"))
+        .expect("schema");
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let stored: serde_json::Value = serde_json::from_str(&stored).expect("json");
     assert_eq!(printed, stored);

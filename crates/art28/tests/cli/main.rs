@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
 mod agreement;
+mod log;
 mod serve;
 
 use std::path::PathBuf;
@@ -12,10 +13,7 @@ pub fn art28() -> Command {
 }
 
 pub fn examples() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/agreements"
-    ))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/agreements"))
 }
 
 pub fn stdout(o: &Output) -> String {

@@ -5,14 +5,14 @@ use std::process::{Child, Stdio};
 
 const ERP: &str = include_str!("../../../../examples/agreements/erp-integrator-klant.toml");
 
-struct Running {
-    child: Child,
-    base: String,
-    token: String,
+pub struct Running {
+    pub child: Child,
+    pub base: String,
+    pub token: String,
 }
 
 /// Start `art28 serve` on a free port and wait for its "listening" line.
-fn serve(dir: &Path, extra: &[&str]) -> Running {
+pub fn serve(dir: &Path, extra: &[&str]) -> Running {
     let mut child = art28()
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
@@ -54,7 +54,7 @@ fn with_version(text: &str, version: u32) -> String {
         .join("\n")
 }
 
-fn kill(r: &mut Running, signal: &str) -> std::process::ExitStatus {
+pub fn kill(r: &mut Running, signal: &str) -> std::process::ExitStatus {
     let status = std::process::Command::new("kill")
         .args([signal, &r.child.id().to_string()])
         .status()
@@ -98,10 +98,7 @@ async fn kill_9_loses_no_acknowledged_write() {
         let mut r = serve(dir.path(), &[]);
         // Everything acknowledged before is there after the crash.
         let versions: serde_json::Value = client
-            .get(format!(
-                "{}/api/v1/agreements/erp-integrator-klant/versions",
-                r.base
-            ))
+            .get(format!("{}/api/v1/agreements/erp-integrator-klant/versions", r.base))
             .bearer_auth(&r.token)
             .send()
             .await
@@ -131,7 +128,12 @@ async fn kill_9_loses_no_acknowledged_write() {
             let url = format!("{}/api/v1/customers", r.base);
             let token = r.token.clone();
             tokio::spawn(async move {
-                let _ = c.post(url).bearer_auth(token).json(&serde_json::json!({"id": format!("inflight-{round}-{extra}"), "name": "x"})).send().await;
+                let _ = c
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&serde_json::json!({"id": format!("inflight-{round}-{extra}"), "name": "x"}))
+                    .send()
+                    .await;
             });
         }
         let status = kill(&mut r, "-KILL");
@@ -157,11 +159,7 @@ fn bad_configuration_is_refused_with_its_source() {
 
     let cfg = dir.path().join("art28.toml");
     std::fs::write(&cfg, "listen = \"127.0.0.1:0\"\ndata_dri = \"x\"\n").expect("write");
-    let out = art28()
-        .args(["serve", "--config"])
-        .arg(&cfg)
-        .output()
-        .expect("run");
+    let out = art28().args(["serve", "--config"]).arg(&cfg).output().expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("data_dri") && stderr(&out).contains("[config_invalid]"),

@@ -1,0 +1,403 @@
+//! `art28 bench …`: performance measured against baselines taken in the same run, reported as
+//! ratios (higher is better) beside the raw figures.
+
+use art28_core::access::{AccessEntry, Actor, Decision};
+use art28_ledger::checkpoint::LogSigner;
+use art28_ledger::merkle::{Frontier, MemoryTree, leaf_hash, root};
+use art28_service::clock::SystemClock;
+use art28_service::ledger::Ledger;
+use art28_store::Store;
+use art28_store::sqlite::SqliteStore;
+use clap::Subcommand;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// The access log: durable appends, full verification, inclusion proofs.
+    Log {
+        /// Print one JSON object (with a `ratios` field) instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// A smaller, faster run.
+        #[arg(long)]
+        quick: bool,
+        /// Directory for the benchmark databases [default: a temporary directory].
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
+}
+
+pub fn run(cmd: BenchCommand) -> ExitCode {
+    let BenchCommand::Log { json, quick, dir } = cmd;
+    let tmp = match tempdir(dir.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(bench_log(tmp.path(), quick, !json)) {
+        Ok(report) => {
+            if json {
+                println!("{report}");
+            } else {
+                print_table(&report);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A directory removed when dropped.
+struct TempDir(std::path::PathBuf);
+impl TempDir {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tempdir(base: Option<&Path>) -> Result<TempDir, String> {
+    let base = base.map(Path::to_path_buf).unwrap_or_else(std::env::temp_dir);
+    let dir = base.join(format!("art28-bench-{}", hex::encode(rand::random::<[u8; 8]>())));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    Ok(TempDir(dir))
+}
+
+fn bar(show: bool, len: u64, what: &str) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template("{msg:32} [{bar:30}] {pos}/{len} {per_sec} eta {eta}") {
+        pb.set_style(style.progress_chars("=> "));
+    }
+    pb.set_message(what.to_string());
+    pb
+}
+
+/// A realistic entry (about 400 bytes).
+fn sample_entry(i: u64) -> AccessEntry {
+    AccessEntry {
+        access_id: format!("acc_{:032x}", u128::from(i) * 0x9e37_79b9_7f4a_7c15),
+        time: jiff::Timestamp::now(),
+        actor: Actor::operator(),
+        on_behalf_of: None,
+        tenant: format!("tenant-{:03}", i % 100).parse().ok(),
+        operation: "record.read".into(),
+        resource: format!("record/employees/{:016x}", i.wrapping_mul(2_654_435_761)),
+        purpose: Some("payroll".into()),
+        reference: Some(format!("TICKET-{}", i % 10_000)),
+        decision: Decision::Granted,
+        rule: None,
+        request_id: Some(format!("{:032x}", u128::from(i) << 7)),
+        client: Some("192.0.2.17".into()),
+        nonce: format!("{:032x}", u128::from(i).wrapping_mul(0x2545_f491_4f6c_dd1d)),
+    }
+}
+
+fn raw_conn(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
+    let c = rusqlite::Connection::open(path)?;
+    c.busy_timeout(Duration::from_secs(60))?;
+    c.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+         CREATE TABLE IF NOT EXISTS raw (id INTEGER PRIMARY KEY, entry BLOB NOT NULL);",
+    )?;
+    Ok(c)
+}
+
+/// Raw SQLite, one row per transaction, from `threads` threads with their own connections.
+fn raw_row_per_tx(path: &Path, entries: &Arc<Vec<Vec<u8>>>, threads: usize, pb: &ProgressBar) -> Result<f64, String> {
+    raw_conn(path).map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let entries = entries.clone();
+                let pb = pb.clone();
+                s.spawn(move || -> Result<(), String> {
+                    let c = raw_conn(path).map_err(|e| e.to_string())?;
+                    for e in entries.iter().skip(t).step_by(threads) {
+                        c.execute("INSERT INTO raw (entry) VALUES (?1)", [e])
+                            .map_err(|e| e.to_string())?;
+                        pb.inc(1);
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .try_for_each(|h| h.join().map_err(|_| "thread failed".to_string())?)
+    })?;
+    Ok(entries.len() as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Raw SQLite, 1,000 rows per transaction, one connection.
+fn raw_batched(path: &Path, entries: &[Vec<u8>], pb: &ProgressBar) -> Result<f64, String> {
+    let mut c = raw_conn(path).map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    for chunk in entries.chunks(1000) {
+        let tx = c.transaction().map_err(|e| e.to_string())?;
+        {
+            let mut st = tx
+                .prepare_cached("INSERT INTO raw (entry) VALUES (?1)")
+                .map_err(|e| e.to_string())?;
+            for e in chunk {
+                st.execute([e]).map_err(|e| e.to_string())?;
+            }
+        }
+        tx.commit().map_err(|e| e.to_string())?;
+        pb.inc(chunk.len() as u64);
+    }
+    Ok(entries.len() as f64 / start.elapsed().as_secs_f64())
+}
+
+/// art28's durable appends from 8 concurrent appenders, then folding into the tree and signing.
+async fn art28_appends(path: &Path, entries: &[AccessEntry], pb: &ProgressBar) -> Result<(f64, f64), String> {
+    let store = SqliteStore::open(path).map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    let per = entries.len().div_ceil(8);
+    for chunk in entries.chunks(per) {
+        let (s, chunk, pb) = (store.clone(), chunk.to_vec(), pb.clone());
+        tasks.push(tokio::spawn(async move {
+            for e in chunk {
+                s.log_access(&e).await?;
+                pb.inc(1);
+            }
+            Ok::<(), art28_core::Error>(())
+        }));
+    }
+    for t in tasks {
+        t.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+    }
+    let appended = start.elapsed().as_secs_f64();
+    let ledger = Ledger::new(LogSigner::generate("art28.bench/log").map_err(|e| e.to_string())?);
+    ledger.fold(&store, &SystemClock).await.map_err(|e| e.to_string())?;
+    let total = start.elapsed().as_secs_f64();
+    Ok((entries.len() as f64 / appended, entries.len() as f64 / total))
+}
+
+/// Verify a whole log: hash every entry, rebuild the tree, compare with the signed checkpoint.
+fn verify_full(entries: &[Vec<u8>], note: &str, key: &art28_ledger::checkpoint::LogVerifier) -> Result<f64, String> {
+    let start = Instant::now();
+    let cp = key.verify(note).map_err(|e| e.to_string())?;
+    let mut f = Frontier::new();
+    for e in entries {
+        f.append(leaf_hash(e));
+    }
+    if f.root() != cp.root || f.size() != cp.size {
+        return Err("verification failed".into());
+    }
+    Ok(start.elapsed().as_secs_f64())
+}
+
+fn sha256sum_seconds(file: &Path) -> Result<f64, String> {
+    let start = Instant::now();
+    let out = std::process::Command::new("sha256sum")
+        .arg(file)
+        .output()
+        .map_err(|e| format!("sha256sum: {e}"))?;
+    if !out.status.success() {
+        return Err("sha256sum failed".into());
+    }
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// Build a store whose log has `n` leaves (small synthetic entries), folded; return it.
+async fn big_log(path: &Path, n: u64, pb: &ProgressBar) -> Result<SqliteStore, String> {
+    {
+        let mut c = rusqlite::Connection::open(path).map_err(|e| e.to_string())?;
+        drop(SqliteStore::open(path).map_err(|e| e.to_string())?);
+        c.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+            .map_err(|e| e.to_string())?;
+        let mut i = 0u64;
+        while i < n {
+            let tx = c.transaction().map_err(|e| e.to_string())?;
+            {
+                let mut st = tx
+                    .prepare_cached("INSERT INTO access_log (seq, access_id, tenant, time, entry, leaf_hash) VALUES (?1, ?2, NULL, 0, ?3, ?4)")
+                    .map_err(|e| e.to_string())?;
+                let end = (i + 50_000).min(n);
+                for j in i..end {
+                    let entry = j.to_le_bytes();
+                    let seq = i64::try_from(j).map_err(|e| e.to_string())?;
+                    st.execute(rusqlite::params![
+                        seq,
+                        format!("a{j}"),
+                        entry.as_slice(),
+                        leaf_hash(&entry).as_slice()
+                    ])
+                    .map_err(|e| e.to_string())?;
+                }
+                pb.inc(end - i);
+                i = end;
+            }
+            tx.commit().map_err(|e| e.to_string())?;
+        }
+    }
+    let store = SqliteStore::open(path).map_err(|e| e.to_string())?;
+    let ledger = Ledger::new(LogSigner::generate("art28.bench/log").map_err(|e| e.to_string())?);
+    ledger.fold(&store, &SystemClock).await.map_err(|e| e.to_string())?;
+    Ok(store)
+}
+
+/// Mean time of an inclusion proof from the store, in microseconds.
+async fn proof_micros(store: &SqliteStore, size: u64, samples: u64) -> Result<f64, String> {
+    let start = Instant::now();
+    for k in 0..samples {
+        let index = (k.wrapping_mul(0x9e37_79b9_7f4a_7c15)) % size;
+        let proof = store.inclusion_proof(index, size).await.map_err(|e| e.to_string())?;
+        if proof.is_empty() && size > 1 {
+            return Err("empty proof".into());
+        }
+    }
+    Ok(start.elapsed().as_secs_f64() * 1e6 / samples as f64)
+}
+
+/// Mean time of an inclusion proof from an in-memory tree, in microseconds.
+fn memory_proof_micros(n: u64, samples: u64, pb: &ProgressBar) -> Result<f64, String> {
+    let mut t = MemoryTree::new();
+    for i in 0..n {
+        t.push(leaf_hash(&i.to_le_bytes()));
+        if i % 100_000 == 0 {
+            pb.set_position(i);
+        }
+    }
+    let _ = root(n, &t);
+    let start = Instant::now();
+    for k in 0..samples {
+        let index = (k.wrapping_mul(0x9e37_79b9_7f4a_7c15)) % n;
+        art28_ledger::merkle::inclusion_proof(index, n, &t).map_err(|e| format!("{e:?}"))?;
+    }
+    Ok(start.elapsed().as_secs_f64() * 1e6 / samples as f64)
+}
+
+async fn bench_log(dir: &Path, quick: bool, show: bool) -> Result<serde_json::Value, String> {
+    let (n_art28, n_raw_tx, n_raw_batch, n_verify) = if quick {
+        (4_000, 400, 20_000, 100_000)
+    } else {
+        (40_000, 2_000, 200_000, 1_000_000)
+    };
+    let proof_sizes: Vec<u64> = if quick {
+        vec![100_000]
+    } else {
+        vec![1_000_000, 10_000_000]
+    };
+
+    let entries: Vec<AccessEntry> = (0..n_art28).map(sample_entry).collect();
+    let bytes: Arc<Vec<Vec<u8>>> = Arc::new(entries.iter().map(AccessEntry::to_bytes).collect());
+    let mean_bytes = bytes.iter().map(Vec::len).sum::<usize>() / bytes.len().max(1);
+
+    let pb = bar(show, n_art28, "art28 appends (8 appenders)");
+    let (art28_rate, art28_rate_with_fold) = art28_appends(&dir.join("art28.sqlite"), &entries, &pb).await?;
+    pb.finish_and_clear();
+
+    let raw_tx_entries: Arc<Vec<Vec<u8>>> = Arc::new(bytes.iter().take(n_raw_tx as usize).cloned().collect());
+    let pb = bar(show, n_raw_tx, "raw SQLite, 1 row per tx (8 thr)");
+    let raw_tx_rate = raw_row_per_tx(&dir.join("raw-tx.sqlite"), &raw_tx_entries, 8, &pb)?;
+    pb.finish_and_clear();
+
+    let batch_entries: Vec<Vec<u8>> = (0..n_raw_batch)
+        .map(|i| bytes[(i % n_art28) as usize].clone())
+        .collect();
+    let pb = bar(show, n_raw_batch, "raw SQLite, 1000 rows per tx");
+    let raw_batch_rate = raw_batched(&dir.join("raw-batch.sqlite"), &batch_entries, &pb)?;
+    pb.finish_and_clear();
+
+    // Full verification of a log of n_verify entries vs sha256sum over the same bytes.
+    let verify_entries: Vec<Vec<u8>> = (0..n_verify).map(|i| sample_entry(i).to_bytes()).collect();
+    let total_bytes: usize = verify_entries.iter().map(Vec::len).sum();
+    let signer = LogSigner::generate("art28.bench/log").map_err(|e| e.to_string())?;
+    let mut f = Frontier::new();
+    for e in &verify_entries {
+        f.append(leaf_hash(e));
+    }
+    let note = signer.sign(&signer.checkpoint(f.size(), f.root()));
+    let verify_s = verify_full(&verify_entries, &note, &signer.verifier())?;
+    let file = dir.join("entries.bin");
+    std::fs::write(&file, verify_entries.concat()).map_err(|e| e.to_string())?;
+    let sha_s = sha256sum_seconds(&file)?;
+    drop(verify_entries);
+
+    let mut proofs = serde_json::Map::new();
+    let mut ratios = serde_json::Map::new();
+    for &n in &proof_sizes {
+        let pb = bar(show, n, &format!("building a log of {n} entries"));
+        let store = big_log(&dir.join(format!("log-{n}.sqlite")), n, &pb).await?;
+        pb.finish_and_clear();
+        let us = proof_micros(&store, n, 2_000).await?;
+        let pb = bar(show, n, &format!("in-memory tree of {n}"));
+        let mem_us = memory_proof_micros(n, 10_000, &pb)?;
+        pb.finish_and_clear();
+        proofs.insert(format!("{n}"), json!({ "sqlite_us": us, "memory_us": mem_us }));
+        ratios.insert(format!("inclusion_proof_{n}_under_1ms"), json!(1000.0 / us));
+    }
+
+    ratios.insert(
+        "append_8_vs_raw_row_per_tx (goal 5)".into(),
+        json!(art28_rate / raw_tx_rate),
+    );
+    ratios.insert(
+        "append_8_vs_raw_batch_1000 (goal 0.5)".into(),
+        json!(art28_rate / raw_batch_rate),
+    );
+    ratios.insert("verify_vs_sha256sum (goal 0.5)".into(), json!(sha_s / verify_s));
+    Ok(json!({
+        "bench": "log",
+        "quick": quick,
+        "entry_bytes_mean": mean_bytes,
+        "ratios": ratios,
+        "raw": {
+            "art28_appends_per_s": art28_rate,
+            "art28_appends_per_s_including_fold": art28_rate_with_fold,
+            "raw_sqlite_row_per_tx_per_s": raw_tx_rate,
+            "raw_sqlite_batch_1000_per_s": raw_batch_rate,
+            "verify_bytes": total_bytes,
+            "verify_seconds": verify_s,
+            "sha256sum_seconds": sha_s,
+            "verify_mb_per_s": total_bytes as f64 / verify_s / 1e6,
+            "sha256sum_mb_per_s": total_bytes as f64 / sha_s / 1e6,
+            "inclusion_proof": proofs,
+        }
+    }))
+}
+
+fn print_table(report: &serde_json::Value) {
+    println!(
+        "art28 bench log{}",
+        if report["quick"] == true { " (quick)" } else { "" }
+    );
+    if let Some(r) = report["ratios"].as_object() {
+        for (k, v) in r {
+            println!("  {k:48} {:>8.2}x", v.as_f64().unwrap_or(0.0));
+        }
+    }
+    println!("raw figures:");
+    if let Some(r) = report["raw"].as_object() {
+        for (k, v) in r {
+            println!("  {k:48} {v}");
+        }
+    }
+}
