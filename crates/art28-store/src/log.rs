@@ -19,13 +19,44 @@ pub struct LogReceipt {
     pub access_id: String,
 }
 
+thread_local! {
+    /// The next leaf index, cached on the writer thread (the only thread that appends). The
+    /// writer loop saves it before each job and puts it back when the job is rolled back, and
+    /// forgets it when a commit fails, so it always matches the database.
+    pub(crate) static NEXT_SEQ: std::cell::Cell<Option<i64>> = const { std::cell::Cell::new(None) };
+}
+
+/// An entry serialised and hashed, ready to insert.
+pub(crate) struct Prepared {
+    access_id: String,
+    tenant: Option<String>,
+    time: i64,
+    bytes: Vec<u8>,
+    hash: Hash,
+}
+
+impl Prepared {
+    pub(crate) fn new(entry: &AccessEntry) -> Self {
+        let bytes = entry.to_bytes();
+        Self {
+            access_id: entry.access_id.clone(),
+            tenant: entry.tenant.as_ref().map(|t| t.as_str().to_string()),
+            time: entry.time.as_microsecond(),
+            hash: leaf_hash(&bytes),
+            bytes,
+        }
+    }
+}
+
 /// Append an entry; the caller's transaction decides whether it stays.
-pub(crate) fn append(conn: &Connection, entry: &AccessEntry) -> Result<LogReceipt> {
-    let bytes = entry.to_bytes();
-    let hash = leaf_hash(&bytes);
-    let index: i64 = conn
-        .query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM access_log", [], |r| r.get(0))
-        .map_err(db_err)?;
+pub(crate) fn append(conn: &Connection, entry: &Prepared) -> Result<LogReceipt> {
+    let index: i64 = match NEXT_SEQ.get() {
+        Some(n) => n,
+        None => conn
+            .query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM access_log", [], |r| r.get(0))
+            .map_err(db_err)?,
+    };
+    NEXT_SEQ.set(Some(index + 1));
     conn.prepare_cached(
         "INSERT INTO access_log (seq, access_id, tenant, time, entry, leaf_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )
@@ -33,10 +64,10 @@ pub(crate) fn append(conn: &Connection, entry: &AccessEntry) -> Result<LogReceip
         st.execute(params![
             index,
             entry.access_id,
-            entry.tenant.as_ref().map(|t| t.as_str()),
-            entry.time.as_microsecond(),
-            bytes,
-            hash.as_slice()
+            entry.tenant,
+            entry.time,
+            entry.bytes,
+            entry.hash.as_slice()
         ])
     })
     .map_err(db_err)?;

@@ -76,7 +76,7 @@ CREATE INDEX agreement_versions_customer ON agreement_versions (customer_id, eff
     r#"
 CREATE TABLE access_log (
     seq INTEGER PRIMARY KEY CHECK (seq >= 0),
-    access_id TEXT NOT NULL UNIQUE,
+    access_id TEXT NOT NULL,
     tenant TEXT,
     time INTEGER NOT NULL,
     entry BLOB NOT NULL,
@@ -126,7 +126,18 @@ struct Inner {
 /// once the batch's commit has succeeded (`None`) or failed.
 type Completion = Box<dyn FnOnce(Option<&Error>) + Send>;
 /// A unit of work for the writer thread, run inside the batch's transaction.
-type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
+/// The work of a job: run inside the transaction, say whether to keep it, and how to answer.
+type Work = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
+type Job = (Isolation, Work);
+
+/// Whether a job needs a savepoint of its own inside the batch's transaction.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Isolation {
+    /// Several statements that must stand or fall together.
+    Savepoint,
+    /// One statement, atomic by itself: if it fails, nothing of it remains.
+    Statement,
+}
 
 /// Most jobs folded into one transaction.
 const MAX_BATCH: usize = 512;
@@ -211,8 +222,16 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
+        self.write_as(Isolation::Savepoint, f).await
+    }
+
+    async fn write_as<T, F>(&self, isolation: Isolation, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
         let (tx, rx) = tokio::sync::oneshot::channel::<Result<T>>();
-        let job: Job = Box::new(move |conn| match f(conn) {
+        let run: Work = Box::new(move |conn| match f(conn) {
             Ok(value) => (
                 true,
                 Box::new(move |commit: Option<&Error>| {
@@ -231,7 +250,7 @@ impl SqliteStore {
         });
         self.inner
             .writer
-            .send(job)
+            .send((isolation, run))
             .map_err(|_| db_err("the writer thread has stopped"))?;
         rx.await
             .map_err(|_| db_err("the write was dropped before it committed"))?
@@ -259,20 +278,28 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
             continue;
         }
         let mut completions = Vec::with_capacity(batch.len());
-        for job in batch {
-            if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+        for (isolation, job) in batch {
+            let seq_before = log::NEXT_SEQ.get();
+            let savepoint = isolation == Isolation::Savepoint;
+            if savepoint && let Err(e) = exec_cached(&conn, "SAVEPOINT job") {
                 db_err(e);
                 continue;
             }
             let (keep, completion) = job(&conn);
-            let end = if keep {
-                "RELEASE job"
-            } else {
-                "ROLLBACK TO job; RELEASE job"
+            if !keep {
+                log::NEXT_SEQ.set(seq_before);
+            }
+            let end = match (savepoint, keep) {
+                (false, _) => Ok(()),
+                (true, true) => exec_cached(&conn, "RELEASE job"),
+                (true, false) => exec_cached(&conn, "ROLLBACK TO job").and_then(|()| exec_cached(&conn, "RELEASE job")),
             };
-            match conn.execute_batch(end) {
+            match end {
                 Ok(()) => completions.push(completion),
-                Err(e) => completion(Some(&db_err(e))),
+                Err(e) => {
+                    log::NEXT_SEQ.set(None);
+                    completion(Some(&db_err(e)));
+                }
             }
         }
         match conn.execute_batch("COMMIT") {
@@ -280,10 +307,15 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
             Err(e) => {
                 let err = db_err(e);
                 let _ = conn.execute_batch("ROLLBACK");
+                log::NEXT_SEQ.set(None);
                 completions.into_iter().for_each(|c| c(Some(&err)));
             }
         }
     }
+}
+
+fn exec_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
@@ -452,7 +484,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_customer(&self, c: &NewCustomer, entry: &AccessEntry) -> Result<Logged<CustomerRecord>> {
-        let (c, entry) = (c.clone(), entry.clone());
+        let (c, entry) = (c.clone(), log::Prepared::new(entry));
         self.write(move |conn| {
             let value = insert_customer(conn, c)?;
             let receipt = log::append(conn, &entry)?;
@@ -514,7 +546,7 @@ impl Store for SqliteStore {
         v: &NewAgreementVersion,
         entry: &AccessEntry,
     ) -> Result<Logged<AgreementVersion>> {
-        let (v, entry) = (v.clone(), entry.clone());
+        let (v, entry) = (v.clone(), log::Prepared::new(entry));
         self.write(move |tx| {
             if let Some(c) = v.onboard.clone() {
                 insert_customer(tx, c)?;
@@ -698,8 +730,10 @@ impl Store for SqliteStore {
     }
 
     async fn log_access(&self, entry: &AccessEntry) -> Result<LogReceipt> {
-        let entry = entry.clone();
-        self.write(move |conn| log::append(conn, &entry)).await
+        // Serialised and hashed here, on the caller's thread, so the writer only inserts.
+        let prepared = log::Prepared::new(entry);
+        self.write_as(Isolation::Statement, move |conn| log::append(conn, &prepared))
+            .await
     }
 
     async fn log_size(&self) -> Result<u64> {
