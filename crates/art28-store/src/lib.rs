@@ -69,6 +69,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Append an entry on its own: a read, or a refusal that changed nothing.
     async fn log_access(&self, entry: &AccessEntry) -> Result<LogReceipt>;
+    /// Append several entries at once, all or none, in order (e.g. one per record of a bulk
+    /// read); cheaper per entry than [`Store::log_access`].
+    async fn log_accesses(&self, entries: &[AccessEntry]) -> Result<Vec<LogReceipt>>;
     /// Number of entries in the log.
     async fn log_size(&self) -> Result<u64>;
     /// Leaf hashes of entries `from..to`.

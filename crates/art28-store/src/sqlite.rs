@@ -736,6 +736,12 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn log_accesses(&self, entries: &[AccessEntry]) -> Result<Vec<LogReceipt>> {
+        let prepared: Vec<log::Prepared> = entries.iter().map(log::Prepared::new).collect();
+        self.write(move |conn| prepared.iter().map(|p| log::append(conn, p)).collect())
+            .await
+    }
+
     async fn log_size(&self) -> Result<u64> {
         self.read(|c| {
             let n: i64 = c

@@ -380,6 +380,16 @@ pub async fn run_log(store: &dyn Store) {
         let proof = store.consistency_proof(old, size).await.expect("consistency");
         verify_consistency(old, size, &root(old, &memory).expect("root"), &expected_root, &proof).expect("consistent");
     }
+    // A batch lands in order, all or none.
+    let batch: Vec<AccessEntry> = (0..5).map(|_| next_entry(Some(&customer), "record.read")).collect();
+    let receipts = store.log_accesses(&batch).await.expect("batch");
+    assert_eq!(
+        receipts.iter().map(|r| r.index).collect::<Vec<_>>(),
+        (size..size + 5).collect::<Vec<_>>()
+    );
+    assert_eq!(receipts[4].access_id, batch[4].access_id);
+    assert_eq!(store.log_size().await.expect("size"), size + 5);
+
     let bad = store.inclusion_proof(size, size).await.expect_err("index out of range");
     assert_eq!(bad.code, ErrorCode::BadRequest);
 }
