@@ -296,7 +296,9 @@ pub struct WithAccess<T>(pub String, pub T);
 impl<T: IntoResponse> IntoResponse for WithAccess<T> {
     fn into_response(self) -> axum::response::Response {
         let mut r = self.1.into_response();
-        if let Ok(v) = axum::http::HeaderValue::from_str(&self.0) {
+        if !self.0.is_empty()
+            && let Ok(v) = axum::http::HeaderValue::from_str(&self.0)
+        {
             r.headers_mut().insert("x-art28-access-id", v);
         }
         r

@@ -58,16 +58,7 @@ pub fn run(cmd: AgreementCommand) -> ExitCode {
             format,
             output,
         } => render(&file, lang, format, output.as_deref()),
-        AgreementCommand::Schema => match serde_json::to_string_pretty(&art28_core::agreement::json_schema()) {
-            Ok(s) => {
-                println!("{s}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::FAILURE
-            }
-        },
+        AgreementCommand::Schema => crate::print_json(&art28_core::agreement::json_schema()),
     }
 }
 

@@ -71,16 +71,21 @@ fn main() -> ExitCode {
         Command::Agreement(cmd) => agreement_cmd::run(cmd),
         Command::Log(cmd) => log_cmd::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
-        Command::Openapi => match serde_json::to_string_pretty(&art28_server::api::openapi()) {
-            Ok(s) => {
-                println!("{s}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::FAILURE
-            }
-        },
+        Command::Openapi => print_json(&art28_server::api::openapi()),
+    }
+}
+
+/// Print a JSON document, pretty, on standard output.
+pub(crate) fn print_json(value: &serde_json::Value) -> ExitCode {
+    match serde_json::to_string_pretty(value) {
+        Ok(s) => {
+            println!("{s}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
