@@ -81,6 +81,14 @@ error_codes! {
     RouteNotFound = ("route_not_found", NotFound),
     /// The customer already exists.
     CustomerExists = ("customer_exists", Conflict),
+    /// The user name is taken or was used before (user names are never reused).
+    AccountExists = ("account_exists", Conflict),
+    /// The account does not exist.
+    AccountNotFound = ("account_not_found", NotFound),
+    /// The grant does not exist or is already revoked.
+    GrantNotFound = ("grant_not_found", NotFound),
+    /// The token does not exist or is already revoked.
+    TokenNotFound = ("token_not_found", NotFound),
     /// The request body exceeds the limit.
     PayloadTooLarge = ("payload_too_large", TooLarge),
     /// The data store failed; details are in the server log.
@@ -91,6 +99,28 @@ error_codes! {
     Internal = ("internal", Internal),
     /// The service is shutting down or a dependency is down.
     Unavailable = ("unavailable", Unavailable),
+    /// A role was given with a scope it cannot have: staff roles are processor-wide, customer
+    /// roles belong to one customer.
+    RoleScopeInvalid = ("role_scope_invalid", Invalid),
+    /// The caller's grant is for another customer (or for one customer where the operation
+    /// concerns all of them).
+    TenantMismatch = ("tenant_mismatch", Refused),
+    /// Too many failed logins: the account is locked for a while.
+    AccountLocked = ("account_locked", Refused),
+    /// Failed logins follow each other too fast: wait before trying again.
+    LoginThrottled = ("login_throttled", Refused),
+    /// The new password is too short, too long or too easy to guess; details say why.
+    PasswordTooWeak = ("password_too_weak", Invalid),
+    /// The password was marked disclosed or was set by someone else: it must be changed first.
+    PasswordChangeRequired = ("password_change_required", Refused),
+    /// The account is disabled (unused too long, or by an administrator).
+    AccountDisabled = ("account_disabled", Refused),
+    /// A customer admin blocked the account for a while.
+    AccountBlocked = ("account_blocked", Refused),
+    /// A block would last longer than the agreement allows.
+    BlockTooLong = ("block_too_long", Refused),
+    /// The API token does not allow the purpose given.
+    TokenPurposeNotAllowed = ("token_purpose_not_allowed", Refused),
 }
 
 impl fmt::Display for ErrorCode {

@@ -9,6 +9,7 @@
 //! The store never reads a clock: every timestamp it records is handed in by the caller, so
 //! deadlines can be tested with an injected clock.
 
+mod accounts;
 pub mod log;
 pub mod model;
 pub mod sqlite;
@@ -91,4 +92,62 @@ pub trait Store: Send + Sync + 'static {
     async fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>>;
     /// The right edge of the folded tree of `size` entries, to continue folding after a restart.
     async fn restore_frontier(&self, size: u64) -> Result<Frontier>;
+
+    // ----- accounts, the permission register, security events, tokens, sessions -----
+    // Each change records its security events in the same transaction.
+
+    /// Create an account; `account_exists` if the user name was ever used.
+    async fn create_account(&self, account: &NewAccount, events: &[NewSecurityEvent]) -> Result<AccountRecord>;
+    /// One account.
+    async fn account(&self, id: u64) -> Result<Option<AccountRecord>>;
+    /// An account by user name (case-insensitive).
+    async fn account_by_username(&self, username: &str) -> Result<Option<AccountRecord>>;
+    /// All accounts, or one customer's.
+    async fn accounts(&self, tenant: Option<&CustomerId>) -> Result<Vec<AccountRecord>>;
+    /// Change an account.
+    async fn update_account(
+        &self,
+        id: u64,
+        change: AccountChange,
+        events: &[NewSecurityEvent],
+    ) -> Result<AccountRecord>;
+    /// Active accounts whose credentials were last used (or, never used, created) before a time.
+    async fn accounts_unused_since(&self, before: jiff::Timestamp) -> Result<Vec<AccountRecord>>;
+    /// Add a grant to the register.
+    async fn add_grant(&self, grant: &NewGrant, events: &[NewSecurityEvent]) -> Result<GrantRecord>;
+    /// Revoke a grant; it stays in the register with who revoked it and when.
+    async fn revoke_grant(
+        &self,
+        grant_id: u64,
+        by: &str,
+        at: jiff::Timestamp,
+        events: &[NewSecurityEvent],
+    ) -> Result<GrantRecord>;
+    /// The register, filtered by account and/or customer.
+    async fn grants(
+        &self,
+        account_id: Option<u64>,
+        tenant: Option<&CustomerId>,
+        include_revoked: bool,
+    ) -> Result<Vec<GrantRecord>>;
+    /// Record security events on their own.
+    async fn add_security_events(&self, events: &[NewSecurityEvent]) -> Result<()>;
+    /// Security events after an id, oldest first.
+    async fn security_events(&self, after_id: u64, limit: usize) -> Result<Vec<SecurityEventRecord>>;
+    /// Store a machine token.
+    async fn create_token(&self, token: &NewToken, events: &[NewSecurityEvent]) -> Result<TokenRecord>;
+    /// A token by the digest of its secret.
+    async fn token_by_digest(&self, digest: [u8; 32]) -> Result<Option<TokenRecord>>;
+    /// One customer's tokens.
+    async fn tokens(&self, tenant: &CustomerId) -> Result<Vec<TokenRecord>>;
+    /// Revoke a token.
+    async fn revoke_token(&self, id: &str, by: &str, at: jiff::Timestamp, events: &[NewSecurityEvent]) -> Result<()>;
+    /// Note a token's use.
+    async fn touch_token(&self, id: &str, at: jiff::Timestamp) -> Result<()>;
+    /// Store a session.
+    async fn create_session(&self, session: &SessionRecord) -> Result<()>;
+    /// A session by the digest of its key.
+    async fn session(&self, digest: [u8; 32]) -> Result<Option<SessionRecord>>;
+    /// End one session (by digest) or all of an account's.
+    async fn delete_sessions(&self, digest: Option<[u8; 32]>, account_id: Option<u64>) -> Result<()>;
 }

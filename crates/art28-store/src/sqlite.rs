@@ -99,6 +99,75 @@ CREATE TABLE checkpoints (
     signed_at INTEGER NOT NULL
 ) STRICT;
 "#,
+    // 3: accounts and who may do what. Ids come from AUTOINCREMENT and usernames are unique
+    // forever (a disabled account keeps its row), so neither is ever given to someone else.
+    r#"
+CREATE TABLE accounts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    display_name TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('staff', 'customer')),
+    tenant TEXT REFERENCES customers(id),
+    password_hash TEXT,
+    must_change_password INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+    status_reason TEXT,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    last_used_at INTEGER,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    last_failed_at INTEGER,
+    locked_until INTEGER,
+    blocked_until INTEGER,
+    blocked_by TEXT,
+    blocked_reason TEXT,
+    CHECK ((kind = 'customer') = (tenant IS NOT NULL))
+) STRICT;
+
+CREATE TABLE grants (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    role TEXT NOT NULL,
+    tenant TEXT REFERENCES customers(id),
+    granted_by TEXT NOT NULL,
+    granted_at INTEGER NOT NULL,
+    revoked_by TEXT,
+    revoked_at INTEGER
+) STRICT;
+CREATE INDEX grants_account ON grants (account_id);
+
+CREATE TABLE security_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time INTEGER NOT NULL,
+    account_id INTEGER REFERENCES accounts(id),
+    username TEXT,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    client TEXT
+) STRICT;
+
+CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    digest BLOB NOT NULL UNIQUE,
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    tenant TEXT NOT NULL REFERENCES customers(id),
+    operations TEXT NOT NULL,
+    purposes TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    revoked_at INTEGER,
+    revoked_by TEXT,
+    last_used_at INTEGER
+) STRICT;
+
+CREATE TABLE sessions (
+    digest BLOB PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+"#,
 ];
 
 /// Number of reader connections kept open.
@@ -191,7 +260,7 @@ impl SqliteStore {
         MIGRATIONS.len()
     }
 
-    async fn read<T, F>(&self, f: F) -> Result<T>
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
@@ -217,7 +286,7 @@ impl SqliteStore {
     /// Run `f` in a write transaction shared with whatever else is queued (group commit).
     /// It returns once the transaction holding its changes is durably committed; an error from
     /// `f` rolls back its own changes only.
-    async fn write<T, F>(&self, f: F) -> Result<T>
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
@@ -851,6 +920,69 @@ impl Store for SqliteStore {
     async fn restore_frontier(&self, size: u64) -> Result<Frontier> {
         self.read(move |c| Frontier::restore(size, &SqliteNodes(c)).map_err(db_err))
             .await
+    }
+
+    async fn create_account(&self, a: &NewAccount, es: &[NewSecurityEvent]) -> Result<AccountRecord> {
+        self.sql_create_account(a, es).await
+    }
+    async fn account(&self, id: u64) -> Result<Option<AccountRecord>> {
+        self.sql_account(id).await
+    }
+    async fn account_by_username(&self, username: &str) -> Result<Option<AccountRecord>> {
+        self.sql_account_by_username(username).await
+    }
+    async fn accounts(&self, tenant: Option<&CustomerId>) -> Result<Vec<AccountRecord>> {
+        self.sql_accounts(tenant).await
+    }
+    async fn update_account(&self, id: u64, change: AccountChange, es: &[NewSecurityEvent]) -> Result<AccountRecord> {
+        self.sql_update_account(id, change, es).await
+    }
+    async fn accounts_unused_since(&self, before: Timestamp) -> Result<Vec<AccountRecord>> {
+        self.sql_accounts_unused_since(before).await
+    }
+    async fn add_grant(&self, g: &NewGrant, es: &[NewSecurityEvent]) -> Result<GrantRecord> {
+        self.sql_add_grant(g, es).await
+    }
+    async fn revoke_grant(&self, id: u64, by: &str, at: Timestamp, es: &[NewSecurityEvent]) -> Result<GrantRecord> {
+        self.sql_revoke_grant(id, by, at, es).await
+    }
+    async fn grants(
+        &self,
+        account_id: Option<u64>,
+        tenant: Option<&CustomerId>,
+        include_revoked: bool,
+    ) -> Result<Vec<GrantRecord>> {
+        self.sql_grants(account_id, tenant, include_revoked).await
+    }
+    async fn add_security_events(&self, es: &[NewSecurityEvent]) -> Result<()> {
+        self.sql_add_events(es).await
+    }
+    async fn security_events(&self, after_id: u64, limit: usize) -> Result<Vec<SecurityEventRecord>> {
+        self.sql_security_events(after_id, limit).await
+    }
+    async fn create_token(&self, t: &NewToken, es: &[NewSecurityEvent]) -> Result<TokenRecord> {
+        self.sql_create_token(t, es).await
+    }
+    async fn token_by_digest(&self, digest: [u8; 32]) -> Result<Option<TokenRecord>> {
+        self.sql_token_by_digest(digest).await
+    }
+    async fn tokens(&self, tenant: &CustomerId) -> Result<Vec<TokenRecord>> {
+        self.sql_tokens(tenant).await
+    }
+    async fn revoke_token(&self, id: &str, by: &str, at: Timestamp, es: &[NewSecurityEvent]) -> Result<()> {
+        self.sql_revoke_token(id, by, at, es).await
+    }
+    async fn touch_token(&self, id: &str, at: Timestamp) -> Result<()> {
+        self.sql_touch_token(id, at).await
+    }
+    async fn create_session(&self, s: &SessionRecord) -> Result<()> {
+        self.sql_create_session(s).await
+    }
+    async fn session(&self, digest: [u8; 32]) -> Result<Option<SessionRecord>> {
+        self.sql_session(digest).await
+    }
+    async fn delete_sessions(&self, digest: Option<[u8; 32]>, account_id: Option<u64>) -> Result<()> {
+        self.sql_delete_sessions(digest, account_id).await
     }
 }
 

@@ -28,6 +28,13 @@ async fn sqlite_passes_the_access_log_suite() {
     suite::run_log(&store).await;
 }
 
+#[tokio::test]
+async fn sqlite_passes_the_accounts_suite() {
+    let (_dir, path) = temp_db();
+    let store = SqliteStore::open(&path).expect("open");
+    suite::run_accounts(&store).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_writers_share_commits_and_lose_nothing() {
     let (_dir, path) = temp_db();

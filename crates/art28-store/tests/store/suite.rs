@@ -393,3 +393,271 @@ pub async fn run_log(store: &dyn Store) {
     let bad = store.inclusion_proof(size, size).await.expect_err("index out of range");
     assert_eq!(bad.code, ErrorCode::BadRequest);
 }
+
+fn event(kind: &str) -> art28_store::NewSecurityEvent {
+    art28_store::NewSecurityEvent {
+        time: ts("2026-05-01T08:00:00Z"),
+        account_id: None,
+        username: None,
+        kind: kind.into(),
+        detail: format!("test {kind}"),
+        client: Some("192.0.2.1".into()),
+    }
+}
+
+/// Accounts, the permission register, security events, tokens and sessions.
+pub async fn run_accounts(store: &dyn Store) {
+    use art28_store::{AccountChange, AccountKind, NewAccount, NewGrant, NewToken, SessionRecord};
+    let customer = seed(store).await;
+    let new = |username: &str, kind: AccountKind, tenant: Option<CustomerId>| NewAccount {
+        username: username.into(),
+        display_name: username.to_uppercase(),
+        kind,
+        tenant,
+        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+        must_change_password: false,
+        created_at: ts("2026-05-01T08:00:00Z"),
+        created_by: "bootstrap".into(),
+    };
+    let admin = store
+        .create_account(&new("Admin", AccountKind::Staff, None), &[event("account_created")])
+        .await
+        .expect("admin");
+    let anke = store
+        .create_account(&new("anke", AccountKind::Customer, Some(customer.clone())), &[])
+        .await
+        .expect("anke");
+    assert!(anke.id > admin.id);
+    assert_eq!(anke.tenant.as_ref(), Some(&customer));
+
+    // User names are unique case-insensitively and for ever.
+    let dup = store
+        .create_account(&new("ADMIN", AccountKind::Staff, None), &[])
+        .await
+        .expect_err("taken");
+    assert_eq!(dup.code, ErrorCode::AccountExists);
+    store
+        .update_account(
+            anke.id,
+            AccountChange::Disabled {
+                disabled: true,
+                reason: "left the company".into(),
+            },
+            &[],
+        )
+        .await
+        .expect("disable");
+    let again = store
+        .create_account(&new("anke", AccountKind::Customer, Some(customer.clone())), &[])
+        .await
+        .expect_err("never reused");
+    assert_eq!(again.code, ErrorCode::AccountExists);
+    assert!(store.account(anke.id).await.expect("get").expect("kept").disabled);
+    // A customer account must name its customer.
+    assert!(
+        store
+            .create_account(&new("orphan", AccountKind::Customer, None), &[])
+            .await
+            .is_err()
+    );
+    let other = store
+        .create_account(&new("other", AccountKind::Staff, None), &[])
+        .await
+        .expect("other");
+    assert!(
+        other.id > anke.id,
+        "ids keep growing; a failed insert does not free one"
+    );
+
+    // The register keeps who granted and who revoked.
+    let g = store
+        .add_grant(
+            &NewGrant {
+                account_id: admin.id,
+                role: "processor_admin".into(),
+                tenant: None,
+                granted_by: "bootstrap".into(),
+                granted_at: ts("2026-05-01T08:00:00Z"),
+            },
+            &[event("grant_added")],
+        )
+        .await
+        .expect("grant");
+    let g2 = store
+        .add_grant(
+            &NewGrant {
+                account_id: anke.id,
+                role: "customer_admin".into(),
+                tenant: Some(customer.clone()),
+                granted_by: "Admin".into(),
+                granted_at: ts("2026-05-02T08:00:00Z"),
+            },
+            &[],
+        )
+        .await
+        .expect("grant");
+    let revoked = store
+        .revoke_grant(g2.id, "Admin", ts("2026-05-03T08:00:00Z"), &[event("grant_revoked")])
+        .await
+        .expect("revoke");
+    assert_eq!(
+        (revoked.revoked_by.as_deref(), revoked.revoked_at),
+        (Some("Admin"), Some(ts("2026-05-03T08:00:00Z")))
+    );
+    assert_eq!(
+        store
+            .revoke_grant(g2.id, "Admin", ts("2026-05-04T08:00:00Z"), &[])
+            .await
+            .expect_err("twice")
+            .code,
+        ErrorCode::GrantNotFound
+    );
+    assert_eq!(store.grants(Some(anke.id), None, false).await.expect("active"), vec![]);
+    assert_eq!(
+        store.grants(None, Some(&customer), true).await.expect("register").len(),
+        1
+    );
+    assert_eq!(store.grants(None, None, false).await.expect("active"), vec![g]);
+    let unknown = NewGrant {
+        account_id: 9999,
+        role: "processor_admin".into(),
+        tenant: None,
+        granted_by: "x".into(),
+        granted_at: ts("2026-05-01T08:00:00Z"),
+    };
+    assert_eq!(
+        store.add_grant(&unknown, &[]).await.expect_err("no account").code,
+        ErrorCode::AccountNotFound
+    );
+
+    // Logins: failures count up and can lock; success resets.
+    let lock = ts("2026-05-01T09:15:00Z");
+    let a = store
+        .update_account(
+            admin.id,
+            AccountChange::LoginFailed {
+                at: ts("2026-05-01T09:00:00Z"),
+                locked_until: None,
+            },
+            &[event("login_failed")],
+        )
+        .await
+        .expect("fail");
+    assert_eq!(a.failed_logins, 1);
+    let a = store
+        .update_account(
+            admin.id,
+            AccountChange::LoginFailed {
+                at: ts("2026-05-01T09:00:01Z"),
+                locked_until: Some(lock),
+            },
+            &[event("account_locked")],
+        )
+        .await
+        .expect("fail");
+    assert_eq!((a.failed_logins, a.locked_until), (2, Some(lock)));
+    let a = store
+        .update_account(
+            admin.id,
+            AccountChange::LoginSucceeded {
+                at: ts("2026-05-01T10:00:00Z"),
+            },
+            &[],
+        )
+        .await
+        .expect("ok");
+    assert_eq!(
+        (a.failed_logins, a.locked_until, a.last_used_at),
+        (0, None, Some(ts("2026-05-01T10:00:00Z")))
+    );
+    assert_eq!(
+        store
+            .update_account(9999, AccountChange::MustChangePassword, &[])
+            .await
+            .expect_err("none")
+            .code,
+        ErrorCode::AccountNotFound
+    );
+
+    // Security events arrive in order, with the new account's id filled in at creation.
+    let events = store.security_events(0, 100).await.expect("events");
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "account_created",
+            "grant_added",
+            "grant_revoked",
+            "login_failed",
+            "account_locked"
+        ]
+    );
+    assert_eq!(events[0].account_id, Some(admin.id));
+    assert_eq!(store.security_events(events[2].id, 100).await.expect("after").len(), 2);
+
+    // Unused accounts: `other` was never used, `admin` logged in on 1 May at 10:00.
+    let unused = store
+        .accounts_unused_since(ts("2026-05-01T09:59:00Z"))
+        .await
+        .expect("unused");
+    assert_eq!(
+        unused.iter().map(|a| a.username.as_str()).collect::<Vec<_>>(),
+        vec!["other"]
+    );
+
+    // Tokens: found by digest only, revocable once.
+    let t = NewToken {
+        id: "tok_1".into(),
+        digest: [7; 32],
+        account_id: anke.id,
+        tenant: customer.clone(),
+        operations: vec!["agreements_read".into()],
+        purposes: vec!["service_provision".into()],
+        expires_at: ts("2026-08-01T00:00:00Z"),
+        created_at: ts("2026-05-01T00:00:00Z"),
+        created_by: "anke".into(),
+    };
+    store.create_token(&t, &[]).await.expect("token");
+    let found = store.token_by_digest([7; 32]).await.expect("get").expect("found");
+    assert_eq!(
+        (found.operations.clone(), found.revoked_at),
+        (vec!["agreements_read".to_string()], None)
+    );
+    assert_eq!(store.token_by_digest([8; 32]).await.expect("get"), None);
+    store
+        .touch_token("tok_1", ts("2026-05-05T00:00:00Z"))
+        .await
+        .expect("touch");
+    store
+        .revoke_token("tok_1", "anke", ts("2026-05-06T00:00:00Z"), &[])
+        .await
+        .expect("revoke");
+    assert_eq!(
+        store
+            .revoke_token("tok_1", "anke", ts("2026-05-06T00:00:00Z"), &[])
+            .await
+            .expect_err("twice")
+            .code,
+        ErrorCode::TokenNotFound
+    );
+    let tokens = store.tokens(&customer).await.expect("tokens");
+    assert_eq!(
+        (tokens[0].last_used_at, tokens[0].revoked_at),
+        (Some(ts("2026-05-05T00:00:00Z")), Some(ts("2026-05-06T00:00:00Z")))
+    );
+
+    // Sessions.
+    let s = SessionRecord {
+        digest: [1; 32],
+        account_id: admin.id,
+        created_at: ts("2026-05-01T10:00:00Z"),
+        expires_at: ts("2026-05-01T18:00:00Z"),
+    };
+    store.create_session(&s).await.expect("session");
+    assert_eq!(store.session([1; 32]).await.expect("get"), Some(s));
+    store
+        .delete_sessions(None, Some(admin.id))
+        .await
+        .expect("logout everywhere");
+    assert_eq!(store.session([1; 32]).await.expect("get"), None);
+}
