@@ -13,9 +13,11 @@
 //! - [`error`]: the one error type with stable codes that every layer returns.
 //! - [`ids`]: typed identifiers.
 //! - [`access`]: the entries of the access log, one per access granted or refused.
+//! - [`auth`]: roles, permissions and their scope; lockout, expiry and block rules.
 
 pub mod access;
 pub mod agreement;
+pub mod auth;
 pub mod date;
 pub mod duration;
 pub mod error;
