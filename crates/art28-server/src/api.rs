@@ -1,9 +1,10 @@
 //! The JSON API under `/api/v1`, and the OpenAPI document generated from it.
 //!
 //! Handlers only extract, call the service or store, and map: no rule lives here. Each
-//! handler's signature shows what it requires (`Operator` = the operator token).
+//! handler's signature shows what it requires: `Authorized<perm::X>` checks permission X for the
+//! customer in the path; `Caller` means the handler authorizes once it knows the customer.
 
-use crate::auth::Operator;
+use crate::auth::{Authorized, Caller, perm};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, TomlBody};
 use crate::state::AppState;
@@ -13,6 +14,7 @@ use aide::openapi::{Info, OpenApi};
 use aide::transform::TransformOperation;
 use art28_core::ErrorCode;
 use art28_core::agreement::ProcessorAgreement;
+use art28_core::auth::Permission;
 use art28_core::ids::{AgreementId, CustomerId};
 use art28_core::lang::Lang;
 use art28_core::vocabulary::Vocabulary;
@@ -324,7 +326,7 @@ impl<T: aide::OperationOutput> aide::OperationOutput for WithAccess<T> {
 /// Log a granted read of a customer's data; the data may leave only after this.
 async fn logged(
     state: &AppState,
-    op: &Operator,
+    op: &Caller,
     tenant: &CustomerId,
     operation: &str,
     resource: String,
@@ -353,7 +355,7 @@ async fn openapi_json(State(state): State<AppState>) -> impl IntoApiResponse {
     Json(state.openapi.as_ref().clone())
 }
 
-async fn get_processor(_: Operator, State(state): State<AppState>) -> ApiResult<Json<ProcessorView>> {
+async fn get_processor(_: Caller, State(state): State<AppState>) -> ApiResult<Json<ProcessorView>> {
     let p = state
         .store
         .processor()
@@ -366,14 +368,26 @@ async fn get_processor(_: Operator, State(state): State<AppState>) -> ApiResult<
     }))
 }
 
-async fn list_customers(_: Operator, State(state): State<AppState>) -> ApiResult<Json<Vec<CustomerView>>> {
+async fn list_customers(op: Caller, State(state): State<AppState>) -> ApiResult<Json<Vec<CustomerView>>> {
+    // Staff who may read customers see all; a customer's representatives see their own.
+    let all = art28_core::auth::authorize(&op.principal, Permission::CustomersRead, None).is_ok();
+    let visible = |c: &CustomerRecord| {
+        all || art28_core::auth::authorize(&op.principal, Permission::AgreementsRead, Some(&c.id)).is_ok()
+    };
     Ok(Json(
-        state.store.customers().await?.into_iter().map(Into::into).collect(),
+        state
+            .store
+            .customers()
+            .await?
+            .into_iter()
+            .filter(visible)
+            .map(Into::into)
+            .collect(),
     ))
 }
 
 async fn create_customer(
-    op: Operator,
+    op: Authorized<perm::CustomersManage>,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<NewCustomerBody>,
 ) -> ApiResult<WithAccess<(StatusCode, Json<CustomerView>)>> {
@@ -394,7 +408,7 @@ async fn create_customer(
 }
 
 async fn get_customer(
-    op: Operator,
+    op: Authorized<perm::AgreementsRead>,
     State(state): State<AppState>,
     Path(p): Path<CustomerPath>,
 ) -> ApiResult<WithAccess<Json<CustomerDetail>>> {
@@ -414,7 +428,7 @@ async fn get_customer(
 }
 
 async fn customer_history(
-    op: Operator,
+    op: Authorized<perm::AgreementsRead>,
     State(state): State<AppState>,
     Path(p): Path<CustomerPath>,
 ) -> ApiResult<WithAccess<Json<Vec<VersionView>>>> {
@@ -436,7 +450,7 @@ async fn customer_history(
 }
 
 async fn customer_agreement(
-    op: Operator,
+    op: Authorized<perm::AgreementsRead>,
     State(state): State<AppState>,
     Path(p): Path<CustomerPath>,
     Query(q): Query<OnQuery>,
@@ -503,7 +517,7 @@ impl aide::OperationOutput for Document {
 }
 
 async fn customer_document(
-    op: Operator,
+    op: Authorized<perm::AgreementsRead>,
     State(state): State<AppState>,
     Path(p): Path<CustomerPath>,
     Query(q): Query<DocumentQuery>,
@@ -552,7 +566,8 @@ async fn customer_document(
     ))
 }
 
-async fn standard_agreements(_: Operator, State(state): State<AppState>) -> ApiResult<Json<Vec<VersionView>>> {
+async fn standard_agreements(op: Caller, State(state): State<AppState>) -> ApiResult<Json<Vec<VersionView>>> {
+    op.holds_anywhere(Permission::AgreementsRead)?;
     Ok(Json(
         state
             .store
@@ -565,24 +580,39 @@ async fn standard_agreements(_: Operator, State(state): State<AppState>) -> ApiR
 }
 
 async fn agreement_versions(
-    _: Operator,
+    op: Caller,
     State(state): State<AppState>,
     Path(p): Path<AgreementPath>,
 ) -> ApiResult<Json<Vec<VersionView>>> {
     let id = agreement_id(&p.agreement)?;
     let versions = state.store.agreement_versions(&id).await?;
-    if versions.is_empty() {
-        return Err(ApiError::new(
-            ErrorCode::AgreementNotFound,
-            format!("agreement `{id}` does not exist"),
-        ));
+    match versions.first().and_then(|v| v.customer.clone()) {
+        _ if versions.is_empty() => {
+            return Err(ApiError::new(
+                ErrorCode::AgreementNotFound,
+                format!("agreement `{id}` does not exist"),
+            ));
+        }
+        Some(tenant) => {
+            op.require(
+                &state,
+                Permission::AgreementsRead,
+                &tenant,
+                "agreement.history",
+                format!("agreement/{id}"),
+            )
+            .await?;
+        }
+        None => op.holds_anywhere(Permission::AgreementsRead)?,
     }
     Ok(Json(versions.into_iter().map(Into::into).collect()))
 }
 
 /// A stored version; a customer's version is logged as read (standard agreements are not
 /// any customer's data).
-async fn stored_version(state: &AppState, op: &Operator, p: &VersionPath) -> ApiResult<(AgreementVersion, String)> {
+/// A stored version, after authorization for its customer; a customer's version is logged as
+/// read (standard agreements are not any customer's data).
+async fn stored_version(state: &AppState, op: &Caller, p: &VersionPath) -> ApiResult<(AgreementVersion, String)> {
     let id = agreement_id(&p.agreement)?;
     let version = version_no(&p.version)?;
     let v = state.store.agreement_version(&id, version).await?.ok_or_else(|| {
@@ -591,15 +621,29 @@ async fn stored_version(state: &AppState, op: &Operator, p: &VersionPath) -> Api
             format!("agreement `{id}` has no version {version}"),
         )
     })?;
+    let resource = format!("agreement/{id}@{version}");
     let access_id = match &v.meta.customer {
-        Some(tenant) => logged(state, op, tenant, "agreement.read", format!("agreement/{id}@{version}")).await?,
-        None => String::new(),
+        Some(tenant) => {
+            op.require(
+                state,
+                Permission::AgreementsRead,
+                tenant,
+                "agreement.read",
+                resource.clone(),
+            )
+            .await?;
+            logged(state, op, tenant, "agreement.read", resource).await?
+        }
+        None => {
+            op.holds_anywhere(Permission::AgreementsRead)?;
+            String::new()
+        }
     };
     Ok((v, access_id))
 }
 
 async fn agreement_version(
-    op: Operator,
+    op: Caller,
     State(state): State<AppState>,
     Path(p): Path<VersionPath>,
 ) -> ApiResult<WithAccess<Json<AgreementView>>> {
@@ -608,7 +652,7 @@ async fn agreement_version(
 }
 
 async fn agreement_source(
-    op: Operator,
+    op: Caller,
     State(state): State<AppState>,
     Path(p): Path<VersionPath>,
 ) -> ApiResult<WithAccess<String>> {
@@ -617,7 +661,7 @@ async fn agreement_source(
 }
 
 async fn record_agreement(
-    op: Operator,
+    op: Authorized<perm::AgreementsManage>,
     State(state): State<AppState>,
     TomlBody(body): TomlBody,
 ) -> ApiResult<WithAccess<(StatusCode, Json<VersionView>)>> {
@@ -635,7 +679,7 @@ async fn record_agreement(
     ))
 }
 
-async fn vocabulary(_: Operator) -> Json<VocabularyView> {
+async fn vocabulary(_: Caller) -> Json<VocabularyView> {
     let list = |v: Vocabulary| {
         v.terms()
             .iter()
@@ -745,6 +789,39 @@ pub fn routes() -> ApiRouter<AppState> {
             get_with(
                 agreement_source,
                 doc!("The TOML text of a version, as submitted", "agreements"),
+            ),
+        )
+        .api_route(
+            "/api/v1/session",
+            post_with(
+                crate::session_api::login,
+                doc!("Log in with user name and password; returns a session key", "accounts"),
+            )
+            .delete_with(crate::session_api::logout, doc!("Log out", "accounts")),
+        )
+        .api_route(
+            "/api/v1/security/events",
+            get_with(
+                crate::session_api::security_events,
+                doc!("Security events: failed logins, lockouts, grants", "accounts"),
+            ),
+        )
+        .api_route(
+            "/api/v1/session/password",
+            post_with(
+                crate::session_api::change_password,
+                doc!("Change your own password", "accounts"),
+            ),
+        )
+        .api_route(
+            "/api/v1/accounts",
+            get_with(
+                crate::session_api::list_accounts,
+                doc!("List accounts (all, or one customer's)", "accounts"),
+            )
+            .post_with(
+                crate::session_api::create_account,
+                doc!("Add an account with one role", "accounts"),
             ),
         )
         .api_route(

@@ -1,31 +1,252 @@
 //! Who is calling.
 //!
-//! Until individual accounts arrive, the API knows one credential: the operator token, made
-//! at first start and written to `operator.token` in the data directory (mode 0600). Only its
-//! SHA-256 is kept in memory; it is never logged. Every `/api/v1` route requires it, reads
-//! included, so nothing about a customer is readable without authentication. A refused attempt
+//! Callers present a bearer key: a session key from `POST /api/v1/session`, a machine token,
+//! or the operator token (the processor's bootstrap credential, written at first start to
+//! `operator.token` in the data directory, mode 0600; only its SHA-256 is kept in memory). Every `/api/v1` route except the login requires one,
+//! reads included, so nothing about a customer is readable without authentication. A refused attempt
 //! on an existing customer's route is written to the access log with the rule that refused.
 
 use crate::error::ApiError;
+use crate::error::ApiResult;
 use crate::state::AppState;
 use aide::OperationInput;
 use aide::generate::GenContext;
 use aide::openapi::{Operation, SecurityRequirement};
-use art28_core::access::Actor;
+use art28_core::access::{Actor, ActorKind};
+use art28_core::auth::{Grant, Permission, Principal, Role, authorize};
 use art28_core::ids::CustomerId;
 use art28_core::{Error, ErrorCode};
 use art28_service::access::{Access, RequestContext, log_refusal};
+use art28_service::accounts;
+use art28_store::AccountRecord;
 use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, RawPathParams};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
+use std::marker::PhantomData;
 use std::net::SocketAddr;
 
-/// The caller presented the operator token; carries the request's context for the log.
+/// An authenticated caller: who (the principal and, for a person, the account) and the
+/// request's context for the access log.
 #[derive(Debug, Clone)]
-pub struct Operator {
+pub struct Caller {
     /// Who, from where, which request.
     pub ctx: RequestContext,
+    /// The roles held and for whom.
+    pub principal: Principal,
+    /// The account, for a person or a token (none for the operator token).
+    pub account: Option<AccountRecord>,
+}
+
+impl Caller {
+    /// Whether any role of the caller, for any customer, has the permission (for data that
+    /// belongs to no customer, such as checkpoints of the log or the standard agreements).
+    pub fn holds_anywhere(&self, need: Permission) -> ApiResult<()> {
+        if self.principal.grants.iter().any(|g| g.role.has(need)) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorCode::PermissionDenied,
+                format!("none of this account's roles allows `{need}`"),
+            ))
+        }
+    }
+
+    /// Authorize for a customer, logging a refusal in that customer's access log.
+    pub async fn require(
+        &self,
+        state: &AppState,
+        need: Permission,
+        tenant: &CustomerId,
+        operation: &str,
+        resource: String,
+    ) -> ApiResult<()> {
+        match authorize(&self.principal, need, Some(tenant)) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let access = Access {
+                    tenant: Some(tenant),
+                    operation,
+                    resource,
+                };
+                Err(ApiError(
+                    log_refusal(state.store.as_ref(), state.clock.as_ref(), &self.ctx, access, e).await,
+                ))
+            }
+        }
+    }
+}
+
+/// The operator token's principal: the bootstrap credential of the processor, with the
+/// processor administrator's and security officer's roles, until accounts take over.
+fn operator_principal() -> Principal {
+    Principal {
+        account_id: 0,
+        username: "operator".into(),
+        grants: [Role::ProcessorAdmin, Role::SecurityOfficer]
+            .into_iter()
+            .filter_map(|r| Grant::staff(r).ok())
+            .collect(),
+        token_limit: None,
+    }
+}
+
+async fn authenticate(parts: &mut Parts, state: &AppState, allow_pending_change: bool) -> Result<Caller, ApiError> {
+    let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let token = header
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or_default();
+    if !token.is_empty() && state.operator.matches(token) {
+        return Ok(Caller {
+            ctx: context(parts, Actor::operator()),
+            principal: operator_principal(),
+            account: None,
+        });
+    }
+    let error = if token.is_empty() {
+        Error::new(
+            ErrorCode::AuthenticationRequired,
+            if header.is_none() {
+                "send `Authorization: Bearer <token>`"
+            } else {
+                "the bearer token is not valid"
+            },
+        )
+    } else {
+        match accounts::authenticate(state.store.as_ref(), state.clock.as_ref(), token, allow_pending_change).await {
+            Ok((account, principal)) => {
+                let kind = if principal.token_limit.is_some() {
+                    ActorKind::Token
+                } else {
+                    ActorKind::User
+                };
+                let actor = Actor {
+                    kind,
+                    id: account.username.clone(),
+                };
+                let mut ctx = context(parts, actor);
+                ctx.on_behalf_of = account.tenant.clone();
+                return Ok(Caller {
+                    ctx,
+                    principal,
+                    account: Some(account),
+                });
+            }
+            Err(e) => e,
+        }
+    };
+    tracing::warn!(path = %parts.uri.path(), code = %error.code, "refused an API call without valid credentials");
+    Err(ApiError(log_unauthenticated(parts, state, error).await))
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        authenticate(parts, state, false).await
+    }
+}
+
+/// A caller whose account may still have to change its password (for the change itself).
+#[derive(Debug, Clone)]
+pub struct PendingCaller(pub Caller);
+
+impl FromRequestParts<AppState> for PendingCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        authenticate(parts, state, true).await.map(PendingCaller)
+    }
+}
+
+/// A permission a handler requires, named in its signature: `Authorized<perm::AgreementsRead>`.
+pub trait Needs: Send + Sync + 'static {
+    /// The permission.
+    const PERMISSION: Permission;
+}
+
+/// Permission markers for handler signatures.
+pub mod perm {
+    use super::{Needs, Permission};
+    macro_rules! needs {
+        ($($name:ident),*) => {$(
+            #[doc = concat!("Requires `", stringify!($name), "`.")]
+            #[derive(Debug, Clone, Copy)]
+            pub struct $name;
+            impl Needs for $name {
+                const PERMISSION: Permission = Permission::$name;
+            }
+        )*};
+    }
+    needs!(
+        CustomersRead,
+        CustomersManage,
+        AgreementsRead,
+        AgreementsManage,
+        LogRead,
+        AccountsRead,
+        AccountsManage,
+        SecurityEventsRead
+    );
+}
+
+/// A caller authorized for `N` on the customer named in the path (`{customer}`), or across
+/// all customers when the path names none. A refusal for an existing customer is written to
+/// its access log with the rule that refused.
+#[derive(Debug, Clone)]
+pub struct Authorized<N: Needs> {
+    /// The caller.
+    pub caller: Caller,
+    _need: PhantomData<N>,
+}
+
+impl<N: Needs> std::ops::Deref for Authorized<N> {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.caller
+    }
+}
+
+impl<N: Needs> FromRequestParts<AppState> for Authorized<N> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let caller = authenticate(parts, state, false).await?;
+        let tenant = path_tenant(parts, state).await;
+        if let Err(e) = authorize(&caller.principal, N::PERMISSION, tenant.as_ref()) {
+            let route = parts
+                .extensions
+                .get::<MatchedPath>()
+                .map(|m| m.as_str().to_string())
+                .unwrap_or_default();
+            let error = match &tenant {
+                Some(t) if matches!(state.store.customer(t).await, Ok(Some(_))) => {
+                    let access = Access {
+                        tenant: Some(t),
+                        operation: operation_of(&parts.method, &route),
+                        resource: parts.uri.path().trim_start_matches("/api/v1/").to_string(),
+                    };
+                    log_refusal(state.store.as_ref(), state.clock.as_ref(), &caller.ctx, access, e).await
+                }
+                _ => e,
+            };
+            return Err(ApiError(error));
+        }
+        Ok(Authorized {
+            caller,
+            _need: PhantomData,
+        })
+    }
+}
+
+/// The `{customer}` path parameter, if the route has one and it is a valid id.
+async fn path_tenant(parts: &mut Parts, state: &AppState) -> Option<CustomerId> {
+    let params = RawPathParams::from_request_parts(parts, state).await.ok()?;
+    params
+        .iter()
+        .find(|(k, _)| *k == "customer")
+        .and_then(|(_, v)| v.parse().ok())
 }
 
 /// The digest of the operator token.
@@ -84,33 +305,6 @@ pub fn operation_of(method: &axum::http::Method, route: &str) -> &'static str {
     }
 }
 
-impl FromRequestParts<AppState> for Operator {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let token = header
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .unwrap_or_default();
-        if !token.is_empty() && state.operator.matches(token) {
-            return Ok(Operator {
-                ctx: context(parts, Actor::operator()),
-            });
-        }
-        let error = Error::new(
-            ErrorCode::AuthenticationRequired,
-            if header.is_none() {
-                "send `Authorization: Bearer <token>`"
-            } else {
-                "the bearer token is not valid"
-            },
-        );
-        tracing::warn!(path = %parts.uri.path(), "refused an API call without a valid token");
-        Err(ApiError(log_unauthenticated(parts, state, error).await))
-    }
-}
-
 /// Log a refused attempt on a route of an existing customer; other refusals (unknown
 /// customers, routes without a customer) are only in the server log, so strangers cannot
 /// fill the access log.
@@ -148,7 +342,7 @@ async fn log_unauthenticated(parts: &mut Parts, state: &AppState, error: Error) 
     .await
 }
 
-impl OperationInput for Operator {
+impl OperationInput for Caller {
     fn operation_input(_ctx: &mut GenContext, operation: &mut Operation) {
         let requirement: SecurityRequirement = [("bearer".to_string(), Vec::new())].into_iter().collect();
         if !operation.security.contains(&requirement) {
@@ -156,3 +350,40 @@ impl OperationInput for Operator {
         }
     }
 }
+
+impl OperationInput for PendingCaller {
+    fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
+        Caller::operation_input(ctx, operation);
+    }
+}
+
+impl<N: Needs> OperationInput for Authorized<N> {
+    fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
+        Caller::operation_input(ctx, operation);
+        let line = format!("Requires the permission `{}`.", N::PERMISSION);
+        match &mut operation.description {
+            Some(d) if !d.contains(&line) => d.push_str(&format!(" {line}")),
+            None => operation.description = Some(line),
+            _ => {}
+        }
+    }
+}
+
+/// The client's network address, where known (for security events).
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string()),
+        ))
+    }
+}
+
+impl OperationInput for ClientAddr {}

@@ -19,6 +19,7 @@ pub mod datadir;
 pub mod error;
 pub mod extract;
 pub mod log_api;
+pub mod session_api;
 pub mod state;
 
 use crate::error::ApiError;
@@ -192,6 +193,8 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         clock: clock.clone(),
         operator: data.operator_digest(),
         ledger: ledger.clone(),
+        hasher: Arc::new(art28_service::passwords::PasswordHasher::default()),
+        lockout: art28_core::auth::LockoutPolicy::default(),
         openapi: Arc::new(serde_json::Value::Null),
     };
     let router = app(state, config.max_body_bytes);

@@ -6,11 +6,12 @@
 //! (at most a second or so later) has signed a checkpoint that covers them.
 
 use crate::api::WithAccess;
-use crate::auth::Operator;
+use crate::auth::{Authorized, Caller, perm};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use art28_core::ErrorCode;
 use art28_core::access::AccessEntry;
+use art28_core::auth::Permission;
 use art28_core::ids::CustomerId;
 use art28_ledger::bundle::{Bundle, BundleEntry, ConsistencyStep};
 use art28_service::access::{Access, log_read};
@@ -118,7 +119,7 @@ async fn checkpoint_at(state: &AppState, size: u64) -> ApiResult<art28_store::St
 
 async fn tenant_page(
     state: &AppState,
-    op: &Operator,
+    op: &Caller,
     customer: &str,
     q: &PageQuery,
 ) -> ApiResult<(
@@ -157,7 +158,8 @@ async fn tenant_page(
 }
 
 /// The latest signed checkpoint.
-pub async fn latest_checkpoint(_: Operator, State(state): State<AppState>) -> ApiResult<Json<CheckpointView>> {
+pub async fn latest_checkpoint(op: Caller, State(state): State<AppState>) -> ApiResult<Json<CheckpointView>> {
+    op.holds_anywhere(Permission::LogRead)?;
     state.ledger.fold(state.store.as_ref(), state.clock.as_ref()).await?;
     Ok(Json(
         state
@@ -175,7 +177,7 @@ pub async fn public_key(State(state): State<AppState>) -> String {
 
 /// A customer's entries with inclusion proofs.
 pub async fn customer_log(
-    op: Operator,
+    op: Authorized<perm::LogRead>,
     State(state): State<AppState>,
     Path(p): Path<CustomerPath>,
     Query(q): Query<PageQuery>,
@@ -210,7 +212,7 @@ pub async fn customer_log(
 
 /// An evidence bundle for `art28 log verify`.
 pub async fn customer_bundle(
-    op: Operator,
+    op: Authorized<perm::LogRead>,
     State(state): State<AppState>,
     Path(p): Path<CustomerPath>,
     Query(q): Query<PageQuery>,
@@ -234,10 +236,11 @@ pub async fn customer_bundle(
 
 /// A consistency proof between two signed checkpoints.
 pub async fn consistency(
-    _: Operator,
+    op: Caller,
     State(state): State<AppState>,
     Query(q): Query<ConsistencyQuery>,
 ) -> ApiResult<Json<ConsistencyView>> {
+    op.holds_anywhere(Permission::LogRead)?;
     let new = match q.new {
         Some(n) => checkpoint_at(&state, n).await?,
         None => {

@@ -17,6 +17,10 @@ pub struct AppState {
     pub operator: TokenDigest,
     /// The access log's tree and signer.
     pub ledger: Arc<Ledger>,
+    /// Password hashing (argon2id).
+    pub hasher: Arc<art28_service::passwords::PasswordHasher>,
+    /// When failed logins slow down and lock.
+    pub lockout: art28_core::auth::LockoutPolicy,
     /// The OpenAPI document, generated from the routes at start.
     pub openapi: Arc<serde_json::Value>,
 }

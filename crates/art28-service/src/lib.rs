@@ -10,11 +10,15 @@
 //! - [`access`]: access entries for every read and refusal; state changes carry theirs
 //!   into the store's transaction.
 //! - [`ledger`]: folding the access log into its Merkle tree and signing checkpoints.
+//! - [`passwords`]: argon2id hashing in `spawn_blocking`, a dummy hash for unknown users,
+//!   and the strength rule for new passwords.
 //! - [`demo`]: the fictional processor and example customers behind `art28 serve --demo`.
 
 pub mod access;
+pub mod accounts;
 pub mod agreements;
 pub mod clock;
 pub mod customers;
 pub mod demo;
 pub mod ledger;
+pub mod passwords;

@@ -4,6 +4,7 @@
 //! files offline; `art28 openapi` prints the API description. Every subcommand is a thin shell
 //! over the library crates, so what the CLI does is what the server does.
 
+mod admin_cmd;
 mod agreement_cmd;
 mod bench;
 mod log_cmd;
@@ -32,6 +33,9 @@ enum Command {
     /// Verify the access log offline: evidence bundles and checkpoints.
     #[command(subcommand)]
     Log(log_cmd::LogCommand),
+    /// Administration on a data directory (no server running on it).
+    #[command(subcommand)]
+    Admin(admin_cmd::AdminCommand),
     /// Measure performance against baselines from the same run.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
         Command::Agreement(cmd) => agreement_cmd::run(cmd),
         Command::Log(cmd) => log_cmd::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
+        Command::Admin(cmd) => admin_cmd::run(cmd),
         Command::Openapi => print_json(&art28_server::api::openapi()),
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 pub struct TestServer {
+    pub clock: Arc<ManualClock>,
     pub base: String,
     pub token: String,
     pub client: reqwest::Client,
@@ -30,7 +31,8 @@ pub async fn try_start(dir: &Path, demo: bool) -> art28_core::Result<TestServer>
         max_body_bytes: 64 * 1024,
         ..Config::default()
     };
-    let bound = art28_server::bind(&config, clock()).await?;
+    let clock = clock();
+    let bound = art28_server::bind(&config, clock.clone()).await?;
     let addr = bound.local_addr()?;
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(bound.run(async {
@@ -38,6 +40,7 @@ pub async fn try_start(dir: &Path, demo: bool) -> art28_core::Result<TestServer>
     }));
     let token = std::fs::read_to_string(dir.join("operator.token")).expect("token file");
     Ok(TestServer {
+        clock,
         base: format!("http://{addr}"),
         token: token.trim().to_string(),
         client: reqwest::Client::new(),

@@ -1,6 +1,7 @@
 //! Integration tests of art28-server over real HTTP on loopback.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
+mod accounts;
 mod api;
 mod harness;
 mod lifecycle;

@@ -1,6 +1,8 @@
 //! Integration tests of art28-service: the use cases against a real SQLite store.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
+mod passwords;
+
 use art28_core::ErrorCode;
 use art28_core::access::{AccessEntry, Actor, Decision};
 use art28_ledger::checkpoint::LogSigner;

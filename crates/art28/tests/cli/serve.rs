@@ -173,3 +173,46 @@ fn bad_configuration_is_refused_with_its_source() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn admin_bootstrap_creates_the_first_administrator_once() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let run = |password: &str| {
+        art28()
+            .args([
+                "admin",
+                "bootstrap",
+                "--username",
+                "beheer",
+                "--display-name",
+                "Beheerder Noordlicht",
+                "--data-dir",
+            ])
+            .arg(dir.path())
+            .env("ART28_ADMIN_PASSWORD", password)
+            .output()
+            .expect("run")
+    };
+    let weak = run("beheer123");
+    assert_eq!(weak.status.code(), Some(1));
+    assert!(stderr(&weak).contains("password_too_weak"), "{}", stderr(&weak));
+    let ok = run("Noorderlicht-boven-Groningen-42");
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(
+        !String::from_utf8_lossy(&ok.stdout).contains("Noorderlicht-boven"),
+        "the password is never echoed"
+    );
+    let again = run("Noorderlicht-boven-Groningen-43");
+    assert_eq!(again.status.code(), Some(1), "only on an empty data directory");
+
+    // The administrator can log in to a server on that directory; the bootstrap holds no lock.
+    let mut r = serve(dir.path(), &[]);
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/v1/session", r.base))
+        .json(&serde_json::json!({"username": "beheer", "password": "Noorderlicht-boven-Groningen-42"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 201);
+    kill(&mut r, "-TERM");
+}

@@ -1,0 +1,271 @@
+//! Logging in and out, changing one's password, and adding accounts.
+
+use crate::auth::{Authorized, Caller, ClientAddr, PendingCaller, perm};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use art28_core::ErrorCode;
+use art28_core::auth::Role;
+use art28_service::accounts::{self, AccountRequest};
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use schemars::JsonSchema;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+/// User name and password.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    /// User name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+/// A new session.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SessionView {
+    /// The session key, to send as `Authorization: Bearer <token>`; shown only now.
+    pub token: String,
+    /// When the session ends (RFC 3339).
+    pub expires_at: String,
+    /// The account's user name.
+    pub username: String,
+    /// Whether the password must be changed before anything else.
+    pub must_change_password: bool,
+}
+
+/// Old and new password.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    /// The current password.
+    pub old_password: String,
+    /// The new password: at least 12 characters and hard to guess.
+    pub new_password: String,
+}
+
+/// An account to add.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountBody {
+    /// User name (3–64 of letters, digits, `.`, `-`, `_`, `@`); never reused.
+    pub username: String,
+    /// Name shown to people.
+    pub display_name: String,
+    /// Initial password; must be changed at the first login.
+    pub password: String,
+    /// Role, e.g. `customer_user`, `customer_auditor`, `support_engineer`.
+    pub role: String,
+    /// The customer, for a customer role.
+    pub customer: Option<String>,
+}
+
+/// An account, without secrets.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AccountView {
+    /// Id, never reused.
+    pub id: u64,
+    /// User name.
+    pub username: String,
+    /// Name.
+    pub display_name: String,
+    /// The customer, for a customer account.
+    pub customer: Option<String>,
+    /// Disabled.
+    pub disabled: bool,
+    /// Must change the password.
+    pub must_change_password: bool,
+    /// Last use (RFC 3339).
+    pub last_used_at: Option<String>,
+}
+
+impl From<art28_store::AccountRecord> for AccountView {
+    fn from(a: art28_store::AccountRecord) -> Self {
+        Self {
+            id: a.id,
+            username: a.username,
+            display_name: a.display_name,
+            customer: a.tenant.map(|t| t.to_string()),
+            disabled: a.disabled,
+            must_change_password: a.must_change_password,
+            last_used_at: a.last_used_at.map(|t| t.to_string()),
+        }
+    }
+}
+
+/// Which customer's accounts.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct AccountsQuery {
+    /// Customer id; all accounts when absent (staff only).
+    pub customer: Option<String>,
+}
+
+/// Log in.
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> ApiResult<(StatusCode, Json<SessionView>)> {
+    let password = SecretString::from(body.password);
+    let s = accounts::login(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &state.hasher,
+        &state.lockout,
+        &body.username,
+        &password,
+        client.as_deref(),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionView {
+            token: secrecy::ExposeSecret::expose_secret(&s.session_key).to_string(),
+            expires_at: s.expires_at.to_string(),
+            username: s.account.username,
+            must_change_password: s.account.must_change_password,
+        }),
+    ))
+}
+
+/// Log out: end this session.
+pub async fn logout(_: PendingCaller, State(state): State<AppState>, headers: HeaderMap) -> ApiResult<StatusCode> {
+    let key = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    accounts::logout(state.store.as_ref(), key.trim()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Change one's own password; other sessions end.
+pub async fn change_password(
+    PendingCaller(caller): PendingCaller,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<PasswordBody>,
+) -> ApiResult<StatusCode> {
+    let account = caller
+        .account
+        .ok_or_else(|| ApiError::new(ErrorCode::BadRequest, "this credential has no password"))?;
+    let (old, new) = (
+        SecretString::from(body.old_password),
+        SecretString::from(body.new_password),
+    );
+    accounts::change_password(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &state.hasher,
+        &account,
+        &old,
+        &new,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Add an account with one role.
+pub async fn create_account(
+    caller: Caller,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<AccountBody>,
+) -> ApiResult<(StatusCode, Json<AccountView>)> {
+    let role: Role = body.role.parse()?;
+    let customer = body.customer.as_deref().map(str::parse).transpose()?;
+    let request = AccountRequest {
+        username: body.username,
+        display_name: body.display_name,
+        password: SecretString::from(body.password),
+        role,
+        customer,
+    };
+    let (account, _) = accounts::create_account(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &state.hasher,
+        &caller.principal,
+        request,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(account.into())))
+}
+
+/// List accounts: a customer's (for its administrators and auditors) or all (staff).
+pub async fn list_accounts(
+    caller: Caller,
+    State(state): State<AppState>,
+    Query(q): Query<AccountsQuery>,
+) -> ApiResult<Json<Vec<AccountView>>> {
+    let customer: Option<art28_core::ids::CustomerId> = q.customer.as_deref().map(str::parse).transpose()?;
+    art28_core::auth::authorize(
+        &caller.principal,
+        art28_core::auth::Permission::AccountsRead,
+        customer.as_ref(),
+    )?;
+    Ok(Json(
+        state
+            .store
+            .accounts(customer.as_ref())
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+/// Paging of security events.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct EventsQuery {
+    /// Only events after this id.
+    pub after: Option<u64>,
+    /// Most events (default and maximum 1000).
+    pub limit: Option<usize>,
+}
+
+/// A security event: failed login, lockout, grant, password change, ….
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EventView {
+    /// Id, increasing.
+    pub id: u64,
+    /// When (RFC 3339).
+    pub time: String,
+    /// Account concerned.
+    pub account_id: Option<u64>,
+    /// User name tried or concerned.
+    pub username: Option<String>,
+    /// Kind, e.g. `login_failed`, `account_locked`, `login_throttled`, `grant_added`.
+    pub kind: String,
+    /// What happened.
+    pub detail: String,
+    /// Client address.
+    pub client: Option<String>,
+}
+
+/// Security events, for the security officer.
+pub async fn security_events(
+    _: Authorized<perm::SecurityEventsRead>,
+    State(state): State<AppState>,
+    Query(q): Query<EventsQuery>,
+) -> ApiResult<Json<Vec<EventView>>> {
+    let events = state
+        .store
+        .security_events(q.after.unwrap_or(0), q.limit.unwrap_or(1000).clamp(1, 1000))
+        .await?;
+    Ok(Json(
+        events
+            .into_iter()
+            .map(|e| EventView {
+                id: e.id,
+                time: e.time.to_string(),
+                account_id: e.account_id,
+                username: e.username,
+                kind: e.kind,
+                detail: e.detail,
+                client: e.client,
+            })
+            .collect(),
+    ))
+}

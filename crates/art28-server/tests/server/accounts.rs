@@ -1,0 +1,311 @@
+use crate::harness::{TestServer, code, start};
+use serde_json::{Value, json};
+
+const STRONG: &str = "Zeilboot-Lauwersmeer-1987!";
+
+async fn login(s: &TestServer, username: &str, password: &str) -> reqwest::Response {
+    s.client
+        .post(s.url("/api/v1/session"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("send")
+}
+
+async fn session(s: &TestServer, username: &str, password: &str) -> String {
+    let r = login(s, username, password).await;
+    assert_eq!(r.status(), 201, "login {username}");
+    r.json::<Value>().await.expect("json")["token"]
+        .as_str()
+        .expect("token")
+        .to_string()
+}
+
+/// Create an account as the operator, then log in and set a permanent password.
+async fn account(s: &TestServer, username: &str, role: &str, customer: Option<&str>) -> String {
+    let initial = format!("{STRONG}-{username}-start");
+    let r = s
+        .post("/api/v1/accounts")
+        .json(&json!({"username": username, "display_name": username, "password": initial, "role": role, "customer": customer}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        r.status(),
+        201,
+        "create {username}: {}",
+        r.text().await.unwrap_or_default()
+    );
+    let token = session(s, username, &initial).await;
+    // Nothing but the password change works until the password is changed.
+    let r = s
+        .client
+        .get(s.url("/api/v1/vocabulary"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(code(r).await.1, "password_change_required");
+    let permanent = format!("{STRONG}-{username}");
+    let r = s
+        .client
+        .post(s.url("/api/v1/session/password"))
+        .bearer_auth(&token)
+        .json(&json!({"old_password": initial, "new_password": permanent}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 204);
+    session(s, username, &permanent).await
+}
+
+#[tokio::test]
+async fn login_lockout_and_password_rules() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = start(dir.path(), true).await;
+    let weak = s
+        .post("/api/v1/accounts")
+        .json(&json!({"username": "piet", "display_name": "Piet", "password": "piet1234", "role": "customer_user", "customer": "bakkerij-de-vries"}))
+        .send()
+        .await
+        .expect("send");
+    let (st, c, body) = code(weak).await;
+    assert_eq!((st, c.as_str()), (400, "password_too_weak"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Wachtwoord") && m.contains("Password")),
+        "{body}"
+    );
+    let bad_scope = s
+        .post("/api/v1/accounts")
+        .json(&json!({"username": "piet", "display_name": "Piet", "password": STRONG, "role": "customer_user"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(code(bad_scope).await.1, "role_scope_invalid");
+
+    let token = account(&s, "piet", "customer_user", Some("bakkerij-de-vries")).await;
+    let r = s
+        .client
+        .get(s.url("/api/v1/customers/bakkerij-de-vries/agreement"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 200);
+    // The same user name can never be taken again.
+    let again = s
+        .post("/api/v1/accounts")
+        .json(&json!({"username": "PIET", "display_name": "Other", "password": STRONG, "role": "customer_user", "customer": "bakkerij-de-vries"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(code(again).await.1, "account_exists");
+
+    // Wrong passwords and unknown users get the same answer; repeated failures lock.
+    let (st, c, unknown) = code(login(&s, "nobody", "whatever-password").await).await;
+    let (_, _, wrong) = code(login(&s, "piet", "whatever-password").await).await;
+    assert_eq!((st, c.as_str()), (401, "authentication_required"));
+    assert_eq!(unknown, wrong);
+    // Failures first slow down further attempts, then lock; time moves by the injected clock.
+    let mut throttled = 0;
+    let mut locked = false;
+    for _ in 0..40 {
+        let (_, c, _) = code(login(&s, "piet", "still-the-wrong-password").await).await;
+        match c.as_str() {
+            "login_throttled" => {
+                throttled += 1;
+                s.clock.advance(jiff::SignedDuration::from_secs(31));
+            }
+            "account_locked" => {
+                locked = true;
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert!(throttled > 0, "repeated failures slow down");
+    assert!(locked, "and then lock the account");
+    let (_, c, _) = code(login(&s, "piet", &format!("{STRONG}-piet")).await).await;
+    assert_eq!(
+        c, "account_locked",
+        "even the right password waits for the lock to lift"
+    );
+    s.clock.advance(jiff::SignedDuration::from_mins(16));
+    assert_eq!(
+        login(&s, "piet", &format!("{STRONG}-piet")).await.status(),
+        201,
+        "the lock lifts by itself"
+    );
+
+    // The security officer (here: the operator) sees every failure and lock.
+    let events: Vec<String> = accounts_events(&s).await;
+    assert!(
+        events.iter().any(|k| k == "login_failed")
+            && events.iter().any(|k| k == "account_locked")
+            && events.iter().any(|k| k == "login_throttled"),
+        "{events:?}"
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_customer_account_never_reaches_another_customer_through_any_route() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = start(dir.path(), true).await;
+    let own = "bakkerij-de-vries";
+    let admin = account(&s, "anke.admin", "customer_admin", Some(own)).await;
+    let auditor = account(&s, "audit.bureau", "customer_auditor", Some(own)).await;
+    let other_customer = "hanzeveld-installatietechniek";
+
+    let doc: Value = s
+        .client
+        .get(s.url("/api/openapi.json"))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    let other_agreement = "erp-integrator-klant"; // belongs to the other customer
+    let mut checked = 0;
+    for token in [&admin, &auditor] {
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            if !path.starts_with("/api/v1") || path.starts_with("/api/v1/session") {
+                continue;
+            }
+            let foreign = path
+                .replace("{customer}", other_customer)
+                .replace("{agreement}", other_agreement)
+                .replace("{version}", "2");
+            for method in item.as_object().expect("item").keys() {
+                let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+                let body = if path == "/api/v1/agreements" {
+                    std::fs::read_to_string(concat!(
+                        env!("CARGO_MANIFEST_DIR"),
+                        "/../../examples/agreements/erp-integrator-klant.toml"
+                    ))
+                    .expect("example")
+                } else if path == "/api/v1/accounts" {
+                    json!({"username": format!("x{checked}"), "display_name": "X", "password": STRONG, "role": "customer_user", "customer": other_customer}).to_string()
+                } else {
+                    "{}".to_string()
+                };
+                let ctype = if path == "/api/v1/agreements" {
+                    "application/toml"
+                } else {
+                    "application/json"
+                };
+                let r = s
+                    .client
+                    .request(m, s.url(&foreign))
+                    .bearer_auth(token)
+                    .header("content-type", ctype)
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("send");
+                let status = r.status().as_u16();
+                let text = r.text().await.unwrap_or_default();
+                // Either refused, or (for routes without a customer) answering with nothing of the other customer.
+                if status == 200 {
+                    assert!(
+                        !text.contains(other_customer) && !text.contains("Hanzeveld"),
+                        "{method} {foreign} leaked: {text}"
+                    );
+                } else {
+                    assert!(matches!(status, 403 | 404 | 400), "{method} {foreign}: {status} {text}");
+                    assert!(
+                        !text.contains("Hanzeveld"),
+                        "{method} {foreign} leaked in an error: {text}"
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 30, "only {checked}");
+
+    // Its own customer is reachable, and the list shows only it.
+    let list: Vec<Value> = s
+        .client
+        .get(s.url("/api/v1/customers"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        list.iter().map(|c| c["id"].as_str().unwrap_or("")).collect::<Vec<_>>(),
+        vec![own]
+    );
+    let r = s
+        .client
+        .get(s.url(&format!("/api/v1/customers/{own}/log")))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 200);
+    // The auditor reads agreements and the log, but may not add accounts.
+    let r = s
+        .client
+        .get(s.url(&format!("/api/v1/customers/{own}/agreement/document")))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 200);
+    let r = s
+        .client
+        .post(s.url("/api/v1/accounts"))
+        .bearer_auth(&auditor)
+        .json(&json!({"username": "sneaky", "display_name": "S", "password": STRONG, "role": "customer_admin", "customer": own}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(code(r).await.1, "permission_denied");
+
+    // Refusals for the other customer are in that customer's access log, naming the rule.
+    let page: Value = s
+        .get(&format!("/api/v1/customers/{other_customer}/log"))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    let refused: Vec<&Value> = page["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["entry"]["decision"] == "refused")
+        .collect();
+    assert!(!refused.is_empty());
+    assert!(
+        refused
+            .iter()
+            .all(|e| e["entry"]["rule"] == "tenant_mismatch" && e["entry"]["actor"]["kind"] == "user"),
+        "{refused:?}"
+    );
+    s.stop().await;
+}
+
+async fn accounts_events(s: &TestServer) -> Vec<String> {
+    let v: Value = s
+        .get("/api/v1/security/events")
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    v.as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap_or("").to_string())
+        .collect()
+}

@@ -1,0 +1,521 @@
+//! Accounts and authentication: bootstrapping the first administrator, logging in (with
+//! lockout and a record of every failure), sessions, machine tokens and password changes.
+//!
+//! Secrets (passwords, session keys, tokens) are shown to their owner once and stored only as
+//! an argon2id hash (passwords) or a SHA-256 digest (256-bit random keys); none reaches a log,
+//! an event or a response other than the one that hands it out.
+
+use crate::clock::Clock;
+use crate::passwords::{PasswordHasher, check_strength};
+use art28_core::auth::{Grant, LockoutPolicy, Principal, Role, Scope, TokenLimit};
+use art28_core::ids::CustomerId;
+use art28_core::{Error, ErrorCode, Result};
+use art28_store::{
+    AccountChange, AccountKind, AccountRecord, NewAccount, NewGrant, NewSecurityEvent, SessionRecord, Store,
+};
+use jiff::{SignedDuration, Timestamp};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+
+/// How long a login session lasts.
+pub const SESSION_HOURS: i64 = 8;
+/// Prefix of session keys.
+pub const SESSION_PREFIX: &str = "art28_s_";
+/// Prefix of machine tokens.
+pub const TOKEN_PREFIX: &str = "art28_t_";
+
+/// SHA-256 of a secret key.
+pub fn digest(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+/// A random key with a prefix, 256 bits.
+fn random_key(prefix: &str) -> String {
+    let bytes: [u8; 32] = rand::random();
+    format!("{prefix}{}", hex::encode(bytes))
+}
+
+fn event(
+    now: Timestamp,
+    account: Option<&AccountRecord>,
+    username: &str,
+    kind: &str,
+    detail: String,
+    client: Option<&str>,
+) -> NewSecurityEvent {
+    NewSecurityEvent {
+        time: now,
+        account_id: account.map(|a| a.id),
+        username: Some(username.to_string()),
+        kind: kind.to_string(),
+        detail,
+        client: client.map(str::to_string),
+    }
+}
+
+/// The grants in force for an account, as a principal.
+pub async fn principal(store: &dyn Store, account: &AccountRecord) -> Result<Principal> {
+    let mut grants = Vec::new();
+    for g in store.grants(Some(account.id), None, false).await? {
+        let role: Role = g
+            .role
+            .parse()
+            .map_err(|_| Error::new(ErrorCode::Internal, "an unknown role is stored"))?;
+        let scope = match g.tenant {
+            Some(t) => Scope::Customer(t),
+            None => Scope::Processor,
+        };
+        grants.push(Grant::new(role, scope)?);
+    }
+    Ok(Principal {
+        account_id: account.id,
+        username: account.username.clone(),
+        grants,
+        token_limit: None,
+    })
+}
+
+/// Create the first processor administrator; refused once any account exists.
+pub async fn bootstrap_admin(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    hasher: &PasswordHasher,
+    username: &str,
+    display_name: &str,
+    password: &SecretString,
+) -> Result<AccountRecord> {
+    if !store.accounts(None).await?.is_empty() {
+        return Err(Error::new(
+            ErrorCode::AccountExists,
+            "accounts exist already; bootstrapping is only for an empty data directory",
+        ));
+    }
+    check_username(username)?;
+    check_strength(password, &[username, display_name])?;
+    let now = clock.now();
+    let hash = hasher.hash(password).await?;
+    let account = store
+        .create_account(
+            &NewAccount {
+                username: username.to_string(),
+                display_name: display_name.to_string(),
+                kind: AccountKind::Staff,
+                tenant: None,
+                password_hash: Some(hash),
+                must_change_password: false,
+                created_at: now,
+                created_by: "bootstrap".into(),
+            },
+            &[event(
+                now,
+                None,
+                username,
+                "account_created",
+                "first processor administrator created by bootstrap".into(),
+                None,
+            )],
+        )
+        .await?;
+    store
+        .add_grant(
+            &NewGrant {
+                account_id: account.id,
+                role: Role::ProcessorAdmin.as_str().to_string(),
+                tenant: None,
+                granted_by: "bootstrap".into(),
+                granted_at: now,
+            },
+            &[event(
+                now,
+                Some(&account),
+                username,
+                "grant_added",
+                "processor_admin granted by bootstrap".into(),
+                None,
+            )],
+        )
+        .await?;
+    Ok(account)
+}
+
+/// User names: 3–64 characters of letters, digits, `.`, `-`, `_` and `@`.
+pub fn check_username(username: &str) -> Result<()> {
+    let ok = (3..=64).contains(&username.chars().count())
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorCode::BadRequest,
+            "a user name has 3 to 64 characters: letters, digits, `.`, `-`, `_` or `@`",
+        ))
+    }
+}
+
+/// A successful login.
+#[derive(Debug)]
+pub struct LoginSuccess {
+    /// The session key: shown to the caller once, never stored.
+    pub session_key: SecretString,
+    /// The account.
+    pub account: AccountRecord,
+    /// When the session ends.
+    pub expires_at: Timestamp,
+}
+
+/// The same answer for an unknown user name and a wrong password.
+fn wrong_credentials() -> Error {
+    Error::new(ErrorCode::AuthenticationRequired, "the user name or password is wrong")
+}
+
+/// Log in with user name and password. The password is always checked (against a dummy hash
+/// for an unknown user) before any other answer, so timing tells nothing about which accounts
+/// exist. Failures slow further attempts down and then lock the account (`LockoutPolicy`); every
+/// failure, throttled attempt and lock is recorded as a security event.
+pub async fn login(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    hasher: &PasswordHasher,
+    policy: &LockoutPolicy,
+    username: &str,
+    password: &SecretString,
+    client: Option<&str>,
+) -> Result<LoginSuccess> {
+    let account = store.account_by_username(username).await?;
+    let valid = hasher
+        .verify(password, account.as_ref().and_then(|a| a.password_hash.as_deref()))
+        .await;
+    let now = clock.now();
+    let Some(account) = account else {
+        store
+            .add_security_events(&[event(
+                now,
+                None,
+                username,
+                "login_failed",
+                "unknown user name".into(),
+                client,
+            )])
+            .await?;
+        return Err(wrong_credentials());
+    };
+    // Locked or throttled: the attempt is not heard, and does not count as a failure.
+    if let Err(e) = policy.check_attempt(account.failed_logins, account.last_failed_at, now) {
+        let kind = if e.code == ErrorCode::AccountLocked {
+            "login_refused_locked"
+        } else {
+            "login_throttled"
+        };
+        store
+            .add_security_events(&[event(now, Some(&account), username, kind, e.message.clone(), client)])
+            .await?;
+        return Err(e);
+    }
+    if !valid {
+        let failures = account.failed_logins.saturating_add(1);
+        let locked_until = policy.locked_until(failures, now);
+        let mut events = vec![event(
+            now,
+            Some(&account),
+            username,
+            "login_failed",
+            format!("wrong password ({failures} in a row)"),
+            client,
+        )];
+        if let Some(until) = locked_until {
+            events.push(event(
+                now,
+                Some(&account),
+                username,
+                "account_locked",
+                format!("locked until {until} after {failures} failures"),
+                client,
+            ));
+        }
+        store
+            .update_account(
+                account.id,
+                AccountChange::LoginFailed { at: now, locked_until },
+                &events,
+            )
+            .await?;
+        return Err(wrong_credentials());
+    }
+    if account.disabled {
+        store
+            .add_security_events(&[event(
+                now,
+                Some(&account),
+                username,
+                "login_refused_disabled",
+                "account disabled".into(),
+                client,
+            )])
+            .await?;
+        return Err(Error::new(
+            ErrorCode::AccountDisabled,
+            "the account is disabled; ask an administrator to re-enable it",
+        ));
+    }
+    if let Some(until) = account.blocked_until.filter(|u| *u > now) {
+        store
+            .add_security_events(&[event(
+                now,
+                Some(&account),
+                username,
+                "login_refused_blocked",
+                format!("blocked until {until}"),
+                client,
+            )])
+            .await?;
+        return Err(Error::new(
+            ErrorCode::AccountBlocked,
+            format!("the account is blocked until {until}"),
+        ));
+    }
+    let account = store
+        .update_account(
+            account.id,
+            AccountChange::LoginSucceeded { at: now },
+            &[event(
+                now,
+                Some(&account),
+                username,
+                "login",
+                "logged in".into(),
+                client,
+            )],
+        )
+        .await?;
+    let key = random_key(SESSION_PREFIX);
+    let expires_at = now
+        .saturating_add(SignedDuration::from_hours(SESSION_HOURS))
+        .unwrap_or(now);
+    store
+        .create_session(&SessionRecord {
+            digest: digest(&key),
+            account_id: account.id,
+            created_at: now,
+            expires_at,
+        })
+        .await?;
+    Ok(LoginSuccess {
+        session_key: SecretString::from(key),
+        account,
+        expires_at,
+    })
+}
+
+/// Who presents this bearer key (a session key or a machine token), if it is valid now.
+/// `password_change_required` when the account must change its password first (only the
+/// password change itself is allowed then; `allow_pending_change` says whether this is it).
+pub async fn authenticate(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    bearer: &str,
+    allow_pending_change: bool,
+) -> Result<(AccountRecord, Principal)> {
+    let now = clock.now();
+    let invalid = || Error::new(ErrorCode::AuthenticationRequired, "the bearer token is not valid");
+    let (account_id, limit) = if bearer.starts_with(SESSION_PREFIX) {
+        let session = store.session(digest(bearer)).await?.ok_or_else(invalid)?;
+        if session.expires_at <= now {
+            store.delete_sessions(Some(session.digest), None).await?;
+            return Err(Error::new(
+                ErrorCode::AuthenticationRequired,
+                "the session has expired; log in again",
+            ));
+        }
+        (session.account_id, None)
+    } else if bearer.starts_with(TOKEN_PREFIX) {
+        let token = store.token_by_digest(digest(bearer)).await?.ok_or_else(invalid)?;
+        if token.revoked_at.is_some() || token.expires_at <= now {
+            return Err(Error::new(
+                ErrorCode::AuthenticationRequired,
+                "the token is revoked or expired",
+            ));
+        }
+        store.touch_token(&token.id, now).await?;
+        let operations = token.operations.iter().filter_map(|o| o.parse().ok()).collect();
+        (
+            token.account_id,
+            Some(TokenLimit {
+                tenant: token.tenant,
+                operations,
+                purposes: token.purposes,
+            }),
+        )
+    } else {
+        return Err(invalid());
+    };
+    let account = store.account(account_id).await?.ok_or_else(invalid)?;
+    if account.disabled {
+        return Err(Error::new(ErrorCode::AccountDisabled, "the account is disabled"));
+    }
+    if account.blocked_until.is_some_and(|u| u > now) {
+        return Err(Error::new(ErrorCode::AccountBlocked, "the account is blocked"));
+    }
+    if account.must_change_password && !allow_pending_change {
+        return Err(Error::new(
+            ErrorCode::PasswordChangeRequired,
+            "change your password first",
+        ));
+    }
+    let mut p = principal(store, &account).await?;
+    p.token_limit = limit;
+    Ok((account, p))
+}
+
+/// Change one's own password: the old one must be right and the new one strong. Other sessions
+/// of the account end.
+pub async fn change_password(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    hasher: &PasswordHasher,
+    account: &AccountRecord,
+    old: &SecretString,
+    new: &SecretString,
+) -> Result<()> {
+    if !hasher.verify(old, account.password_hash.as_deref()).await {
+        return Err(wrong_credentials());
+    }
+    if old.expose_secret() == new.expose_secret() {
+        return Err(Error::new(
+            ErrorCode::PasswordTooWeak,
+            "Kies een ander wachtwoord / Choose a different password",
+        ));
+    }
+    check_strength(new, &[&account.username, &account.display_name])?;
+    let hash = hasher.hash(new).await?;
+    let now = clock.now();
+    store
+        .update_account(
+            account.id,
+            AccountChange::Password {
+                hash,
+                must_change: false,
+            },
+            &[event(
+                now,
+                Some(account),
+                &account.username,
+                "password_changed",
+                "password changed by its owner".into(),
+                None,
+            )],
+        )
+        .await?;
+    store.delete_sessions(None, Some(account.id)).await
+}
+
+/// The tenant of a customer account, or none for staff.
+pub fn tenant_of(account: &AccountRecord) -> Option<&CustomerId> {
+    account.tenant.as_ref()
+}
+
+/// An account to add, as asked for by an administrator.
+#[derive(Debug)]
+pub struct AccountRequest {
+    /// User name.
+    pub username: String,
+    /// Name shown to people.
+    pub display_name: String,
+    /// Initial password; the holder must change it at the first login.
+    pub password: SecretString,
+    /// Role.
+    pub role: Role,
+    /// The customer, for a customer role.
+    pub customer: Option<CustomerId>,
+}
+
+/// Add an account with one role. The actor needs `accounts_manage` for the customer (or, for a
+/// staff account, across the processor); the grant is entered in the register with who gave it.
+pub async fn create_account(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    hasher: &PasswordHasher,
+    actor: &Principal,
+    request: AccountRequest,
+) -> Result<(AccountRecord, art28_store::GrantRecord)> {
+    let scope = match &request.customer {
+        Some(c) => Scope::Customer(c.clone()),
+        None => Scope::Processor,
+    };
+    let grant = Grant::new(request.role, scope)?;
+    art28_core::auth::authorize(
+        actor,
+        art28_core::auth::Permission::AccountsManage,
+        request.customer.as_ref(),
+    )?;
+    check_username(&request.username)?;
+    if request.display_name.trim().is_empty() || request.display_name.chars().count() > 200 {
+        return Err(Error::new(
+            ErrorCode::BadRequest,
+            "the display name must have 1 to 200 characters",
+        ));
+    }
+    if let Some(c) = &request.customer
+        && store.customer(c).await?.is_none()
+    {
+        return Err(Error::new(
+            ErrorCode::CustomerNotFound,
+            format!("customer `{c}` does not exist"),
+        ));
+    }
+    check_strength(&request.password, &[&request.username, &request.display_name])?;
+    let hash = hasher.hash(&request.password).await?;
+    let now = clock.now();
+    let account = store
+        .create_account(
+            &NewAccount {
+                username: request.username.clone(),
+                display_name: request.display_name.trim().to_string(),
+                kind: if request.role.is_staff() {
+                    AccountKind::Staff
+                } else {
+                    AccountKind::Customer
+                },
+                tenant: request.customer.clone(),
+                password_hash: Some(hash),
+                must_change_password: true,
+                created_at: now,
+                created_by: actor.username.clone(),
+            },
+            &[event(
+                now,
+                None,
+                &request.username,
+                "account_created",
+                format!("created by {}", actor.username),
+                None,
+            )],
+        )
+        .await?;
+    let record = store
+        .add_grant(
+            &NewGrant {
+                account_id: account.id,
+                role: grant.role.as_str().to_string(),
+                tenant: request.customer,
+                granted_by: actor.username.clone(),
+                granted_at: now,
+            },
+            &[event(
+                now,
+                Some(&account),
+                &account.username,
+                "grant_added",
+                format!("{} granted by {}", grant.role, actor.username),
+                None,
+            )],
+        )
+        .await?;
+    Ok((account, record))
+}
+
+/// End the session of this key.
+pub async fn logout(store: &dyn Store, session_key: &str) -> Result<()> {
+    store.delete_sessions(Some(digest(session_key)), None).await
+}
