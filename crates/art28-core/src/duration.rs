@@ -36,6 +36,13 @@ pub enum DurationError {
 }
 
 impl IsoDuration {
+    /// A term of whole calendar months (1 to 1200).
+    pub fn months(n: u16) -> Self {
+        Self {
+            span: Span::new().months(i64::from(n.clamp(1, 1200))),
+        }
+    }
+
     /// The duration as a jiff span (calendar units kept).
     pub fn span(&self) -> Span {
         self.span

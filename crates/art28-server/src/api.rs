@@ -807,6 +807,23 @@ pub fn routes() -> ApiRouter<AppState> {
             ),
         )
         .api_route(
+            "/api/v1/accounts/{account}/enable",
+            post_with(
+                crate::session_api::enable_account,
+                doc!("Re-enable a disabled account (audited)", "accounts"),
+            ),
+        )
+        .api_route(
+            "/api/v1/accounts/{account}/block",
+            post_with(
+                crate::session_api::block_account,
+                doc!(
+                    "Block a fellow representative for at most the agreement's term",
+                    "accounts"
+                ),
+            ),
+        )
+        .api_route(
             "/api/v1/session/password",
             post_with(
                 crate::session_api::change_password,

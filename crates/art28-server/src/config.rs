@@ -2,6 +2,7 @@
 //! variables, then command-line flags, each overriding the one before. Unknown keys are refused
 //! in every layer, naming the layer, so a typo never silently falls back to a default.
 
+use art28_core::duration::IsoDuration;
 use art28_core::{Error, ErrorCode, Result};
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -24,6 +25,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Name of the access log in its checkpoints (C2SP origin), e.g. `art28.example.nl/log`.
     pub log_origin: String,
+    /// Staff credentials unused this long are disabled (customers' follow their agreement).
+    pub staff_credential_expiry: IsoDuration,
 }
 
 /// How logs are written.
@@ -47,6 +50,7 @@ impl Default for Config {
             log: "info".into(),
             max_body_bytes: 1024 * 1024,
             log_origin: "art28.localhost/log".into(),
+            staff_credential_expiry: IsoDuration::months(6),
         }
     }
 }
@@ -69,6 +73,8 @@ pub struct ConfigLayer {
     pub max_body_bytes: Option<usize>,
     /// See [`Config::log_origin`].
     pub log_origin: Option<String>,
+    /// See [`Config::staff_credential_expiry`].
+    pub staff_credential_expiry: Option<IsoDuration>,
 }
 
 impl ConfigLayer {
@@ -118,6 +124,7 @@ impl ConfigLayer {
             log: over.log.or(self.log),
             max_body_bytes: over.max_body_bytes.or(self.max_body_bytes),
             log_origin: over.log_origin.or(self.log_origin),
+            staff_credential_expiry: over.staff_credential_expiry.or(self.staff_credential_expiry),
         }
     }
 
@@ -132,6 +139,7 @@ impl ConfigLayer {
             log: self.log.unwrap_or(d.log),
             max_body_bytes: self.max_body_bytes.unwrap_or(d.max_body_bytes),
             log_origin: self.log_origin.unwrap_or(d.log_origin),
+            staff_credential_expiry: self.staff_credential_expiry.unwrap_or(d.staff_credential_expiry),
         };
         if config.max_body_bytes < 1024 {
             return Err(config_err("max_body_bytes must be at least 1024".into()));

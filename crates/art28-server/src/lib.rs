@@ -111,6 +111,7 @@ pub struct Bound {
 /// Folds the access log into its tree and signs checkpoints, every second while running.
 #[derive(Clone)]
 struct Folder {
+    staff_credential_expiry: art28_core::duration::IsoDuration,
     ledger: Arc<Ledger>,
     store: Arc<dyn art28_store::Store>,
     clock: Arc<dyn Clock>,
@@ -131,12 +132,33 @@ impl Folder {
         }
     }
 
+    /// Disable credentials unused for longer than their term. A scan of the current state, so
+    /// it is idempotent and nothing is lost across restarts.
+    async fn expire(&self) {
+        match art28_service::accounts::expire_unused(
+            self.store.as_ref(),
+            self.clock.as_ref(),
+            &self.staff_credential_expiry,
+        )
+        .await
+        {
+            Ok(disabled) if !disabled.is_empty() => {
+                tracing::info!(count = disabled.len(), "unused credentials disabled")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(code = %e.code, "expiring unused credentials failed; retrying later"),
+        }
+    }
+
     async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut hourly = tokio::time::interval(Duration::from_secs(3600));
+        hourly.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 _ = tick.tick() => self.fold().await,
+                _ = hourly.tick() => self.expire().await,
                 _ = stop.changed() => break,
             }
         }
@@ -207,7 +229,12 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
     Ok(Bound {
         listener,
         router,
-        folder: Folder { ledger, store, clock },
+        folder: Folder {
+            staff_credential_expiry: config.staff_credential_expiry,
+            ledger,
+            store,
+            clock,
+        },
         _data: data,
     })
 }

@@ -269,3 +269,65 @@ pub async fn security_events(
             .collect(),
     ))
 }
+
+/// Path with an account id.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct AccountPath {
+    /// Account id.
+    pub account: u64,
+}
+
+/// Why an account is re-enabled.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnableBody {
+    /// The reason, kept in the security events.
+    pub reason: String,
+}
+
+/// A block of a fellow representative.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BlockBody {
+    /// How long, in hours (at most the agreement's term, e.g. 48).
+    pub hours: i64,
+    /// The grounds, e.g. suspected fraud.
+    pub grounds: String,
+}
+
+/// Re-enable a disabled account (audited).
+pub async fn enable_account(
+    caller: Caller,
+    State(state): State<AppState>,
+    axum::extract::Path(p): axum::extract::Path<AccountPath>,
+    ApiJson(body): ApiJson<EnableBody>,
+) -> ApiResult<Json<AccountView>> {
+    let a = accounts::enable_account(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &caller.principal,
+        p.account,
+        &body.reason,
+    )
+    .await?;
+    Ok(Json(a.into()))
+}
+
+/// Block a fellow representative of the same customer for at most the agreement's term.
+pub async fn block_account(
+    caller: Caller,
+    State(state): State<AppState>,
+    axum::extract::Path(p): axum::extract::Path<AccountPath>,
+    ApiJson(body): ApiJson<BlockBody>,
+) -> ApiResult<Json<AccountView>> {
+    let a = accounts::block_account(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &caller.principal,
+        p.account,
+        body.hours,
+        &body.grounds,
+    )
+    .await?;
+    Ok(Json(a.into()))
+}

@@ -8,6 +8,7 @@
 use crate::clock::Clock;
 use crate::passwords::{PasswordHasher, check_strength};
 use art28_core::auth::{Grant, LockoutPolicy, Principal, Role, Scope, TokenLimit};
+use art28_core::duration::IsoDuration;
 use art28_core::ids::CustomerId;
 use art28_core::{Error, ErrorCode, Result};
 use art28_store::{
@@ -518,4 +519,174 @@ pub async fn create_account(
 /// End the session of this key.
 pub async fn logout(store: &dyn Store, session_key: &str) -> Result<()> {
     store.delete_sessions(Some(digest(session_key)), None).await
+}
+
+/// The credential expiry term for an account: its customer's agreement in force, or — for
+/// staff, or a customer without an agreement — `default`.
+async fn expiry_term(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    account: &AccountRecord,
+    default: &IsoDuration,
+) -> Result<IsoDuration> {
+    if let Some(t) = &account.tenant
+        && let Some(v) = store.agreement_in_force(t, crate::clock::today(clock)).await?
+    {
+        return Ok(v.agreement.accounts.credential_expiry);
+    }
+    Ok(*default)
+}
+
+/// Disable every active account whose credentials were not used for longer than its
+/// agreement's term (R3.3, S1 Annex B). Safe to run at any time and again after a crash: it
+/// looks at the state, not at a schedule. Returns the accounts disabled.
+pub async fn expire_unused(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    default_term: &IsoDuration,
+) -> Result<Vec<AccountRecord>> {
+    let now = clock.now();
+    let candidates = store.accounts_unused_since(now).await?;
+    let mut disabled = Vec::new();
+    for account in candidates {
+        let term = expiry_term(store, clock, &account, default_term).await?;
+        let last = account.last_used_at.unwrap_or(account.created_at);
+        if !art28_core::auth::credential_expired(last, &term, now) {
+            continue;
+        }
+        let reason = format!("credentials unused since {last}, longer than {term}");
+        let a = store
+            .update_account(
+                account.id,
+                AccountChange::Disabled {
+                    disabled: true,
+                    reason: reason.clone(),
+                },
+                &[event(
+                    now,
+                    Some(&account),
+                    &account.username,
+                    "account_expired",
+                    reason,
+                    None,
+                )],
+            )
+            .await?;
+        store.delete_sessions(None, Some(account.id)).await?;
+        tracing::info!(account = account.id, "credentials expired; account disabled");
+        disabled.push(a);
+    }
+    Ok(disabled)
+}
+
+/// Re-enable a disabled account: an audited act that names its reason.
+pub async fn enable_account(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    actor: &Principal,
+    account_id: u64,
+    reason: &str,
+) -> Result<AccountRecord> {
+    let account = store.account(account_id).await?.ok_or_else(|| {
+        Error::new(
+            ErrorCode::AccountNotFound,
+            format!("account {account_id} does not exist"),
+        )
+    })?;
+    art28_core::auth::authorize(
+        actor,
+        art28_core::auth::Permission::AccountsManage,
+        account.tenant.as_ref(),
+    )?;
+    if reason.trim().is_empty() {
+        return Err(Error::new(ErrorCode::BadRequest, "say why the account is re-enabled"));
+    }
+    let now = clock.now();
+    // Re-enabling counts as a use, so the expiry clock starts again.
+    store
+        .update_account(account.id, AccountChange::Used { at: now }, &[])
+        .await?;
+    store
+        .update_account(
+            account.id,
+            AccountChange::Disabled {
+                disabled: false,
+                reason: reason.to_string(),
+            },
+            &[event(
+                now,
+                Some(&account),
+                &account.username,
+                "account_enabled",
+                format!("re-enabled by {}: {reason}", actor.username),
+                None,
+            )],
+        )
+        .await
+}
+
+/// Block a fellow representative of the same customer on stated grounds, for at most the
+/// agreement's term (S4 12.2: 48 hours); the block lifts itself.
+pub async fn block_account(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    actor: &Principal,
+    account_id: u64,
+    hours: i64,
+    grounds: &str,
+) -> Result<AccountRecord> {
+    let account = store.account(account_id).await?.ok_or_else(|| {
+        Error::new(
+            ErrorCode::AccountNotFound,
+            format!("account {account_id} does not exist"),
+        )
+    })?;
+    let Some(tenant) = account.tenant.clone() else {
+        return Err(Error::new(
+            ErrorCode::PermissionDenied,
+            "only a customer's representatives can be blocked this way",
+        ));
+    };
+    art28_core::auth::authorize(actor, art28_core::auth::Permission::AccountsBlock, Some(&tenant))?;
+    if actor.account_id == account.id {
+        return Err(Error::new(ErrorCode::BadRequest, "you cannot block your own account"));
+    }
+    if grounds.trim().is_empty() {
+        return Err(Error::new(ErrorCode::BadRequest, "state the grounds for the block"));
+    }
+    let agreement = store
+        .agreement_in_force(&tenant, crate::clock::today(clock))
+        .await?
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::AgreementNotFound,
+                format!("customer `{tenant}` has no agreement in force"),
+            )
+        })?;
+    let now = clock.now();
+    let until = art28_core::auth::block_until(
+        SignedDuration::from_hours(hours),
+        &agreement.agreement.accounts.block_max,
+        now,
+    )?;
+    let a = store
+        .update_account(
+            account.id,
+            AccountChange::Blocked {
+                until: Some(until),
+                by: Some(actor.username.clone()),
+                reason: Some(grounds.to_string()),
+            },
+            &[event(
+                now,
+                Some(&account),
+                &account.username,
+                "account_blocked",
+                format!("blocked until {until} by {}: {grounds}", actor.username),
+                None,
+            )],
+        )
+        .await?;
+    store.delete_sessions(None, Some(account.id)).await?;
+    Ok(a)
 }

@@ -1,6 +1,7 @@
 //! Integration tests of art28-service: the use cases against a real SQLite store.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
+mod accounts;
 mod passwords;
 
 use art28_core::ErrorCode;

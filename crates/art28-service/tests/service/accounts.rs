@@ -1,0 +1,221 @@
+//! Account rules with an injected clock: credential expiry, audited re-enabling, the 48-hour block.
+
+use art28_core::ErrorCode;
+use art28_core::auth::Role;
+use art28_core::duration::IsoDuration;
+use art28_service::accounts::{self, AccountRequest};
+use art28_service::clock::{Clock, ManualClock};
+use art28_service::passwords::{Argon2Params, PasswordHasher};
+use art28_store::Store;
+use art28_store::sqlite::SqliteStore;
+use jiff::SignedDuration;
+use secrecy::SecretString;
+
+const PASSWORD: &str = "Wadlopen-naar-Schiermonnikoog-2026";
+
+struct World {
+    _dir: tempfile::TempDir,
+    store: SqliteStore,
+    clock: ManualClock,
+    hasher: PasswordHasher,
+    admin: art28_core::auth::Principal,
+}
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = SqliteStore::open(&dir.path().join("db.sqlite")).expect("open");
+    let clock = ManualClock::new("2026-03-01T12:00:00Z".parse().expect("ts"));
+    art28_service::demo::load_demo(&store, &clock).await.expect("demo");
+    // The OWASP floor keeps these tests quick; production uses the recommended parameters.
+    let hasher = PasswordHasher::new(Argon2Params::OWASP_MINIMUM).expect("hasher");
+    let secret = SecretString::from(PASSWORD.to_string());
+    let a = accounts::bootstrap_admin(&store, &clock, &hasher, "beheer", "Beheerder", &secret)
+        .await
+        .expect("bootstrap");
+    let admin = accounts::principal(&store, &a).await.expect("principal");
+    World {
+        _dir: dir,
+        store,
+        clock,
+        hasher,
+        admin,
+    }
+}
+
+async fn customer_account(
+    w: &World,
+    username: &str,
+    role: Role,
+) -> (art28_store::AccountRecord, art28_core::auth::Principal) {
+    let request = AccountRequest {
+        username: username.into(),
+        display_name: username.into(),
+        password: SecretString::from(format!("{PASSWORD}-{username}")),
+        role,
+        customer: Some("bakkerij-de-vries".parse().expect("id")),
+    };
+    let (a, _) = accounts::create_account(&w.store, &w.clock, &w.hasher, &w.admin, request)
+        .await
+        .expect("create");
+    let p = accounts::principal(&w.store, &a).await.expect("principal");
+    (a, p)
+}
+
+async fn events(store: &SqliteStore) -> Vec<String> {
+    store
+        .security_events(0, 1000)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| e.kind)
+        .collect()
+}
+
+#[tokio::test]
+async fn bootstrap_only_on_an_empty_data_directory() {
+    let w = world().await;
+    let again = accounts::bootstrap_admin(
+        &w.store,
+        &w.clock,
+        &w.hasher,
+        "beheer2",
+        "B",
+        &SecretString::from(PASSWORD.to_string()),
+    )
+    .await;
+    assert_eq!(again.expect_err("second bootstrap").code, ErrorCode::AccountExists);
+}
+
+#[tokio::test]
+async fn unused_credentials_expire_after_the_agreements_term_and_re_enabling_is_audited() {
+    let w = world().await;
+    let (user, _) = customer_account(&w, "piet", Role::CustomerUser).await;
+    let six_months = IsoDuration::months(6);
+    // One day short of six calendar months after creation: nothing expires.
+    w.clock.set("2026-08-31T12:00:00Z".parse().expect("ts"));
+    assert!(
+        accounts::expire_unused(&w.store, &w.clock, &six_months)
+            .await
+            .expect("job")
+            .is_empty()
+    );
+    // Six calendar months after creation (1 March → 1 September): both unused accounts expire.
+    w.clock.set("2026-09-01T12:00:00Z".parse().expect("ts"));
+    let expired = accounts::expire_unused(&w.store, &w.clock, &six_months)
+        .await
+        .expect("job");
+    let mut names: Vec<&str> = expired.iter().map(|a| a.username.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, vec!["beheer", "piet"]);
+    // Running again (e.g. after a restart) changes nothing.
+    assert!(
+        accounts::expire_unused(&w.store, &w.clock, &six_months)
+            .await
+            .expect("job")
+            .is_empty()
+    );
+    let login = accounts::login(
+        &w.store,
+        &w.clock,
+        &w.hasher,
+        &Default::default(),
+        "piet",
+        &SecretString::from(format!("{PASSWORD}-piet")),
+        None,
+    )
+    .await;
+    assert_eq!(login.expect_err("disabled").code, ErrorCode::AccountDisabled);
+
+    // Re-enabling needs a reason and the right to manage the customer's accounts.
+    assert_eq!(
+        accounts::enable_account(&w.store, &w.clock, &w.admin, user.id, " ")
+            .await
+            .expect_err("no reason")
+            .code,
+        ErrorCode::BadRequest
+    );
+    let a = accounts::enable_account(&w.store, &w.clock, &w.admin, user.id, "back from leave")
+        .await
+        .expect("enable");
+    assert!(!a.disabled);
+    assert_eq!(a.status_reason.as_deref(), Some("back from leave"));
+    assert!(
+        accounts::login(
+            &w.store,
+            &w.clock,
+            &w.hasher,
+            &Default::default(),
+            "piet",
+            &SecretString::from(format!("{PASSWORD}-piet")),
+            None
+        )
+        .await
+        .is_ok()
+    );
+    let kinds = events(&w.store).await;
+    assert_eq!(kinds.iter().filter(|k| *k == "account_expired").count(), 2);
+    assert!(kinds.contains(&"account_enabled".to_string()));
+}
+
+#[tokio::test]
+async fn a_fellow_representative_is_blocked_for_at_most_48_hours_and_it_lifts_itself() {
+    let w = world().await;
+    let (_, boss) = customer_account(&w, "anke", Role::CustomerAdmin).await;
+    let (user, user_p) = customer_account(&w, "piet", Role::CustomerUser).await;
+    let pw = SecretString::from(format!("{PASSWORD}-piet"));
+
+    let too_long = accounts::block_account(&w.store, &w.clock, &boss, user.id, 49, "suspected fraud").await;
+    assert_eq!(too_long.expect_err("49 h").code, ErrorCode::BlockTooLong);
+    assert_eq!(
+        accounts::block_account(&w.store, &w.clock, &boss, user.id, 24, " ")
+            .await
+            .expect_err("grounds")
+            .code,
+        ErrorCode::BadRequest
+    );
+    assert_eq!(
+        accounts::block_account(&w.store, &w.clock, &user_p, user.id, 1, "x")
+            .await
+            .expect_err("user may not")
+            .code,
+        ErrorCode::PermissionDenied
+    );
+    assert_eq!(
+        accounts::block_account(&w.store, &w.clock, &w.admin, user.id, 1, "x")
+            .await
+            .expect_err("staff may not")
+            .code,
+        ErrorCode::PermissionDenied
+    );
+    assert_eq!(
+        accounts::block_account(&w.store, &w.clock, &boss, boss.account_id, 1, "x")
+            .await
+            .expect_err("self")
+            .code,
+        ErrorCode::BadRequest
+    );
+
+    let blocked = accounts::block_account(&w.store, &w.clock, &boss, user.id, 48, "suspected fraud")
+        .await
+        .expect("block");
+    assert_eq!(
+        blocked.blocked_until,
+        Some(
+            w.clock
+                .now()
+                .saturating_add(SignedDuration::from_hours(48))
+                .expect("ts")
+        )
+    );
+    let policy = art28_core::auth::LockoutPolicy::default();
+    let login = async |w: &World| accounts::login(&w.store, &w.clock, &w.hasher, &policy, "piet", &pw, None).await;
+    assert_eq!(login(&w).await.expect_err("blocked").code, ErrorCode::AccountBlocked);
+    w.clock.advance(SignedDuration::from_hours(47));
+    assert_eq!(
+        login(&w).await.expect_err("still blocked").code,
+        ErrorCode::AccountBlocked
+    );
+    w.clock.advance(SignedDuration::from_hours(1));
+    assert!(login(&w).await.is_ok(), "the block lifts itself after 48 hours");
+    assert!(events(&w.store).await.contains(&"account_blocked".to_string()));
+}
