@@ -8,7 +8,7 @@ use crate::auth::{Authorized, Caller, perm};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, TomlBody};
 use crate::state::AppState;
-use aide::axum::routing::{get_with, post_with};
+use aide::axum::routing::{delete_with as axum_delete, get_with, post_with};
 use aide::axum::{ApiRouter, IntoApiResponse};
 use aide::openapi::{Info, OpenApi};
 use aide::transform::TransformOperation;
@@ -822,6 +822,45 @@ pub fn routes() -> ApiRouter<AppState> {
                     "accounts"
                 ),
             ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/tokens",
+            get_with(
+                crate::session_api::list_tokens,
+                doc!("The customer's machine tokens (no secrets)", "accounts"),
+            )
+            .post_with(
+                crate::session_api::create_token,
+                doc!(
+                    "Issue a machine token for one customer, some operations and purposes",
+                    "accounts"
+                ),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/tokens/{token}",
+            axum_delete(
+                crate::session_api::revoke_token,
+                doc!("Revoke a machine token", "accounts"),
+            ),
+        )
+        .api_route(
+            "/api/v1/accounts/{account}/grants",
+            post_with(
+                crate::session_api::add_grant,
+                doc!("Give an account a role", "accounts"),
+            ),
+        )
+        .api_route(
+            "/api/v1/grants",
+            get_with(
+                crate::session_api::grant_register,
+                doc!("The permission register", "accounts"),
+            ),
+        )
+        .api_route(
+            "/api/v1/grants/{grant}",
+            axum_delete(crate::session_api::revoke_grant, doc!("Revoke a grant", "accounts")),
         )
         .api_route(
             "/api/v1/session/password",

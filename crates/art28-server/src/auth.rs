@@ -187,7 +187,8 @@ pub mod perm {
         LogRead,
         AccountsRead,
         AccountsManage,
-        SecurityEventsRead
+        SecurityEventsRead,
+        TokensManage
     );
 }
 
@@ -301,6 +302,9 @@ pub fn operation_of(method: &axum::http::Method, route: &str) -> &'static str {
         ("GET", "/api/v1/customers/{customer}/log") | ("GET", "/api/v1/customers/{customer}/log/bundle") => "log.read",
         ("POST", "/api/v1/agreements") => "agreement.record",
         ("POST", "/api/v1/customers") => "customer.create",
+        ("GET", "/api/v1/customers/{customer}/tokens") => "token.list",
+        ("POST", "/api/v1/customers/{customer}/tokens") => "token.create",
+        ("DELETE", "/api/v1/customers/{customer}/tokens/{token}") => "token.revoke",
         _ => "api.request",
     }
 }

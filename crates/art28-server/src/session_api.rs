@@ -331,3 +331,238 @@ pub async fn block_account(
     .await?;
     Ok(Json(a.into()))
 }
+
+/// A token to issue.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBody {
+    /// Operations (permission names), e.g. `agreements_read`, `log_read`.
+    pub operations: Vec<String>,
+    /// Purposes from the customer's agreement; empty for none.
+    #[serde(default)]
+    pub purposes: Vec<String>,
+    /// Days until it expires (1 to 365).
+    pub days: u32,
+}
+
+/// A token without its secret.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TokenView {
+    /// Public id.
+    pub id: String,
+    /// The secret, shown only in the response that issues it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// Operations.
+    pub operations: Vec<String>,
+    /// Purposes.
+    pub purposes: Vec<String>,
+    /// Expiry (RFC 3339).
+    pub expires_at: String,
+    /// Who issued it.
+    pub created_by: String,
+    /// Revoked at (RFC 3339).
+    pub revoked_at: Option<String>,
+    /// Last used (RFC 3339).
+    pub last_used_at: Option<String>,
+}
+
+impl From<art28_store::TokenRecord> for TokenView {
+    fn from(t: art28_store::TokenRecord) -> Self {
+        Self {
+            id: t.id,
+            token: None,
+            operations: t.operations,
+            purposes: t.purposes,
+            expires_at: t.expires_at.to_string(),
+            created_by: t.created_by,
+            revoked_at: t.revoked_at.map(|x| x.to_string()),
+            last_used_at: t.last_used_at.map(|x| x.to_string()),
+        }
+    }
+}
+
+/// Path with a customer and a token.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct TokenPath {
+    /// Customer id.
+    pub customer: String,
+    /// Token id.
+    pub token: String,
+}
+
+/// Path with a customer.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct CustomerOnly {
+    /// Customer id.
+    pub customer: String,
+}
+
+/// Issue a machine token for this customer.
+pub async fn create_token(
+    caller: Authorized<perm::TokensManage>,
+    State(state): State<AppState>,
+    axum::extract::Path(p): axum::extract::Path<CustomerOnly>,
+    ApiJson(body): ApiJson<TokenBody>,
+) -> ApiResult<(StatusCode, Json<TokenView>)> {
+    let operations = body
+        .operations
+        .iter()
+        .map(|o| o.parse())
+        .collect::<Result<Vec<_>, _>>()?;
+    let request = accounts::TokenRequest {
+        customer: p.customer.parse()?,
+        operations,
+        purposes: body.purposes,
+        days: body.days,
+    };
+    let (secret, record) =
+        accounts::create_token(state.store.as_ref(), state.clock.as_ref(), &caller.principal, request).await?;
+    let mut view = TokenView::from(record);
+    view.token = Some(secrecy::ExposeSecret::expose_secret(&secret).to_string());
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// The customer's machine tokens, without secrets.
+pub async fn list_tokens(
+    _: Authorized<perm::TokensManage>,
+    State(state): State<AppState>,
+    axum::extract::Path(p): axum::extract::Path<CustomerOnly>,
+) -> ApiResult<Json<Vec<TokenView>>> {
+    Ok(Json(
+        state
+            .store
+            .tokens(&p.customer.parse()?)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+/// Revoke a machine token.
+pub async fn revoke_token(
+    caller: Authorized<perm::TokensManage>,
+    State(state): State<AppState>,
+    axum::extract::Path(p): axum::extract::Path<TokenPath>,
+) -> ApiResult<StatusCode> {
+    accounts::revoke_token(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &caller.principal,
+        &p.customer.parse()?,
+        &p.token,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A role to grant.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantBody {
+    /// Role name.
+    pub role: String,
+    /// The customer, for a customer role.
+    pub customer: Option<String>,
+}
+
+/// An entry of the permission register.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct GrantView {
+    /// Id.
+    pub id: u64,
+    /// Account.
+    pub account_id: u64,
+    /// Role.
+    pub role: String,
+    /// Customer, for a customer role.
+    pub customer: Option<String>,
+    /// Who granted it.
+    pub granted_by: String,
+    /// When (RFC 3339).
+    pub granted_at: String,
+    /// Who revoked it.
+    pub revoked_by: Option<String>,
+    /// When (RFC 3339).
+    pub revoked_at: Option<String>,
+}
+
+impl From<art28_store::GrantRecord> for GrantView {
+    fn from(g: art28_store::GrantRecord) -> Self {
+        Self {
+            id: g.id,
+            account_id: g.account_id,
+            role: g.role,
+            customer: g.tenant.map(|t| t.to_string()),
+            granted_by: g.granted_by,
+            granted_at: g.granted_at.to_string(),
+            revoked_by: g.revoked_by,
+            revoked_at: g.revoked_at.map(|t| t.to_string()),
+        }
+    }
+}
+
+/// Path with a grant id.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct GrantPath {
+    /// Grant id.
+    pub grant: u64,
+}
+
+/// Give an account a role.
+pub async fn add_grant(
+    caller: Caller,
+    State(state): State<AppState>,
+    axum::extract::Path(p): axum::extract::Path<AccountPath>,
+    ApiJson(body): ApiJson<GrantBody>,
+) -> ApiResult<(StatusCode, Json<GrantView>)> {
+    let role: Role = body.role.parse()?;
+    let customer = body.customer.as_deref().map(str::parse).transpose()?;
+    let g = accounts::grant_role(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &caller.principal,
+        p.account,
+        role,
+        customer,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(g.into())))
+}
+
+/// Revoke a grant (it stays in the register).
+pub async fn revoke_grant(
+    caller: Caller,
+    State(state): State<AppState>,
+    axum::extract::Path(p): axum::extract::Path<GrantPath>,
+) -> ApiResult<Json<GrantView>> {
+    Ok(Json(
+        accounts::revoke_grant(state.store.as_ref(), state.clock.as_ref(), &caller.principal, p.grant)
+            .await?
+            .into(),
+    ))
+}
+
+/// The permission register: every role given, by whom and when, and who revoked it and when.
+pub async fn grant_register(
+    caller: Caller,
+    State(state): State<AppState>,
+    Query(q): Query<AccountsQuery>,
+) -> ApiResult<Json<Vec<GrantView>>> {
+    let customer: Option<art28_core::ids::CustomerId> = q.customer.as_deref().map(str::parse).transpose()?;
+    art28_core::auth::authorize(
+        &caller.principal,
+        art28_core::auth::Permission::AccountsRead,
+        customer.as_ref(),
+    )?;
+    Ok(Json(
+        state
+            .store
+            .grants(None, customer.as_ref(), true)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}

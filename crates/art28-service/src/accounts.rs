@@ -690,3 +690,220 @@ pub async fn block_account(
     store.delete_sessions(None, Some(account.id)).await?;
     Ok(a)
 }
+
+/// A machine token to issue.
+#[derive(Debug)]
+pub struct TokenRequest {
+    /// The one customer it works for.
+    pub customer: CustomerId,
+    /// What it may do: a subset of what the issuer may do for that customer.
+    pub operations: Vec<art28_core::auth::Permission>,
+    /// Purposes it may give: a subset of the customer's agreement's purposes.
+    pub purposes: Vec<String>,
+    /// Days until it expires (1 to 365).
+    pub days: u32,
+}
+
+/// Issue a machine token acting as the issuer's account, narrowed to one customer, some
+/// operations and purposes, with an expiry. The secret is returned once and never stored.
+pub async fn create_token(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    actor: &Principal,
+    request: TokenRequest,
+) -> Result<(SecretString, art28_store::TokenRecord)> {
+    use art28_core::auth::{Permission, authorize};
+    authorize(actor, Permission::TokensManage, Some(&request.customer))?;
+    if actor.account_id == 0 {
+        return Err(Error::new(
+            ErrorCode::BadRequest,
+            "tokens are issued by a person's account, not by the operator token",
+        ));
+    }
+    if !(1..=365).contains(&request.days) {
+        return Err(Error::new(ErrorCode::BadRequest, "a token lives 1 to 365 days"));
+    }
+    if request.operations.is_empty() {
+        return Err(Error::new(
+            ErrorCode::BadRequest,
+            "name at least one operation the token may perform",
+        ));
+    }
+    for op in &request.operations {
+        authorize(actor, *op, Some(&request.customer)).map_err(|_| {
+            Error::new(
+                ErrorCode::PermissionDenied,
+                format!("you cannot hand a token `{op}`, which you do not hold yourself"),
+            )
+        })?;
+    }
+    let agreement = store
+        .agreement_in_force(&request.customer, crate::clock::today(clock))
+        .await?
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::AgreementNotFound,
+                format!("customer `{}` has no agreement in force", request.customer),
+            )
+        })?;
+    if let Some(p) = request
+        .purposes
+        .iter()
+        .find(|p| !agreement.agreement.processing.purposes.contains(p))
+    {
+        return Err(Error::new(
+            ErrorCode::PermissionDenied,
+            format!("purpose `{p}` is not in the customer's agreement"),
+        ));
+    }
+    let now = clock.now();
+    let secret = random_key(TOKEN_PREFIX);
+    let id = format!("tok_{}", hex::encode(rand::random::<[u8; 6]>()));
+    let record = store
+        .create_token(
+            &art28_store::NewToken {
+                id: id.clone(),
+                digest: digest(&secret),
+                account_id: actor.account_id,
+                tenant: request.customer.clone(),
+                operations: request.operations.iter().map(|o| o.as_str().to_string()).collect(),
+                purposes: request.purposes,
+                expires_at: now
+                    .saturating_add(SignedDuration::from_hours(24 * i64::from(request.days)))
+                    .unwrap_or(now),
+                created_at: now,
+                created_by: actor.username.clone(),
+            },
+            &[event(
+                now,
+                None,
+                &actor.username,
+                "token_created",
+                format!("token {id} for {}", request.customer),
+                None,
+            )],
+        )
+        .await?;
+    Ok((SecretString::from(secret), record))
+}
+
+/// Revoke a machine token of a customer.
+pub async fn revoke_token(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    actor: &Principal,
+    customer: &CustomerId,
+    id: &str,
+) -> Result<()> {
+    art28_core::auth::authorize(actor, art28_core::auth::Permission::TokensManage, Some(customer))?;
+    if !store.tokens(customer).await?.iter().any(|t| t.id == id) {
+        return Err(Error::new(
+            ErrorCode::TokenNotFound,
+            format!("customer `{customer}` has no token `{id}`"),
+        ));
+    }
+    let now = clock.now();
+    store
+        .revoke_token(
+            id,
+            &actor.username,
+            now,
+            &[event(
+                now,
+                None,
+                &actor.username,
+                "token_revoked",
+                format!("token {id} of {customer}"),
+                None,
+            )],
+        )
+        .await
+}
+
+/// Give an account another role. The scope must fit the role and the account (a staff role for
+/// a staff account, a customer role for an account of that customer).
+pub async fn grant_role(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    actor: &Principal,
+    account_id: u64,
+    role: Role,
+    customer: Option<CustomerId>,
+) -> Result<art28_store::GrantRecord> {
+    let scope = match &customer {
+        Some(c) => Scope::Customer(c.clone()),
+        None => Scope::Processor,
+    };
+    Grant::new(role, scope)?;
+    art28_core::auth::authorize(actor, art28_core::auth::Permission::AccountsManage, customer.as_ref())?;
+    let account = store.account(account_id).await?.ok_or_else(|| {
+        Error::new(
+            ErrorCode::AccountNotFound,
+            format!("account {account_id} does not exist"),
+        )
+    })?;
+    if account.tenant != customer {
+        return Err(Error::new(
+            ErrorCode::RoleScopeInvalid,
+            "the role's customer must be the account's own (staff roles for staff accounts)",
+        ));
+    }
+    let now = clock.now();
+    store
+        .add_grant(
+            &NewGrant {
+                account_id,
+                role: role.as_str().to_string(),
+                tenant: customer,
+                granted_by: actor.username.clone(),
+                granted_at: now,
+            },
+            &[event(
+                now,
+                Some(&account),
+                &account.username,
+                "grant_added",
+                format!("{role} granted by {}", actor.username),
+                None,
+            )],
+        )
+        .await
+}
+
+/// Revoke a grant; it stays in the register with who revoked it and when.
+pub async fn revoke_grant(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    actor: &Principal,
+    grant_id: u64,
+) -> Result<art28_store::GrantRecord> {
+    let grant = store
+        .grants(None, None, true)
+        .await?
+        .into_iter()
+        .find(|g| g.id == grant_id)
+        .ok_or_else(|| Error::new(ErrorCode::GrantNotFound, format!("grant {grant_id} does not exist")))?;
+    art28_core::auth::authorize(
+        actor,
+        art28_core::auth::Permission::AccountsManage,
+        grant.tenant.as_ref(),
+    )?;
+    let account = store.account(grant.account_id).await?;
+    let now = clock.now();
+    let detail = format!("{} revoked by {}", grant.role, actor.username);
+    store
+        .revoke_grant(
+            grant_id,
+            &actor.username,
+            now,
+            &[event(
+                now,
+                account.as_ref(),
+                &actor.username,
+                "grant_revoked",
+                detail,
+                None,
+            )],
+        )
+        .await
+}

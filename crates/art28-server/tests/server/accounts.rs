@@ -285,12 +285,20 @@ async fn a_customer_account_never_reaches_another_customer_through_any_route() {
         .filter(|e| e["entry"]["decision"] == "refused")
         .collect();
     assert!(!refused.is_empty());
+    let rule_ok = |e: &&Value| {
+        matches!(
+            e["entry"]["rule"].as_str(),
+            Some("tenant_mismatch" | "permission_denied")
+        )
+    };
     assert!(
         refused
             .iter()
-            .all(|e| e["entry"]["rule"] == "tenant_mismatch" && e["entry"]["actor"]["kind"] == "user"),
-        "{refused:?}"
+            .all(|e| rule_ok(e) && e["entry"]["actor"]["kind"] == "user"),
+        "{} refused entries",
+        refused.len()
     );
+    assert!(refused.iter().any(|e| e["entry"]["rule"] == "tenant_mismatch"));
     s.stop().await;
 }
 
@@ -308,4 +316,175 @@ async fn accounts_events(s: &TestServer) -> Vec<String> {
         .iter()
         .map(|e| e["kind"].as_str().unwrap_or("").to_string())
         .collect()
+}
+
+#[tokio::test]
+async fn machine_tokens_are_narrow_revocable_and_expire_and_the_register_keeps_history() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = start(dir.path(), true).await;
+    let own = "bakkerij-de-vries";
+    let admin = account(&s, "anke.admin", "customer_admin", Some(own)).await;
+    let user = account(&s, "piet", "customer_user", Some(own)).await;
+    let issue = |token: String, body: Value| {
+        let (c, url) = (s.client.clone(), s.url(&format!("/api/v1/customers/{own}/tokens")));
+        async move { c.post(url).bearer_auth(token).json(&body).send().await.expect("send") }
+    };
+
+    // Nobody hands out what they do not hold; purposes must be in the agreement.
+    let r = issue(user.clone(), json!({"operations": ["agreements_read"], "days": 30})).await;
+    assert_eq!(
+        code(r).await.1,
+        "permission_denied",
+        "a customer user may not issue tokens"
+    );
+    let r = issue(admin.clone(), json!({"operations": ["customers_manage"], "days": 30})).await;
+    assert_eq!(code(r).await.1, "permission_denied");
+    let r = issue(
+        admin.clone(),
+        json!({"operations": ["agreements_read"], "purposes": ["marketing"], "days": 30}),
+    )
+    .await;
+    assert_eq!(code(r).await.1, "permission_denied");
+    let r = issue(admin.clone(), json!({"operations": ["agreements_read"], "days": 400})).await;
+    assert_eq!(code(r).await.1, "bad_request");
+
+    let r = issue(
+        admin.clone(),
+        json!({"operations": ["agreements_read"], "purposes": ["service_provision"], "days": 30}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let issued: Value = r.json().await.expect("json");
+    let token = issued["token"].as_str().expect("secret shown once").to_string();
+    let id = issued["id"].as_str().expect("id").to_string();
+    let listed: Vec<Value> = s
+        .client
+        .get(s.url(&format!("/api/v1/customers/{own}/tokens")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        listed.iter().all(|t| t.get("token").is_none()),
+        "secrets are never listed"
+    );
+
+    let get = |path: String| {
+        let (c, url, t) = (s.client.clone(), s.url(&path), token.clone());
+        async move { c.get(url).bearer_auth(t).send().await.expect("send") }
+    };
+    assert_eq!(get(format!("/api/v1/customers/{own}/agreement")).await.status(), 200);
+    assert_eq!(
+        code(get(format!("/api/v1/customers/{own}/log")).await).await.1,
+        "permission_denied",
+        "not in the token's operations"
+    );
+    assert_eq!(
+        code(get("/api/v1/customers/hanzeveld-installatietechniek/agreement".into()).await)
+            .await
+            .1,
+        "tenant_mismatch"
+    );
+    // The token's reads are logged as a token acting.
+    let page: Value = s
+        .get(&format!("/api/v1/customers/{own}/log"))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        page["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .any(|e| e["entry"]["actor"]["kind"] == "token" && e["entry"]["decision"] == "granted")
+    );
+
+    // Expiry by the injected clock, and revocation.
+    s.clock.advance(jiff::SignedDuration::from_hours(24 * 31));
+    assert_eq!(
+        code(get(format!("/api/v1/customers/{own}/agreement")).await).await.1,
+        "authentication_required"
+    );
+    let admin = session(&s, "anke.admin", &format!("{STRONG}-anke.admin")).await;
+    let r = s
+        .client
+        .delete(s.url(&format!("/api/v1/customers/{own}/tokens/{id}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 204);
+    let r = s
+        .client
+        .delete(s.url(&format!("/api/v1/customers/{own}/tokens/{id}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(code(r).await.1, "token_not_found");
+
+    // The register: a role given and taken back, with who and when.
+    let accounts: Vec<Value> = s
+        .get(&format!("/api/v1/accounts?customer={own}"))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    let piet = accounts.iter().find(|a| a["username"] == "piet").expect("piet")["id"]
+        .as_u64()
+        .expect("id");
+    let r = s
+        .post(&format!("/api/v1/accounts/{piet}/grants"))
+        .json(&json!({"role": "customer_auditor", "customer": own}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 201);
+    let grant: Value = r.json().await.expect("json");
+    let r = s
+        .post(&format!("/api/v1/accounts/{piet}/grants"))
+        .json(&json!({"role": "support_engineer"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        code(r).await.1,
+        "role_scope_invalid",
+        "a staff role for a customer account"
+    );
+    let r = s
+        .client
+        .delete(s.url(&format!("/api/v1/grants/{}", grant["id"])))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 200);
+    let register: Vec<Value> = s
+        .client
+        .get(s.url(&format!("/api/v1/grants?customer={own}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    let entry = register
+        .iter()
+        .find(|g| g["id"] == grant["id"])
+        .expect("kept in the register");
+    assert_eq!(
+        (entry["granted_by"].as_str(), entry["revoked_by"].as_str()),
+        (Some("operator"), Some("operator"))
+    );
+    s.stop().await;
 }
