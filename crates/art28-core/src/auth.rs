@@ -1036,3 +1036,79 @@ mod tests {
         assert!(block_until(SignedDuration::from_hours(72), &d("P3D"), now).is_ok());
     }
 }
+
+/// Why a member of the processor's staff needs access to a customer's data (R2.2): the only
+/// reasons for which staff may reach service data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessReason {
+    /// Installing a new version or a fix.
+    InstallVersionOrFix,
+    /// Making or checking a backup.
+    Backup,
+    /// Moving data.
+    MoveData,
+    /// Investigating and fixing a fault.
+    InvestigateFault,
+    /// Answering a support ticket.
+    SupportTicket,
+    /// A migration.
+    Migration,
+    /// A legal obligation.
+    LegalObligation,
+}
+
+impl AccessReason {
+    /// Stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessReason::InstallVersionOrFix => "install_version_or_fix",
+            AccessReason::Backup => "backup",
+            AccessReason::MoveData => "move_data",
+            AccessReason::InvestigateFault => "investigate_fault",
+            AccessReason::SupportTicket => "support_ticket",
+            AccessReason::Migration => "migration",
+            AccessReason::LegalObligation => "legal_obligation",
+        }
+    }
+
+    /// Label for people.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            AccessReason::InstallVersionOrFix => {
+                lang.pick("installatie van een versie of herstel", "installing a version or fix")
+            }
+            AccessReason::Backup => lang.pick("back-up", "backup"),
+            AccessReason::MoveData => lang.pick("verplaatsen van gegevens", "moving data"),
+            AccessReason::InvestigateFault => {
+                lang.pick("onderzoek en herstel van een storing", "investigating a fault")
+            }
+            AccessReason::SupportTicket => lang.pick("supportmelding", "support ticket"),
+            AccessReason::Migration => lang.pick("migratie", "migration"),
+            AccessReason::LegalObligation => lang.pick("wettelijke verplichting", "legal obligation"),
+        }
+    }
+}
+
+impl FromStr for AccessReason {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        [
+            AccessReason::InstallVersionOrFix,
+            AccessReason::Backup,
+            AccessReason::MoveData,
+            AccessReason::InvestigateFault,
+            AccessReason::SupportTicket,
+            AccessReason::Migration,
+            AccessReason::LegalObligation,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::BadRequest,
+                format!("`{s}` is not a reason for staff access; use install_version_or_fix, backup, move_data, investigate_fault, support_ticket, migration or legal_obligation"),
+            )
+        })
+    }
+}

@@ -43,6 +43,13 @@ impl IsoDuration {
         }
     }
 
+    /// A term of whole days (1 to 36500).
+    pub fn days(n: u16) -> Self {
+        Self {
+            span: Span::new().days(i64::from(n.clamp(1, 36_500))),
+        }
+    }
+
     /// The duration as a jiff span (calendar units kept).
     pub fn span(&self) -> Span {
         self.span

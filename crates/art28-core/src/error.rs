@@ -89,6 +89,10 @@ error_codes! {
     GrantNotFound = ("grant_not_found", NotFound),
     /// The token does not exist or is already revoked.
     TokenNotFound = ("token_not_found", NotFound),
+    /// Staff have no live access grant for this customer.
+    NoAccessGrant = ("no_access_grant", Refused),
+    /// The access grant does not exist or cannot change that way.
+    AccessGrantNotFound = ("access_grant_not_found", NotFound),
     /// The request body exceeds the limit.
     PayloadTooLarge = ("payload_too_large", TooLarge),
     /// The data store failed; details are in the server log.

@@ -863,6 +863,24 @@ pub fn routes() -> ApiRouter<AppState> {
             axum_delete(crate::session_api::revoke_grant, doc!("Revoke a grant", "accounts")),
         )
         .api_route(
+            "/api/v1/customers/{customer}/access-grants",
+            get_with(
+                crate::access_api::list,
+                doc!("Every staff access grant for the customer", "access"),
+            )
+            .post_with(
+                crate::access_api::request,
+                doc!("Ask for time-bound access to the customer's data", "access"),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/access-grants/{grant}/{action}",
+            post_with(
+                crate::access_api::decide,
+                doc!("Approve, reject or end an access grant", "access"),
+            ),
+        )
+        .api_route(
             "/api/v1/session/password",
             post_with(
                 crate::session_api::change_password,

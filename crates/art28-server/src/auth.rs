@@ -188,7 +188,9 @@ pub mod perm {
         AccountsRead,
         AccountsManage,
         SecurityEventsRead,
-        TokensManage
+        TokensManage,
+        AccessGrantsRequest,
+        AccessGrantsRead
     );
 }
 
@@ -305,6 +307,8 @@ pub fn operation_of(method: &axum::http::Method, route: &str) -> &'static str {
         ("GET", "/api/v1/customers/{customer}/tokens") => "token.list",
         ("POST", "/api/v1/customers/{customer}/tokens") => "token.create",
         ("DELETE", "/api/v1/customers/{customer}/tokens/{token}") => "token.revoke",
+        ("GET", "/api/v1/customers/{customer}/access-grants") => "access_grant.list",
+        ("POST", "/api/v1/customers/{customer}/access-grants") => "access_grant.request",
         _ => "api.request",
     }
 }

@@ -12,6 +12,7 @@
 //!
 //! Rules live in `art28-service` and `art28-core`, never here.
 
+pub mod access_api;
 pub mod api;
 pub mod auth;
 pub mod config;

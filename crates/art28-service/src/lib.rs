@@ -22,3 +22,4 @@ pub mod customers;
 pub mod demo;
 pub mod ledger;
 pub mod passwords;
+pub mod staff_access;

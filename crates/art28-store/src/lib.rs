@@ -150,4 +150,30 @@ pub trait Store: Send + Sync + 'static {
     async fn session(&self, digest: [u8; 32]) -> Result<Option<SessionRecord>>;
     /// End one session (by digest) or all of an account's.
     async fn delete_sessions(&self, digest: Option<[u8; 32]>, account_id: Option<u64>) -> Result<()>;
+
+    // ----- staff access grants -----
+
+    /// Record a staff member's access grant (approved at once, or waiting for the customer).
+    async fn create_access_grant(
+        &self,
+        grant: &NewAccessGrant,
+        events: &[NewSecurityEvent],
+    ) -> Result<AccessGrantRecord>;
+    /// Move a grant from one state to another (approve, reject, revoke); `access_grant_not_found`
+    /// unless it is in `from`.
+    async fn decide_access_grant(
+        &self,
+        id: u64,
+        from: AccessGrantStatus,
+        to: AccessGrantStatus,
+        by: &str,
+        at: jiff::Timestamp,
+        events: &[NewSecurityEvent],
+    ) -> Result<AccessGrantRecord>;
+    /// Grants for a customer and/or a staff account, oldest first.
+    async fn access_grants(
+        &self,
+        tenant: Option<&CustomerId>,
+        account_id: Option<u64>,
+    ) -> Result<Vec<AccessGrantRecord>>;
 }

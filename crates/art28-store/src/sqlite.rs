@@ -168,6 +168,25 @@ CREATE TABLE sessions (
     expires_at INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 "#,
+    // 4: time-bound access grants for the processor's staff (R2.2), with the customer's
+    // approval where its agreement asks for it.
+    r#"
+CREATE TABLE access_grants (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    username TEXT NOT NULL,
+    tenant TEXT NOT NULL REFERENCES customers(id),
+    reason TEXT NOT NULL,
+    ticket TEXT NOT NULL,
+    requested_at INTEGER NOT NULL,
+    ends_at INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('requested', 'approved', 'rejected', 'revoked')),
+    decided_by TEXT,
+    decided_at INTEGER
+) STRICT;
+CREATE INDEX access_grants_tenant ON access_grants (tenant, id);
+CREATE INDEX access_grants_account ON access_grants (account_id, tenant);
+"#,
 ];
 
 /// Number of reader connections kept open.
@@ -983,6 +1002,27 @@ impl Store for SqliteStore {
     }
     async fn delete_sessions(&self, digest: Option<[u8; 32]>, account_id: Option<u64>) -> Result<()> {
         self.sql_delete_sessions(digest, account_id).await
+    }
+    async fn create_access_grant(&self, g: &NewAccessGrant, es: &[NewSecurityEvent]) -> Result<AccessGrantRecord> {
+        self.sql_create_access_grant(g, es).await
+    }
+    async fn decide_access_grant(
+        &self,
+        id: u64,
+        from: AccessGrantStatus,
+        to: AccessGrantStatus,
+        by: &str,
+        at: Timestamp,
+        es: &[NewSecurityEvent],
+    ) -> Result<AccessGrantRecord> {
+        self.sql_decide_access_grant(id, from, to, by, at, es).await
+    }
+    async fn access_grants(
+        &self,
+        tenant: Option<&CustomerId>,
+        account_id: Option<u64>,
+    ) -> Result<Vec<AccessGrantRecord>> {
+        self.sql_access_grants(tenant, account_id).await
     }
 }
 

@@ -465,6 +465,22 @@ pub struct AccountTerms {
     pub credential_expiry: IsoDuration,
     /// How long a representative's account may be blocked on suspected fraud (e.g. `PT48H`).
     pub block_max: IsoDuration,
+    /// Whether the processor's staff need the customer's approval before an access grant to the
+    /// customer's data takes effect (a customer lockbox). Default: no approval needed, but every
+    /// grant is shown to the customer.
+    #[serde(default)]
+    pub staff_access_approval: bool,
+    /// The longest an access grant for staff may last (default `P7D`).
+    #[serde(default = "default_grant_max", skip_serializing_if = "is_default_grant_max")]
+    pub staff_access_max: IsoDuration,
+}
+
+fn default_grant_max() -> IsoDuration {
+    IsoDuration::days(7)
+}
+
+fn is_default_grant_max(d: &IsoDuration) -> bool {
+    *d == default_grant_max()
 }
 
 /// Changes (R1.2).

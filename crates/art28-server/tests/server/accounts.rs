@@ -488,3 +488,82 @@ async fn machine_tokens_are_narrow_revocable_and_expire_and_the_register_keeps_h
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn staff_ask_for_access_and_the_customer_sees_and_approves_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = start(dir.path(), true).await;
+    let customer = "scheldepoort-documentbeheer"; // its agreement asks for approval
+    let support = account(&s, "sanne.support", "support_engineer", None).await;
+    let boss = account(&s, "els.beheer", "customer_admin", Some(customer)).await;
+    let ends = "2026-11-23T10:00:00Z";
+    let ask = |token: &str, body: Value| {
+        let (c, url, t) = (
+            s.client.clone(),
+            s.url(&format!("/api/v1/customers/{customer}/access-grants")),
+            token.to_string(),
+        );
+        async move { c.post(url).bearer_auth(t).json(&body).send().await.expect("send") }
+    };
+    let r = ask(&support, json!({"reason": "curiosity", "ticket": "X", "ends_at": ends})).await;
+    assert_eq!(code(r).await.1, "bad_request", "only the listed reasons");
+    let r = ask(
+        &boss,
+        json!({"reason": "support_ticket", "ticket": "X", "ends_at": ends}),
+    )
+    .await;
+    assert_eq!(
+        code(r).await.1,
+        "permission_denied",
+        "customers do not ask for staff access"
+    );
+    let r = ask(
+        &support,
+        json!({"reason": "support_ticket", "ticket": "SUP-77", "ends_at": ends}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let g: Value = r.json().await.expect("json");
+    assert_eq!(g["status"], "requested");
+
+    let list: Vec<Value> = s
+        .client
+        .get(s.url(&format!("/api/v1/customers/{customer}/access-grants")))
+        .bearer_auth(&boss)
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (list.len(), list[0]["username"].as_str(), list[0]["ticket"].as_str()),
+        (1, Some("sanne.support"), Some("SUP-77"))
+    );
+    let decide = |action: &str, token: &str| {
+        let (c, url, t) = (
+            s.client.clone(),
+            s.url(&format!(
+                "/api/v1/customers/{customer}/access-grants/{}/{action}",
+                g["id"]
+            )),
+            token.to_string(),
+        );
+        async move { c.post(url).bearer_auth(t).send().await.expect("send") }
+    };
+    assert_eq!(
+        code(decide("approve", &support).await).await.1,
+        "permission_denied",
+        "no self-approval"
+    );
+    let r = decide("approve", &boss).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.expect("json")["decided_by"], "els.beheer");
+    assert_eq!(code(decide("explode", &boss).await).await.1, "bad_request");
+    assert_eq!(
+        decide("revoke", &support).await.status(),
+        200,
+        "the holder may end it early"
+    );
+    s.stop().await;
+}

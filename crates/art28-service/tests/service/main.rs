@@ -3,6 +3,7 @@
 
 mod accounts;
 mod passwords;
+mod staff_access;
 
 use art28_core::ErrorCode;
 use art28_core::access::{AccessEntry, Actor, Decision};
