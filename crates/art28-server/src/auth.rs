@@ -91,11 +91,59 @@ fn operator_principal() -> Principal {
     }
 }
 
+/// The portal's session cookie.
+pub const SESSION_COOKIE: &str = "art28_session";
+/// The header a cookie-authenticated unsafe request must carry.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The CSRF token of a session: derived from the session key, so nothing more is stored, and
+/// unknown to a third-party page that can make the browser send the cookie but cannot read it.
+pub fn csrf_token(session_key: &str) -> String {
+    hex::encode(Sha256::digest(format!("art28-csrf\n{session_key}").as_bytes()))
+}
+
+/// The session key from the cookie, if any.
+pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            let (k, v) = c.trim().split_once('=')?;
+            (k == SESSION_COOKIE && !v.is_empty()).then(|| v.to_string())
+        })
+}
+
 async fn authenticate(parts: &mut Parts, state: &AppState, allow_pending_change: bool) -> Result<Caller, ApiError> {
     let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let cookie = if header.is_none() {
+        session_cookie(&parts.headers)
+    } else {
+        None
+    };
+    if let Some(key) = &cookie
+        && !parts.method.is_safe()
+    {
+        let sent = parts
+            .headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let expected = csrf_token(key);
+        let same =
+            sent.len() == expected.len() && sent.bytes().zip(expected.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
+        if !same {
+            return Err(ApiError::new(
+                ErrorCode::PermissionDenied,
+                "a request with the session cookie must carry the x-csrf-token header",
+            ));
+        }
+    }
     let token = header
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(str::trim)
+        .or(cookie.as_deref())
         .unwrap_or_default();
     if !token.is_empty() && state.operator.matches(token) {
         return Ok(Caller {

@@ -35,6 +35,8 @@ pub struct SessionView {
     pub username: String,
     /// Whether the password must be changed before anything else.
     pub must_change_password: bool,
+    /// For the portal: send this in `x-csrf-token` with every change made with the cookie.
+    pub csrf_token: String,
 }
 
 /// Old and new password.
@@ -108,11 +110,12 @@ pub async fn login(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     ApiJson(body): ApiJson<LoginBody>,
-) -> ApiResult<(StatusCode, Json<SessionView>)> {
+) -> ApiResult<(StatusCode, [(axum::http::HeaderName, String); 1], Json<SessionView>)> {
     let password = SecretString::from(body.password);
+    let (store, clock) = (state.store.as_ref(), state.clock.as_ref());
     let s = accounts::login(
-        state.store.as_ref(),
-        state.clock.as_ref(),
+        store,
+        clock,
         &state.hasher,
         &state.lockout,
         &body.username,
@@ -120,10 +123,20 @@ pub async fn login(
         client.as_deref(),
     )
     .await?;
+    let key = secrecy::ExposeSecret::expose_secret(&s.session_key).to_string();
+    // The portal's cookie: not readable by scripts, sent only over HTTPS (browsers treat
+    // localhost as secure) and never with requests started by other sites.
+    let cookie = format!(
+        "{}={key}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={}",
+        crate::auth::SESSION_COOKIE,
+        accounts::SESSION_HOURS * 3600
+    );
     Ok((
         StatusCode::CREATED,
+        [(axum::http::header::SET_COOKIE, cookie)],
         Json(SessionView {
-            token: secrecy::ExposeSecret::expose_secret(&s.session_key).to_string(),
+            csrf_token: crate::auth::csrf_token(&key),
+            token: key,
             expires_at: s.expires_at.to_string(),
             username: s.account.username,
             must_change_password: s.account.must_change_password,
@@ -131,15 +144,25 @@ pub async fn login(
     ))
 }
 
-/// Log out: end this session.
-pub async fn logout(_: PendingCaller, State(state): State<AppState>, headers: HeaderMap) -> ApiResult<StatusCode> {
-    let key = headers
+/// Log out: end this session and clear the portal's cookie.
+pub async fn logout(
+    _: PendingCaller,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<(StatusCode, [(axum::http::HeaderName, String); 1])> {
+    let bearer = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    accounts::logout(state.store.as_ref(), key.trim()).await?;
-    Ok(StatusCode::NO_CONTENT)
+        .map(|k| k.trim().to_string());
+    if let Some(key) = bearer.or_else(|| crate::auth::session_cookie(&headers)) {
+        accounts::logout(state.store.as_ref(), &key).await?;
+    }
+    let clear = format!(
+        "{}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0",
+        crate::auth::SESSION_COOKIE
+    );
+    Ok((StatusCode::NO_CONTENT, [(axum::http::header::SET_COOKIE, clear)]))
 }
 
 /// Change one's own password; other sessions end.

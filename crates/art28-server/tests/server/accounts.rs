@@ -567,3 +567,87 @@ async fn staff_ask_for_access_and_the_customer_sees_and_approves_it() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn portal_sessions_use_a_strict_cookie_and_unsafe_requests_need_the_csrf_token() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = start(dir.path(), true).await;
+    let own = "bakkerij-de-vries";
+    account(&s, "anke.admin", "customer_admin", Some(own)).await;
+    let r = login(&s, "anke.admin", &format!("{STRONG}-anke.admin")).await;
+    let set_cookie = r.headers()["set-cookie"].to_str().expect("cookie").to_string();
+    for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(set_cookie.contains(attr), "{set_cookie}");
+    }
+    let body: Value = r.json().await.expect("json");
+    let cookie = set_cookie.split(';').next().expect("pair").to_string();
+    let csrf = body["csrf_token"].as_str().expect("csrf").to_string();
+
+    // Reading with the cookie works without more.
+    let r = s
+        .client
+        .get(s.url(&format!("/api/v1/customers/{own}/agreement")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 200);
+    // A change with the cookie alone, as a forged cross-site form would send it, is refused.
+    let token_body = json!({"operations": ["agreements_read"], "days": 7});
+    let url = s.url(&format!("/api/v1/customers/{own}/tokens"));
+    let r = s
+        .client
+        .post(&url)
+        .header("cookie", &cookie)
+        .json(&token_body)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(code(r).await.1, "permission_denied");
+    let r = s
+        .client
+        .post(&url)
+        .header("cookie", &cookie)
+        .header("x-csrf-token", "0".repeat(64))
+        .json(&token_body)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 403);
+    let r = s
+        .client
+        .post(&url)
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .json(&token_body)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 201);
+
+    // Logging out ends the session and clears the cookie.
+    let r = s
+        .client
+        .delete(s.url("/api/v1/session"))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 204);
+    assert!(
+        r.headers()["set-cookie"]
+            .to_str()
+            .expect("cookie")
+            .contains("Max-Age=0")
+    );
+    let r = s
+        .client
+        .get(s.url(&format!("/api/v1/customers/{own}/agreement")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 401);
+    s.stop().await;
+}

@@ -219,3 +219,41 @@ async fn a_fellow_representative_is_blocked_for_at_most_48_hours_and_it_lifts_it
     assert!(login(&w).await.is_ok(), "the block lifts itself after 48 hours");
     assert!(events(&w.store).await.contains(&"account_blocked".to_string()));
 }
+
+#[tokio::test]
+async fn login_timing_does_not_tell_whether_a_user_exists() {
+    let w = world().await;
+    customer_account(&w, "piet", Role::CustomerUser).await;
+    // No lockout in the way: the comparison is about the answer's timing, not the throttle.
+    let policy = art28_core::auth::LockoutPolicy {
+        lock_after: u32::MAX,
+        free_failures: u32::MAX,
+        ..Default::default()
+    };
+    let wrong = SecretString::from("definitely-not-the-password".to_string());
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for i in 0..30 {
+        // Interleaved, so drift in machine load hits both alike.
+        for (name, out) in [("piet", &mut known), ("nobody-here", &mut unknown)] {
+            let start = std::time::Instant::now();
+            let r = accounts::login(&w.store, &w.clock, &w.hasher, &policy, name, &wrong, None).await;
+            out.push(start.elapsed().as_secs_f64());
+            assert_eq!(
+                r.expect_err("wrong").code,
+                ErrorCode::AuthenticationRequired,
+                "same answer ({i})"
+            );
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (k, u) = (median(&mut known), median(&mut unknown));
+    let ratio = k.max(u) / k.min(u);
+    assert!(
+        ratio < 1.25,
+        "median login time known {k:.4}s vs unknown {u:.4}s (ratio {ratio:.2})"
+    );
+}
