@@ -881,6 +881,16 @@ pub fn routes() -> ApiRouter<AppState> {
             ),
         )
         .api_route(
+            "/api/v1/accounts/{account}/password-disclosed",
+            post_with(
+                crate::session_api::password_disclosed,
+                doc!(
+                    "Mark a password as disclosed: sessions end, a change is forced",
+                    "accounts"
+                ),
+            ),
+        )
+        .api_route(
             "/api/v1/session/password",
             post_with(
                 crate::session_api::change_password,

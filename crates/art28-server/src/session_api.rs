@@ -589,3 +589,21 @@ pub async fn grant_register(
             .collect(),
     ))
 }
+
+/// Mark an account's password as disclosed: its sessions end and it must be changed.
+pub async fn password_disclosed(
+    caller: Caller,
+    State(state): State<AppState>,
+    axum::extract::Path(p): axum::extract::Path<AccountPath>,
+    ApiJson(body): ApiJson<EnableBody>,
+) -> ApiResult<Json<AccountView>> {
+    let a = accounts::mark_password_disclosed(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &caller.principal,
+        p.account,
+        &body.reason,
+    )
+    .await?;
+    Ok(Json(a.into()))
+}

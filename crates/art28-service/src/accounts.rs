@@ -907,3 +907,45 @@ pub async fn revoke_grant(
         )
         .await
 }
+
+/// Mark an account's password as disclosed or damaged: its sessions end and the password must
+/// be changed at the next login (R3.3). For the security officer, or whoever manages the account.
+pub async fn mark_password_disclosed(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    actor: &Principal,
+    account_id: u64,
+    reason: &str,
+) -> Result<AccountRecord> {
+    use art28_core::auth::{Permission, authorize};
+    let account = store.account(account_id).await?.ok_or_else(|| {
+        Error::new(
+            ErrorCode::AccountNotFound,
+            format!("account {account_id} does not exist"),
+        )
+    })?;
+    let officer = authorize(actor, Permission::SecurityEventsRead, None).is_ok();
+    if !officer {
+        authorize(actor, Permission::AccountsManage, account.tenant.as_ref())?;
+    }
+    if reason.trim().is_empty() {
+        return Err(Error::new(ErrorCode::BadRequest, "say how the password was disclosed"));
+    }
+    let now = clock.now();
+    let a = store
+        .update_account(
+            account.id,
+            AccountChange::MustChangePassword,
+            &[event(
+                now,
+                Some(&account),
+                &account.username,
+                "password_disclosed",
+                format!("marked by {}: {reason}", actor.username),
+                None,
+            )],
+        )
+        .await?;
+    store.delete_sessions(None, Some(account.id)).await?;
+    Ok(a)
+}

@@ -203,3 +203,36 @@ pub async fn live_grant(
             )
         })
 }
+
+/// The door for staff to a customer's data: checks the live grant and writes the access
+/// entry either way — granted with the grant as reference, or refused with `no_access_grant`.
+/// Customers' own representatives pass straight through (their rights are checked by
+/// `authorize`); this is only for the processor's staff.
+pub async fn staff_data_access(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    ctx: &crate::access::RequestContext,
+    who: &Principal,
+    tenant: &CustomerId,
+    operation: &str,
+    resource: String,
+) -> Result<(AccessGrantRecord, art28_store::LogReceipt)> {
+    let access = crate::access::Access {
+        tenant: Some(tenant),
+        operation,
+        resource,
+    };
+    match live_grant(store, clock, who, tenant).await {
+        Ok(grant) => {
+            let mut ctx = ctx.clone();
+            ctx.reference = Some(format!(
+                "access-grant/{} ({}, {})",
+                grant.id, grant.reason, grant.ticket
+            ));
+            ctx.purpose = ctx.purpose.or_else(|| Some(grant.reason.clone()));
+            let receipt = crate::access::log_read(store, clock, &ctx, access).await?;
+            Ok((grant, receipt))
+        }
+        Err(e) => Err(crate::access::log_refusal(store, clock, ctx, access, e).await),
+    }
+}

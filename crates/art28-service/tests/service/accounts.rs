@@ -257,3 +257,54 @@ async fn login_timing_does_not_tell_whether_a_user_exists() {
         "median login time known {k:.4}s vs unknown {u:.4}s (ratio {ratio:.2})"
     );
 }
+
+#[tokio::test]
+async fn a_disclosed_password_must_be_changed_before_anything_else() {
+    let w = world().await;
+    let (user, user_p) = customer_account(&w, "piet", Role::CustomerUser).await;
+    let pw = SecretString::from(format!("{PASSWORD}-piet"));
+    let policy = art28_core::auth::LockoutPolicy::default();
+    // Settle the initial forced change first.
+    let fresh = SecretString::from(format!("{PASSWORD}-piet-2"));
+    let account = w.store.account(user.id).await.expect("get").expect("exists");
+    accounts::change_password(&w.store, &w.clock, &w.hasher, &account, &pw, &fresh)
+        .await
+        .expect("change");
+    let s = accounts::login(&w.store, &w.clock, &w.hasher, &policy, "piet", &fresh, None)
+        .await
+        .expect("login");
+    let key = secrecy::ExposeSecret::expose_secret(&s.session_key).to_string();
+    assert!(accounts::authenticate(&w.store, &w.clock, &key, false).await.is_ok());
+
+    assert_eq!(
+        accounts::mark_password_disclosed(&w.store, &w.clock, &user_p, user.id, "pasted in chat")
+            .await
+            .expect_err("user")
+            .code,
+        ErrorCode::PermissionDenied
+    );
+    accounts::mark_password_disclosed(&w.store, &w.clock, &w.admin, user.id, "pasted in a public chat")
+        .await
+        .expect("mark");
+    assert!(
+        accounts::authenticate(&w.store, &w.clock, &key, false).await.is_err(),
+        "its sessions ended"
+    );
+    let s = accounts::login(&w.store, &w.clock, &w.hasher, &policy, "piet", &fresh, None)
+        .await
+        .expect("login still works");
+    assert!(s.account.must_change_password);
+    let key = secrecy::ExposeSecret::expose_secret(&s.session_key).to_string();
+    assert_eq!(
+        accounts::authenticate(&w.store, &w.clock, &key, false)
+            .await
+            .expect_err("change first")
+            .code,
+        ErrorCode::PasswordChangeRequired
+    );
+    assert!(
+        accounts::authenticate(&w.store, &w.clock, &key, true).await.is_ok(),
+        "only the change itself is allowed"
+    );
+    assert!(events(&w.store).await.contains(&"password_disclosed".to_string()));
+}

@@ -261,3 +261,102 @@ async fn staff_reach_customer_data_only_under_a_live_grant() {
         ("migration", "MIG-9", AccessGrantStatus::Revoked)
     );
 }
+
+#[tokio::test]
+async fn the_staff_door_logs_refusals_and_names_the_grant_it_used() {
+    use art28_core::access::{AccessEntry, Decision};
+    use art28_service::access::RequestContext;
+    use art28_service::staff_access::staff_data_access;
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = SqliteStore::open(&dir.path().join("db.sqlite")).expect("open");
+    let clock = ManualClock::new("2026-11-22T12:00:00Z".parse().expect("ts"));
+    art28_service::demo::load_demo(&store, &clock).await.expect("demo");
+    let hasher = PasswordHasher::new(Argon2Params::OWASP_MINIMUM).expect("hasher");
+    let a = accounts::bootstrap_admin(
+        &store,
+        &clock,
+        &hasher,
+        "beheer",
+        "Beheerder",
+        &SecretString::from(PASSWORD.to_string()),
+    )
+    .await
+    .expect("bootstrap");
+    let admin = accounts::principal(&store, &a).await.expect("principal");
+    let support = person(
+        &store,
+        &clock,
+        &hasher,
+        &admin,
+        "sanne.support",
+        Role::SupportEngineer,
+        None,
+    )
+    .await;
+    let tenant: art28_core::ids::CustomerId = "bakkerij-de-vries".parse().expect("id");
+    let ctx = RequestContext::of(art28_core::access::Actor {
+        kind: art28_core::access::ActorKind::User,
+        id: "sanne.support".into(),
+    });
+
+    let err = staff_data_access(
+        &store,
+        &clock,
+        &ctx,
+        &support,
+        &tenant,
+        "record.read",
+        "record/employees/1".into(),
+    )
+    .await
+    .expect_err("no grant");
+    assert_eq!(err.code, ErrorCode::NoAccessGrant);
+    let ends = clock.now().saturating_add(SignedDuration::from_hours(2)).expect("ts");
+    let g = request_access(
+        &store,
+        &clock,
+        &support,
+        &tenant,
+        AccessReason::InvestigateFault,
+        "INC-1",
+        ends,
+    )
+    .await
+    .expect("grant");
+    let (used, receipt) = staff_data_access(
+        &store,
+        &clock,
+        &ctx,
+        &support,
+        &tenant,
+        "record.read",
+        "record/employees/1".into(),
+    )
+    .await
+    .expect("granted");
+    assert_eq!(used.id, g.id);
+
+    let size = store.log_size().await.expect("size");
+    let entries: Vec<AccessEntry> = store
+        .tenant_log(&tenant, 0, size, 1000)
+        .await
+        .expect("log")
+        .iter()
+        .map(|e| AccessEntry::from_bytes(&e.bytes).expect("entry"))
+        .collect();
+    let staff: Vec<&AccessEntry> = entries.iter().filter(|e| e.operation == "record.read").collect();
+    assert_eq!(staff.len(), 2);
+    assert_eq!(
+        (staff[0].decision, staff[0].rule.as_deref()),
+        (Decision::Refused, Some("no_access_grant"))
+    );
+    assert_eq!(staff[1].decision, Decision::Granted);
+    assert_eq!(staff[1].access_id, receipt.access_id);
+    assert!(
+        staff[1]
+            .reference
+            .as_deref()
+            .is_some_and(|r| r.contains(&format!("access-grant/{}", g.id)) && r.contains("INC-1"))
+    );
+    assert_eq!(staff[1].purpose.as_deref(), Some("investigate_fault"));
+}
