@@ -180,6 +180,8 @@ pub(crate) struct ConfidentialityView {
 pub(crate) struct AccountsView {
     pub credential_expiry: String,
     pub block_max: String,
+    pub staff_access_approval: bool,
+    pub staff_access_max: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -427,6 +429,8 @@ pub(crate) fn build(a: &ProcessorAgreement, lang: Lang) -> Result<AgreementView,
         accounts: AccountsView {
             credential_expiry: a.accounts.credential_expiry.describe(lang),
             block_max: a.accounts.block_max.describe(lang),
+            staff_access_approval: a.accounts.staff_access_approval,
+            staff_access_max: a.accounts.staff_access_max.describe(lang),
         },
         changes: ChangesView {
             terms_notice: a.changes.terms_notice.describe(lang),

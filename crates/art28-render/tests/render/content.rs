@@ -328,3 +328,28 @@ fn rendering_is_deterministic() {
         assert_eq!(html(&a, lang), html(&a, lang));
     }
 }
+
+#[test]
+fn staff_access_and_the_lockbox_follow_the_agreement() {
+    let belgian = example("belgisch-addendum.toml");
+    let saas = example("saas-standard.toml");
+    assert!(belgian.accounts.staff_access_approval && !saas.accounts.staff_access_approval);
+    for (lang, none, approval) in [
+        (Lang::Nl, "geen vaste toegang", "nadat Klant die heeft goedgekeurd"),
+        (
+            Lang::En,
+            "no standing access",
+            "only after the Customer has approved it",
+        ),
+    ] {
+        let b = markdown(&belgian, lang);
+        let s = markdown(&saas, lang);
+        assert!(b.contains(none) && s.contains(none), "{lang}");
+        assert!(
+            b.contains(approval),
+            "{lang}: the lockbox is stated where the agreement has one"
+        );
+        assert!(!s.contains(approval), "{lang}: and only there");
+        assert!(b.contains(&belgian.accounts.staff_access_max.describe(lang)));
+    }
+}
