@@ -411,6 +411,16 @@ pub async fn change_password(
     store.delete_sessions(None, Some(account.id)).await
 }
 
+/// An account that must exist, or `account_not_found`.
+async fn existing_account(store: &dyn Store, account_id: u64) -> Result<AccountRecord> {
+    store.account(account_id).await?.ok_or_else(|| {
+        Error::new(
+            ErrorCode::AccountNotFound,
+            format!("account {account_id} does not exist"),
+        )
+    })
+}
+
 /// The tenant of a customer account, or none for staff.
 pub fn tenant_of(account: &AccountRecord) -> Option<&CustomerId> {
     account.tenant.as_ref()
@@ -587,12 +597,7 @@ pub async fn enable_account(
     account_id: u64,
     reason: &str,
 ) -> Result<AccountRecord> {
-    let account = store.account(account_id).await?.ok_or_else(|| {
-        Error::new(
-            ErrorCode::AccountNotFound,
-            format!("account {account_id} does not exist"),
-        )
-    })?;
+    let account = existing_account(store, account_id).await?;
     art28_core::auth::authorize(
         actor,
         art28_core::auth::Permission::AccountsManage,
@@ -635,12 +640,7 @@ pub async fn block_account(
     hours: i64,
     grounds: &str,
 ) -> Result<AccountRecord> {
-    let account = store.account(account_id).await?.ok_or_else(|| {
-        Error::new(
-            ErrorCode::AccountNotFound,
-            format!("account {account_id} does not exist"),
-        )
-    })?;
+    let account = existing_account(store, account_id).await?;
     let Some(tenant) = account.tenant.clone() else {
         return Err(Error::new(
             ErrorCode::PermissionDenied,
@@ -836,12 +836,7 @@ pub async fn grant_role(
     };
     Grant::new(role, scope)?;
     art28_core::auth::authorize(actor, art28_core::auth::Permission::AccountsManage, customer.as_ref())?;
-    let account = store.account(account_id).await?.ok_or_else(|| {
-        Error::new(
-            ErrorCode::AccountNotFound,
-            format!("account {account_id} does not exist"),
-        )
-    })?;
+    let account = existing_account(store, account_id).await?;
     if account.tenant != customer {
         return Err(Error::new(
             ErrorCode::RoleScopeInvalid,
@@ -918,12 +913,7 @@ pub async fn mark_password_disclosed(
     reason: &str,
 ) -> Result<AccountRecord> {
     use art28_core::auth::{Permission, authorize};
-    let account = store.account(account_id).await?.ok_or_else(|| {
-        Error::new(
-            ErrorCode::AccountNotFound,
-            format!("account {account_id} does not exist"),
-        )
-    })?;
+    let account = existing_account(store, account_id).await?;
     let officer = authorize(actor, Permission::SecurityEventsRead, None).is_ok();
     if !officer {
         authorize(actor, Permission::AccountsManage, account.tenant.as_ref())?;
