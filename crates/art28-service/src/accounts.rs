@@ -184,66 +184,58 @@ pub async fn login(
     password: &SecretString,
     client: Option<&str>,
 ) -> Result<LoginSuccess> {
+    // Both an existing and an unknown user name take the same reads, one password check
+    // (against a dummy hash when there is no account) and, on failure, the same single write.
     let account = store.account_by_username(username).await?;
+    let attempts = store.login_attempts(username).await?;
     let valid = hasher
         .verify(password, account.as_ref().and_then(|a| a.password_hash.as_deref()))
         .await;
     let now = clock.now();
-    let Some(account) = account else {
-        store
-            .add_security_events(&[event(
-                now,
-                None,
-                username,
-                "login_failed",
-                "unknown user name".into(),
-                client,
-            )])
-            .await?;
-        return Err(wrong_credentials());
-    };
     // Locked or throttled: the attempt is not heard, and does not count as a failure.
-    if let Err(e) = policy.check_attempt(account.failed_logins, account.last_failed_at, now) {
+    if let Err(e) = policy.check_attempt(attempts.failures, attempts.last_failed_at, now) {
         let kind = if e.code == ErrorCode::AccountLocked {
             "login_refused_locked"
         } else {
             "login_throttled"
         };
         store
-            .add_security_events(&[event(now, Some(&account), username, kind, e.message.clone(), client)])
+            .add_security_events(&[event(now, account.as_ref(), username, kind, e.message.clone(), client)])
             .await?;
         return Err(e);
     }
-    if !valid {
-        let failures = account.failed_logins.saturating_add(1);
-        let locked_until = policy.locked_until(failures, now);
-        let mut events = vec![event(
-            now,
-            Some(&account),
-            username,
-            "login_failed",
-            format!("wrong password ({failures} in a row)"),
-            client,
-        )];
-        if let Some(until) = locked_until {
-            events.push(event(
+    let account = match account {
+        Some(a) if valid => a,
+        other => {
+            let failures = attempts.failures.saturating_add(1);
+            let locked_until = policy.locked_until(failures, now);
+            let why = if other.is_some() {
+                "wrong password"
+            } else {
+                "unknown user name"
+            };
+            let mut events = vec![event(
                 now,
-                Some(&account),
+                other.as_ref(),
                 username,
-                "account_locked",
-                format!("locked until {until} after {failures} failures"),
+                "login_failed",
+                format!("{why} ({failures} in a row)"),
                 client,
-            ));
+            )];
+            if let Some(until) = locked_until {
+                events.push(event(
+                    now,
+                    other.as_ref(),
+                    username,
+                    "account_locked",
+                    format!("locked until {until} after {failures} failures"),
+                    client,
+                ));
+            }
+            store.record_login_failure(username, now, locked_until, &events).await?;
+            return Err(wrong_credentials());
         }
-        store
-            .update_account(
-                account.id,
-                AccountChange::LoginFailed { at: now, locked_until },
-                &events,
-            )
-            .await?;
-        return Err(wrong_credentials());
-    }
+    };
     if account.disabled {
         store
             .add_security_events(&[event(
@@ -277,9 +269,10 @@ pub async fn login(
         ));
     }
     let account = store
-        .update_account(
+        .record_login_success(
             account.id,
-            AccountChange::LoginSucceeded { at: now },
+            username,
+            now,
             &[event(
                 now,
                 Some(&account),

@@ -522,6 +522,77 @@ impl SqliteStore {
     }
 }
 
+fn attempts_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LoginAttempts> {
+    Ok(LoginAttempts {
+        failures: r.get::<_, i64>(0)?.try_into().unwrap_or(u32::MAX),
+        last_failed_at: ts(r.get(1)?)?,
+        locked_until: ts(r.get(2)?)?,
+    })
+}
+
+impl SqliteStore {
+    pub(crate) async fn sql_login_attempts(&self, username: &str) -> Result<LoginAttempts> {
+        let username = username.to_string();
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT failures, last_failed_at, locked_until FROM login_attempts WHERE username = ?1",
+                [username],
+                attempts_row,
+            )
+            .optional()
+            .map_err(db_err)?
+            .unwrap_or_default())
+        })
+        .await
+    }
+
+    pub(crate) async fn sql_record_login_failure(
+        &self,
+        username: &str,
+        at: Timestamp,
+        locked_until: Option<Timestamp>,
+        es: &[NewSecurityEvent],
+    ) -> Result<LoginAttempts> {
+        let (username, es) = (username.to_string(), es.to_vec());
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO login_attempts (username, failures, last_failed_at, locked_until) VALUES (?1, 1, ?2, ?3)
+                 ON CONFLICT (username) DO UPDATE SET failures = failures + 1, last_failed_at = excluded.last_failed_at, locked_until = excluded.locked_until",
+                params![username, micros(at), locked_until.map(micros)],
+            )
+            .map_err(db_err)?;
+            events(conn, &es)?;
+            conn.query_row("SELECT failures, last_failed_at, locked_until FROM login_attempts WHERE username = ?1", [&username], attempts_row)
+                .map_err(db_err)
+        })
+        .await
+    }
+
+    pub(crate) async fn sql_record_login_success(
+        &self,
+        account_id: u64,
+        username: &str,
+        at: Timestamp,
+        es: &[NewSecurityEvent],
+    ) -> Result<AccountRecord> {
+        let (username, es) = (username.to_string(), es.to_vec());
+        self.write(move |conn| {
+            conn.execute("DELETE FROM login_attempts WHERE username = ?1", [&username])
+                .map_err(db_err)?;
+            let n = conn
+                .execute(
+                    "UPDATE accounts SET last_used_at = ?2 WHERE id = ?1",
+                    params![account_id as i64, micros(at)],
+                )
+                .map_err(db_err)?;
+            changed(n, &format!("account {account_id}"))?;
+            events(conn, &es)?;
+            get_account(conn, account_id)
+        })
+        .await
+    }
+}
+
 const GRANT_COLS: &str =
     "id, account_id, username, tenant, reason, ticket, requested_at, ends_at, status, decided_by, decided_at";
 

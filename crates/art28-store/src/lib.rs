@@ -151,6 +151,25 @@ pub trait Store: Send + Sync + 'static {
     /// End one session (by digest) or all of an account's.
     async fn delete_sessions(&self, digest: Option<[u8; 32]>, account_id: Option<u64>) -> Result<()>;
 
+    /// Consecutive failed logins for a user name (an account's or not).
+    async fn login_attempts(&self, username: &str) -> Result<LoginAttempts>;
+    /// Count a failed login for a user name, with its events, in one transaction.
+    async fn record_login_failure(
+        &self,
+        username: &str,
+        at: jiff::Timestamp,
+        locked_until: Option<jiff::Timestamp>,
+        events: &[NewSecurityEvent],
+    ) -> Result<LoginAttempts>;
+    /// A successful login: clear the user name's failures and note the account's use.
+    async fn record_login_success(
+        &self,
+        account_id: u64,
+        username: &str,
+        at: jiff::Timestamp,
+        events: &[NewSecurityEvent],
+    ) -> Result<AccountRecord>;
+
     // ----- staff access grants -----
 
     /// Record a staff member's access grant (approved at once, or waiting for the customer).

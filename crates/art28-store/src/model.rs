@@ -511,3 +511,14 @@ pub struct AccessGrantRecord {
     /// When.
     pub decided_at: Option<Timestamp>,
 }
+
+/// Consecutive failed logins for a user name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoginAttempts {
+    /// Failures in a row.
+    pub failures: u32,
+    /// The last failure.
+    pub last_failed_at: Option<Timestamp>,
+    /// Locked until.
+    pub locked_until: Option<Timestamp>,
+}

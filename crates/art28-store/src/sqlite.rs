@@ -187,6 +187,16 @@ CREATE TABLE access_grants (
 CREATE INDEX access_grants_tenant ON access_grants (tenant, id);
 CREATE INDEX access_grants_account ON access_grants (account_id, tenant);
 "#,
+    // 5: failed logins counted per user name, whether or not an account has it, so a wrong
+    // password and an unknown name cost the same work (and both are throttled).
+    r#"
+CREATE TABLE login_attempts (
+    username TEXT PRIMARY KEY COLLATE NOCASE,
+    failures INTEGER NOT NULL,
+    last_failed_at INTEGER NOT NULL,
+    locked_until INTEGER
+) STRICT, WITHOUT ROWID;
+"#,
 ];
 
 /// Number of reader connections kept open.
@@ -1002,6 +1012,27 @@ impl Store for SqliteStore {
     }
     async fn delete_sessions(&self, digest: Option<[u8; 32]>, account_id: Option<u64>) -> Result<()> {
         self.sql_delete_sessions(digest, account_id).await
+    }
+    async fn login_attempts(&self, username: &str) -> Result<LoginAttempts> {
+        self.sql_login_attempts(username).await
+    }
+    async fn record_login_failure(
+        &self,
+        username: &str,
+        at: Timestamp,
+        locked_until: Option<Timestamp>,
+        es: &[NewSecurityEvent],
+    ) -> Result<LoginAttempts> {
+        self.sql_record_login_failure(username, at, locked_until, es).await
+    }
+    async fn record_login_success(
+        &self,
+        account_id: u64,
+        username: &str,
+        at: Timestamp,
+        es: &[NewSecurityEvent],
+    ) -> Result<AccountRecord> {
+        self.sql_record_login_success(account_id, username, at, es).await
     }
     async fn create_access_grant(&self, g: &NewAccessGrant, es: &[NewSecurityEvent]) -> Result<AccessGrantRecord> {
         self.sql_create_access_grant(g, es).await
