@@ -131,9 +131,7 @@ async fn authenticate(parts: &mut Parts, state: &AppState, allow_pending_change:
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
         let expected = csrf_token(key);
-        let same =
-            sent.len() == expected.len() && sent.bytes().zip(expected.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
-        if !same {
+        if !equal_in_constant_time(sent.as_bytes(), expected.as_bytes()) {
             return Err(ApiError::new(
                 ErrorCode::PermissionDenied,
                 "a request with the session cookie must carry the x-csrf-token header",
@@ -318,9 +316,14 @@ impl TokenDigest {
 
     /// Compare in constant time.
     fn matches(&self, token: &str) -> bool {
-        let other = Self::of(token);
-        self.0.iter().zip(other.0.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+        equal_in_constant_time(&self.0, &Self::of(token).0)
     }
+}
+
+/// Whether two byte strings are equal, taking the same time wherever they differ (the length
+/// is not secret here: both sides are digests or tokens of a fixed length).
+fn equal_in_constant_time(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Request id and client address, whoever the caller is.

@@ -135,16 +135,18 @@ async fn tenant_page(
             format!("customer `{tenant}` does not exist"),
         ));
     }
-    // Fold first, so the view includes everything logged up to now.
-    state.ledger.fold(state.store.as_ref(), state.clock.as_ref()).await?;
+    // Folded first, so the view includes everything logged up to now.
     let cp = state.ledger.latest(state.store.as_ref(), state.clock.as_ref()).await?;
     let limit = q.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
     let from = q.from.unwrap_or(0);
-    let mut out = Vec::new();
-    for e in state.store.tenant_log(&tenant, from, cp.size, limit).await? {
-        let proof = state.store.inclusion_proof(e.index, cp.size).await?;
-        out.push((e.index, e.bytes, proof));
-    }
+    let entries = state.store.tenant_log(&tenant, from, cp.size, limit).await?;
+    let indices: Vec<u64> = entries.iter().map(|e| e.index).collect();
+    let proofs = state.store.inclusion_proofs(&indices, cp.size).await?;
+    let out: Vec<_> = entries
+        .into_iter()
+        .zip(proofs)
+        .map(|(e, p)| (e.index, e.bytes, p))
+        .collect();
     // Reading the log is itself an access; its entry lands after this page's checkpoint.
     let access = Access {
         tenant: Some(&tenant),
@@ -160,7 +162,6 @@ async fn tenant_page(
 /// The latest signed checkpoint.
 pub async fn latest_checkpoint(op: Caller, State(state): State<AppState>) -> ApiResult<Json<CheckpointView>> {
     op.holds_anywhere(Permission::LogRead)?;
-    state.ledger.fold(state.store.as_ref(), state.clock.as_ref()).await?;
     Ok(Json(
         state
             .ledger
@@ -243,10 +244,7 @@ pub async fn consistency(
     op.holds_anywhere(Permission::LogRead)?;
     let new = match q.new {
         Some(n) => checkpoint_at(&state, n).await?,
-        None => {
-            state.ledger.fold(state.store.as_ref(), state.clock.as_ref()).await?;
-            state.ledger.latest(state.store.as_ref(), state.clock.as_ref()).await?
-        }
+        None => state.ledger.latest(state.store.as_ref(), state.clock.as_ref()).await?,
     };
     if q.old > new.size {
         return Err(ApiError::new(

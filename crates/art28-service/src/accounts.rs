@@ -331,7 +331,13 @@ pub async fn authenticate(
                 "the token is revoked or expired",
             ));
         }
-        store.touch_token(&token.id, now).await?;
+        // Noting every use would be a durable write per request; once a minute says enough.
+        if token
+            .last_used_at
+            .is_none_or(|t| now.duration_since(t) >= SignedDuration::from_mins(1))
+        {
+            store.touch_token(&token.id, now).await?;
+        }
         let operations = token.operations.iter().filter_map(|o| o.parse().ok()).collect();
         (
             token.account_id,

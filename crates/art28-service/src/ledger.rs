@@ -84,12 +84,11 @@ impl Ledger {
         Ok(Some(stored))
     }
 
-    /// The newest checkpoint, folding first if none exists yet.
+    /// The newest checkpoint, after folding everything logged up to now into it.
     pub async fn latest(&self, store: &dyn Store, clock: &dyn Clock) -> Result<StoredCheckpoint> {
-        if let Some(cp) = store.latest_checkpoint().await? {
+        if let Some(cp) = self.fold(store, clock).await? {
             return Ok(cp);
         }
-        self.fold(store, clock).await?;
         store
             .latest_checkpoint()
             .await?

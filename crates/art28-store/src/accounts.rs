@@ -5,22 +5,14 @@
 //! caller, and never kept.
 
 use crate::model::*;
-use crate::sqlite::{SqliteStore, db_err};
+use crate::sqlite::{SqliteStore, db_err, from_micros, micros};
 use art28_core::ids::CustomerId;
 use art28_core::{Error, ErrorCode, Result};
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
-fn micros(t: Timestamp) -> i64 {
-    t.as_microsecond()
-}
-
 fn ts(v: Option<i64>) -> rusqlite::Result<Option<Timestamp>> {
-    v.map(|m| {
-        Timestamp::from_microsecond(m)
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Integer, Box::new(e)))
-    })
-    .transpose()
+    v.map(from_micros).transpose()
 }
 
 fn parse_tenant(s: String) -> rusqlite::Result<CustomerId> {
@@ -33,7 +25,7 @@ fn tenant(v: Option<String>) -> rusqlite::Result<Option<CustomerId>> {
 }
 
 const ACCOUNT_COLS: &str = "id, username, display_name, kind, tenant, password_hash, must_change_password, status, \
-    status_reason, created_at, created_by, last_used_at, failed_logins, last_failed_at, locked_until, blocked_until, \
+    status_reason, created_at, created_by, last_used_at, blocked_until, \
     blocked_by, blocked_reason";
 
 fn account_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccountRecord> {
@@ -56,12 +48,9 @@ fn account_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccountRecord> {
         created_at: ts(Some(r.get(9)?))?.unwrap_or_default(),
         created_by: r.get(10)?,
         last_used_at: ts(r.get(11)?)?,
-        failed_logins: r.get::<_, i64>(12)?.try_into().unwrap_or(u32::MAX),
-        last_failed_at: ts(r.get(13)?)?,
-        locked_until: ts(r.get(14)?)?,
-        blocked_until: ts(r.get(15)?)?,
-        blocked_by: r.get(16)?,
-        blocked_reason: r.get(17)?,
+        blocked_until: ts(r.get(12)?)?,
+        blocked_by: r.get(13)?,
+        blocked_reason: r.get(14)?,
     })
 }
 
@@ -243,24 +232,18 @@ impl SqliteStore {
                     "UPDATE accounts SET password_hash = ?2, must_change_password = ?3 WHERE id = ?1",
                     params![id as i64, hash, i64::from(*must_change)],
                 ),
-                AccountChange::MustChangePassword => {
-                    conn.execute("UPDATE accounts SET must_change_password = 1 WHERE id = ?1", [id as i64])
-                }
+                AccountChange::MustChangePassword => conn.execute(
+                    "UPDATE accounts SET must_change_password = 1 WHERE id = ?1",
+                    [id as i64],
+                ),
                 AccountChange::Disabled { disabled, reason } => conn.execute(
                     "UPDATE accounts SET status = ?2, status_reason = ?3 WHERE id = ?1",
                     params![id as i64, if *disabled { "disabled" } else { "active" }, reason],
                 ),
-                AccountChange::LoginSucceeded { at } => conn.execute(
-                    "UPDATE accounts SET last_used_at = ?2, failed_logins = 0, locked_until = NULL WHERE id = ?1",
+                AccountChange::Used { at } => conn.execute(
+                    "UPDATE accounts SET last_used_at = ?2 WHERE id = ?1",
                     params![id as i64, micros(*at)],
                 ),
-                AccountChange::LoginFailed { at, locked_until } => conn.execute(
-                    "UPDATE accounts SET failed_logins = failed_logins + 1, last_failed_at = ?2, locked_until = ?3 WHERE id = ?1",
-                    params![id as i64, micros(*at), locked_until.map(micros)],
-                ),
-                AccountChange::Used { at } => {
-                    conn.execute("UPDATE accounts SET last_used_at = ?2 WHERE id = ?1", params![id as i64, micros(*at)])
-                }
                 AccountChange::Blocked { until, by, reason } => conn.execute(
                     "UPDATE accounts SET blocked_until = ?2, blocked_by = ?3, blocked_reason = ?4 WHERE id = ?1",
                     params![id as i64, until.map(micros), by, reason],

@@ -88,6 +88,8 @@ pub trait Store: Send + Sync + 'static {
     async fn tenant_log(&self, tenant: &CustomerId, from: u64, below: u64, limit: usize) -> Result<Vec<LoggedEntry>>;
     /// Inclusion proof of entry `index` in the tree of `size` entries (`size` ≤ folded size).
     async fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>>;
+    /// Inclusion proofs of several entries in the tree of `size` entries, read in one go.
+    async fn inclusion_proofs(&self, indices: &[u64], size: u64) -> Result<Vec<Vec<Hash>>>;
     /// Consistency proof between two folded tree sizes.
     async fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>>;
     /// The right edge of the folded tree of `size` entries, to continue folding after a restart.

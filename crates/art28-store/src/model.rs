@@ -240,12 +240,6 @@ pub struct AccountRecord {
     pub created_by: String,
     /// Last successful use of a credential.
     pub last_used_at: Option<Timestamp>,
-    /// Consecutive failed logins.
-    pub failed_logins: u32,
-    /// The last failed login.
-    pub last_failed_at: Option<Timestamp>,
-    /// Locked after repeated failures until.
-    pub locked_until: Option<Timestamp>,
     /// Blocked by a fellow representative until.
     pub blocked_until: Option<Timestamp>,
     /// Who blocked it.
@@ -272,18 +266,6 @@ pub enum AccountChange {
         disabled: bool,
         /// Why.
         reason: String,
-    },
-    /// A login succeeded.
-    LoginSucceeded {
-        /// When.
-        at: Timestamp,
-    },
-    /// A login failed.
-    LoginFailed {
-        /// When.
-        at: Timestamp,
-        /// Locked until, if this failure locks the account.
-        locked_until: Option<Timestamp>,
     },
     /// A credential of the account was used.
     Used {

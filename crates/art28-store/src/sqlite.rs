@@ -197,6 +197,13 @@ CREATE TABLE login_attempts (
     locked_until INTEGER
 ) STRICT, WITHOUT ROWID;
 "#,
+    // 6: failed logins live in login_attempts (5); the account row's copies are dropped so
+    // nothing reads a count that no longer changes.
+    r#"
+ALTER TABLE accounts DROP COLUMN failed_logins;
+ALTER TABLE accounts DROP COLUMN last_failed_at;
+ALTER TABLE accounts DROP COLUMN locked_until;
+"#,
 ];
 
 /// Number of reader connections kept open.
@@ -441,11 +448,11 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
-fn micros(t: Timestamp) -> i64 {
+pub(crate) fn micros(t: Timestamp) -> i64 {
     t.as_microsecond()
 }
 
-fn from_micros(v: i64) -> rusqlite::Result<Timestamp> {
+pub(crate) fn from_micros(v: i64) -> rusqlite::Result<Timestamp> {
     Timestamp::from_microsecond(v)
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Integer, Box::new(e)))
 }
@@ -937,6 +944,18 @@ impl Store for SqliteStore {
     async fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
         self.read(move |c| art28_ledger::merkle::inclusion_proof(index, size, &SqliteNodes(c)).map_err(proof_err))
             .await
+    }
+
+    async fn inclusion_proofs(&self, indices: &[u64], size: u64) -> Result<Vec<Vec<Hash>>> {
+        let indices = indices.to_vec();
+        self.read(move |c| {
+            let nodes = SqliteNodes(c);
+            indices
+                .iter()
+                .map(|i| art28_ledger::merkle::inclusion_proof(*i, size, &nodes).map_err(proof_err))
+                .collect()
+        })
+        .await
     }
 
     async fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>> {

@@ -96,7 +96,7 @@ fn verify(bundle: &Path, checkpoint: Option<&Path>, key_arg: &str) -> Result<(),
                 report.entries_verified,
                 report.checkpoint.origin,
                 report.checkpoint.size,
-                hex(&report.checkpoint.root)
+                hex::encode(report.checkpoint.root)
             );
             if trusted.is_some() {
                 println!("    the log extends the checkpoint you trusted");
@@ -142,16 +142,5 @@ fn parse_proof(text: &str) -> Result<Vec<Hash>, Failure> {
 }
 
 fn hex_decode(s: &str) -> Option<Hash> {
-    if s.len() != 64 || !s.is_ascii() {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
-}
-
-fn hex(h: &Hash) -> String {
-    h.iter().map(|b| format!("{b:02x}")).collect()
+    hex::decode(s).ok()?.try_into().ok()
 }

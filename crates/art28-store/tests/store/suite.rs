@@ -530,44 +530,39 @@ pub async fn run_accounts(store: &dyn Store) {
         ErrorCode::AccountNotFound
     );
 
-    // Logins: failures count up and can lock; success resets.
+    // Logins: failures count up per user name and can lock; success resets and notes the use.
     let lock = ts("2026-05-01T09:15:00Z");
     let a = store
-        .update_account(
-            admin.id,
-            AccountChange::LoginFailed {
-                at: ts("2026-05-01T09:00:00Z"),
-                locked_until: None,
-            },
-            &[event("login_failed")],
-        )
+        .record_login_failure("Admin", ts("2026-05-01T09:00:00Z"), None, &[event("login_failed")])
         .await
         .expect("fail");
-    assert_eq!(a.failed_logins, 1);
+    assert_eq!(a.failures, 1);
     let a = store
-        .update_account(
-            admin.id,
-            AccountChange::LoginFailed {
-                at: ts("2026-05-01T09:00:01Z"),
-                locked_until: Some(lock),
-            },
+        .record_login_failure(
+            "admin",
+            ts("2026-05-01T09:00:01Z"),
+            Some(lock),
             &[event("account_locked")],
         )
         .await
         .expect("fail");
-    assert_eq!((a.failed_logins, a.locked_until), (2, Some(lock)));
+    assert_eq!(
+        (a.failures, a.locked_until),
+        (2, Some(lock)),
+        "user names count case-insensitively"
+    );
+    let unknown = store
+        .record_login_failure("no-such-user", ts("2026-05-01T09:00:02Z"), None, &[])
+        .await
+        .expect("fail");
+    assert_eq!(unknown.failures, 1, "unknown names are counted the same way");
     let a = store
-        .update_account(
-            admin.id,
-            AccountChange::LoginSucceeded {
-                at: ts("2026-05-01T10:00:00Z"),
-            },
-            &[],
-        )
+        .record_login_success(admin.id, "Admin", ts("2026-05-01T10:00:00Z"), &[])
         .await
         .expect("ok");
+    let attempts = store.login_attempts("admin").await.expect("attempts");
     assert_eq!(
-        (a.failed_logins, a.locked_until, a.last_used_at),
+        (attempts.failures, attempts.locked_until, a.last_used_at),
         (0, None, Some(ts("2026-05-01T10:00:00Z")))
     );
     assert_eq!(

@@ -216,3 +216,77 @@ async fn admin_bootstrap_creates_the_first_administrator_once() {
     assert_eq!(resp.status(), 201);
     kill(&mut r, "-TERM");
 }
+
+#[tokio::test]
+async fn json_logs_are_one_object_per_line_and_hold_no_secret() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let log = dir.path().join("stderr.log");
+    let mut child = art28()
+        .args([
+            "serve",
+            "--demo",
+            "--log-format",
+            "json",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .env("ART28_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(std::fs::File::create(&log).expect("log file")))
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read");
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("address")
+        .to_string();
+    let token = std::fs::read_to_string(data.join("operator.token"))
+        .expect("token")
+        .trim()
+        .to_string();
+    let client = reqwest::Client::new();
+    let ok = client
+        .get(format!("{base}/api/v1/customers/bakkerij-de-vries"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(ok.status(), 200);
+    let wrong = format!("{token}x");
+    let refused = client
+        .get(format!("{base}/api/v1/customers/bakkerij-de-vries"))
+        .bearer_auth(&wrong)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(refused.status(), 401);
+    let mut r = Running {
+        child,
+        base,
+        token: token.clone(),
+    };
+    assert!(kill(&mut r, "-TERM").success());
+
+    let text = std::fs::read_to_string(&log).expect("read log");
+    let signing_key = std::fs::read_to_string(data.join("log-signing.key"))
+        .expect("key")
+        .trim()
+        .to_string();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines.len() >= 5, "{text}");
+    for l in &lines {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"));
+        assert!(v["level"].is_string() && v["timestamp"].is_string(), "{l}");
+    }
+    assert!(text.contains("refused an API call"), "the refusal is in the log");
+    for secret in [&token, &wrong, &signing_key] {
+        assert!(!text.contains(secret.as_str()), "a secret reached the log");
+    }
+}
