@@ -170,3 +170,23 @@ impl Error {
 
 /// Result with the art28 error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_stable_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "`{s}` is used twice");
+            assert!(
+                !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "`{s}`"
+            );
+        }
+        assert_eq!(ErrorCode::TenantMismatch.kind(), ErrorKind::Refused);
+        assert_eq!(ErrorCode::AuthenticationRequired.kind(), ErrorKind::Unauthenticated);
+    }
+}

@@ -264,23 +264,7 @@ impl<N: Needs> FromRequestParts<AppState> for Authorized<N> {
         let caller = authenticate(parts, state, false).await?;
         let tenant = path_tenant(parts, state).await;
         if let Err(e) = authorize(&caller.principal, N::PERMISSION, tenant.as_ref()) {
-            let route = parts
-                .extensions
-                .get::<MatchedPath>()
-                .map(|m| m.as_str().to_string())
-                .unwrap_or_default();
-            let error = match &tenant {
-                Some(t) if matches!(state.store.customer(t).await, Ok(Some(_))) => {
-                    let access = Access {
-                        tenant: Some(t),
-                        operation: operation_of(&parts.method, &route),
-                        resource: parts.uri.path().trim_start_matches("/api/v1/").to_string(),
-                    };
-                    log_refusal(state.store.as_ref(), state.clock.as_ref(), &caller.ctx, access, e).await
-                }
-                _ => e,
-            };
-            return Err(ApiError(error));
+            return Err(ApiError(log_route_refusal(parts, state, &caller.ctx, e).await));
         }
         Ok(Authorized {
             caller,
@@ -368,37 +352,30 @@ pub fn operation_of(method: &axum::http::Method, route: &str) -> &'static str {
 /// customers, routes without a customer) are only in the server log, so strangers cannot
 /// fill the access log.
 async fn log_unauthenticated(parts: &mut Parts, state: &AppState, error: Error) -> Error {
-    let route = parts
-        .extensions
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string())
-        .unwrap_or_default();
-    let Ok(params) = RawPathParams::from_request_parts(parts, state).await else {
-        return error;
-    };
-    let Some(tenant) = params
-        .iter()
-        .find(|(k, _)| *k == "customer")
-        .and_then(|(_, v)| v.parse::<CustomerId>().ok())
-    else {
+    let ctx = context(parts, Actor::anonymous());
+    log_route_refusal(parts, state, &ctx, error).await
+}
+
+/// Write a refusal on a route of an existing customer (the `{customer}` in the path) to that
+/// customer's access log, naming the route's operation; hand the error back either way.
+async fn log_route_refusal(parts: &mut Parts, state: &AppState, ctx: &RequestContext, error: Error) -> Error {
+    let Some(tenant) = path_tenant(parts, state).await else {
         return error;
     };
     if !matches!(state.store.customer(&tenant).await, Ok(Some(_))) {
         return error;
     }
+    let route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_default();
     let access = Access {
         tenant: Some(&tenant),
         operation: operation_of(&parts.method, &route),
         resource: parts.uri.path().trim_start_matches("/api/v1/").to_string(),
     };
-    log_refusal(
-        state.store.as_ref(),
-        state.clock.as_ref(),
-        &context(parts, Actor::anonymous()),
-        access,
-        error,
-    )
-    .await
+    log_refusal(state.store.as_ref(), state.clock.as_ref(), ctx, access, error).await
 }
 
 impl OperationInput for Caller {

@@ -94,11 +94,6 @@ impl DataDir {
             Err(e) => Err(io_err("cannot read", &path, e)),
         }
     }
-
-    /// Where the directory is.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
 }
 
 fn create_private_dir(path: &Path) -> Result<()> {

@@ -420,11 +420,6 @@ async fn existing_account(store: &dyn Store, account_id: u64) -> Result<AccountR
     })
 }
 
-/// The tenant of a customer account, or none for staff.
-pub fn tenant_of(account: &AccountRecord) -> Option<&CustomerId> {
-    account.tenant.as_ref()
-}
-
 /// An account to add, as asked for by an administrator.
 #[derive(Debug)]
 pub struct AccountRequest {

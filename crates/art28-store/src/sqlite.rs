@@ -291,11 +291,6 @@ impl SqliteStore {
         })
     }
 
-    /// The schema version this build writes.
-    pub fn schema_version() -> usize {
-        MIGRATIONS.len()
-    }
-
     pub(crate) async fn read<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,

@@ -64,24 +64,13 @@ pub fn run(cmd: BenchCommand) -> ExitCode {
     }
 }
 
-/// A directory removed when dropped.
-struct TempDir(std::path::PathBuf);
-impl TempDir {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn tempdir(base: Option<&Path>) -> Result<TempDir, String> {
+/// A scratch directory for the benchmark databases, removed when dropped.
+fn tempdir(base: Option<&Path>) -> Result<tempfile::TempDir, String> {
     let base = base.map(Path::to_path_buf).unwrap_or_else(std::env::temp_dir);
-    let dir = base.join(format!("art28-bench-{}", hex::encode(rand::random::<[u8; 8]>())));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    Ok(TempDir(dir))
+    tempfile::Builder::new()
+        .prefix("art28-bench-")
+        .tempdir_in(&base)
+        .map_err(|e| format!("cannot create a directory in {}: {e}", base.display()))
 }
 
 fn bar(show: bool, len: u64, what: &str) -> ProgressBar {

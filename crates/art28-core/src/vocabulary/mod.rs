@@ -66,15 +66,6 @@ pub enum Vocabulary {
 }
 
 impl Vocabulary {
-    /// Every list.
-    pub const ALL: [Vocabulary; 5] = [
-        Vocabulary::DataSubjects,
-        Vocabulary::PersonalData,
-        Vocabulary::Purposes,
-        Vocabulary::ProcessingOperations,
-        Vocabulary::SecurityMeasures,
-    ];
-
     /// The terms of this list.
     pub fn terms(self) -> &'static [Term] {
         match self {
