@@ -58,6 +58,20 @@ pub enum Permission {
     AccessGrantsApprove,
     /// See the access grants given for a customer.
     AccessGrantsRead,
+    /// Define the vault's collections for a customer.
+    CollectionsManage,
+    /// Read records in the vault (staff: only under a live access grant).
+    VaultRead,
+    /// Add, change and delete records in the vault (staff: only under a live access grant).
+    VaultWrite,
+    /// Erase a data subject or a whole customer's data (crypto-shredding).
+    VaultErase,
+    /// Export a customer's data, pseudonymised or whole.
+    VaultExport,
+    /// Place and lift legal holds that keep data from erasure (R7.3).
+    LegalHoldManage,
+    /// Rotate the vault's master key.
+    KeysManage,
 }
 
 impl Permission {
@@ -76,6 +90,13 @@ impl Permission {
         Permission::AccessGrantsRequest,
         Permission::AccessGrantsApprove,
         Permission::AccessGrantsRead,
+        Permission::CollectionsManage,
+        Permission::VaultRead,
+        Permission::VaultWrite,
+        Permission::VaultErase,
+        Permission::VaultExport,
+        Permission::LegalHoldManage,
+        Permission::KeysManage,
     ];
 
     /// The stable wire form.
@@ -94,6 +115,13 @@ impl Permission {
             Permission::AccessGrantsRequest => "access_grants_request",
             Permission::AccessGrantsApprove => "access_grants_approve",
             Permission::AccessGrantsRead => "access_grants_read",
+            Permission::CollectionsManage => "collections_manage",
+            Permission::VaultRead => "vault_read",
+            Permission::VaultWrite => "vault_write",
+            Permission::VaultErase => "vault_erase",
+            Permission::VaultExport => "vault_export",
+            Permission::LegalHoldManage => "legal_hold_manage",
+            Permission::KeysManage => "keys_manage",
         }
     }
 }
@@ -150,9 +178,18 @@ const PROCESSOR_ADMIN: &[Permission] = &[
     P::AgreementsManage,
     P::AccountsRead,
     P::AccountsManage,
+    P::VaultErase,
+    P::LegalHoldManage,
+    P::KeysManage,
 ];
 const SECURITY_OFFICER: &[Permission] = &[P::SecurityEventsRead, P::AccountsRead, P::LogRead, P::AccessGrantsRead];
-const SUPPORT: &[Permission] = &[P::CustomersRead, P::AgreementsRead, P::AccessGrantsRequest];
+const SUPPORT: &[Permission] = &[
+    P::CustomersRead,
+    P::AgreementsRead,
+    P::AccessGrantsRequest,
+    P::VaultRead,
+    P::VaultWrite,
+];
 const CUSTOMER_ADMIN: &[Permission] = &[
     P::AgreementsRead,
     P::LogRead,
@@ -162,8 +199,14 @@ const CUSTOMER_ADMIN: &[Permission] = &[
     P::TokensManage,
     P::AccessGrantsApprove,
     P::AccessGrantsRead,
+    P::CollectionsManage,
+    P::VaultRead,
+    P::VaultWrite,
+    P::VaultErase,
+    P::VaultExport,
+    P::LegalHoldManage,
 ];
-const CUSTOMER_USER: &[Permission] = &[P::AgreementsRead];
+const CUSTOMER_USER: &[Permission] = &[P::AgreementsRead, P::VaultRead, P::VaultWrite];
 const CUSTOMER_AUDITOR: &[Permission] = &[P::AgreementsRead, P::LogRead, P::AccessGrantsRead];
 
 impl Role {
@@ -714,14 +757,35 @@ mod tests {
                     AgreementsManage,
                     AccountsRead,
                     AccountsManage,
+                    VaultErase,
+                    LegalHoldManage,
+                    KeysManage,
                 ],
             ),
             (
                 SecurityOfficer,
                 &[SecurityEventsRead, AccountsRead, LogRead, AccessGrantsRead],
             ),
-            (SupportEngineer, &[CustomersRead, AgreementsRead, AccessGrantsRequest]),
-            (Consultant, &[CustomersRead, AgreementsRead, AccessGrantsRequest]),
+            (
+                SupportEngineer,
+                &[
+                    CustomersRead,
+                    AgreementsRead,
+                    AccessGrantsRequest,
+                    VaultRead,
+                    VaultWrite,
+                ],
+            ),
+            (
+                Consultant,
+                &[
+                    CustomersRead,
+                    AgreementsRead,
+                    AccessGrantsRequest,
+                    VaultRead,
+                    VaultWrite,
+                ],
+            ),
             (
                 CustomerAdmin,
                 &[
@@ -733,9 +797,15 @@ mod tests {
                     TokensManage,
                     AccessGrantsApprove,
                     AccessGrantsRead,
+                    CollectionsManage,
+                    VaultRead,
+                    VaultWrite,
+                    VaultErase,
+                    VaultExport,
+                    LegalHoldManage,
                 ],
             ),
-            (CustomerUser, &[AgreementsRead]),
+            (CustomerUser, &[AgreementsRead, VaultRead, VaultWrite]),
             (CustomerAuditor, &[AgreementsRead, LogRead, AccessGrantsRead]),
         ];
         assert_eq!(table.len(), Role::ALL.len());

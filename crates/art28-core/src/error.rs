@@ -125,6 +125,42 @@ error_codes! {
     BlockTooLong = ("block_too_long", Refused),
     /// The API token does not allow the purpose given.
     TokenPurposeNotAllowed = ("token_purpose_not_allowed", Refused),
+    /// A vault collection definition is not valid.
+    CollectionInvalid = ("collection_invalid", Invalid),
+    /// No such collection for this customer.
+    CollectionNotFound = ("collection_not_found", NotFound),
+    /// A collection with this name exists already.
+    CollectionExists = ("collection_exists", Conflict),
+    /// No such record (or it was erased).
+    RecordNotFound = ("record_not_found", NotFound),
+    /// A record does not fit its collection (unknown or missing field, value too long).
+    RecordInvalid = ("record_invalid", Invalid),
+    /// The record changed since the version the caller read.
+    RecordVersionConflict = ("record_version_conflict", Conflict),
+    /// A category of personal data the customer's agreement does not cover.
+    CategoryNotInAgreement = ("category_not_in_agreement", Refused),
+    /// A special category of personal data the agreement does not allow.
+    SpecialCategoryNotAllowed = ("special_category_not_allowed", Refused),
+    /// An operation on service data must name its purpose.
+    PurposeRequired = ("purpose_required", Refused),
+    /// A purpose the customer's agreement does not list.
+    PurposeNotInAgreement = ("purpose_not_in_agreement", Refused),
+    /// The customer has no agreement in force now.
+    NoAgreementInForce = ("no_agreement_in_force", Refused),
+    /// The customer's services are suspended: data can be read and exported, not changed.
+    TenantSuspended = ("tenant_suspended", Refused),
+    /// The agreement has ended: only export and erasure remain.
+    TenantTerminated = ("tenant_terminated", Refused),
+    /// The customer's data has been erased.
+    TenantErased = ("tenant_erased", Refused),
+    /// The data subject's data has been erased.
+    SubjectErased = ("subject_erased", Refused),
+    /// A legal hold keeps the data; it cannot be erased while the hold lasts.
+    LegalHold = ("legal_hold", Refused),
+    /// Staff may erase a customer's data only after the agreement has ended.
+    ErasureBeforeEnd = ("erasure_before_end", Refused),
+    /// A key needed to open the data is not available (erased, or the master key is missing).
+    KeyUnavailable = ("key_unavailable", Internal),
 }
 
 impl fmt::Display for ErrorCode {

@@ -14,6 +14,8 @@
 //! - [`ids`]: typed identifiers.
 //! - [`access`]: the entries of the access log, one per access granted or refused.
 //! - [`auth`]: roles, permissions and their scope; lockout, expiry and block rules.
+//! - [`vault`]: collections and records of the vault, checked against the agreement.
+//! - [`policy`]: the one decision every vault operation passes.
 
 pub mod access;
 pub mod agreement;
@@ -24,6 +26,8 @@ pub mod error;
 pub mod geo;
 pub mod ids;
 pub mod lang;
+pub mod policy;
+pub mod vault;
 pub mod vocabulary;
 
 pub use error::{Error, ErrorCode, ErrorKind, Result};
