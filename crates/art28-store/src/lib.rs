@@ -13,9 +13,11 @@ mod accounts;
 pub mod log;
 pub mod model;
 pub mod sqlite;
+pub mod vault;
 
 pub use log::LogReceipt;
 pub use model::*;
+pub use vault::*;
 
 use art28_core::Result;
 use art28_core::access::AccessEntry;
@@ -197,4 +199,114 @@ pub trait Store: Send + Sync + 'static {
         tenant: Option<&CustomerId>,
         account_id: Option<u64>,
     ) -> Result<Vec<AccessGrantRecord>>;
+
+    // ----- the vault -----
+    // Every operation on records appends its access entry in the same transaction; one that
+    // finds nothing to act on appends it as refused (with the rule) and returns the error.
+
+    /// What an operation must know before it is judged, in one read.
+    async fn vault_context(&self, tenant: &CustomerId, query: ContextQuery) -> Result<VaultContext>;
+    /// Store the customer's wrapped key unless it has one; the stored key either way.
+    async fn put_tenant_key(
+        &self,
+        tenant: &CustomerId,
+        key: &TenantKeyRow,
+        at: jiff::Timestamp,
+    ) -> Result<TenantKeyRow>;
+    /// Every customer's wrapped key (for master key rotation).
+    async fn tenant_keys(&self) -> Result<Vec<(CustomerId, TenantKeyRow)>>;
+    /// Replace a customer's wrapped key if it is still `old`; whether it was.
+    async fn rewrap_tenant_key(&self, tenant: &CustomerId, old: &TenantKeyRow, new: &TenantKeyRow) -> Result<bool>;
+    /// Define a collection; `collection_exists` (logged as refused) if the name is taken.
+    async fn define_collection(
+        &self,
+        tenant: &CustomerId,
+        def: &art28_core::vault::CollectionDef,
+        at: jiff::Timestamp,
+        by: &str,
+        entry: &AccessEntry,
+    ) -> Result<LogReceipt>;
+    /// A customer's collections.
+    async fn collections(&self, tenant: &CustomerId) -> Result<Vec<StoredCollection>>;
+    /// Add records (one, or an import of many) under one access entry.
+    async fn vault_create(
+        &self,
+        tenant: &CustomerId,
+        records: Vec<NewVaultRecord>,
+        at: jiff::Timestamp,
+        entry: &AccessEntry,
+    ) -> Result<LogReceipt>;
+    /// Read one record of a collection.
+    async fn vault_read(
+        &self,
+        tenant: &CustomerId,
+        collection: &str,
+        id: &str,
+        entry: &AccessEntry,
+    ) -> Result<(VaultRecordRow, LogReceipt)>;
+    /// Change a record; the new version.
+    async fn vault_update(
+        &self,
+        tenant: &CustomerId,
+        change: RecordChange,
+        at: jiff::Timestamp,
+        entry: &AccessEntry,
+    ) -> Result<(u64, LogReceipt)>;
+    /// Delete a record.
+    async fn vault_delete(
+        &self,
+        tenant: &CustomerId,
+        collection: &str,
+        id: &str,
+        entry: &AccessEntry,
+    ) -> Result<LogReceipt>;
+    /// All records of a data subject.
+    async fn vault_query(
+        &self,
+        tenant: &CustomerId,
+        key: QueryKey,
+        entry: &AccessEntry,
+    ) -> Result<(Vec<VaultRecordRow>, LogReceipt)>;
+    /// A page of records (of one collection or all) after an id; logged when `entry` is given
+    /// (an export logs one entry for all its pages).
+    async fn vault_list(
+        &self,
+        tenant: &CustomerId,
+        collection: Option<&str>,
+        after: &str,
+        limit: usize,
+        entry: Option<&AccessEntry>,
+    ) -> Result<(Vec<VaultRecordRow>, Option<LogReceipt>)>;
+    /// Erase a data subject: its key, records and blind indexes; `legal_hold` if held.
+    async fn vault_erase_subject(
+        &self,
+        tenant: &CustomerId,
+        subject: [u8; 32],
+        entry: &AccessEntry,
+    ) -> Result<(u64, LogReceipt)>;
+    /// Erase a customer: its key at once (its records become unreadable), the rows later.
+    async fn vault_erase_tenant(&self, tenant: &CustomerId, entry: &AccessEntry) -> Result<LogReceipt>;
+    /// Apply an erasure from the journal again; whether anything had come back.
+    async fn vault_replay_erasure(&self, erasure: &ErasureRecord) -> Result<bool>;
+    /// Remove up to `limit` sealed rows of erased customers.
+    async fn vault_purge(&self, limit: usize, at: jiff::Timestamp) -> Result<PurgeProgress>;
+    /// Place a legal hold.
+    async fn place_legal_hold(
+        &self,
+        tenant: &CustomerId,
+        subject: Option<[u8; 32]>,
+        reason: &str,
+        by: &str,
+        entry: &AccessEntry,
+    ) -> Result<LegalHoldRecord>;
+    /// Lift a legal hold.
+    async fn lift_legal_hold(&self, tenant: &CustomerId, id: u64, entry: &AccessEntry) -> Result<()>;
+    /// A customer's legal holds, lifted ones included.
+    async fn legal_holds(&self, tenant: &CustomerId) -> Result<Vec<LegalHoldRecord>>;
+    /// Erasures, of one customer or all.
+    async fn erasures(&self, tenant: Option<&CustomerId>) -> Result<Vec<ErasureRecord>>;
+    /// Record a recovery attempt (R8.2).
+    async fn record_recovery(&self, recovery: &RecoveryRecord) -> Result<()>;
+    /// Every recovery attempt.
+    async fn recoveries(&self) -> Result<Vec<RecoveryRecord>>;
 }

@@ -204,6 +204,90 @@ ALTER TABLE accounts DROP COLUMN failed_logins;
 ALTER TABLE accounts DROP COLUMN last_failed_at;
 ALTER TABLE accounts DROP COLUMN locked_until;
 "#,
+    // 7: the vault. Keys form a hierarchy: the master key (outside the database) wraps each
+    // customer's key, which wraps each data subject's key, which seals the subject's records.
+    // Deleting a key row makes what it sealed unreadable at once (crypto-shredding); the purge
+    // of the sealed rows follows in the background. Identifiers are kept only as keyed blind
+    // indexes, never in the clear.
+    r#"
+CREATE TABLE vault_tenant_keys (
+    tenant TEXT PRIMARY KEY REFERENCES customers(id),
+    master_key_id TEXT NOT NULL,
+    wrapped BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE vault_collections (
+    tenant TEXT NOT NULL REFERENCES customers(id),
+    name TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    PRIMARY KEY (tenant, name)
+) STRICT;
+
+CREATE TABLE vault_subjects (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant TEXT NOT NULL,
+    ref_index BLOB NOT NULL CHECK (length(ref_index) = 32),
+    wrapped_key BLOB NOT NULL,
+    UNIQUE (tenant, ref_index)
+) STRICT;
+
+CREATE TABLE vault_records (
+    tenant TEXT NOT NULL,
+    id TEXT NOT NULL,
+    collection TEXT NOT NULL,
+    subject INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    sealed BLOB NOT NULL,
+    blind BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (tenant, id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX vault_records_subject ON vault_records (subject);
+CREATE INDEX vault_records_collection ON vault_records (tenant, collection, id);
+
+CREATE TABLE vault_blind (
+    tenant TEXT NOT NULL,
+    digest BLOB NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (tenant, digest, record)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE vault_legal_holds (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant TEXT NOT NULL REFERENCES customers(id),
+    subject_index BLOB,
+    reason TEXT NOT NULL,
+    placed_by TEXT NOT NULL,
+    placed_at INTEGER NOT NULL,
+    lifted_by TEXT,
+    lifted_at INTEGER
+) STRICT;
+
+CREATE TABLE vault_erasures (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant TEXT NOT NULL,
+    subject_index BLOB,
+    erased_at INTEGER NOT NULL,
+    erased_by TEXT NOT NULL,
+    access_id TEXT NOT NULL,
+    purged_at INTEGER
+) STRICT;
+
+CREATE TABLE recoveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at INTEGER NOT NULL,
+    responsible TEXT NOT NULL,
+    backup TEXT NOT NULL,
+    backup_sha256 TEXT NOT NULL,
+    erasures_replayed INTEGER NOT NULL,
+    manual_steps TEXT NOT NULL,
+    outcome TEXT NOT NULL
+) STRICT;
+"#,
 ];
 
 /// Number of reader connections kept open.
@@ -237,7 +321,7 @@ type Job = (Isolation, Work);
 
 /// Whether a job needs a savepoint of its own inside the batch's transaction.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Isolation {
+pub(crate) enum Isolation {
     /// Several statements that must stand or fall together.
     Savepoint,
     /// One statement, atomic by itself: if it fails, nothing of it remains.
@@ -291,6 +375,20 @@ impl SqliteStore {
         })
     }
 
+    /// Write a consistent copy of the database to `dest` (which must not exist), while
+    /// serving: a backup.
+    pub async fn backup_to(&self, dest: &Path) -> Result<()> {
+        let dest = dest
+            .to_str()
+            .map(str::to_string)
+            .ok_or_else(|| Error::new(ErrorCode::ConfigInvalid, "the backup path is not valid UTF-8"))?;
+        self.read(move |c| {
+            c.execute("VACUUM INTO ?1", [dest]).map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
     pub(crate) async fn read<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
@@ -325,7 +423,7 @@ impl SqliteStore {
         self.write_as(Isolation::Savepoint, f).await
     }
 
-    async fn write_as<T, F>(&self, isolation: Isolation, f: F) -> Result<T>
+    pub(crate) async fn write_as<T, F>(&self, isolation: Isolation, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
@@ -472,7 +570,7 @@ where
     conv(s.parse::<T>().map_err(|e| Bad(e.to_string())))
 }
 
-fn customer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CustomerRecord> {
+pub(crate) fn customer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CustomerRecord> {
     Ok(CustomerRecord {
         id: parse_text(r.get(0)?)?,
         name: r.get(1)?,
@@ -486,9 +584,9 @@ fn customer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CustomerRecord> {
     })
 }
 
-const META_COLS: &str = "agreement_id, version, kind, customer_id, effective_from, based_on_id, based_on_version, sha256, recorded_by, recorded_at";
+pub(crate) const META_COLS: &str = "agreement_id, version, kind, customer_id, effective_from, based_on_id, based_on_version, sha256, recorded_by, recorded_at";
 
-fn meta_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AgreementVersionMeta> {
+pub(crate) fn meta_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AgreementVersionMeta> {
     let kind: String = r.get(2)?;
     let customer: Option<String> = r.get(3)?;
     let base_id: Option<String> = r.get(5)?;
@@ -544,7 +642,7 @@ fn insert_customer(conn: &Connection, c: NewCustomer) -> Result<CustomerRecord> 
     }
 }
 
-fn is_unique_violation(e: &rusqlite::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
 }
 
@@ -1068,6 +1166,138 @@ impl Store for SqliteStore {
         account_id: Option<u64>,
     ) -> Result<Vec<AccessGrantRecord>> {
         self.sql_access_grants(tenant, account_id).await
+    }
+
+    async fn vault_context(&self, tenant: &CustomerId, query: crate::ContextQuery) -> Result<crate::VaultContext> {
+        self.vault_context_impl(tenant, query).await
+    }
+    async fn put_tenant_key(
+        &self,
+        tenant: &CustomerId,
+        key: &crate::TenantKeyRow,
+        at: Timestamp,
+    ) -> Result<crate::TenantKeyRow> {
+        self.put_tenant_key_impl(tenant, key, at).await
+    }
+    async fn tenant_keys(&self) -> Result<Vec<(CustomerId, crate::TenantKeyRow)>> {
+        self.tenant_keys_impl().await
+    }
+    async fn rewrap_tenant_key(
+        &self,
+        tenant: &CustomerId,
+        old: &crate::TenantKeyRow,
+        new: &crate::TenantKeyRow,
+    ) -> Result<bool> {
+        self.rewrap_tenant_key_impl(tenant, old, new).await
+    }
+    async fn define_collection(
+        &self,
+        tenant: &CustomerId,
+        def: &art28_core::vault::CollectionDef,
+        at: Timestamp,
+        by: &str,
+        entry: &AccessEntry,
+    ) -> Result<LogReceipt> {
+        self.define_collection_impl(tenant, def, at, by, entry).await
+    }
+    async fn collections(&self, tenant: &CustomerId) -> Result<Vec<crate::StoredCollection>> {
+        self.collections_impl(tenant).await
+    }
+    async fn vault_create(
+        &self,
+        tenant: &CustomerId,
+        records: Vec<crate::NewVaultRecord>,
+        at: Timestamp,
+        entry: &AccessEntry,
+    ) -> Result<LogReceipt> {
+        self.vault_create_impl(tenant, records, at, entry).await
+    }
+    async fn vault_read(
+        &self,
+        tenant: &CustomerId,
+        collection: &str,
+        id: &str,
+        entry: &AccessEntry,
+    ) -> Result<(crate::VaultRecordRow, LogReceipt)> {
+        self.vault_read_impl(tenant, collection, id, entry).await
+    }
+    async fn vault_update(
+        &self,
+        tenant: &CustomerId,
+        change: crate::RecordChange,
+        at: Timestamp,
+        entry: &AccessEntry,
+    ) -> Result<(u64, LogReceipt)> {
+        self.vault_update_impl(tenant, change, at, entry).await
+    }
+    async fn vault_delete(
+        &self,
+        tenant: &CustomerId,
+        collection: &str,
+        id: &str,
+        entry: &AccessEntry,
+    ) -> Result<LogReceipt> {
+        self.vault_delete_impl(tenant, collection, id, entry).await
+    }
+    async fn vault_query(
+        &self,
+        tenant: &CustomerId,
+        key: crate::QueryKey,
+        entry: &AccessEntry,
+    ) -> Result<(Vec<crate::VaultRecordRow>, LogReceipt)> {
+        self.vault_query_impl(tenant, key, entry).await
+    }
+    async fn vault_list(
+        &self,
+        tenant: &CustomerId,
+        collection: Option<&str>,
+        after: &str,
+        limit: usize,
+        entry: Option<&AccessEntry>,
+    ) -> Result<(Vec<crate::VaultRecordRow>, Option<LogReceipt>)> {
+        self.vault_list_impl(tenant, collection, after, limit, entry).await
+    }
+    async fn vault_erase_subject(
+        &self,
+        tenant: &CustomerId,
+        subject: [u8; 32],
+        entry: &AccessEntry,
+    ) -> Result<(u64, LogReceipt)> {
+        self.vault_erase_subject_impl(tenant, subject, entry).await
+    }
+    async fn vault_erase_tenant(&self, tenant: &CustomerId, entry: &AccessEntry) -> Result<LogReceipt> {
+        self.vault_erase_tenant_impl(tenant, entry).await
+    }
+    async fn vault_replay_erasure(&self, erasure: &crate::ErasureRecord) -> Result<bool> {
+        self.vault_replay_erasure_impl(erasure).await
+    }
+    async fn vault_purge(&self, limit: usize, at: Timestamp) -> Result<crate::PurgeProgress> {
+        self.vault_purge_impl(limit, at).await
+    }
+    async fn place_legal_hold(
+        &self,
+        tenant: &CustomerId,
+        subject: Option<[u8; 32]>,
+        reason: &str,
+        by: &str,
+        entry: &AccessEntry,
+    ) -> Result<crate::LegalHoldRecord> {
+        self.place_hold_impl(tenant, subject, reason, by, entry).await
+    }
+    async fn lift_legal_hold(&self, tenant: &CustomerId, id: u64, entry: &AccessEntry) -> Result<()> {
+        self.lift_hold_impl(tenant, id, entry).await
+    }
+    async fn legal_holds(&self, tenant: &CustomerId) -> Result<Vec<crate::LegalHoldRecord>> {
+        self.holds_impl(tenant).await
+    }
+    async fn erasures(&self, tenant: Option<&CustomerId>) -> Result<Vec<crate::ErasureRecord>> {
+        self.erasures_impl(tenant).await
+    }
+    async fn record_recovery(&self, recovery: &crate::RecoveryRecord) -> Result<()> {
+        self.record_recovery_impl(recovery).await
+    }
+    async fn recoveries(&self) -> Result<Vec<crate::RecoveryRecord>> {
+        self.recoveries_impl().await
     }
 }
 

@@ -1,0 +1,1194 @@
+//! The vault in SQLite: sealed records, the key rows that open them, blind indexes, legal
+//! holds and erasures.
+//!
+//! The store never sees a plaintext value or an unwrapped key: records arrive sealed and keys
+//! wrapped. Every operation appends its access entry in the same transaction as its change;
+//! an operation that finds nothing to act on (no such record, a legal hold) still appends its
+//! entry, marked refused with the rule, and changes nothing else.
+
+use crate::log::{self, LogReceipt};
+use crate::model::*;
+use crate::sqlite::{META_COLS, SqliteStore, customer_row, db_err, from_micros, is_unique_violation, meta_row, micros};
+use art28_core::access::{AccessEntry, Decision};
+use art28_core::date::Date;
+use art28_core::ids::CustomerId;
+use art28_core::vault::CollectionDef;
+use art28_core::{Error, ErrorCode, Result};
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// A customer's key, wrapped under a master key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantKeyRow {
+    /// Id (fingerprint) of the master key that wraps it.
+    pub master_key_id: String,
+    /// The wrapped key.
+    pub wrapped: Vec<u8>,
+}
+
+/// A collection as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCollection {
+    /// The definition.
+    pub def: CollectionDef,
+    /// Defined at.
+    pub created_at: Timestamp,
+    /// Defined by.
+    pub created_by: String,
+}
+
+/// A data subject's key row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectRow {
+    /// Internal id.
+    pub id: u64,
+    /// The subject's key, wrapped under the customer's key.
+    pub wrapped_key: Vec<u8>,
+}
+
+/// A data subject seen for the first time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSubject {
+    /// Blind index of the customer's reference to the subject.
+    pub ref_index: [u8; 32],
+    /// Its new key, wrapped under the customer's key.
+    pub wrapped_key: Vec<u8>,
+}
+
+/// Which subject a new record is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubjectRef {
+    /// One already known.
+    Existing(u64),
+    /// A new one; `subject_changed` if another writer created it first (read again, retry).
+    New(NewSubject),
+}
+
+/// A record to add.
+#[derive(Debug, Clone)]
+pub struct NewVaultRecord {
+    /// Record id.
+    pub id: String,
+    /// Collection.
+    pub collection: String,
+    /// Subject.
+    pub subject: SubjectRef,
+    /// Sealed values.
+    pub sealed: Vec<u8>,
+    /// Blind indexes of its identifying values.
+    pub blind: Vec<[u8; 32]>,
+}
+
+/// A stored record, with the wrapped key of its subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VaultRecordRow {
+    /// Record id.
+    pub id: String,
+    /// Collection.
+    pub collection: String,
+    /// Subject id.
+    pub subject: u64,
+    /// The subject's wrapped key.
+    pub subject_key: Vec<u8>,
+    /// Version, from 1.
+    pub version: u64,
+    /// Sealed values.
+    pub sealed: Vec<u8>,
+    /// Created at.
+    pub created_at: Timestamp,
+    /// Last changed at.
+    pub updated_at: Timestamp,
+}
+
+/// What an operation needs to know before it is judged, read at once.
+#[derive(Debug, Clone, Default)]
+pub struct VaultContext {
+    /// The customer.
+    pub customer: Option<CustomerRecord>,
+    /// The agreement version in force (metadata; the agreement itself is cached above).
+    pub agreement: Option<AgreementVersionMeta>,
+    /// The customer's wrapped key.
+    pub tenant_key: Option<TenantKeyRow>,
+    /// The collection asked for.
+    pub collection: Option<StoredCollection>,
+    /// The subjects asked for that are known, by reference index.
+    pub subjects: std::collections::HashMap<[u8; 32], SubjectRow>,
+    /// The record asked for (without its subject key).
+    pub record: Option<VaultRecordRow>,
+}
+
+/// What a context read should include.
+#[derive(Debug, Clone, Default)]
+pub struct ContextQuery {
+    /// The agreement in force on this date.
+    pub on: Option<Date>,
+    /// This collection.
+    pub collection: Option<String>,
+    /// These subjects (by reference index).
+    pub subjects: Vec<[u8; 32]>,
+    /// This record.
+    pub record: Option<String>,
+}
+
+/// How to find a subject's records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryKey {
+    /// By the blind index of the customer's subject reference.
+    Subject([u8; 32]),
+    /// By the blind index of an identifying value (e-mail, phone, id).
+    Identifier([u8; 32]),
+}
+
+/// A legal hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegalHoldRecord {
+    /// Id.
+    pub id: u64,
+    /// Customer.
+    pub tenant: CustomerId,
+    /// One subject (by reference index), or the whole customer.
+    pub subject_index: Option<[u8; 32]>,
+    /// Why the law requires keeping the data.
+    pub reason: String,
+    /// Placed by.
+    pub placed_by: String,
+    /// Placed at.
+    pub placed_at: Timestamp,
+    /// Lifted by.
+    pub lifted_by: Option<String>,
+    /// Lifted at.
+    pub lifted_at: Option<Timestamp>,
+}
+
+/// An erasure: a customer's or a subject's key destroyed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ErasureRecord {
+    /// Customer.
+    pub tenant: CustomerId,
+    /// One subject (by reference index, hex), or the whole customer.
+    pub subject_index: Option<String>,
+    /// When.
+    pub erased_at: Timestamp,
+    /// By whom.
+    pub erased_by: String,
+    /// The access entry of the erasure.
+    pub access_id: String,
+}
+
+/// A recovery attempt (R8.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoveryRecord {
+    /// Started at.
+    pub started_at: Timestamp,
+    /// Who was responsible.
+    pub responsible: String,
+    /// Which backup was restored (file name).
+    pub backup: String,
+    /// Its SHA-256.
+    pub backup_sha256: String,
+    /// Erasures replayed from the journal.
+    pub erasures_replayed: u64,
+    /// What had to be done by hand.
+    pub manual_steps: String,
+    /// What happened.
+    pub outcome: String,
+}
+
+/// What a tenant's purge removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PurgeProgress {
+    /// Rows removed in this step.
+    pub removed: u64,
+    /// Whether every erased customer is fully purged.
+    pub done: bool,
+}
+
+pub(crate) fn refused(entry: &AccessEntry, code: ErrorCode) -> AccessEntry {
+    let mut e = entry.clone();
+    e.decision = Decision::Refused;
+    e.rule = Some(code.as_str().to_string());
+    e
+}
+
+/// Append the entry as refused and hand back `Ok(Err(error))`: the refusal is logged and
+/// committed, the caller then sees the error.
+fn refuse<T>(conn: &Connection, entry: &AccessEntry, error: Error) -> Result<(Result<T>, LogReceipt)> {
+    let receipt = log::append(conn, &log::Prepared::new(&refused(entry, error.code)))?;
+    Ok((Err(error), receipt))
+}
+
+fn hash32(v: Vec<u8>) -> rusqlite::Result<[u8; 32]> {
+    v.try_into()
+        .map_err(|_| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, "not 32 bytes".into()))
+}
+
+fn collection_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredCollection> {
+    let def: String = r.get(0)?;
+    Ok(StoredCollection {
+        def: serde_json::from_str(&def)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))?,
+        created_at: from_micros(r.get(1)?)?,
+        created_by: r.get(2)?,
+    })
+}
+
+const RECORD_COLS: &str =
+    "r.id, r.collection, r.subject, s.wrapped_key, r.version, r.sealed, r.created_at, r.updated_at";
+
+fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VaultRecordRow> {
+    Ok(VaultRecordRow {
+        id: r.get(0)?,
+        collection: r.get(1)?,
+        subject: r.get::<_, i64>(2)? as u64,
+        subject_key: r.get(3)?,
+        version: r.get::<_, i64>(4)? as u64,
+        sealed: r.get(5)?,
+        created_at: from_micros(r.get(6)?)?,
+        updated_at: from_micros(r.get(7)?)?,
+    })
+}
+
+fn hold_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LegalHoldRecord> {
+    let tenant: String = r.get(1)?;
+    Ok(LegalHoldRecord {
+        id: r.get::<_, i64>(0)? as u64,
+        tenant: tenant
+            .parse()
+            .map_err(|_| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, "tenant".into()))?,
+        subject_index: r.get::<_, Option<Vec<u8>>>(2)?.map(hash32).transpose()?,
+        reason: r.get(3)?,
+        placed_by: r.get(4)?,
+        placed_at: from_micros(r.get(5)?)?,
+        lifted_by: r.get(6)?,
+        lifted_at: r.get::<_, Option<i64>>(7)?.map(from_micros).transpose()?,
+    })
+}
+
+/// The live hold that keeps this subject (or the whole customer) from erasure, if any.
+fn live_hold(conn: &Connection, tenant: &str, subject: Option<&[u8; 32]>) -> Result<Option<LegalHoldRecord>> {
+    let sql = "SELECT id, tenant, subject_index, reason, placed_by, placed_at, lifted_by, lifted_at
+               FROM vault_legal_holds
+               WHERE tenant = ?1 AND lifted_at IS NULL AND (subject_index IS NULL OR subject_index = ?2)
+               ORDER BY id LIMIT 1";
+    let any: Option<Vec<u8>> = subject.map(|s| s.to_vec());
+    if subject.is_some() {
+        conn.query_row(sql, params![tenant, any], hold_row)
+            .optional()
+            .map_err(db_err)
+    } else {
+        // A whole-customer erasure is held by any live hold of the customer.
+        conn.query_row(
+            "SELECT id, tenant, subject_index, reason, placed_by, placed_at, lifted_by, lifted_at
+             FROM vault_legal_holds WHERE tenant = ?1 AND lifted_at IS NULL ORDER BY id LIMIT 1",
+            params![tenant],
+            hold_row,
+        )
+        .optional()
+        .map_err(db_err)
+    }
+}
+
+fn hold_error(h: &LegalHoldRecord) -> Error {
+    Error::new(
+        ErrorCode::LegalHold,
+        format!(
+            "legal hold {} (placed {} by {}: {}) keeps this data; it cannot be erased until the hold is lifted",
+            h.id, h.placed_at, h.placed_by, h.reason
+        ),
+    )
+}
+
+fn insert_blind(conn: &Connection, tenant: &str, record: &str, blind: &[[u8; 32]]) -> Result<()> {
+    let mut st = conn
+        .prepare_cached("INSERT OR IGNORE INTO vault_blind (tenant, digest, record) VALUES (?1, ?2, ?3)")
+        .map_err(db_err)?;
+    for d in blind {
+        st.execute(params![tenant, d.as_slice(), record]).map_err(db_err)?;
+    }
+    Ok(())
+}
+
+/// Remove a record's blind indexes (the digests it keeps in its own row).
+fn delete_blind(conn: &Connection, tenant: &str, record: &str) -> Result<()> {
+    let digests: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT blind FROM vault_records WHERE tenant = ?1 AND id = ?2")
+        .and_then(|mut st| st.query_row(params![tenant, record], |r| r.get(0)).optional())
+        .map_err(db_err)?;
+    let mut st = conn
+        .prepare_cached("DELETE FROM vault_blind WHERE tenant = ?1 AND digest = ?2 AND record = ?3")
+        .map_err(db_err)?;
+    for d in digests.unwrap_or_default().chunks_exact(32) {
+        st.execute(params![tenant, d, record]).map_err(db_err)?;
+    }
+    Ok(())
+}
+
+fn concat(blind: &[[u8; 32]]) -> Vec<u8> {
+    blind.iter().flatten().copied().collect()
+}
+
+fn insert_record(conn: &Connection, tenant: &str, r: &NewVaultRecord, at: i64) -> Result<()> {
+    let subject: i64 = match &r.subject {
+        SubjectRef::Existing(id) => *id as i64,
+        SubjectRef::New(s) => {
+            // The same new subject named again in one import: the row added first is its.
+            let existing: Option<(i64, Vec<u8>)> = conn
+                .prepare_cached("SELECT id, wrapped_key FROM vault_subjects WHERE tenant = ?1 AND ref_index = ?2")
+                .and_then(|mut st| {
+                    st.query_row(params![tenant, s.ref_index.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()
+                })
+                .map_err(db_err)?;
+            if let Some((id, wrapped)) = existing
+                && wrapped == s.wrapped_key
+            {
+                return insert_record_as(conn, tenant, r, id, at);
+            }
+            let res = conn
+                .prepare_cached("INSERT INTO vault_subjects (tenant, ref_index, wrapped_key) VALUES (?1, ?2, ?3)")
+                .and_then(|mut st| st.execute(params![tenant, s.ref_index.as_slice(), s.wrapped_key]));
+            match res {
+                Err(e) if is_unique_violation(&e) => {
+                    return Err(Error::new(
+                        ErrorCode::RecordVersionConflict,
+                        "the data subject was added by another request at the same time; try again",
+                    ));
+                }
+                Err(e) => return Err(db_err(e)),
+                Ok(_) => conn.last_insert_rowid(),
+            }
+        }
+    };
+    insert_record_as(conn, tenant, r, subject, at)
+}
+
+fn insert_record_as(conn: &Connection, tenant: &str, r: &NewVaultRecord, subject: i64, at: i64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO vault_records (tenant, id, collection, subject, version, sealed, blind, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?7)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            tenant,
+            r.id,
+            r.collection,
+            subject,
+            r.sealed,
+            concat(&r.blind),
+            at
+        ])
+    })
+    .map_err(db_err)?;
+    insert_blind(conn, tenant, &r.id, &r.blind)
+}
+
+fn collection_exists(conn: &Connection, tenant: &str, name: &str) -> Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM vault_collections WHERE tenant = ?1 AND name = ?2")
+        .and_then(|mut st| st.exists(params![tenant, name]))
+        .map_err(db_err)
+}
+
+impl SqliteStore {
+    pub(crate) async fn vault_context_impl(&self, tenant: &CustomerId, q: ContextQuery) -> Result<VaultContext> {
+        let tenant = tenant.clone();
+        self.read(move |c| {
+            let t = tenant.as_str();
+            let customer = c
+                .prepare_cached("SELECT id, name, language, status, created_at, created_by FROM customers WHERE id = ?1")
+                .and_then(|mut st| st.query_row([t], customer_row).optional())
+                .map_err(db_err)?;
+            let agreement = match q.on {
+                None => None,
+                Some(on) => c
+                    .prepare_cached(&format!(
+                        "SELECT {META_COLS} FROM agreement_versions
+                         WHERE customer_id = ?1 AND effective_from <= ?2
+                         ORDER BY effective_from DESC, version DESC LIMIT 1"
+                    ))
+                    .and_then(|mut st| st.query_row(params![t, on.to_string()], meta_row).optional())
+                    .map_err(db_err)?,
+            };
+            let tenant_key = c
+                .prepare_cached("SELECT master_key_id, wrapped FROM vault_tenant_keys WHERE tenant = ?1")
+                .and_then(|mut st| {
+                    st.query_row([t], |r| {
+                        Ok(TenantKeyRow {
+                            master_key_id: r.get(0)?,
+                            wrapped: r.get(1)?,
+                        })
+                    })
+                    .optional()
+                })
+                .map_err(db_err)?;
+            let collection = match &q.collection {
+                None => None,
+                Some(name) => c
+                    .prepare_cached(
+                        "SELECT definition, created_at, created_by FROM vault_collections WHERE tenant = ?1 AND name = ?2",
+                    )
+                    .and_then(|mut st| st.query_row(params![t, name], collection_row).optional())
+                    .map_err(db_err)?,
+            };
+            let mut subjects = std::collections::HashMap::new();
+            if !q.subjects.is_empty() {
+                let mut st = c
+                    .prepare_cached("SELECT id, wrapped_key FROM vault_subjects WHERE tenant = ?1 AND ref_index = ?2")
+                    .map_err(db_err)?;
+                for idx in &q.subjects {
+                    let row = st
+                        .query_row(params![t, idx.as_slice()], |r| {
+                            Ok(SubjectRow {
+                                id: r.get::<_, i64>(0)? as u64,
+                                wrapped_key: r.get(1)?,
+                            })
+                        })
+                        .optional()
+                        .map_err(db_err)?;
+                    if let Some(row) = row {
+                        subjects.insert(*idx, row);
+                    }
+                }
+            }
+            let record = match &q.record {
+                None => None,
+                Some(id) => c
+                    .prepare_cached(&format!(
+                        "SELECT {RECORD_COLS} FROM vault_records r JOIN vault_subjects s ON s.id = r.subject
+                         WHERE r.tenant = ?1 AND r.id = ?2"
+                    ))
+                    .and_then(|mut st| st.query_row(params![t, id], record_row).optional())
+                    .map_err(db_err)?,
+            };
+            Ok(VaultContext {
+                customer,
+                agreement,
+                tenant_key,
+                collection,
+                subjects,
+                record,
+            })
+        })
+        .await
+    }
+
+    pub(crate) async fn put_tenant_key_impl(
+        &self,
+        tenant: &CustomerId,
+        key: &TenantKeyRow,
+        at: Timestamp,
+    ) -> Result<TenantKeyRow> {
+        let (tenant, key) = (tenant.clone(), key.clone());
+        self.write(move |c| {
+            let status: Option<String> = c
+                .query_row("SELECT status FROM customers WHERE id = ?1", [tenant.as_str()], |r| r.get(0))
+                .optional()
+                .map_err(db_err)?;
+            match status.as_deref() {
+                None => {
+                    return Err(Error::new(
+                        ErrorCode::CustomerNotFound,
+                        format!("no customer `{tenant}`"),
+                    ));
+                }
+                Some("erased") => {
+                    return Err(Error::new(
+                        ErrorCode::TenantErased,
+                        format!("the data of customer `{tenant}` has been erased"),
+                    ));
+                }
+                _ => {}
+            }
+            c.execute(
+                "INSERT OR IGNORE INTO vault_tenant_keys (tenant, master_key_id, wrapped, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![tenant.as_str(), key.master_key_id, key.wrapped, micros(at)],
+            )
+            .map_err(db_err)?;
+            c.query_row(
+                "SELECT master_key_id, wrapped FROM vault_tenant_keys WHERE tenant = ?1",
+                [tenant.as_str()],
+                |r| {
+                    Ok(TenantKeyRow {
+                        master_key_id: r.get(0)?,
+                        wrapped: r.get(1)?,
+                    })
+                },
+            )
+            .map_err(db_err)
+        })
+        .await
+    }
+
+    pub(crate) async fn tenant_keys_impl(&self) -> Result<Vec<(CustomerId, TenantKeyRow)>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare("SELECT tenant, master_key_id, wrapped FROM vault_tenant_keys ORDER BY tenant")
+                .map_err(db_err)?;
+            let rows = st
+                .query_map([], |r| {
+                    let t: String = r.get(0)?;
+                    Ok((
+                        t,
+                        TenantKeyRow {
+                            master_key_id: r.get(1)?,
+                            wrapped: r.get(2)?,
+                        },
+                    ))
+                })
+                .map_err(db_err)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(db_err)?;
+            rows.into_iter()
+                .map(|(t, k)| Ok((t.parse::<CustomerId>()?, k)))
+                .collect()
+        })
+        .await
+    }
+
+    pub(crate) async fn rewrap_tenant_key_impl(
+        &self,
+        tenant: &CustomerId,
+        old: &TenantKeyRow,
+        new: &TenantKeyRow,
+    ) -> Result<bool> {
+        let (tenant, old, new) = (tenant.clone(), old.clone(), new.clone());
+        self.write(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE vault_tenant_keys SET master_key_id = ?1, wrapped = ?2
+                     WHERE tenant = ?3 AND master_key_id = ?4 AND wrapped = ?5",
+                    params![
+                        new.master_key_id,
+                        new.wrapped,
+                        tenant.as_str(),
+                        old.master_key_id,
+                        old.wrapped
+                    ],
+                )
+                .map_err(db_err)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    pub(crate) async fn define_collection_impl(
+        &self,
+        tenant: &CustomerId,
+        def: &CollectionDef,
+        at: Timestamp,
+        by: &str,
+        entry: &AccessEntry,
+    ) -> Result<LogReceipt> {
+        let (tenant, def, by, entry) = (tenant.clone(), def.clone(), by.to_string(), entry.clone());
+        let json = serde_json::to_string(&def).map_err(db_err)?;
+        let (out, receipt) = self
+            .write(move |c| {
+                if collection_exists(c, tenant.as_str(), &def.name)? {
+                    return refuse(
+                        c,
+                        &entry,
+                        Error::new(
+                            ErrorCode::CollectionExists,
+                            format!("collection `{}` exists already", def.name),
+                        ),
+                    );
+                }
+                c.execute(
+                    "INSERT INTO vault_collections (tenant, name, definition, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![tenant.as_str(), def.name, json, micros(at), by],
+                )
+                .map_err(db_err)?;
+                let receipt = log::append(c, &log::Prepared::new(&entry))?;
+                Ok((Ok(()), receipt))
+            })
+            .await?;
+        out.map(|()| receipt)
+    }
+
+    pub(crate) async fn collections_impl(&self, tenant: &CustomerId) -> Result<Vec<StoredCollection>> {
+        let tenant = tenant.clone();
+        self.read(move |c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT definition, created_at, created_by FROM vault_collections WHERE tenant = ?1 ORDER BY name",
+                )
+                .map_err(db_err)?;
+            st.query_map([tenant.as_str()], collection_row)
+                .map_err(db_err)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(db_err)
+        })
+        .await
+    }
+
+    pub(crate) async fn vault_create_impl(
+        &self,
+        tenant: &CustomerId,
+        records: Vec<NewVaultRecord>,
+        at: Timestamp,
+        entry: &AccessEntry,
+    ) -> Result<LogReceipt> {
+        let (tenant, entry) = (tenant.clone(), log::Prepared::new(entry));
+        self.write(move |c| {
+            for r in &records {
+                insert_record(c, tenant.as_str(), r, micros(at))?;
+            }
+            log::append(c, &entry)
+        })
+        .await
+    }
+
+    /// Read one record and log the read in one transaction; no such record (in this
+    /// collection) is logged as refused with `record_not_found`.
+    pub(crate) async fn vault_read_impl(
+        &self,
+        tenant: &CustomerId,
+        collection: &str,
+        id: &str,
+        entry: &AccessEntry,
+    ) -> Result<(VaultRecordRow, LogReceipt)> {
+        let (tenant, collection, id, entry) = (tenant.clone(), collection.to_string(), id.to_string(), entry.clone());
+        let (out, receipt) = self
+            .write(move |c| {
+                let row = c
+                    .prepare_cached(&format!(
+                        "SELECT {RECORD_COLS} FROM vault_records r JOIN vault_subjects s ON s.id = r.subject
+                         WHERE r.tenant = ?1 AND r.id = ?2 AND r.collection = ?3"
+                    ))
+                    .and_then(|mut st| {
+                        st.query_row(params![tenant.as_str(), id, collection], record_row)
+                            .optional()
+                    })
+                    .map_err(db_err)?;
+                match row {
+                    None => refuse(c, &entry, not_found(&collection, &id)),
+                    Some(row) => {
+                        let receipt = log::append(c, &log::Prepared::new(&entry))?;
+                        Ok((Ok(row), receipt))
+                    }
+                }
+            })
+            .await?;
+        out.map(|row| (row, receipt))
+    }
+
+    /// Replace a record's sealed values if it is still at `version`.
+    pub(crate) async fn vault_update_impl(
+        &self,
+        tenant: &CustomerId,
+        change: RecordChange,
+        at: Timestamp,
+        entry: &AccessEntry,
+    ) -> Result<(u64, LogReceipt)> {
+        let (tenant, entry) = (tenant.clone(), entry.clone());
+        let (out, receipt) = self
+            .write(move |c| {
+                let t = tenant.as_str();
+                let current: Option<i64> = c
+                    .prepare_cached(
+                        "SELECT version FROM vault_records WHERE tenant = ?1 AND id = ?2 AND collection = ?3",
+                    )
+                    .and_then(|mut st| {
+                        st.query_row(params![t, change.id, change.collection], |r| r.get(0))
+                            .optional()
+                    })
+                    .map_err(db_err)?;
+                let Some(current) = current else {
+                    return refuse(c, &entry, not_found(&change.collection, &change.id));
+                };
+                if current as u64 != change.version {
+                    return refuse(
+                        c,
+                        &entry,
+                        Error::new(
+                            ErrorCode::RecordVersionConflict,
+                            format!(
+                                "record `{}` is at version {current}, not {}; read it again",
+                                change.id, change.version
+                            ),
+                        ),
+                    );
+                }
+                delete_blind(c, t, &change.id)?;
+                c.prepare_cached(
+                    "UPDATE vault_records SET sealed = ?1, blind = ?2, version = version + 1, updated_at = ?3
+                     WHERE tenant = ?4 AND id = ?5",
+                )
+                .and_then(|mut st| st.execute(params![change.sealed, concat(&change.blind), micros(at), t, change.id]))
+                .map_err(db_err)?;
+                insert_blind(c, t, &change.id, &change.blind)?;
+                let receipt = log::append(c, &log::Prepared::new(&entry))?;
+                Ok((Ok(current as u64 + 1), receipt))
+            })
+            .await?;
+        out.map(|v| (v, receipt))
+    }
+
+    pub(crate) async fn vault_delete_impl(
+        &self,
+        tenant: &CustomerId,
+        collection: &str,
+        id: &str,
+        entry: &AccessEntry,
+    ) -> Result<LogReceipt> {
+        let (tenant, collection, id, entry) = (tenant.clone(), collection.to_string(), id.to_string(), entry.clone());
+        let (out, receipt) = self
+            .write(move |c| {
+                let exists = c
+                    .prepare_cached("SELECT 1 FROM vault_records WHERE tenant = ?1 AND id = ?2 AND collection = ?3")
+                    .and_then(|mut st| st.exists(params![tenant.as_str(), id, collection]))
+                    .map_err(db_err)?;
+                if !exists {
+                    return refuse(c, &entry, not_found(&collection, &id));
+                }
+                delete_blind(c, tenant.as_str(), &id)?;
+                c.prepare_cached("DELETE FROM vault_records WHERE tenant = ?1 AND id = ?2")
+                    .and_then(|mut st| st.execute(params![tenant.as_str(), id]))
+                    .map_err(db_err)?;
+                let receipt = log::append(c, &log::Prepared::new(&entry))?;
+                Ok((Ok(()), receipt))
+            })
+            .await?;
+        out.map(|()| receipt)
+    }
+
+    /// All records of a subject, with the read logged in the same transaction.
+    pub(crate) async fn vault_query_impl(
+        &self,
+        tenant: &CustomerId,
+        key: QueryKey,
+        entry: &AccessEntry,
+    ) -> Result<(Vec<VaultRecordRow>, LogReceipt)> {
+        let (tenant, entry) = (tenant.clone(), log::Prepared::new(entry));
+        self.write(move |c| {
+            let t = tenant.as_str();
+            let rows = match key {
+                QueryKey::Subject(idx) => c
+                    .prepare_cached(&format!(
+                        "SELECT {RECORD_COLS} FROM vault_subjects s JOIN vault_records r ON r.subject = s.id
+                         WHERE s.tenant = ?1 AND s.ref_index = ?2 ORDER BY r.id"
+                    ))
+                    .and_then(|mut st| {
+                        st.query_map(params![t, idx.as_slice()], record_row)?
+                            .collect::<rusqlite::Result<Vec<_>>>()
+                    }),
+                QueryKey::Identifier(d) => c
+                    .prepare_cached(&format!(
+                        "SELECT {RECORD_COLS} FROM vault_blind b
+                         JOIN vault_records r ON r.tenant = b.tenant AND r.id = b.record
+                         JOIN vault_subjects s ON s.id = r.subject
+                         WHERE b.tenant = ?1 AND b.digest = ?2 ORDER BY r.id"
+                    ))
+                    .and_then(|mut st| {
+                        st.query_map(params![t, d.as_slice()], record_row)?
+                            .collect::<rusqlite::Result<Vec<_>>>()
+                    }),
+            }
+            .map_err(db_err)?;
+            let receipt = log::append(c, &entry)?;
+            Ok((rows, receipt))
+        })
+        .await
+    }
+
+    /// A page of a collection's records, with the read logged in the same transaction.
+    pub(crate) async fn vault_list_impl(
+        &self,
+        tenant: &CustomerId,
+        collection: Option<&str>,
+        after: &str,
+        limit: usize,
+        entry: Option<&AccessEntry>,
+    ) -> Result<(Vec<VaultRecordRow>, Option<LogReceipt>)> {
+        let (tenant, collection, after) = (tenant.clone(), collection.map(str::to_string), after.to_string());
+        let entry = entry.map(log::Prepared::new);
+        let limit = limit as i64;
+        let query = move |c: &Connection| -> Result<Vec<VaultRecordRow>> {
+            let t = tenant.as_str();
+            match &collection {
+                Some(coll) => c
+                    .prepare_cached(&format!(
+                        "SELECT {RECORD_COLS} FROM vault_records r JOIN vault_subjects s ON s.id = r.subject
+                         WHERE r.tenant = ?1 AND r.collection = ?2 AND r.id > ?3 ORDER BY r.id LIMIT ?4"
+                    ))
+                    .and_then(|mut st| {
+                        st.query_map(params![t, coll, after, limit], record_row)?
+                            .collect::<rusqlite::Result<Vec<_>>>()
+                    }),
+                None => c
+                    .prepare_cached(&format!(
+                        "SELECT {RECORD_COLS} FROM vault_records r JOIN vault_subjects s ON s.id = r.subject
+                         WHERE r.tenant = ?1 AND r.id > ?2 ORDER BY r.id LIMIT ?3"
+                    ))
+                    .and_then(|mut st| {
+                        st.query_map(params![t, after, limit], record_row)?
+                            .collect::<rusqlite::Result<Vec<_>>>()
+                    }),
+            }
+            .map_err(db_err)
+        };
+        match entry {
+            Some(entry) => {
+                self.write(move |c| {
+                    let rows = query(c)?;
+                    let receipt = log::append(c, &entry)?;
+                    Ok((rows, Some(receipt)))
+                })
+                .await
+            }
+            None => self.read(move |c| Ok((query(c)?, None))).await,
+        }
+    }
+
+    pub(crate) async fn vault_erase_subject_impl(
+        &self,
+        tenant: &CustomerId,
+        subject: [u8; 32],
+        entry: &AccessEntry,
+    ) -> Result<(u64, LogReceipt)> {
+        let (tenant, entry) = (tenant.clone(), entry.clone());
+        let (out, receipt) = self
+            .write(move |c| {
+                let t = tenant.as_str();
+                if let Some(h) = live_hold(c, t, Some(&subject))? {
+                    return refuse(c, &entry, hold_error(&h));
+                }
+                let n = erase_subject_rows(c, t, &subject)?;
+                if n.is_none() {
+                    return refuse(
+                        c,
+                        &entry,
+                        Error::new(ErrorCode::RecordNotFound, "no data is kept about this data subject"),
+                    );
+                }
+                c.execute(
+                    "INSERT INTO vault_erasures (tenant, subject_index, erased_at, erased_by, access_id, purged_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?3)",
+                    params![
+                        t,
+                        subject.as_slice(),
+                        micros(entry.time),
+                        entry.actor.id,
+                        entry.access_id
+                    ],
+                )
+                .map_err(db_err)?;
+                let receipt = log::append(c, &log::Prepared::new(&entry))?;
+                Ok((Ok(n.unwrap_or(0)), receipt))
+            })
+            .await?;
+        out.map(|n| (n, receipt))
+    }
+
+    pub(crate) async fn vault_erase_tenant_impl(&self, tenant: &CustomerId, entry: &AccessEntry) -> Result<LogReceipt> {
+        let (tenant, entry) = (tenant.clone(), entry.clone());
+        let (out, receipt) = self
+            .write(move |c| {
+                let t = tenant.as_str();
+                if let Some(h) = live_hold(c, t, None)? {
+                    return refuse(c, &entry, hold_error(&h));
+                }
+                erase_tenant_key(c, t)?;
+                c.execute(
+                    "INSERT INTO vault_erasures (tenant, subject_index, erased_at, erased_by, access_id) VALUES (?1, NULL, ?2, ?3, ?4)",
+                    params![t, micros(entry.time), entry.actor.id, entry.access_id],
+                )
+                .map_err(db_err)?;
+                let receipt = log::append(c, &log::Prepared::new(&entry))?;
+                Ok((Ok(()), receipt))
+            })
+            .await?;
+        out.map(|()| receipt)
+    }
+
+    /// Apply an erasure from the journal (after a restore): destroy the key again if it is
+    /// back. Whether anything had to be done.
+    pub(crate) async fn vault_replay_erasure_impl(&self, e: &ErasureRecord) -> Result<bool> {
+        let e = e.clone();
+        self.write(move |c| {
+            let t = e.tenant.as_str();
+            let changed = match &e.subject_index {
+                Some(hex_idx) => {
+                    let idx: [u8; 32] = hex::decode(hex_idx)
+                        .ok()
+                        .and_then(|v| v.try_into().ok())
+                        .ok_or_else(|| db_err("erasure journal holds a malformed subject index"))?;
+                    erase_subject_rows(c, t, &idx)?.is_some()
+                }
+                None => erase_tenant_key(c, t)?,
+            };
+            let known: bool = c
+                .prepare_cached("SELECT 1 FROM vault_erasures WHERE access_id = ?1")
+                .and_then(|mut st| st.exists([e.access_id.as_str()]))
+                .map_err(db_err)?;
+            let customer_known: bool = c
+                .prepare_cached("SELECT 1 FROM customers WHERE id = ?1")
+                .and_then(|mut st| st.exists([t]))
+                .map_err(db_err)?;
+            if !known && customer_known {
+                let idx = match &e.subject_index {
+                    Some(h) => hex::decode(h).ok(),
+                    None => None,
+                };
+                let purged = e.subject_index.as_ref().map(|_| micros(e.erased_at));
+                c.execute(
+                    "INSERT INTO vault_erasures (tenant, subject_index, erased_at, erased_by, access_id, purged_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![t, idx, micros(e.erased_at), e.erased_by, e.access_id, purged],
+                )
+                .map_err(db_err)?;
+            }
+            Ok(changed)
+        })
+        .await
+    }
+
+    /// Remove up to `limit` sealed rows of erased customers; their keys are gone already.
+    pub(crate) async fn vault_purge_impl(&self, limit: usize, at: Timestamp) -> Result<PurgeProgress> {
+        let limit = limit as i64;
+        self.write(move |c| {
+            let pending: Vec<(i64, String)> = c
+                .prepare_cached("SELECT id, tenant FROM vault_erasures WHERE purged_at IS NULL ORDER BY id")
+                .and_then(|mut st| st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+                .map_err(db_err)?;
+            let mut removed = 0u64;
+            for (id, tenant) in &pending {
+                let budget = limit - removed as i64;
+                if budget <= 0 {
+                    return Ok(PurgeProgress { removed, done: false });
+                }
+                let mut step = 0u64;
+                for sql in [
+                    "DELETE FROM vault_blind WHERE (tenant, digest, record) IN (SELECT tenant, digest, record FROM vault_blind WHERE tenant = ?1 LIMIT ?2)",
+                    "DELETE FROM vault_records WHERE (tenant, id) IN (SELECT tenant, id FROM vault_records WHERE tenant = ?1 LIMIT ?2)",
+                    "DELETE FROM vault_subjects WHERE id IN (SELECT id FROM vault_subjects WHERE tenant = ?1 LIMIT ?2)",
+                ] {
+                    step += c.execute(sql, params![tenant, budget]).map_err(db_err)? as u64;
+                }
+                removed += step;
+                if step == 0 {
+                    c.execute("DELETE FROM vault_collections WHERE tenant = ?1", [tenant])
+                        .map_err(db_err)?;
+                    c.execute(
+                        "UPDATE vault_erasures SET purged_at = ?1 WHERE id = ?2",
+                        params![micros(at), id],
+                    )
+                    .map_err(db_err)?;
+                }
+            }
+            Ok(PurgeProgress {
+                removed,
+                done: removed == 0,
+            })
+        })
+        .await
+    }
+
+    pub(crate) async fn place_hold_impl(
+        &self,
+        tenant: &CustomerId,
+        subject: Option<[u8; 32]>,
+        reason: &str,
+        by: &str,
+        entry: &AccessEntry,
+    ) -> Result<LegalHoldRecord> {
+        let (tenant, reason, by, entry) = (tenant.clone(), reason.to_string(), by.to_string(), entry.clone());
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO vault_legal_holds (tenant, subject_index, reason, placed_by, placed_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![tenant.as_str(), subject.map(|s| s.to_vec()), reason, by, micros(entry.time)],
+            )
+            .map_err(db_err)?;
+            let id = c.last_insert_rowid();
+            log::append(c, &log::Prepared::new(&entry))?;
+            c.query_row(
+                "SELECT id, tenant, subject_index, reason, placed_by, placed_at, lifted_by, lifted_at FROM vault_legal_holds WHERE id = ?1",
+                [id],
+                hold_row,
+            )
+            .map_err(db_err)
+        })
+        .await
+    }
+
+    pub(crate) async fn lift_hold_impl(&self, tenant: &CustomerId, id: u64, entry: &AccessEntry) -> Result<()> {
+        let (tenant, entry) = (tenant.clone(), entry.clone());
+        let (out, _) = self
+            .write(move |c| {
+                let n = c
+                    .execute(
+                        "UPDATE vault_legal_holds SET lifted_by = ?1, lifted_at = ?2 WHERE id = ?3 AND tenant = ?4 AND lifted_at IS NULL",
+                        params![entry.actor.id, micros(entry.time), id as i64, tenant.as_str()],
+                    )
+                    .map_err(db_err)?;
+                if n == 0 {
+                    return refuse(
+                        c,
+                        &entry,
+                        Error::new(ErrorCode::RecordNotFound, format!("no live legal hold {id} for `{tenant}`")),
+                    );
+                }
+                let receipt = log::append(c, &log::Prepared::new(&entry))?;
+                Ok((Ok(()), receipt))
+            })
+            .await?;
+        out
+    }
+
+    pub(crate) async fn holds_impl(&self, tenant: &CustomerId) -> Result<Vec<LegalHoldRecord>> {
+        let tenant = tenant.clone();
+        self.read(move |c| {
+            c.prepare_cached(
+                "SELECT id, tenant, subject_index, reason, placed_by, placed_at, lifted_by, lifted_at
+                 FROM vault_legal_holds WHERE tenant = ?1 ORDER BY id",
+            )
+            .and_then(|mut st| st.query_map([tenant.as_str()], hold_row)?.collect())
+            .map_err(db_err)
+        })
+        .await
+    }
+
+    pub(crate) async fn erasures_impl(&self, tenant: Option<&CustomerId>) -> Result<Vec<ErasureRecord>> {
+        let tenant = tenant.map(|t| t.as_str().to_string());
+        self.read(move |c| {
+            let rows: Vec<ErasureRow> = c
+                .prepare_cached(
+                    "SELECT tenant, subject_index, erased_at, erased_by, access_id FROM vault_erasures
+                     WHERE ?1 IS NULL OR tenant = ?1 ORDER BY id",
+                )
+                .and_then(|mut st| {
+                    st.query_map([tenant], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    })?
+                    .collect()
+                })
+                .map_err(db_err)?;
+            rows.into_iter()
+                .map(|(t, idx, at, by, access_id)| {
+                    Ok(ErasureRecord {
+                        tenant: t.parse()?,
+                        subject_index: idx.map(hex::encode),
+                        erased_at: from_micros(at).map_err(db_err)?,
+                        erased_by: by,
+                        access_id,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    pub(crate) async fn record_recovery_impl(&self, r: &RecoveryRecord) -> Result<()> {
+        let r = r.clone();
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO recoveries (started_at, responsible, backup, backup_sha256, erasures_replayed, manual_steps, outcome)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    micros(r.started_at),
+                    r.responsible,
+                    r.backup,
+                    r.backup_sha256,
+                    r.erasures_replayed as i64,
+                    r.manual_steps,
+                    r.outcome
+                ],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub(crate) async fn recoveries_impl(&self) -> Result<Vec<RecoveryRecord>> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT started_at, responsible, backup, backup_sha256, erasures_replayed, manual_steps, outcome
+                 FROM recoveries ORDER BY id",
+            )
+            .and_then(|mut st| {
+                st.query_map([], |r| {
+                    Ok(RecoveryRecord {
+                        started_at: from_micros(r.get(0)?)?,
+                        responsible: r.get(1)?,
+                        backup: r.get(2)?,
+                        backup_sha256: r.get(3)?,
+                        erasures_replayed: r.get::<_, i64>(4)? as u64,
+                        manual_steps: r.get(5)?,
+                        outcome: r.get(6)?,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(db_err)
+        })
+        .await
+    }
+}
+
+/// A record's new sealed values, if it is still at `version`.
+#[derive(Debug, Clone)]
+pub struct RecordChange {
+    /// Record id.
+    pub id: String,
+    /// Its collection.
+    pub collection: String,
+    /// The version the change was made from.
+    pub version: u64,
+    /// New sealed values.
+    pub sealed: Vec<u8>,
+    /// New blind indexes.
+    pub blind: Vec<[u8; 32]>,
+}
+
+/// tenant, subject index, erased at, erased by, access id.
+type ErasureRow = (String, Option<Vec<u8>>, i64, String, String);
+
+fn not_found(collection: &str, id: &str) -> Error {
+    Error::new(
+        ErrorCode::RecordNotFound,
+        format!(
+            "collection `{collection}` has no record `{}`",
+            id.chars().take(64).collect::<String>()
+        ),
+    )
+}
+
+/// Destroy a subject's key and remove its records and blind indexes. `None` if the subject is
+/// unknown; otherwise how many records went.
+fn erase_subject_rows(c: &Connection, tenant: &str, idx: &[u8; 32]) -> Result<Option<u64>> {
+    let id: Option<i64> = c
+        .prepare_cached("SELECT id FROM vault_subjects WHERE tenant = ?1 AND ref_index = ?2")
+        .and_then(|mut st| st.query_row(params![tenant, idx.as_slice()], |r| r.get(0)).optional())
+        .map_err(db_err)?;
+    let Some(id) = id else { return Ok(None) };
+    // The key first: from here on the records cannot be opened, whatever happens next.
+    c.execute("DELETE FROM vault_subjects WHERE id = ?1", [id])
+        .map_err(db_err)?;
+    let records: Vec<String> = c
+        .prepare_cached("SELECT id FROM vault_records WHERE subject = ?1")
+        .and_then(|mut st| st.query_map([id], |r| r.get(0))?.collect())
+        .map_err(db_err)?;
+    for r in &records {
+        delete_blind(c, tenant, r)?;
+    }
+    let n = c
+        .execute(
+            "DELETE FROM vault_records WHERE tenant = ?1 AND subject = ?2",
+            params![tenant, id],
+        )
+        .map_err(db_err)?;
+    Ok(Some(n as u64))
+}
+
+/// Destroy a customer's key and mark it erased. Whether anything changed.
+fn erase_tenant_key(c: &Connection, tenant: &str) -> Result<bool> {
+    let keys = c
+        .execute("DELETE FROM vault_tenant_keys WHERE tenant = ?1", [tenant])
+        .map_err(db_err)?;
+    let status = c
+        .execute(
+            "UPDATE customers SET status = 'erased' WHERE id = ?1 AND status != 'erased'",
+            [tenant],
+        )
+        .map_err(db_err)?;
+    Ok(keys + status > 0)
+}
