@@ -23,3 +23,4 @@ pub mod demo;
 pub mod ledger;
 pub mod passwords;
 pub mod staff_access;
+pub mod vault;

@@ -4,6 +4,7 @@
 mod accounts;
 mod passwords;
 mod staff_access;
+mod vault;
 
 use art28_core::ErrorCode;
 use art28_core::access::{AccessEntry, Actor, Decision};
