@@ -944,6 +944,97 @@ pub fn routes() -> ApiRouter<AppState> {
             ),
         )
         .api_route(
+            "/api/v1/customers/{customer}/vault/collections",
+            get_with(
+                crate::vault_api::list_collections,
+                doc!("The customer's vault collections", "vault"),
+            )
+            .post_with(
+                crate::vault_api::define_collection,
+                doc!(
+                    "Define a collection; every field's category must be in the agreement",
+                    "vault"
+                ),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/vault/collections/{collection}/records",
+            get_with(
+                crate::vault_api::list_records,
+                doc!("A page of a collection's records", "vault"),
+            )
+            .post_with(
+                crate::vault_api::create_record,
+                doc!("Add a record about a data subject", "vault"),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/vault/collections/{collection}/import",
+            post_with(
+                crate::vault_api::import_records,
+                doc!("Import records under one access entry", "vault"),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/vault/collections/{collection}/records/{id}",
+            get_with(crate::vault_api::read_record, doc!("One record", "vault"))
+                .patch_with(crate::vault_api::update_record, doc!("Change a record", "vault"))
+                .delete_with(crate::vault_api::delete_record, doc!("Delete a record", "vault")),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/vault/lookup",
+            post_with(
+                crate::vault_api::lookup,
+                doc!(
+                    "All records of one data subject (by reference, e-mail, phone or id)",
+                    "vault"
+                ),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/vault/erase-subject",
+            post_with(
+                crate::vault_api::erase_subject,
+                doc!(
+                    "Erase a data subject: its key is destroyed, its records removed",
+                    "vault"
+                ),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/vault/erase",
+            post_with(
+                crate::vault_api::erase_tenant,
+                doc!(
+                    "Erase all of the customer's data: its key at once, the rows in the background",
+                    "vault"
+                ),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/vault/legal-holds",
+            get_with(crate::vault_api::list_holds, doc!("Legal holds", "vault"))
+                .post_with(crate::vault_api::place_hold, doc!("Place a legal hold", "vault")),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/vault/legal-holds/{id}",
+            axum_delete(crate::vault_api::lift_hold, doc!("Lift a legal hold", "vault")),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/vault/export",
+            post_with(
+                crate::vault_api::export,
+                doc!("Export the customer's data, whole or pseudonymised", "vault"),
+            ),
+        )
+        .api_route(
+            "/api/v1/vault/master-key/rotate",
+            post_with(
+                crate::vault_api::rotate_master_key,
+                doc!("Rotate the vault's master key without downtime", "vault"),
+            ),
+        )
+        .api_route(
             "/api/v1/vocabulary",
             get_with(
                 vocabulary,

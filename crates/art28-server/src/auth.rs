@@ -236,7 +236,9 @@ pub mod perm {
         SecurityEventsRead,
         TokensManage,
         AccessGrantsRequest,
-        AccessGrantsRead
+        AccessGrantsRead,
+        LegalHoldManage,
+        KeysManage
     );
 }
 

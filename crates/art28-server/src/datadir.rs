@@ -1,5 +1,6 @@
 //! The data directory: `art28.sqlite` (the store), `operator.token` (the API credential) and
-//! `lock` (held while a server runs, so two servers never share one directory).
+//! `lock` (held while a server runs, so two servers never share one directory), `vault.keys`
+//! (the vault's master keys) and `erasures.journal` (erasures, replayed after a restore).
 
 use crate::auth::TokenDigest;
 use art28_core::{Error, ErrorCode, Result};
@@ -93,6 +94,43 @@ impl DataDir {
             }
             Err(e) => Err(io_err("cannot read", &path, e)),
         }
+    }
+}
+
+impl DataDir {
+    /// The vault's master keys, made on first start and kept in `vault.keys` (mode 0600).
+    /// Without this file the vault's data cannot be read: back it up, apart from the database.
+    pub fn keyring(&self) -> Result<art28_crypto::Keyring> {
+        read_keyring(&self.path)
+    }
+
+    /// A function that writes the keyring durably to `vault.keys`.
+    pub fn keyring_saver(&self) -> impl Fn(&art28_crypto::Keyring) -> Result<()> + Send + Sync + 'static {
+        let dir = self.path.clone();
+        move |ring: &art28_crypto::Keyring| write_secret(&dir, "vault.keys", &ring.to_text())
+    }
+
+    /// The erasure journal, `erasures.journal`: kept apart from the database so a restored
+    /// backup cannot bring erased data back.
+    pub fn erasure_journal(&self) -> art28_service::vault::ErasureJournal {
+        art28_service::vault::ErasureJournal::new(self.path.join("erasures.journal"))
+    }
+}
+
+/// Read the vault's keyring from a data directory, making one on first use.
+pub fn read_keyring(dir: &Path) -> Result<art28_crypto::Keyring> {
+    let path = dir.join("vault.keys");
+    match fs::read_to_string(&path) {
+        Ok(text) => art28_crypto::Keyring::parse(&text)
+            .map_err(|e| Error::new(ErrorCode::ConfigInvalid, format!("{}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let ring =
+                art28_crypto::Keyring::new(art28_crypto::MasterKey::new(art28_crypto::Key::generate()), Vec::new());
+            write_secret(dir, "vault.keys", &ring.to_text())?;
+            tracing::info!(path = %path.display(), key = %ring.active().id, "vault master key created");
+            Ok(ring)
+        }
+        Err(e) => Err(io_err("cannot read", &path, e)),
     }
 }
 

@@ -22,6 +22,7 @@ pub mod extract;
 pub mod log_api;
 pub mod session_api;
 pub mod state;
+pub mod vault_api;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -116,6 +117,7 @@ struct Folder {
     ledger: Arc<Ledger>,
     store: Arc<dyn art28_store::Store>,
     clock: Arc<dyn Clock>,
+    vault: Arc<art28_service::vault::Vault>,
 }
 
 impl std::fmt::Debug for Folder {
@@ -151,6 +153,16 @@ impl Folder {
         }
     }
 
+    /// Purge the sealed rows of erased customers, a bounded step per tick (their keys are
+    /// gone already, so nothing of them is readable while this runs).
+    async fn purge(&self) {
+        match self.vault.purge_step(5_000).await {
+            Ok(p) if p.removed > 0 => tracing::info!(rows = p.removed, done = p.done, "purged erased data"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(code = %e.code, "purging erased data failed; retrying"),
+        }
+    }
+
     async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -158,7 +170,10 @@ impl Folder {
         hourly.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                _ = tick.tick() => self.fold().await,
+                _ = tick.tick() => {
+                    self.fold().await;
+                    self.purge().await;
+                }
                 _ = hourly.tick() => self.expire().await,
                 _ = stop.changed() => break,
             }
@@ -211,7 +226,20 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
     // Sign the first checkpoint (or fold what a crash left unfolded) before serving.
     ledger.fold(store.as_ref(), clock.as_ref()).await?;
     tracing::info!(key = %ledger.verifier().to_vkey(), "access log ready");
+    let vault = Arc::new(art28_service::vault::Vault::new(
+        store.clone(),
+        clock.clone(),
+        data.keyring()?,
+        data.erasure_journal(),
+    ));
+    // A restored backup may hold keys erased since: destroy them again before serving.
+    let back = vault.replay_journal().await?;
+    if back > 0 {
+        tracing::warn!(erasures = back, "erasures replayed from the journal");
+    }
     let state = AppState {
+        vault: vault.clone(),
+        save_keyring: Arc::new(data.keyring_saver()),
         store: store.clone(),
         clock: clock.clone(),
         operator: data.operator_digest(),
@@ -235,6 +263,7 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
             ledger,
             store,
             clock,
+            vault,
         },
         _data: data,
     })

@@ -6,6 +6,9 @@ use art28_service::ledger::Ledger;
 use art28_store::Store;
 use std::sync::Arc;
 
+/// Writes a keyring durably.
+pub type SaveKeyring = dyn Fn(&art28_crypto::Keyring) -> art28_core::Result<()> + Send + Sync;
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -21,6 +24,10 @@ pub struct AppState {
     pub hasher: Arc<art28_service::passwords::PasswordHasher>,
     /// When failed logins slow down and lock.
     pub lockout: art28_core::auth::LockoutPolicy,
+    /// The vault.
+    pub vault: Arc<art28_service::vault::Vault>,
+    /// Writes the vault's keyring durably (to `vault.keys` in the data directory).
+    pub save_keyring: Arc<SaveKeyring>,
     /// The OpenAPI document, generated from the routes at start.
     pub openapi: Arc<serde_json::Value>,
 }
