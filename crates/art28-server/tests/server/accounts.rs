@@ -21,8 +21,13 @@ async fn session(s: &TestServer, username: &str, password: &str) -> String {
         .to_string()
 }
 
+/// A new session for an account made by [`account`].
+pub(crate) async fn session_of(s: &TestServer, username: &str) -> String {
+    session(s, username, &format!("{STRONG}-{username}")).await
+}
+
 /// Create an account as the operator, then log in and set a permanent password.
-async fn account(s: &TestServer, username: &str, role: &str, customer: Option<&str>) -> String {
+pub(crate) async fn account(s: &TestServer, username: &str, role: &str, customer: Option<&str>) -> String {
     let initial = format!("{STRONG}-{username}-start");
     let r = s
         .post("/api/v1/accounts")

@@ -6,3 +6,4 @@ mod api;
 mod harness;
 mod lifecycle;
 mod log;
+mod vault;
