@@ -30,10 +30,25 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
     },
+    /// The vault: durable writes, logged reads, data-subject lookups, erasure, HTTP (wrk).
+    Vault {
+        /// Print one JSON object (with a `ratios` field) instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// A smaller, faster run.
+        #[arg(long)]
+        quick: bool,
+        /// Directory for the benchmark databases [default: a temporary directory].
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 pub fn run(cmd: BenchCommand) -> ExitCode {
-    let BenchCommand::Log { json, quick, dir } = cmd;
+    let (vault, json, quick, dir) = match cmd {
+        BenchCommand::Log { json, quick, dir } => (false, json, quick, dir),
+        BenchCommand::Vault { json, quick, dir } => (true, json, quick, dir),
+    };
     let tmp = match tempdir(dir.as_deref()) {
         Ok(t) => t,
         Err(e) => {
@@ -48,7 +63,12 @@ pub fn run(cmd: BenchCommand) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(bench_log(tmp.path(), quick, !json)) {
+    let result = if vault {
+        runtime.block_on(crate::bench_vault::bench_vault(tmp.path(), quick, !json))
+    } else {
+        runtime.block_on(bench_log(tmp.path(), quick, !json))
+    };
+    match result {
         Ok(report) => {
             if json {
                 println!("{report}");
@@ -73,7 +93,7 @@ fn tempdir(base: Option<&Path>) -> Result<tempfile::TempDir, String> {
         .map_err(|e| format!("cannot create a directory in {}: {e}", base.display()))
 }
 
-fn bar(show: bool, len: u64, what: &str) -> ProgressBar {
+pub(crate) fn bar(show: bool, len: u64, what: &str) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
     }
@@ -419,7 +439,6 @@ async fn bench_log(dir: &Path, quick: bool, show: bool) -> Result<serde_json::Va
             "art28_appends_per_s": art28_rate,
             "art28_appends_per_s_sequential_appenders": art28_seq_rate,
             "art28_batch_appends_per_s_including_fold": art28_batch_rate,
-            "art28_batch_appends_per_s_including_fold": art28_batch_rate,
             "art28_appends_per_s_including_fold": art28_rate_with_fold,
             "raw_sqlite_row_per_tx_per_s": raw_tx_rate,
             "raw_sqlite_batch_1000_per_s": raw_batch_rate,
@@ -435,7 +454,8 @@ async fn bench_log(dir: &Path, quick: bool, show: bool) -> Result<serde_json::Va
 
 fn print_table(report: &serde_json::Value) {
     println!(
-        "art28 bench log{}",
+        "art28 bench {}{}",
+        report["bench"].as_str().unwrap_or("?"),
         if report["quick"] == true { " (quick)" } else { "" }
     );
     if let Some(r) = report["ratios"].as_object() {

@@ -7,6 +7,8 @@
 mod admin_cmd;
 mod agreement_cmd;
 mod bench;
+mod bench_http;
+mod bench_vault;
 mod log_cmd;
 
 use art28_server::config::{ConfigLayer, LogFormat};

@@ -1,0 +1,157 @@
+//! The HTTP part of `art28 bench vault`: the server on loopback, loaded by `wrk` with 32
+//! connections doing the same write/read mix as the in-process figure it is compared with.
+
+use crate::bench_vault::{bench_collection, bench_tenant, create_body, in_process_mix, setup_one};
+use art28_core::auth::Permission;
+use art28_service::accounts::{self, AccountRequest, TokenRequest};
+use art28_service::clock::{Clock, SystemClock};
+use art28_service::passwords::{Argon2Params, PasswordHasher};
+use art28_store::sqlite::SqliteStore;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use std::path::Path;
+use std::sync::Arc;
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// The data directory's keyring (made on first use), so the server opens what was sealed.
+pub fn keyring(dir: &Path) -> Result<art28_crypto::Keyring, String> {
+    art28_server::datadir::read_keyring(dir).map_err(err)
+}
+
+fn wrk_available() -> bool {
+    std::process::Command::new("wrk").arg("--version").output().is_ok()
+}
+
+/// Requests per second over HTTP vs the same mix in process; `{"skipped": why}` without wrk.
+pub async fn http_mix(dir: &Path, quick: bool, show: bool) -> Result<serde_json::Value, String> {
+    if !wrk_available() {
+        return Ok(json!({ "skipped": "wrk is not installed (apt-get install wrk)" }));
+    }
+    let seconds: u32 = if quick { 3 } else { 10 };
+    let data = dir.join("http");
+    std::fs::create_dir_all(&data).map_err(err)?;
+    let t = bench_tenant();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    // Prepare the data directory: a customer with the collection, one record to read, and a
+    // machine token of the customer's admin for the vault.
+    let (token, record) = {
+        let store = Arc::new(SqliteStore::open(&data.join("art28.sqlite")).map_err(err)?);
+        let vault = setup_one(store.clone(), &data).await?;
+        let hasher = PasswordHasher::new(Argon2Params::OWASP_MINIMUM).map_err(err)?;
+        let password = SecretString::from("Wadlopen-naar-Schiermonnikoog-2026".to_string());
+        let a = accounts::bootstrap_admin(store.as_ref(), clock.as_ref(), &hasher, "beheer", "Beheer", &password)
+            .await
+            .map_err(err)?;
+        let admin = accounts::principal(store.as_ref(), &a).await.map_err(err)?;
+        let (customer_admin, _) = accounts::create_account(
+            store.as_ref(),
+            clock.as_ref(),
+            &hasher,
+            &admin,
+            AccountRequest {
+                username: "klantbeheer".into(),
+                display_name: "Klantbeheer".into(),
+                password: SecretString::from("Wadlopen-naar-Schiermonnikoog-2026-k".to_string()),
+                role: art28_core::auth::Role::CustomerAdmin,
+                customer: Some(t.clone()),
+            },
+        )
+        .await
+        .map_err(err)?;
+        let principal = accounts::principal(store.as_ref(), &customer_admin)
+            .await
+            .map_err(err)?;
+        let (secret, _) = accounts::create_token(
+            store.as_ref(),
+            clock.as_ref(),
+            &principal,
+            TokenRequest {
+                customer: t.clone(),
+                operations: vec![Permission::VaultRead, Permission::VaultWrite],
+                purposes: vec!["payroll".into()],
+                days: 1,
+            },
+        )
+        .await
+        .map_err(err)?;
+        let mut ctx = art28_service::access::RequestContext::of(art28_core::access::Actor::operator());
+        ctx.purpose = Some("payroll".into());
+        let body = create_body(0);
+        let values: art28_core::vault::Values = serde_json::from_value(body["values"].clone()).map_err(err)?;
+        let (record, _) = vault
+            .create(&ctx, &principal, &t, "employees", "emp-first", &values)
+            .await
+            .map_err(err)?;
+        (secret.expose_secret().to_string(), record)
+    };
+
+    let config = art28_server::config::Config {
+        data_dir: data.clone(),
+        listen: "127.0.0.1:0".parse().map_err(err)?,
+        ..art28_server::config::Config::default()
+    };
+    let bound = art28_server::bind(&config, clock.clone()).await.map_err(err)?;
+    let addr = bound.local_addr().map_err(err)?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(bound.run(async {
+        let _ = stopped.await;
+    }));
+
+    let base = format!("/api/v1/customers/{t}/vault/collections/employees/records");
+    let values = serde_json::to_string(&create_body(0)["values"]).map_err(err)?;
+    let script = format!(
+        r#"wrk.headers["Authorization"] = "Bearer {token}"
+wrk.headers["Content-Type"] = "application/json"
+local i = 0
+request = function()
+  i = i + 1
+  if i % 2 == 0 then
+    return wrk.format("POST", "{base}?purpose=payroll", nil, '{{"subject":"emp-http-' .. i .. '","values":{values}}}')
+  else
+    return wrk.format("GET", "{base}/{record}?purpose=payroll")
+  end
+end
+"#
+    );
+    let script_path = dir.join("mix.lua");
+    std::fs::write(&script_path, script).map_err(err)?;
+    if show {
+        eprintln!("wrk: 32 connections, {seconds} s, half creates, half reads …");
+    }
+    let out = tokio::process::Command::new("wrk")
+        .args(["-t2", "-c32", &format!("-d{seconds}s"), "-s"])
+        .arg(&script_path)
+        .arg(format!("http://{addr}/"))
+        .output()
+        .await
+        .map_err(err)?;
+    let _ = stop.send(());
+    let _ = server.await;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    if text.contains("Non-2xx") {
+        return Err(format!("wrk saw failed requests:\n{text}"));
+    }
+    let http_rps: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| format!("no Requests/sec in wrk's output:\n{text}"))?;
+
+    // The same mix in process, on a store of its own, with 32 concurrent tasks.
+    let inproc_dir = dir.join("inproc");
+    std::fs::create_dir_all(&inproc_dir).map_err(err)?;
+    let store = Arc::new(SqliteStore::open(&inproc_dir.join("art28.sqlite")).map_err(err)?);
+    let vault = setup_one(store, &inproc_dir).await?;
+    let _ = bench_collection();
+    let inproc_rps = in_process_mix(&vault, &t, f64::from(seconds), 32).await?;
+    Ok(json!({
+        "tool": "wrk -t2 -c32",
+        "seconds": seconds,
+        "http_requests_per_s": http_rps,
+        "in_process_ops_per_s": inproc_rps,
+        "ratio": http_rps / inproc_rps,
+    }))
+}
