@@ -21,6 +21,18 @@ pub fn keyring(dir: &Path) -> Result<art28_crypto::Keyring, String> {
     art28_server::datadir::read_keyring(dir).map_err(err)
 }
 
+/// One GET over a plain TCP connection; returns the whole response as text.
+async fn probe(addr: std::net::SocketAddr, path: &str, token: &str) -> Result<String, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.map_err(err)?;
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.map_err(err)?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.map_err(err)?;
+    Ok(String::from_utf8_lossy(&response).into_owned())
+}
+
 fn wrk_available() -> bool {
     std::process::Command::new("wrk").arg("--version").output().is_ok()
 }
@@ -58,6 +70,17 @@ pub async fn http_mix(dir: &Path, quick: bool, show: bool) -> Result<serde_json:
                 role: art28_core::auth::Role::CustomerAdmin,
                 customer: Some(t.clone()),
             },
+        )
+        .await
+        .map_err(err)?;
+        // The holder of an account made by an administrator changes its password first.
+        accounts::change_password(
+            store.as_ref(),
+            clock.as_ref(),
+            &hasher,
+            &customer_admin,
+            &SecretString::from("Wadlopen-naar-Schiermonnikoog-2026-k".to_string()),
+            &SecretString::from("Fietsen-langs-de-Amstel-bij-nacht-77".to_string()),
         )
         .await
         .map_err(err)?;
@@ -101,6 +124,13 @@ pub async fn http_mix(dir: &Path, quick: bool, show: bool) -> Result<serde_json:
     }));
 
     let base = format!("/api/v1/customers/{t}/vault/collections/employees/records");
+    // One request by hand first, so a misconfigured run says why instead of only counting failures.
+    let first = probe(addr, &format!("{base}/{record}?purpose=payroll"), &token).await?;
+    if !first.starts_with("HTTP/1.1 200") {
+        let _ = stop.send(());
+        let _ = server.await;
+        return Err(format!("the server refused the bench's first read:\n{first}"));
+    }
     let values = serde_json::to_string(&create_body(0)["values"]).map_err(err)?;
     let script = format!(
         r#"wrk.headers["Authorization"] = "Bearer {token}"
