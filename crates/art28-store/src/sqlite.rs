@@ -309,6 +309,9 @@ struct Inner {
     path: PathBuf,
     writer: mpsc::Sender<Job>,
     readers: Mutex<Vec<Connection>>,
+    /// One permit per reader connection: a read waits for a pooled connection rather than
+    /// opening (and parsing the schema into) a new one.
+    reader_permits: tokio::sync::Semaphore,
 }
 
 /// What a job tells the writer after running: whether to keep its changes, and what to do
@@ -371,6 +374,7 @@ impl SqliteStore {
                 path: path.to_path_buf(),
                 writer: tx,
                 readers: Mutex::new(readers),
+                reader_permits: tokio::sync::Semaphore::new(READERS),
             }),
         })
     }
@@ -395,6 +399,7 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         let inner = self.inner.clone();
+        let _permit = self.inner.reader_permits.acquire().await.map_err(db_err)?;
         blocking(move || {
             let conn = inner.readers.lock().map_err(db_err)?.pop();
             let conn = match conn {

@@ -773,9 +773,11 @@ impl SqliteStore {
                     }),
                 QueryKey::Identifier(d) => c
                     .prepare_cached(&format!(
+                        // CROSS JOIN keeps the digest's index as the outer loop; left to
+                        // itself the planner walks the tenant's records in id order instead.
                         "SELECT {RECORD_COLS} FROM vault_blind b
-                         JOIN vault_records r ON r.tenant = b.tenant AND r.id = b.record
-                         JOIN vault_subjects s ON s.id = r.subject
+                         CROSS JOIN vault_records r ON r.tenant = b.tenant AND r.id = b.record
+                         CROSS JOIN vault_subjects s ON s.id = r.subject
                          WHERE b.tenant = ?1 AND b.digest = ?2 ORDER BY r.id"
                     ))
                     .and_then(|mut st| {
