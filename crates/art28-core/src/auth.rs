@@ -72,6 +72,14 @@ pub enum Permission {
     LegalHoldManage,
     /// Rotate the vault's master key.
     KeysManage,
+    /// Report a security incident, account misuse or an official inspection (R4.5).
+    IncidentsReport,
+    /// See incidents: staff all of them, a customer those that touch it.
+    IncidentsRead,
+    /// Run the incident workflow: triage, scope, decide, notify, close (R4).
+    IncidentsManage,
+    /// Acknowledge receipt of a breach notice.
+    NoticesAcknowledge,
 }
 
 impl Permission {
@@ -97,6 +105,10 @@ impl Permission {
         Permission::VaultExport,
         Permission::LegalHoldManage,
         Permission::KeysManage,
+        Permission::IncidentsReport,
+        Permission::IncidentsRead,
+        Permission::IncidentsManage,
+        Permission::NoticesAcknowledge,
     ];
 
     /// The stable wire form.
@@ -122,6 +134,10 @@ impl Permission {
             Permission::VaultExport => "vault_export",
             Permission::LegalHoldManage => "legal_hold_manage",
             Permission::KeysManage => "keys_manage",
+            Permission::IncidentsReport => "incidents_report",
+            Permission::IncidentsRead => "incidents_read",
+            Permission::IncidentsManage => "incidents_manage",
+            Permission::NoticesAcknowledge => "notices_acknowledge",
         }
     }
 }
@@ -181,14 +197,24 @@ const PROCESSOR_ADMIN: &[Permission] = &[
     P::VaultErase,
     P::LegalHoldManage,
     P::KeysManage,
+    P::IncidentsReport,
 ];
-const SECURITY_OFFICER: &[Permission] = &[P::SecurityEventsRead, P::AccountsRead, P::LogRead, P::AccessGrantsRead];
+const SECURITY_OFFICER: &[Permission] = &[
+    P::SecurityEventsRead,
+    P::AccountsRead,
+    P::LogRead,
+    P::AccessGrantsRead,
+    P::IncidentsReport,
+    P::IncidentsRead,
+    P::IncidentsManage,
+];
 const SUPPORT: &[Permission] = &[
     P::CustomersRead,
     P::AgreementsRead,
     P::AccessGrantsRequest,
     P::VaultRead,
     P::VaultWrite,
+    P::IncidentsReport,
 ];
 const CUSTOMER_ADMIN: &[Permission] = &[
     P::AgreementsRead,
@@ -205,9 +231,12 @@ const CUSTOMER_ADMIN: &[Permission] = &[
     P::VaultErase,
     P::VaultExport,
     P::LegalHoldManage,
+    P::IncidentsReport,
+    P::IncidentsRead,
+    P::NoticesAcknowledge,
 ];
-const CUSTOMER_USER: &[Permission] = &[P::AgreementsRead, P::VaultRead, P::VaultWrite];
-const CUSTOMER_AUDITOR: &[Permission] = &[P::AgreementsRead, P::LogRead, P::AccessGrantsRead];
+const CUSTOMER_USER: &[Permission] = &[P::AgreementsRead, P::VaultRead, P::VaultWrite, P::IncidentsReport];
+const CUSTOMER_AUDITOR: &[Permission] = &[P::AgreementsRead, P::LogRead, P::AccessGrantsRead, P::IncidentsRead];
 
 impl Role {
     /// Every role.
@@ -760,11 +789,20 @@ mod tests {
                     VaultErase,
                     LegalHoldManage,
                     KeysManage,
+                    IncidentsReport,
                 ],
             ),
             (
                 SecurityOfficer,
-                &[SecurityEventsRead, AccountsRead, LogRead, AccessGrantsRead],
+                &[
+                    SecurityEventsRead,
+                    AccountsRead,
+                    LogRead,
+                    AccessGrantsRead,
+                    IncidentsReport,
+                    IncidentsRead,
+                    IncidentsManage,
+                ],
             ),
             (
                 SupportEngineer,
@@ -774,6 +812,7 @@ mod tests {
                     AccessGrantsRequest,
                     VaultRead,
                     VaultWrite,
+                    IncidentsReport,
                 ],
             ),
             (
@@ -784,6 +823,7 @@ mod tests {
                     AccessGrantsRequest,
                     VaultRead,
                     VaultWrite,
+                    IncidentsReport,
                 ],
             ),
             (
@@ -803,10 +843,16 @@ mod tests {
                     VaultErase,
                     VaultExport,
                     LegalHoldManage,
+                    IncidentsReport,
+                    IncidentsRead,
+                    NoticesAcknowledge,
                 ],
             ),
-            (CustomerUser, &[AgreementsRead, VaultRead, VaultWrite]),
-            (CustomerAuditor, &[AgreementsRead, LogRead, AccessGrantsRead]),
+            (CustomerUser, &[AgreementsRead, VaultRead, VaultWrite, IncidentsReport]),
+            (
+                CustomerAuditor,
+                &[AgreementsRead, LogRead, AccessGrantsRead, IncidentsRead],
+            ),
         ];
         assert_eq!(table.len(), Role::ALL.len());
         for (role, expected) in table {

@@ -161,6 +161,20 @@ error_codes! {
     ErasureBeforeEnd = ("erasure_before_end", Refused),
     /// A key needed to open the data is not available (erased, or the master key is missing).
     KeyUnavailable = ("key_unavailable", Internal),
+    /// An incident report or change is malformed; the message names the field.
+    IncidentInvalid = ("incident_invalid", Invalid),
+    /// No such incident (or not one that touches the caller's customer).
+    IncidentNotFound = ("incident_not_found", NotFound),
+    /// The workflow does not allow this step from the incident's status.
+    IncidentTransitionNotAllowed = ("incident_transition_not_allowed", Conflict),
+    /// The incident changed since it was read; read it again.
+    IncidentVersionConflict = ("incident_version_conflict", Conflict),
+    /// A breach notice cannot be sent yet: the message names what it still lacks.
+    NoticeIncomplete = ("notice_incomplete", Invalid),
+    /// No such notice.
+    NoticeNotFound = ("notice_not_found", NotFound),
+    /// The customer has no contact designated for breach notices.
+    NoBreachContact = ("no_breach_contact", Conflict),
 }
 
 impl fmt::Display for ErrorCode {

@@ -25,6 +25,7 @@ pub mod duration;
 pub mod error;
 pub mod geo;
 pub mod ids;
+pub mod incident;
 pub mod lang;
 pub mod policy;
 pub mod vault;
