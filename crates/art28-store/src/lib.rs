@@ -10,11 +10,13 @@
 //! deadlines can be tested with an injected clock.
 
 mod accounts;
+pub mod incidents;
 pub mod log;
 pub mod model;
 pub mod sqlite;
 pub mod vault;
 
+pub use incidents::*;
 pub use log::LogReceipt;
 pub use model::*;
 pub use vault::*;
@@ -309,4 +311,57 @@ pub trait Store: Send + Sync + 'static {
     async fn record_recovery(&self, recovery: &RecoveryRecord) -> Result<()>;
     /// Every recovery attempt.
     async fn recoveries(&self) -> Result<Vec<RecoveryRecord>>;
+
+    // ----- incidents and breach notices -----
+
+    /// Register an incident (status `reported`), with its first history line.
+    async fn create_incident(&self, incident: &NewIncident) -> Result<IncidentRecord>;
+    /// One incident with its customers and history.
+    async fn incident(&self, id: u64) -> Result<Option<IncidentRecord>>;
+    /// Every incident, or those a customer reported or is affected by, oldest first.
+    async fn incidents(&self, tenant: Option<&CustomerId>) -> Result<Vec<IncidentRecord>>;
+    /// Change an incident still at `version`, with a history line, in one transaction;
+    /// `incident_version_conflict` if it moved on.
+    async fn update_incident(
+        &self,
+        id: u64,
+        version: u64,
+        change: &IncidentChange,
+        event: &IncidentEvent,
+    ) -> Result<IncidentRecord>;
+    /// Store notices and queue their deliveries, apply `change`, and add the history line, in
+    /// one transaction.
+    async fn add_notices(
+        &self,
+        id: u64,
+        version: u64,
+        notices: &[NewNotice],
+        created: (jiff::Timestamp, &str),
+        change: &IncidentChange,
+        event: &IncidentEvent,
+    ) -> Result<(IncidentRecord, Vec<NoticeRecord>)>;
+    /// Notices, of an incident and/or a customer.
+    async fn notices(&self, incident: Option<u64>, tenant: Option<&CustomerId>) -> Result<Vec<NoticeRecord>>;
+    /// The customer acknowledges receipt (the first acknowledgement stays).
+    async fn acknowledge_notice(
+        &self,
+        id: u64,
+        tenant: &CustomerId,
+        by: &str,
+        at: jiff::Timestamp,
+    ) -> Result<NoticeRecord>;
+    /// Pending deliveries whose next attempt is due, with their notices.
+    async fn due_deliveries(&self, now: jiff::Timestamp, limit: usize) -> Result<Vec<(DeliveryRecord, NoticeRecord)>>;
+    /// Record an attempt's outcome.
+    async fn record_delivery(&self, id: u64, outcome: &DeliveryOutcome) -> Result<()>;
+    /// Access entries of customers with a time in `from..to`, oldest first, at most `limit`.
+    async fn log_window(&self, from: jiff::Timestamp, to: jiff::Timestamp, limit: usize) -> Result<Vec<AccessEntry>>;
+    /// How many of a customer's current records (and their subjects) the named records and
+    /// whole collections hold.
+    async fn vault_reach(
+        &self,
+        tenant: &CustomerId,
+        records: &[(String, String)],
+        collections: &[String],
+    ) -> Result<VaultReach>;
 }

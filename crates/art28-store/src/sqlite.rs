@@ -288,6 +288,8 @@ CREATE TABLE recoveries (
     outcome TEXT NOT NULL
 ) STRICT;
 "#,
+    // 8: the incident register, breach notices as sent, and the outbox that delivers them.
+    crate::incidents::MIGRATION,
 ];
 
 /// Number of reader connections kept open.
@@ -1303,6 +1305,70 @@ impl Store for SqliteStore {
     }
     async fn recoveries(&self) -> Result<Vec<crate::RecoveryRecord>> {
         self.recoveries_impl().await
+    }
+
+    async fn create_incident(&self, i: &crate::NewIncident) -> Result<crate::IncidentRecord> {
+        self.create_incident_impl(i).await
+    }
+    async fn incident(&self, id: u64) -> Result<Option<crate::IncidentRecord>> {
+        self.incident_impl(id).await
+    }
+    async fn incidents(&self, tenant: Option<&CustomerId>) -> Result<Vec<crate::IncidentRecord>> {
+        self.incidents_impl(tenant).await
+    }
+    async fn update_incident(
+        &self,
+        id: u64,
+        version: u64,
+        change: &crate::IncidentChange,
+        event: &crate::IncidentEvent,
+    ) -> Result<crate::IncidentRecord> {
+        self.update_incident_impl(id, version, change, event).await
+    }
+    async fn add_notices(
+        &self,
+        id: u64,
+        version: u64,
+        notices: &[crate::NewNotice],
+        created: (Timestamp, &str),
+        change: &crate::IncidentChange,
+        event: &crate::IncidentEvent,
+    ) -> Result<(crate::IncidentRecord, Vec<crate::NoticeRecord>)> {
+        self.add_notices_impl(id, version, notices, created, change, event)
+            .await
+    }
+    async fn notices(&self, incident: Option<u64>, tenant: Option<&CustomerId>) -> Result<Vec<crate::NoticeRecord>> {
+        self.notices_impl(incident, tenant).await
+    }
+    async fn acknowledge_notice(
+        &self,
+        id: u64,
+        tenant: &CustomerId,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<crate::NoticeRecord> {
+        self.acknowledge_notice_impl(id, tenant, by, at).await
+    }
+    async fn due_deliveries(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(crate::DeliveryRecord, crate::NoticeRecord)>> {
+        self.due_deliveries_impl(now, limit).await
+    }
+    async fn record_delivery(&self, id: u64, outcome: &crate::DeliveryOutcome) -> Result<()> {
+        self.record_delivery_impl(id, outcome).await
+    }
+    async fn log_window(&self, from: Timestamp, to: Timestamp, limit: usize) -> Result<Vec<AccessEntry>> {
+        self.log_window_impl(from, to, limit).await
+    }
+    async fn vault_reach(
+        &self,
+        tenant: &CustomerId,
+        records: &[(String, String)],
+        collections: &[String],
+    ) -> Result<crate::VaultReach> {
+        self.vault_reach_impl(tenant, records, collections).await
     }
 }
 

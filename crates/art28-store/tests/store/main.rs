@@ -35,6 +35,13 @@ async fn sqlite_passes_the_accounts_suite() {
     suite::run_accounts(&store).await;
 }
 
+#[tokio::test]
+async fn sqlite_passes_the_incidents_suite() {
+    let (_dir, path) = temp_db();
+    let store = SqliteStore::open(&path).expect("open");
+    suite::run_incidents(&store).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_writers_share_commits_and_lose_nothing() {
     let (_dir, path) = temp_db();

@@ -656,3 +656,228 @@ pub async fn run_accounts(store: &dyn Store) {
         .expect("logout everywhere");
     assert_eq!(store.session([1; 32]).await.expect("get"), None);
 }
+
+/// The incident register, notices and the outbox.
+pub async fn run_incidents(store: &dyn Store) {
+    use art28_core::incident::{CustomerScope, Details, IncidentKind, NoticeContent, Source, Status};
+    use art28_store::{AffectedCustomer, DeliveryOutcome, IncidentChange, IncidentEvent, NewIncident, NewNotice};
+    let customer = seed(store).await;
+    let details = Details {
+        summary: "lost laptop".into(),
+        ..Details::default()
+    };
+    let inc = store
+        .create_incident(&NewIncident {
+            source: Source::SubProcessor,
+            kind: IncidentKind::SecurityIncident,
+            reported_by: "hoster (operator)".into(),
+            reporter_tenant: None,
+            reported_to: "security officer".into(),
+            aware_at: ts("2026-01-02T08:00:00Z"),
+            created_at: ts("2026-01-02T09:00:00Z"),
+            details: details.clone(),
+        })
+        .await
+        .expect("create");
+    assert_eq!((inc.status, inc.version, inc.events.len()), (Status::Reported, 1, 1));
+    assert_eq!(inc.source, Source::SubProcessor);
+    let event = |from, to| IncidentEvent {
+        at: ts("2026-01-02T10:00:00Z"),
+        by: "officer".into(),
+        from: Some(from),
+        to,
+        note: "n".into(),
+    };
+    // A change names the version it read and the status it expects.
+    let inc = store
+        .update_incident(
+            inc.id,
+            1,
+            &IncidentChange {
+                status: Some((Status::Reported, Status::Triaged)),
+                ..IncidentChange::default()
+            },
+            &event(Status::Reported, Status::Triaged),
+        )
+        .await
+        .expect("triage");
+    assert_eq!((inc.status, inc.version), (Status::Triaged, 2));
+    let stale = store
+        .update_incident(
+            inc.id,
+            1,
+            &IncidentChange::default(),
+            &event(Status::Triaged, Status::Triaged),
+        )
+        .await
+        .expect_err("stale");
+    assert_eq!(stale.code, ErrorCode::IncidentVersionConflict);
+    let wrong = store
+        .update_incident(
+            inc.id,
+            2,
+            &IncidentChange {
+                status: Some((Status::Reported, Status::Triaged)),
+                ..IncidentChange::default()
+            },
+            &event(Status::Reported, Status::Triaged),
+        )
+        .await
+        .expect_err("wrong from");
+    assert_eq!(wrong.code, ErrorCode::IncidentTransitionNotAllowed);
+    // The failed change left nothing behind: still version 2, two events.
+    let again = store.incident(inc.id).await.expect("read").expect("there");
+    assert_eq!((again.version, again.events.len()), (2, 2));
+    let affected = AffectedCustomer {
+        customer: customer.clone(),
+        due_at: ts("2026-01-04T08:00:00Z"),
+        scope: None,
+        added_at: ts("2026-01-02T10:00:00Z"),
+        added_by: "officer".into(),
+        notified_at: None,
+    };
+    let inc = store
+        .update_incident(
+            inc.id,
+            2,
+            &IncidentChange {
+                customers: vec![affected],
+                status: Some((Status::Triaged, Status::Breach)),
+                ..IncidentChange::default()
+            },
+            &event(Status::Triaged, Status::Breach),
+        )
+        .await
+        .expect("breach");
+    assert_eq!(inc.customers.len(), 1);
+    assert_eq!(store.incidents(Some(&customer)).await.expect("list").len(), 1);
+    let other: CustomerId = "someone-else".parse().expect("id");
+    assert!(store.incidents(Some(&other)).await.expect("list").is_empty());
+    // Notices and their deliveries go in together with the status change.
+    let content = NoticeContent {
+        incident: inc.id,
+        step: 0,
+        customer: customer.clone(),
+        customer_name: "ERP klant".into(),
+        addressees: vec!["ict <ict@x.example>".into()],
+        processor: "P".into(),
+        language: Lang::Nl,
+        notice_at: ts("2026-01-02T11:00:00Z"),
+        aware_at: inc.aware_at,
+        due_at: ts("2026-01-04T08:00:00Z"),
+        controller_due_at: ts("2026-01-05T08:00:00Z"),
+        details,
+        scope: CustomerScope {
+            customer: customer.clone(),
+            entries: 0,
+            records: 0,
+            data_subjects: 0,
+            categories: vec![],
+            subject_groups: vec![],
+        },
+        update: None,
+    };
+    let notice = NewNotice {
+        customer: customer.clone(),
+        step: 0,
+        language: Lang::Nl,
+        subject: "s".into(),
+        body: "b".into(),
+        content,
+        recipients: vec!["ict@x.example".into(), "dpo@x.example".into()],
+    };
+    let (inc, notices) = store
+        .add_notices(
+            inc.id,
+            inc.version,
+            std::slice::from_ref(&notice),
+            (ts("2026-01-02T11:00:00Z"), "officer"),
+            &IncidentChange {
+                status: Some((Status::Breach, Status::Notified)),
+                ..IncidentChange::default()
+            },
+            &event(Status::Breach, Status::Notified),
+        )
+        .await
+        .expect("notices");
+    assert_eq!(inc.status, Status::Notified);
+    assert_eq!(notices[0].deliveries.len(), 2);
+    // The same notice again is refused, and the refusal changes nothing.
+    let dup = store
+        .add_notices(
+            inc.id,
+            inc.version,
+            std::slice::from_ref(&notice),
+            (ts("2026-01-02T11:00:00Z"), "officer"),
+            &IncidentChange::default(),
+            &event(Status::Notified, Status::Notified),
+        )
+        .await
+        .expect_err("duplicate");
+    assert_eq!(dup.code, ErrorCode::IncidentVersionConflict);
+    assert_eq!(store.notices(Some(inc.id), None).await.expect("n").len(), 1);
+    // The outbox: due at the notice time, not before.
+    assert!(
+        store
+            .due_deliveries(ts("2026-01-02T10:59:59Z"), 10)
+            .await
+            .expect("due")
+            .is_empty()
+    );
+    let due = store.due_deliveries(ts("2026-01-02T11:00:00Z"), 10).await.expect("due");
+    assert_eq!(due.len(), 2);
+    let (first, second) = (&due[0].0, &due[1].0);
+    assert_ne!(first.idempotency_key, second.idempotency_key);
+    store
+        .record_delivery(
+            first.id,
+            &DeliveryOutcome::Failed {
+                error: "relay down".into(),
+                retry_at: ts("2026-01-02T11:05:00Z"),
+            },
+        )
+        .await
+        .expect("fail");
+    store
+        .record_delivery(second.id, &DeliveryOutcome::Sent(ts("2026-01-02T11:00:01Z")))
+        .await
+        .expect("sent");
+    let due = store.due_deliveries(ts("2026-01-02T11:01:00Z"), 10).await.expect("due");
+    assert!(due.is_empty(), "sent is done, failed waits for its retry");
+    let due = store.due_deliveries(ts("2026-01-02T11:05:00Z"), 10).await.expect("due");
+    assert_eq!((due.len(), due[0].0.attempts), (1, 1));
+    // The first delivery of the first notice marks the customer as notified.
+    let inc = store.incident(inc.id).await.expect("read").expect("there");
+    assert_eq!(inc.customers[0].notified_at, Some(ts("2026-01-02T11:00:01Z")));
+    // Acknowledgement: only by the notice's customer, and the first one stays.
+    let id = notices[0].id;
+    let e = store
+        .acknowledge_notice(id, &other, "x", ts("2026-01-02T12:00:00Z"))
+        .await
+        .expect_err("other customer");
+    assert_eq!(e.code, ErrorCode::NoticeNotFound);
+    let n = store
+        .acknowledge_notice(id, &customer, "anke", ts("2026-01-02T12:00:00Z"))
+        .await
+        .expect("ack");
+    let n2 = store
+        .acknowledge_notice(id, &customer, "later", ts("2026-01-02T13:00:00Z"))
+        .await
+        .expect("ack again");
+    assert_eq!(n2.acknowledged_by.as_deref(), Some("anke"));
+    assert_eq!(n.acknowledged_at, n2.acknowledged_at);
+    // A customer with a notice stays on the incident.
+    let e = store
+        .update_incident(
+            inc.id,
+            inc.version,
+            &IncidentChange {
+                remove_customers: vec![customer.clone()],
+                ..IncidentChange::default()
+            },
+            &event(Status::Notified, Status::Notified),
+        )
+        .await
+        .expect_err("remove");
+    assert_eq!(e.code, ErrorCode::IncidentTransitionNotAllowed);
+}
