@@ -26,10 +26,12 @@
 //!   links and images are dropped (defence in depth behind the escaping), then wrapped in
 //!   `templates/document.html` with a small print-friendly stylesheet, so the page prints
 //!   or saves as PDF without anything else.
+//! - [`notice`]: breach notices (R4.3) as plain-text e-mail in the customer's language.
 //! - `words`: month names, country names and labels of enum values in both languages.
 
 mod html;
 mod markdown;
+pub mod notice;
 mod view;
 mod words;
 
