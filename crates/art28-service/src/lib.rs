@@ -12,6 +12,8 @@
 //! - [`ledger`]: folding the access log into its Merkle tree and signing checkpoints.
 //! - [`passwords`]: argon2id hashing in `spawn_blocking`, a dummy hash for unknown users,
 //!   and the strength rule for new passwords.
+//! - [`incidents`]: the incident register, scoping from the access log, breach notices and
+//!   their outbox; [`mail`] delivers them over SMTP.
 //! - [`demo`]: the fictional processor and example customers behind `art28 serve --demo`.
 
 pub mod access;
@@ -20,7 +22,9 @@ pub mod agreements;
 pub mod clock;
 pub mod customers;
 pub mod demo;
+pub mod incidents;
 pub mod ledger;
+pub mod mail;
 pub mod passwords;
 pub mod staff_access;
 pub mod vault;

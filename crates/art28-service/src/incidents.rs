@@ -1,0 +1,828 @@
+//! The incident register and breach notices (R4).
+//!
+//! Staff and customers report into one register; the security officer runs the fixed
+//! workflow (`art28_core::incident::transition`), scopes a breach from the access log, and
+//! confirms the notices art28 composes for each affected customer. Notices are stored as sent
+//! and queued in the store's outbox in the same transaction; [`deliver_due`] sends them.
+//! art28 never notifies a supervisory authority: it shows each customer its own 72-hour term.
+
+use crate::clock::{Clock, today};
+use art28_core::auth::{Permission, Principal, authorize};
+use art28_core::ids::CustomerId;
+use art28_core::incident::{
+    self, CONTROLLER_TERM, CustomerScope, DeadlineState, Details, IncidentKind, NoticeContent, Source, Status, Step,
+};
+use art28_core::{Error, ErrorCode, Result};
+use art28_store::{
+    AffectedCustomer, DeliveryOutcome, DeliveryRecord, IncidentChange, IncidentEvent, IncidentRecord, NewIncident,
+    NewNotice, NoticeRecord, Store,
+};
+use jiff::{SignedDuration, Timestamp};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A report into the register.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    /// What it is; `security_incident` when absent.
+    #[serde(default = "default_kind")]
+    pub kind: IncidentKind,
+    /// For staff: `processor` (default) or `sub_processor`. A customer's report is always
+    /// `customer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    /// When the processor became aware; now when absent. Not in the future.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub aware_at: Option<Timestamp>,
+    /// Who reported it, when not the caller (e.g. a sub-processor's contact).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reporter: Option<String>,
+    /// To whom it was reported; the security officer when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_to: Option<String>,
+    /// What is known.
+    pub details: Details,
+}
+
+fn default_kind() -> IncidentKind {
+    IncidentKind::SecurityIncident
+}
+
+/// What the access log is searched for.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeQuery {
+    /// Start of the window (inclusive).
+    #[schemars(with = "String")]
+    pub from: Timestamp,
+    /// End of the window (exclusive).
+    #[schemars(with = "String")]
+    pub to: Timestamp,
+    /// Actors involved: user names, token ids or job names. Empty: every actor.
+    #[serde(default)]
+    pub actors: Vec<String>,
+    /// Systems involved, named by the vault collections they hold. Empty: every collection.
+    #[serde(default)]
+    pub systems: Vec<String>,
+}
+
+/// Most access entries one scoping reads.
+pub const SCOPE_LIMIT: usize = 2_000_000;
+
+/// One deadline of one customer, as shown.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Deadline {
+    /// Incident.
+    pub incident: u64,
+    /// Customer.
+    pub customer: CustomerId,
+    /// When the first notice is due.
+    #[schemars(with = "String")]
+    pub due_at: Timestamp,
+    /// When it was delivered, if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub notified_at: Option<Timestamp>,
+    /// The controller's own 72-hour term towards the supervisory authority.
+    #[schemars(with = "String")]
+    pub controller_due_at: Timestamp,
+    /// Where it stands.
+    pub state: DeadlineState,
+}
+
+fn manage(who: &Principal) -> Result<()> {
+    authorize(who, Permission::IncidentsManage, None)
+}
+
+fn not_found(id: u64) -> Error {
+    Error::new(ErrorCode::IncidentNotFound, format!("there is no incident {id}"))
+}
+
+fn text(field: &str, s: &str, max: usize) -> Result<String> {
+    let s = s.trim();
+    if s.is_empty() || s.chars().count() > max {
+        return Err(Error::new(
+            ErrorCode::IncidentInvalid,
+            format!("`{field}` takes 1 to {max} characters"),
+        ));
+    }
+    Ok(s.to_string())
+}
+
+/// Register a report. `customer` is set for a customer's own report (R4.5).
+pub async fn report(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    who: &Principal,
+    customer: Option<&CustomerId>,
+    report: Report,
+) -> Result<IncidentRecord> {
+    authorize(who, Permission::IncidentsReport, customer)?;
+    report.details.validate()?;
+    let now = clock.now();
+    let aware_at = report.aware_at.unwrap_or(now);
+    if aware_at > now {
+        return Err(Error::new(
+            ErrorCode::IncidentInvalid,
+            "`aware_at` is in the future; give the moment the processor learned of it",
+        ));
+    }
+    let source = match (customer, report.source) {
+        (Some(_), None | Some(Source::Customer)) => Source::Customer,
+        (Some(_), Some(_)) => {
+            return Err(Error::new(
+                ErrorCode::IncidentInvalid,
+                "a customer's report has source `customer`",
+            ));
+        }
+        (None, Some(Source::Customer)) => {
+            return Err(Error::new(
+                ErrorCode::IncidentInvalid,
+                "source `customer` is for a customer's own report; use its customer's route",
+            ));
+        }
+        (None, s) => s.unwrap_or(Source::Processor),
+    };
+    if let Some(c) = customer
+        && store.customer(c).await?.is_none()
+    {
+        return Err(Error::new(
+            ErrorCode::CustomerNotFound,
+            format!("there is no customer `{c}`"),
+        ));
+    }
+    let reported_by = match &report.reporter {
+        Some(r) => format!("{} ({})", text("reporter", r, 200)?, who.username),
+        None => who.username.clone(),
+    };
+    let reported_to = match &report.reported_to {
+        Some(r) => text("reported_to", r, 200)?,
+        None => "security officer".to_string(),
+    };
+    store
+        .create_incident(&NewIncident {
+            source,
+            kind: report.kind,
+            reported_by,
+            reporter_tenant: customer.cloned(),
+            reported_to,
+            aware_at,
+            created_at: now,
+            details: report.details,
+        })
+        .await
+}
+
+/// One incident, as the caller may see it: staff with `incidents_read` see all of it; a
+/// customer sees an incident it reported or is affected by, with only its own part.
+pub async fn get(store: &dyn Store, who: &Principal, customer: Option<&CustomerId>, id: u64) -> Result<IncidentRecord> {
+    authorize(who, Permission::IncidentsRead, customer)?;
+    let inc = store.incident(id).await?.ok_or_else(|| not_found(id))?;
+    match customer {
+        None => Ok(inc),
+        Some(c) => customer_view(inc, c).ok_or_else(|| not_found(id)),
+    }
+}
+
+/// Incidents: all (staff) or those touching one customer, each cut to what it may see.
+pub async fn list(store: &dyn Store, who: &Principal, customer: Option<&CustomerId>) -> Result<Vec<IncidentRecord>> {
+    authorize(who, Permission::IncidentsRead, customer)?;
+    let all = store.incidents(customer).await?;
+    Ok(match customer {
+        None => all,
+        Some(c) => all.into_iter().filter_map(|i| customer_view(i, c)).collect(),
+    })
+}
+
+/// An incident cut to one customer: only its own entry among the affected customers, the
+/// reporter kept only when it reported the incident itself, and of the history only the
+/// workflow's steps. Reasons given for `triage`, `breach`, `not_a_breach` and `close` are
+/// shown to the customers concerned; the notes art28 writes itself (which name customers) are
+/// not.
+fn customer_view(mut inc: IncidentRecord, c: &CustomerId) -> Option<IncidentRecord> {
+    let reported = inc.reporter_tenant.as_ref() == Some(c);
+    inc.customers.retain(|a| &a.customer == c);
+    if !reported && inc.customers.is_empty() {
+        return None;
+    }
+    if let Some(a) = inc.customers.first_mut()
+        && let Some(s) = &mut a.scope
+    {
+        s.customer = c.clone();
+    }
+    if !reported {
+        inc.reporter_tenant = None;
+    }
+    inc.events.retain(|e| e.from != Some(e.to));
+    for e in &mut inc.events {
+        if e.to == Status::Notified || e.from.is_none() {
+            e.note.clear();
+        }
+    }
+    Some(inc)
+}
+
+/// Replace what is known. Closed incidents stay as they were.
+pub async fn update_details(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    who: &Principal,
+    id: u64,
+    version: u64,
+    details: Details,
+) -> Result<IncidentRecord> {
+    manage(who)?;
+    details.validate()?;
+    let inc = store.incident(id).await?.ok_or_else(|| not_found(id))?;
+    if inc.status.is_final() {
+        return Err(Error::new(
+            ErrorCode::IncidentTransitionNotAllowed,
+            format!("incident {id} is `{}`; it is no longer changed", inc.status.as_str()),
+        ));
+    }
+    store
+        .update_incident(
+            id,
+            version,
+            &IncidentChange {
+                details: Some(details),
+                ..IncidentChange::default()
+            },
+            &IncidentEvent {
+                at: clock.now(),
+                by: who.username.clone(),
+                from: Some(inc.status),
+                to: inc.status,
+                note: "details updated".into(),
+            },
+        )
+        .await
+}
+
+/// Take a step in the workflow. `not_a_breach` and `close` need a reason.
+pub async fn step(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    who: &Principal,
+    id: u64,
+    version: u64,
+    step: Step,
+    reason: Option<&str>,
+) -> Result<IncidentRecord> {
+    manage(who)?;
+    let inc = store.incident(id).await?.ok_or_else(|| not_found(id))?;
+    let to = incident::transition(inc.status, step)?;
+    let note = match step {
+        Step::NotABreach | Step::Close => text("reason", reason.unwrap_or(""), 2000)?,
+        Step::Triage | Step::Breach => reason.map(str::trim).unwrap_or("").to_string(),
+    };
+    store
+        .update_incident(
+            id,
+            version,
+            &IncidentChange {
+                status: Some((inc.status, to)),
+                ..IncidentChange::default()
+            },
+            &IncidentEvent {
+                at: clock.now(),
+                by: who.username.clone(),
+                from: Some(inc.status),
+                to,
+                note,
+            },
+        )
+        .await
+}
+
+/// Search the access log: which customers did the named actors reach in the window, how
+/// many records and data subjects, and which categories of personal data.
+///
+/// Counted from granted entries only. Records are counted from the vault as it is now: a
+/// read of one record counts that record, a list, export or bulk import counts every record of
+/// the collection (or of all); a lookup by data subject counts as one subject whose records
+/// the entry does not name, so its categories are those of every collection.
+pub async fn scope(store: &dyn Store, who: &Principal, q: &ScopeQuery) -> Result<Vec<CustomerScope>> {
+    manage(who)?;
+    if q.to <= q.from {
+        return Err(Error::new(ErrorCode::IncidentInvalid, "`to` must be after `from`"));
+    }
+    let entries = store.log_window(q.from, q.to, SCOPE_LIMIT).await?;
+    #[derive(Default)]
+    struct Acc {
+        entries: u64,
+        records: BTreeSet<(String, String)>,
+        collections: BTreeSet<String>,
+        all: bool,
+        lookups: BTreeSet<String>,
+    }
+    let mut per: BTreeMap<CustomerId, Acc> = BTreeMap::new();
+    let actors: BTreeSet<&str> = q.actors.iter().map(String::as_str).collect();
+    let systems: BTreeSet<&str> = q.systems.iter().map(String::as_str).collect();
+    for e in &entries {
+        let Some(tenant) = &e.tenant else { continue };
+        if e.decision != art28_core::access::Decision::Granted {
+            continue;
+        }
+        if !actors.is_empty() && !actors.contains(e.actor.id.as_str()) {
+            continue;
+        }
+        let Some(path) = e.resource.strip_prefix("vault/") else {
+            continue;
+        };
+        let (first, rest) = path.split_once('/').map_or((path, None), |(a, b)| (a, Some(b)));
+        let op = e.operation.as_str();
+        let touch = |acc: &mut Acc| acc.entries += 1;
+        match op {
+            "vault.record.read" | "vault.record.update" | "vault.record.delete" | "vault.record.create" => {
+                if !systems.is_empty() && !systems.contains(first) {
+                    continue;
+                }
+                let acc = per.entry(tenant.clone()).or_default();
+                touch(acc);
+                match rest {
+                    Some(id) if !id.starts_with("import:") => {
+                        acc.records.insert((first.to_string(), id.to_string()));
+                    }
+                    _ => {
+                        acc.collections.insert(first.to_string());
+                    }
+                }
+            }
+            "vault.record.list" | "vault.export" => {
+                if first == "*" || first.starts_with("*?") {
+                    let acc = per.entry(tenant.clone()).or_default();
+                    touch(acc);
+                    if systems.is_empty() {
+                        acc.all = true;
+                    } else {
+                        acc.collections.extend(systems.iter().map(|s| s.to_string()));
+                    }
+                } else if systems.is_empty() || systems.contains(first) {
+                    let acc = per.entry(tenant.clone()).or_default();
+                    touch(acc);
+                    acc.collections.insert(first.to_string());
+                }
+            }
+            "vault.subject.query" if systems.is_empty() => {
+                let acc = per.entry(tenant.clone()).or_default();
+                touch(acc);
+                if rest.is_some_and(|r| r != "-") {
+                    acc.lookups.insert(e.resource.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::with_capacity(per.len());
+    for (tenant, acc) in per {
+        let defs = store.collections(&tenant).await?;
+        let mut colls: BTreeSet<String> = acc.collections.clone();
+        if acc.all {
+            colls.extend(defs.iter().map(|d| d.def.name.clone()));
+        }
+        let records: Vec<(String, String)> = acc.records.iter().cloned().collect();
+        let wide: Vec<String> = colls.iter().cloned().collect();
+        let reach = store.vault_reach(&tenant, &records, &wide).await?;
+        let mut groups: BTreeSet<String> = colls;
+        groups.extend(acc.records.iter().map(|(c, _)| c.clone()));
+        if !acc.lookups.is_empty() {
+            groups.extend(defs.iter().map(|d| d.def.name.clone()));
+        }
+        let categories: BTreeSet<String> = defs
+            .iter()
+            .filter(|d| groups.contains(&d.def.name))
+            .flat_map(|d| d.def.fields.iter().map(|f| f.category.clone()))
+            .collect();
+        out.push(CustomerScope {
+            customer: tenant,
+            entries: acc.entries,
+            records: reach.records,
+            data_subjects: reach.subjects + acc.lookups.len() as u64,
+            categories: categories.into_iter().collect(),
+            subject_groups: groups.into_iter().collect(),
+        });
+    }
+    Ok(out)
+}
+
+/// Name the customers an incident touches (with what scoping found, if anything). Each
+/// customer's notice deadline is set from its agreement in force: awareness plus the
+/// agreement's breach notice term.
+pub async fn set_customers(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    who: &Principal,
+    id: u64,
+    version: u64,
+    add: Vec<(CustomerId, Option<CustomerScope>)>,
+    remove: Vec<CustomerId>,
+) -> Result<IncidentRecord> {
+    manage(who)?;
+    let inc = store.incident(id).await?.ok_or_else(|| not_found(id))?;
+    if inc.status.is_final() {
+        return Err(Error::new(
+            ErrorCode::IncidentTransitionNotAllowed,
+            format!("incident {id} is `{}`; it is no longer changed", inc.status.as_str()),
+        ));
+    }
+    let now = clock.now();
+    let mut customers = Vec::with_capacity(add.len());
+    for (c, scope) in add {
+        if let Some(s) = &scope
+            && s.customer != c
+        {
+            return Err(Error::new(
+                ErrorCode::IncidentInvalid,
+                format!("the scope given for `{c}` is about `{}`", s.customer),
+            ));
+        }
+        let agreement = store.agreement_in_force(&c, today(clock)).await?.ok_or_else(|| {
+            Error::new(
+                ErrorCode::NoAgreementInForce,
+                format!("customer `{c}` has no agreement in force, so its notice term is unknown"),
+            )
+        })?;
+        customers.push(AffectedCustomer {
+            customer: c,
+            due_at: incident::notice_due(inc.aware_at, &agreement.agreement.breach.notice),
+            scope,
+            added_at: now,
+            added_by: who.username.clone(),
+            notified_at: None,
+        });
+    }
+    let names: Vec<String> = customers.iter().map(|c| c.customer.to_string()).collect();
+    let gone: Vec<String> = remove.iter().map(|c| c.to_string()).collect();
+    let note = match (names.is_empty(), gone.is_empty()) {
+        (false, true) => format!("affected customers: {}", names.join(", ")),
+        (true, false) => format!("not affected after all: {}", gone.join(", ")),
+        _ => format!("affected: {}; not affected: {}", names.join(", "), gone.join(", ")),
+    };
+    store
+        .update_incident(
+            id,
+            version,
+            &IncidentChange {
+                customers,
+                remove_customers: remove,
+                ..IncidentChange::default()
+            },
+            &IncidentEvent {
+                at: now,
+                by: who.username.clone(),
+                from: Some(inc.status),
+                to: inc.status,
+                note,
+            },
+        )
+        .await
+}
+
+/// A notice art28 proposes, for a person to confirm.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Draft {
+    /// The customer.
+    pub customer: CustomerId,
+    /// Recipients.
+    pub recipients: Vec<String>,
+    /// Subject line.
+    pub subject: String,
+    /// Body.
+    pub body: String,
+    /// Structured content.
+    pub content: NoticeContent,
+}
+
+/// Compose the notices a send would queue now: the first notice for every affected customer
+/// without one, or (with `update`) the next update for every customer already notified.
+pub async fn drafts(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    who: &Principal,
+    id: u64,
+    update: Option<&str>,
+) -> Result<(IncidentRecord, Vec<Draft>)> {
+    manage(who)?;
+    let inc = store.incident(id).await?.ok_or_else(|| not_found(id))?;
+    let update = update.map(|u| text("update", u, incident::MAX_TEXT)).transpose()?;
+    match (inc.status, &update) {
+        (Status::Breach | Status::Notified, None) | (Status::Notified, Some(_)) => {}
+        (s, None) => {
+            return Err(Error::new(
+                ErrorCode::IncidentTransitionNotAllowed,
+                format!(
+                    "incident {id} is `{}`: notices go out once it is found to be a breach",
+                    s.as_str()
+                ),
+            ));
+        }
+        (s, Some(_)) => {
+            return Err(Error::new(
+                ErrorCode::IncidentTransitionNotAllowed,
+                format!("incident {id} is `{}`: updates follow the first notices", s.as_str()),
+            ));
+        }
+    }
+    let missing = inc.details.missing_for_notice();
+    if !missing.is_empty() {
+        return Err(Error::new(
+            ErrorCode::NoticeIncomplete,
+            format!(
+                "a breach notice needs {} first; fill them in (what is not yet known can be said so)",
+                missing.join(", ")
+            ),
+        ));
+    }
+    if inc.customers.is_empty() {
+        return Err(Error::new(
+            ErrorCode::NoticeIncomplete,
+            "name the affected customers first (scope the access log, then confirm)",
+        ));
+    }
+    let sent = store.notices(Some(id), None).await?;
+    let now = clock.now();
+    let mut out = Vec::new();
+    for a in &inc.customers {
+        let mine: Vec<&NoticeRecord> = sent.iter().filter(|n| n.customer == a.customer).collect();
+        let step = match &update {
+            None if mine.is_empty() => 0,
+            None => continue,
+            Some(_) if mine.is_empty() => continue,
+            Some(_) => mine.iter().map(|n| n.step).max().unwrap_or(0) + 1,
+        };
+        let customer = store.customer(&a.customer).await?.ok_or_else(|| {
+            Error::new(
+                ErrorCode::CustomerNotFound,
+                format!("there is no customer `{}`", a.customer),
+            )
+        })?;
+        let agreement = store.agreement_in_force(&a.customer, today(clock)).await?;
+        let language = agreement.as_ref().map_or(customer.language, |v| v.agreement.language);
+        let processor = match &agreement {
+            Some(v) => v.agreement.processor.name.clone(),
+            None => store.processor().await?.map(|p| p.name).unwrap_or_default(),
+        };
+        let contacts: Vec<_> = store
+            .contacts(&a.customer)
+            .await?
+            .into_iter()
+            .filter(|c| c.roles.contains(&art28_core::agreement::ContactRole::BreachNotice))
+            .collect();
+        if contacts.is_empty() {
+            return Err(Error::new(
+                ErrorCode::NoBreachContact,
+                format!(
+                    "customer `{}` has no contact for breach notices; record one in its agreement first",
+                    a.customer
+                ),
+            ));
+        }
+        // One notice per language the customer's breach contacts read.
+        let mut by_lang: BTreeMap<&str, Vec<&art28_store::ContactRecord>> = BTreeMap::new();
+        for c in &contacts {
+            by_lang.entry(c.language.tag()).or_default().push(c);
+        }
+        for group in by_lang.values() {
+            let language = group.first().map_or(language, |c| c.language);
+            let content = NoticeContent {
+                incident: id,
+                step,
+                customer: a.customer.clone(),
+                customer_name: customer.name.clone(),
+                addressees: group.iter().map(|c| format!("{} <{}>", c.name, c.email)).collect(),
+                processor: processor.clone(),
+                language,
+                notice_at: now,
+                aware_at: inc.aware_at,
+                due_at: a.due_at,
+                controller_due_at: inc.aware_at.checked_add(CONTROLLER_TERM).unwrap_or(inc.aware_at),
+                details: inc.details.clone(),
+                scope: a.scope.clone().unwrap_or(CustomerScope {
+                    customer: a.customer.clone(),
+                    entries: 0,
+                    records: 0,
+                    data_subjects: 0,
+                    categories: Vec::new(),
+                    subject_groups: Vec::new(),
+                }),
+                update: update.clone(),
+            };
+            let r = art28_render::notice::notice(&content);
+            let mut recipients: Vec<String> = group.iter().map(|c| c.email.clone()).collect();
+            recipients.sort();
+            recipients.dedup();
+            out.push(Draft {
+                customer: a.customer.clone(),
+                recipients,
+                subject: r.subject,
+                body: r.body,
+                content,
+            });
+        }
+    }
+    Ok((inc, out))
+}
+
+/// Confirm and queue the notices [`drafts`] composes, as they are now. A breach moves to
+/// `notified` once every affected customer has its first notice.
+pub async fn send(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    who: &Principal,
+    id: u64,
+    version: u64,
+    update: Option<&str>,
+) -> Result<(IncidentRecord, Vec<NoticeRecord>)> {
+    let (inc, drafts) = drafts(store, clock, who, id, update).await?;
+    if inc.version != version {
+        return Err(Error::new(
+            ErrorCode::IncidentVersionConflict,
+            format!(
+                "incident {id} is at version {}, not {version}: read it again",
+                inc.version
+            ),
+        ));
+    }
+    if drafts.is_empty() {
+        return Err(Error::new(
+            ErrorCode::NoticeIncomplete,
+            "there is nothing to send: every affected customer has this notice",
+        ));
+    }
+    let notices: Vec<NewNotice> = drafts
+        .into_iter()
+        .map(|d| NewNotice {
+            customer: d.customer,
+            step: d.content.step,
+            language: d.content.language,
+            subject: d.subject,
+            body: d.body,
+            content: d.content,
+            recipients: d.recipients,
+        })
+        .collect();
+    let first = update.is_none();
+    let change = if first && inc.status == Status::Breach {
+        IncidentChange {
+            status: Some((Status::Breach, Status::Notified)),
+            ..IncidentChange::default()
+        }
+    } else {
+        IncidentChange::default()
+    };
+    let to = change.status.map_or(inc.status, |(_, t)| t);
+    let mut names: Vec<String> = notices.iter().map(|n| n.customer.to_string()).collect();
+    names.dedup();
+    let now = clock.now();
+    store
+        .add_notices(
+            id,
+            version,
+            &notices,
+            (now, &who.username),
+            &change,
+            &IncidentEvent {
+                at: now,
+                by: who.username.clone(),
+                from: Some(inc.status),
+                to,
+                note: format!(
+                    "{} queued for {}",
+                    if first { "first notice" } else { "update" },
+                    names.join(", ")
+                ),
+            },
+        )
+        .await
+}
+
+/// Notices of an incident as the caller may see them (a customer: its own only).
+pub async fn notices(
+    store: &dyn Store,
+    who: &Principal,
+    customer: Option<&CustomerId>,
+    id: u64,
+) -> Result<Vec<NoticeRecord>> {
+    get(store, who, customer, id).await?;
+    store.notices(Some(id), customer).await
+}
+
+/// The customer confirms it received a notice.
+pub async fn acknowledge(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    who: &Principal,
+    customer: &CustomerId,
+    notice: u64,
+) -> Result<NoticeRecord> {
+    authorize(who, Permission::NoticesAcknowledge, Some(customer))?;
+    store
+        .acknowledge_notice(notice, customer, &who.username, clock.now())
+        .await
+}
+
+/// Every notice deadline of incidents still open, with its state at `now`; for a customer,
+/// its own.
+pub async fn deadlines(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    who: &Principal,
+    customer: Option<&CustomerId>,
+) -> Result<Vec<Deadline>> {
+    let now = clock.now();
+    let mut out = Vec::new();
+    for inc in list(store, who, customer).await? {
+        if inc.status == Status::NotABreach {
+            continue;
+        }
+        for a in &inc.customers {
+            out.push(Deadline {
+                incident: inc.id,
+                customer: a.customer.clone(),
+                due_at: a.due_at,
+                notified_at: a.notified_at,
+                controller_due_at: inc.aware_at.checked_add(CONTROLLER_TERM).unwrap_or(inc.aware_at),
+                state: incident::deadline_state(a.due_at, a.notified_at, now),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Deadlines that need the security officer's attention now: first notices due within
+/// [`incident::DUE_SOON`] or overdue, of incidents not closed as no breach. For the server's
+/// watch job; callers are not authorized here.
+pub async fn alerts(store: &dyn Store, clock: &dyn Clock) -> Result<Vec<Deadline>> {
+    let now = clock.now();
+    let mut out = Vec::new();
+    for inc in store.incidents(None).await? {
+        if inc.status == Status::NotABreach {
+            continue;
+        }
+        for a in &inc.customers {
+            let state = incident::deadline_state(a.due_at, a.notified_at, now);
+            if matches!(state, DeadlineState::DueSoon | DeadlineState::Overdue) {
+                out.push(Deadline {
+                    incident: inc.id,
+                    customer: a.customer.clone(),
+                    due_at: a.due_at,
+                    notified_at: a.notified_at,
+                    controller_due_at: inc.aware_at.checked_add(CONTROLLER_TERM).unwrap_or(inc.aware_at),
+                    state,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Sends one delivery. Implementations: SMTP ([`crate::mail::SmtpMailer`]); tests may record.
+#[async_trait::async_trait]
+pub trait Mailer: Send + Sync + std::fmt::Debug {
+    /// Hand the message to the receiver; `Err` with a safe reason if it was not accepted.
+    async fn send(&self, delivery: &DeliveryRecord, notice: &NoticeRecord) -> std::result::Result<(), String>;
+}
+
+/// What one run of the outbox did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxRun {
+    /// Delivered.
+    pub sent: usize,
+    /// Failed, to be retried.
+    pub failed: usize,
+}
+
+/// Wait before attempt `n + 1` after `n` failed attempts: 30 s doubling, at most an hour.
+pub fn backoff(attempts: u32) -> SignedDuration {
+    let secs = 30i64.saturating_mul(1i64 << attempts.min(7));
+    SignedDuration::from_secs(secs.min(3600))
+}
+
+/// Deliver what is due, up to `limit`, one after another. A delivery stays pending until its
+/// result is recorded, so a crash in between sends it again after the restart with the same
+/// idempotency key (the e-mail's Message-ID), by which the receiver recognises it.
+pub async fn deliver_due(store: &dyn Store, clock: &dyn Clock, mailer: &dyn Mailer, limit: usize) -> Result<OutboxRun> {
+    let mut run = OutboxRun::default();
+    for (d, n) in store.due_deliveries(clock.now(), limit).await? {
+        let outcome = match mailer.send(&d, &n).await {
+            Ok(()) => {
+                run.sent += 1;
+                DeliveryOutcome::Sent(clock.now())
+            }
+            Err(error) => {
+                run.failed += 1;
+                tracing::warn!(delivery = d.id, attempts = d.attempts + 1, %error, "breach notice not delivered; will retry");
+                DeliveryOutcome::Failed {
+                    error,
+                    retry_at: clock.now().checked_add(backoff(d.attempts)).unwrap_or(clock.now()),
+                }
+            }
+        };
+        store.record_delivery(d.id, &outcome).await?;
+    }
+    Ok(run)
+}
