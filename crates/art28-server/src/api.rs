@@ -8,7 +8,7 @@ use crate::auth::{Authorized, Caller, perm};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, TomlBody};
 use crate::state::AppState;
-use aide::axum::routing::{delete_with as axum_delete, get_with, post_with};
+use aide::axum::routing::{delete_with as axum_delete, get_with, post_with, put_with};
 use aide::axum::{ApiRouter, IntoApiResponse};
 use aide::openapi::{Info, OpenApi};
 use aide::transform::TransformOperation;
@@ -1032,6 +1032,155 @@ pub fn routes() -> ApiRouter<AppState> {
             post_with(
                 crate::vault_api::rotate_master_key,
                 doc!("Rotate the vault's master key without downtime", "vault"),
+            ),
+        )
+        .api_route(
+            "/api/v1/incidents",
+            get_with(crate::incident_api::list, doc!("The incident register", "incidents")).post_with(
+                crate::incident_api::report,
+                doc!("Register a security incident (staff)", "incidents"),
+            ),
+        )
+        .api_route(
+            "/api/v1/incidents/scope",
+            post_with(
+                crate::incident_api::scope,
+                doc!(
+                    "Search the access log: customers, records, data subjects and categories reached",
+                    "incidents"
+                ),
+            ),
+        )
+        .api_route(
+            "/api/v1/incidents/deadlines",
+            get_with(
+                crate::incident_api::deadlines,
+                doc!("Notice deadlines of open incidents and where they stand", "incidents"),
+            ),
+        )
+        .api_route(
+            "/api/v1/incidents/export.json",
+            get_with(
+                crate::incident_api::export_json,
+                doc!("The whole register as JSON", "incidents"),
+            ),
+        )
+        .api_route(
+            "/api/v1/incidents/export.csv",
+            get_with(
+                crate::incident_api::export_csv,
+                doc!("The whole register as CSV", "incidents"),
+            ),
+        )
+        .api_route(
+            "/api/v1/incidents/{id}",
+            get_with(
+                crate::incident_api::get,
+                doc!("One incident with its history", "incidents"),
+            ),
+        )
+        .api_route(
+            "/api/v1/incidents/{id}/details",
+            put_with(
+                crate::incident_api::update_details,
+                doc!("Replace what is known about an incident", "incidents"),
+            ),
+        )
+        .api_route(
+            "/api/v1/incidents/{id}/step",
+            post_with(
+                crate::incident_api::step,
+                doc!(
+                    "Take a step in the workflow (triage, not a breach, breach, close)",
+                    "incidents"
+                ),
+            ),
+        )
+        .api_route(
+            "/api/v1/incidents/{id}/customers",
+            put_with(
+                crate::incident_api::set_customers,
+                doc!(
+                    "Name the customers an incident touches; sets their notice deadlines",
+                    "incidents"
+                ),
+            ),
+        )
+        .api_route(
+            "/api/v1/incidents/{id}/notices/preview",
+            post_with(
+                crate::incident_api::preview,
+                doc!(
+                    "The notices a send would queue now, to check before confirming",
+                    "incidents"
+                ),
+            ),
+        )
+        .api_route(
+            "/api/v1/incidents/{id}/notices",
+            get_with(
+                crate::incident_api::notices,
+                doc!("Notices of an incident as sent, with delivery status", "incidents"),
+            )
+            .post_with(
+                crate::incident_api::send,
+                doc!("Confirm and send the first notices or an update", "incidents"),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/incidents",
+            get_with(
+                crate::incident_api::customer_list,
+                doc!("Incidents that touch the customer", "incidents"),
+            )
+            .post_with(
+                crate::incident_api::customer_report,
+                doc!(
+                    "The customer reports a breach, incident, account misuse or inspection",
+                    "incidents"
+                ),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/incidents/deadlines",
+            get_with(
+                crate::incident_api::customer_deadlines,
+                doc!("The customer's notice deadlines and its own 72-hour terms", "incidents"),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/incidents/export.json",
+            get_with(
+                crate::incident_api::customer_export_json,
+                doc!("The customer's incidents as JSON", "incidents"),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/incidents/export.csv",
+            get_with(
+                crate::incident_api::customer_export_csv,
+                doc!("The customer's incidents as CSV", "incidents"),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/incidents/{id}",
+            get_with(
+                crate::incident_api::customer_get,
+                doc!("One of the customer's incidents", "incidents"),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/incidents/{id}/notices",
+            get_with(
+                crate::incident_api::customer_notices,
+                doc!("The notices the customer was sent about an incident", "incidents"),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/notices/{notice}/acknowledge",
+            post_with(
+                crate::incident_api::acknowledge,
+                doc!("Acknowledge receipt of a breach notice", "incidents"),
             ),
         )
         .api_route(

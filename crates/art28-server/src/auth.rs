@@ -238,7 +238,11 @@ pub mod perm {
         AccessGrantsRequest,
         AccessGrantsRead,
         LegalHoldManage,
-        KeysManage
+        KeysManage,
+        IncidentsReport,
+        IncidentsRead,
+        IncidentsManage,
+        NoticesAcknowledge
     );
 }
 

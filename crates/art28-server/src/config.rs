@@ -27,6 +27,10 @@ pub struct Config {
     pub log_origin: String,
     /// Staff credentials unused this long are disabled (customers' follow their agreement).
     pub staff_credential_expiry: IsoDuration,
+    /// SMTP relay (`host:port`) for breach notices; without one, notices wait in the outbox.
+    pub smtp_relay: Option<String>,
+    /// Sender of breach notices, `Name <address>`.
+    pub mail_from: String,
 }
 
 /// How logs are written.
@@ -51,6 +55,8 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             log_origin: "art28.localhost/log".into(),
             staff_credential_expiry: IsoDuration::months(6),
+            smtp_relay: None,
+            mail_from: "art28 <noreply@art28.localhost>".into(),
         }
     }
 }
@@ -75,6 +81,10 @@ pub struct ConfigLayer {
     pub log_origin: Option<String>,
     /// See [`Config::staff_credential_expiry`].
     pub staff_credential_expiry: Option<IsoDuration>,
+    /// See [`Config::smtp_relay`].
+    pub smtp_relay: Option<String>,
+    /// See [`Config::mail_from`].
+    pub mail_from: Option<String>,
 }
 
 impl ConfigLayer {
@@ -125,6 +135,8 @@ impl ConfigLayer {
             max_body_bytes: over.max_body_bytes.or(self.max_body_bytes),
             log_origin: over.log_origin.or(self.log_origin),
             staff_credential_expiry: over.staff_credential_expiry.or(self.staff_credential_expiry),
+            smtp_relay: over.smtp_relay.or(self.smtp_relay),
+            mail_from: over.mail_from.or(self.mail_from),
         }
     }
 
@@ -140,6 +152,8 @@ impl ConfigLayer {
             max_body_bytes: self.max_body_bytes.unwrap_or(d.max_body_bytes),
             log_origin: self.log_origin.unwrap_or(d.log_origin),
             staff_credential_expiry: self.staff_credential_expiry.unwrap_or(d.staff_credential_expiry),
+            smtp_relay: self.smtp_relay.filter(|s| !s.trim().is_empty()),
+            mail_from: self.mail_from.unwrap_or(d.mail_from),
         };
         if config.max_body_bytes < 1024 {
             return Err(config_err("max_body_bytes must be at least 1024".into()));

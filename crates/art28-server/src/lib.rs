@@ -19,6 +19,7 @@ pub mod config;
 pub mod datadir;
 pub mod error;
 pub mod extract;
+pub mod incident_api;
 pub mod log_api;
 pub mod session_api;
 pub mod state;
@@ -107,6 +108,7 @@ pub struct Bound {
     listener: tokio::net::TcpListener,
     router: Router,
     folder: Folder,
+    outbox: Outbox,
     _data: datadir::DataDir,
 }
 
@@ -118,6 +120,90 @@ struct Folder {
     store: Arc<dyn art28_store::Store>,
     clock: Arc<dyn Clock>,
     vault: Arc<art28_service::vault::Vault>,
+}
+
+/// Delivers queued breach notices (every second, and at once when woken) and raises notice
+/// deadlines that are due soon or overdue to the security officer as security events.
+#[derive(Clone)]
+struct Outbox {
+    store: Arc<dyn art28_store::Store>,
+    clock: Arc<dyn Clock>,
+    mailer: Option<Arc<dyn art28_service::incidents::Mailer>>,
+    wake: Arc<tokio::sync::Notify>,
+}
+
+impl Outbox {
+    async fn deliver(&self) {
+        let Some(mailer) = &self.mailer else { return };
+        match art28_service::incidents::deliver_due(self.store.as_ref(), self.clock.as_ref(), mailer.as_ref(), 100)
+            .await
+        {
+            Ok(r) if r.sent + r.failed > 0 => tracing::info!(sent = r.sent, failed = r.failed, "outbox run"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(code = %e.code, "the outbox failed; retrying"),
+        }
+    }
+
+    /// Raise each (incident, customer, state) once per run of the server.
+    async fn watch(&self, raised: &mut std::collections::HashSet<(u64, String, String)>) {
+        let alerts = match art28_service::incidents::alerts(self.store.as_ref(), self.clock.as_ref()).await {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::error!(code = %e.code, "checking notice deadlines failed; retrying");
+                return;
+            }
+        };
+        let mut events = Vec::new();
+        for a in alerts {
+            let state = match a.state {
+                art28_core::incident::DeadlineState::Overdue => "breach_notice_overdue",
+                _ => "breach_notice_due_soon",
+            };
+            if raised.insert((a.incident, a.customer.to_string(), state.to_string())) {
+                tracing::warn!(incident = a.incident, customer = %a.customer, due_at = %a.due_at, state, "breach notice deadline");
+                events.push(art28_store::NewSecurityEvent {
+                    time: self.clock.now(),
+                    account_id: None,
+                    username: None,
+                    kind: state.into(),
+                    detail: format!(
+                        "incident {}: first notice to {} due at {}",
+                        a.incident, a.customer, a.due_at
+                    ),
+                    client: None,
+                });
+            }
+        }
+        if !events.is_empty()
+            && let Err(e) = self.store.add_security_events(&events).await
+        {
+            tracing::error!(code = %e.code, "raising notice deadlines failed");
+        }
+    }
+
+    async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut raised = std::collections::HashSet::new();
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    self.deliver().await;
+                    self.watch(&mut raised).await;
+                }
+                _ = self.wake.notified() => self.deliver().await,
+                _ = stop.changed() => break,
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbox")
+            .field("mailer", &self.mailer)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for Folder {
@@ -193,6 +279,7 @@ impl Bound {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let folder = self.folder.clone();
+        let delivering = tokio::spawn(self.outbox.clone().run(stop_rx.clone()));
         let folding = tokio::spawn(folder.run(stop_rx));
         let served = axum::serve(
             self.listener,
@@ -202,6 +289,7 @@ impl Bound {
         .await;
         let _ = stop_tx.send(true);
         let _ = folding.await;
+        let _ = delivering.await;
         // Everything logged by the last requests gets into a signed checkpoint before exit.
         self.folder.fold().await;
         served.map_err(|e| Error::new(ErrorCode::Internal, format!("server failed: {e}")))?;
@@ -237,7 +325,19 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
     if back > 0 {
         tracing::warn!(erasures = back, "erasures replayed from the journal");
     }
+    let mailer: Option<Arc<dyn art28_service::incidents::Mailer>> = match &config.smtp_relay {
+        Some(relay) => Some(Arc::new(art28_service::mail::SmtpMailer::new(
+            relay,
+            &config.mail_from,
+        )?)),
+        None => {
+            tracing::warn!("no smtp_relay configured: breach notices wait in the outbox until one is");
+            None
+        }
+    };
+    let outbox_wake = Arc::new(tokio::sync::Notify::new());
     let state = AppState {
+        outbox_wake: outbox_wake.clone(),
         vault: vault.clone(),
         save_keyring: Arc::new(data.keyring_saver()),
         store: store.clone(),
@@ -261,9 +361,15 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         folder: Folder {
             staff_credential_expiry: config.staff_credential_expiry,
             ledger,
+            store: store.clone(),
+            clock: clock.clone(),
+            vault,
+        },
+        outbox: Outbox {
             store,
             clock,
-            vault,
+            mailer,
+            wake: outbox_wake,
         },
         _data: data,
     })

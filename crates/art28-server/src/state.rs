@@ -28,6 +28,8 @@ pub struct AppState {
     pub vault: Arc<art28_service::vault::Vault>,
     /// Writes the vault's keyring durably (to `vault.keys` in the data directory).
     pub save_keyring: Arc<SaveKeyring>,
+    /// Wakes the outbox at once (after notices are queued).
+    pub outbox_wake: Arc<tokio::sync::Notify>,
     /// The OpenAPI document, generated from the routes at start.
     pub openapi: Arc<serde_json::Value>,
 }

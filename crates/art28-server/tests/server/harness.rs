@@ -24,11 +24,24 @@ pub async fn start(dir: &Path, demo: bool) -> TestServer {
 }
 
 pub async fn try_start(dir: &Path, demo: bool) -> art28_core::Result<TestServer> {
+    try_start_with(dir, demo, None).await
+}
+
+/// A server that sends breach notices through the SMTP relay at `relay` (`host:port`).
+pub async fn start_mailing(dir: &Path, relay: &str) -> TestServer {
+    try_start_with(dir, true, Some(relay.to_string()))
+        .await
+        .expect("server starts")
+}
+
+async fn try_start_with(dir: &Path, demo: bool, smtp_relay: Option<String>) -> art28_core::Result<TestServer> {
     let config = Config {
         data_dir: dir.to_path_buf(),
         listen: "127.0.0.1:0".parse().expect("addr"),
         demo,
         max_body_bytes: 64 * 1024,
+        smtp_relay,
+        mail_from: "Noordlicht meldpunt <meldpunt@noordlicht.example>".into(),
         ..Config::default()
     };
     let clock = clock();

@@ -4,6 +4,7 @@
 mod accounts;
 mod api;
 mod harness;
+mod incidents;
 mod lifecycle;
 mod log;
 mod vault;

@@ -1,0 +1,1046 @@
+//! Security incidents and breach notices end to end, against a real SMTP server (aiosmtpd,
+//! installed by scripts/test) and with the server's clock moved by hand.
+
+use crate::accounts::{account, session_of};
+use crate::harness::{TestServer, code, start_mailing};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// An aiosmtpd server that stores what it receives in a Maildir.
+struct Smtp {
+    child: Child,
+}
+
+impl Smtp {
+    fn start(port: u16, maildir: &Path) -> Smtp {
+        let ok = Command::new("python3")
+            .args(["-c", "import aiosmtpd"])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(
+            ok,
+            "the mail tests need aiosmtpd: run scripts/test, or `python3 -m pip install aiosmtpd`"
+        );
+        let child = Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start aiosmtpd");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "aiosmtpd did not start listening");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Smtp { child }
+    }
+
+    fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// A received message: headers we look at, and the decoded body.
+#[derive(Debug, Clone)]
+struct Mail {
+    to: String,
+    subject: String,
+    message_id: String,
+    body: String,
+}
+
+fn decode_body(raw: &str) -> String {
+    let (head, body) = raw
+        .split_once("\n\n")
+        .or_else(|| raw.split_once("\r\n\r\n"))
+        .unwrap_or(("", raw));
+    if head.to_ascii_lowercase().contains("content-transfer-encoding: base64") {
+        use base64::Engine;
+        let clean: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(clean)
+            .expect("base64 body");
+        String::from_utf8(bytes).expect("utf-8 body")
+    } else if head.to_ascii_lowercase().contains("quoted-printable") {
+        let mut out = Vec::new();
+        let joined = body.replace("=\r\n", "").replace("=\n", "");
+        let b = joined.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let hex = (b[i] == b'=' && i + 2 < b.len())
+                .then(|| std::str::from_utf8(&b[i + 1..i + 3]).ok())
+                .flatten()
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            match hex {
+                Some(v) => {
+                    out.push(v);
+                    i += 3;
+                }
+                None => {
+                    out.push(b[i]);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8(out).expect("utf-8 body")
+    } else {
+        body.to_string()
+    }
+}
+
+/// RFC 2047 subjects: lettre encodes non-ASCII subjects as `=?utf-8?b?…?=`.
+fn decode_subject(s: &str) -> String {
+    use base64::Engine;
+    s.split_whitespace()
+        .map(|w| {
+            let lower = w.to_ascii_lowercase();
+            if lower.starts_with("=?utf-8?b?") && w.ends_with("?=") {
+                let inner = &w[10..w.len() - 2];
+                String::from_utf8(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(inner)
+                        .unwrap_or_default(),
+                )
+                .unwrap_or_default()
+            } else {
+                format!("{w} ")
+            }
+        })
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+fn header(raw: &str, name: &str) -> String {
+    let mut lines = raw.lines().peekable();
+    let prefix = format!("{}:", name.to_ascii_lowercase());
+    while let Some(l) = lines.next() {
+        if l.is_empty() {
+            break;
+        }
+        if l.to_ascii_lowercase().starts_with(&prefix) {
+            let mut v = l[prefix.len()..].trim().to_string();
+            while let Some(n) = lines.peek() {
+                if n.starts_with(' ') || n.starts_with('\t') {
+                    v.push(' ');
+                    v.push_str(n.trim());
+                    lines.next();
+                } else {
+                    break;
+                }
+            }
+            return v;
+        }
+    }
+    String::new()
+}
+
+fn received(maildir: &Path) -> Vec<Mail> {
+    let mut out = Vec::new();
+    for sub in ["new", "cur"] {
+        let Ok(entries) = std::fs::read_dir(maildir.join(sub)) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let raw = std::fs::read_to_string(e.path()).expect("read mail");
+            out.push(Mail {
+                to: header(&raw, "To"),
+                subject: decode_subject(&header(&raw, "Subject")),
+                message_id: header(&raw, "Message-ID"),
+                body: decode_body(&raw),
+            });
+        }
+    }
+    out
+}
+
+/// Poll until `n` messages arrived (or fail after 30 s).
+async fn wait_for_mail(maildir: &Path, n: usize) -> Vec<Mail> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = received(maildir);
+        if got.len() >= n {
+            return got;
+        }
+        assert!(Instant::now() < deadline, "expected {n} messages, got {}", got.len());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn json_of(r: reqwest::Response) -> Value {
+    let status = r.status();
+    let text = r.text().await.expect("body");
+    assert!(status.is_success(), "{status}: {text}");
+    serde_json::from_str(&text).expect("json")
+}
+
+async fn incident(s: &TestServer, id: u64) -> Value {
+    json_of(s.get(&format!("/api/v1/incidents/{id}")).send().await.expect("send")).await
+}
+
+fn full_details() -> Value {
+    json!({
+        "summary": "Inloggegevens van een medewerker misbruikt / staff credentials misused",
+        "description": "An account of a customer's user was used from an unknown address.",
+        "period_start": "2026-11-22T06:00:00Z",
+        "period_end": "2026-11-22T09:30:00Z",
+        "systems": ["vault", "portal"],
+        "impact": ["confidentiality"],
+        "actions": ["reading", "copying"],
+        "cause": "Phished password of a customer user",
+        "failed_measure": "Two-factor authentication was not enforced for this account",
+        "consequences": "Personal data of employees may have been seen",
+        "recovery": "Sessions ended, password reset",
+        "measures_taken": "Account blocked",
+        "measures_proposed": "Enforce two-factor authentication"
+    })
+}
+
+const BAKKER_RECORDS: &str = "/api/v1/customers/bakkerij-de-vries/vault/collections/employees/records";
+const HANZE_RECORDS: &str = "/api/v1/customers/hanzeveld-installatietechniek/vault/collections/contacts/records";
+
+/// Two customers with records; a rogue user at each reads some of them. Returns the rogue
+/// user names and what each reached.
+async fn seed(s: &TestServer) -> (String, String) {
+    let c = &s.client;
+    let anna = account(s, "anna.admin", "customer_admin", Some("bakkerij-de-vries")).await;
+    let henk = account(s, "henk.admin", "customer_admin", Some("hanzeveld-installatietechniek")).await;
+    let mallory = account(s, "mallory", "customer_user", Some("bakkerij-de-vries")).await;
+    let trudy = account(s, "trudy", "customer_user", Some("hanzeveld-installatietechniek")).await;
+    let r = c
+        .post(s.url("/api/v1/customers/bakkerij-de-vries/vault/collections"))
+        .bearer_auth(&anna)
+        .json(&json!({"name": "employees", "fields": [
+            {"name": "name", "category": "identification", "required": true},
+            {"name": "email", "category": "contact", "identifier": "email"},
+            {"name": "salary", "category": "salary"}
+        ]}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 201);
+    let r = c
+        .post(s.url("/api/v1/customers/hanzeveld-installatietechniek/vault/collections"))
+        .bearer_auth(&henk)
+        .json(&json!({"name": "contacts", "fields": [
+            {"name": "name", "category": "identification", "required": true},
+            {"name": "phone", "category": "phone_number", "identifier": "phone"}
+        ]}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 201);
+    let mut bakker_ids = Vec::new();
+    for i in 0..4 {
+        let v = json_of(
+            c.post(s.url(&format!("{BAKKER_RECORDS}?purpose=payroll")))
+                .bearer_auth(&anna)
+                .json(&json!({"subject": format!("emp-{}", i % 3), "values": {"name": format!("E{i}"), "email": format!("e{i}@x.nl"), "salary": "1"}}))
+                .send()
+                .await
+                .expect("send"),
+        )
+        .await;
+        bakker_ids.push(v["id"].as_str().expect("id").to_string());
+    }
+    for i in 0..3 {
+        json_of(
+            c.post(s.url(&format!("{HANZE_RECORDS}?purpose=customer_relationship_management")))
+                .bearer_auth(&henk)
+                .json(&json!({"subject": format!("client-{i}"), "values": {"name": format!("C{i}"), "phone": format!("06-1234567{i}")}}))
+                .send()
+                .await
+                .expect("send"),
+        )
+        .await;
+    }
+    // The admins read too; they are not among the actors scoped below.
+    let r = c
+        .get(s.url(&format!("{BAKKER_RECORDS}/{}?purpose=payroll", bakker_ids[3])))
+        .bearer_auth(&anna)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 200);
+    // Mallory reads records 0 and 1 (subjects emp-0 and emp-1), record 0 twice; a refused
+    // read (no purpose) reaches nothing.
+    for id in [&bakker_ids[0], &bakker_ids[1], &bakker_ids[0]] {
+        let r = c
+            .get(s.url(&format!("{BAKKER_RECORDS}/{id}?purpose=payroll")))
+            .bearer_auth(&mallory)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status(), 200);
+    }
+    let r = c
+        .get(s.url(&format!("{BAKKER_RECORDS}/{}", bakker_ids[2])))
+        .bearer_auth(&mallory)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(code(r).await.1, "purpose_required");
+    // Trudy lists the whole collection.
+    let r = c
+        .get(s.url(&format!("{HANZE_RECORDS}?purpose=customer_relationship_management")))
+        .bearer_auth(&trudy)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 200);
+    (anna, henk)
+}
+
+#[tokio::test]
+async fn a_breach_is_scoped_from_the_log_notified_in_both_languages_and_late_notices_are_flagged() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let maildir: PathBuf = dir.path().join("mail");
+    let port = free_port();
+    let smtp = Smtp::start(port, &maildir);
+    let s = start_mailing(&dir.path().join("data"), &format!("127.0.0.1:{port}")).await;
+    let _ = seed(&s).await;
+    let c = &s.client;
+
+    // Scoping: the window and the two rogue actors.
+    let scope = json_of(
+        s.post("/api/v1/incidents/scope")
+            .json(
+                &json!({"from": "2026-11-22T09:00:00Z", "to": "2026-11-22T11:00:00Z", "actors": ["mallory", "trudy"]}),
+            )
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    let by: BTreeMap<String, Value> = scope
+        .as_array()
+        .expect("scope")
+        .iter()
+        .map(|v| (v["customer"].as_str().expect("c").to_string(), v.clone()))
+        .collect();
+    assert_eq!(by.len(), 2, "{scope}");
+    let b = &by["bakkerij-de-vries"];
+    assert_eq!(
+        (
+            b["entries"].as_u64(),
+            b["records"].as_u64(),
+            b["data_subjects"].as_u64()
+        ),
+        (Some(3), Some(2), Some(2))
+    );
+    assert_eq!(b["categories"], json!(["contact", "identification", "salary"]));
+    assert_eq!(b["subject_groups"], json!(["employees"]));
+    let h = &by["hanzeveld-installatietechniek"];
+    assert_eq!(
+        (
+            h["entries"].as_u64(),
+            h["records"].as_u64(),
+            h["data_subjects"].as_u64()
+        ),
+        (Some(1), Some(3), Some(3))
+    );
+    assert_eq!(h["categories"], json!(["identification", "phone_number"]));
+    // Another window finds nothing; a bad window is refused.
+    let none = json_of(
+        s.post("/api/v1/incidents/scope")
+            .json(&json!({"from": "2026-11-21T00:00:00Z", "to": "2026-11-22T00:00:00Z", "actors": ["mallory"]}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(none, json!([]));
+    let r = s
+        .post("/api/v1/incidents/scope")
+        .json(&json!({"from": "2026-11-22T11:00:00Z", "to": "2026-11-22T09:00:00Z"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(code(r).await.1, "incident_invalid");
+
+    // Register: aware now (10:00); the 48 h term ends 2026-11-24T10:00Z.
+    let r = s
+        .post("/api/v1/incidents")
+        .json(&json!({"details": {"summary": "Suspicious reads by two customer users"}}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 201);
+    let inc = json_of(r).await;
+    let id = inc["id"].as_u64().expect("id");
+    assert_eq!(inc["status"], "reported");
+    // The workflow refuses steps out of order, naming what comes next.
+    let r = s
+        .post(&format!("/api/v1/incidents/{id}/step"))
+        .json(&json!({"version": 1, "step": "breach"}))
+        .send()
+        .await
+        .expect("send");
+    let (status, rule, body) = code(r).await;
+    assert_eq!((status, rule.as_str()), (409, "incident_transition_not_allowed"));
+    assert!(body.to_string().contains("triage"), "{body}");
+    let inc = json_of(
+        s.post(&format!("/api/v1/incidents/{id}/step"))
+            .json(&json!({"version": 1, "step": "triage"}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    // A stale version is refused.
+    let r = s
+        .post(&format!("/api/v1/incidents/{id}/step"))
+        .json(&json!({"version": 1, "step": "breach"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(code(r).await.1, "incident_version_conflict");
+    let v = inc["version"].as_u64().expect("v");
+    let inc = json_of(
+        s.post(&format!("/api/v1/incidents/{id}/step"))
+            .json(&json!({"version": v, "step": "breach", "reason": "personal data was read"}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(inc["status"], "breach");
+    // Only Bakkerij de Vries first, with its scope as confirmed.
+    let v = inc["version"].as_u64().expect("v");
+    let inc = json_of(
+        s.client
+            .put(s.url(&format!("/api/v1/incidents/{id}/customers")))
+            .bearer_auth(&s.token)
+            .json(&json!({"version": v, "add": [{"customer": "bakkerij-de-vries", "scope": b}]}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(inc["customers"][0]["due_at"], "2026-11-24T10:00:00Z");
+    assert_eq!(inc["customers"][0]["controller_due_at"], "2026-11-25T10:00:00Z");
+    assert_eq!(inc["customers"][0]["deadline"], "open");
+    // A notice lacking the breach protocol's fields is refused, naming them.
+    let r = s
+        .post(&format!("/api/v1/incidents/{id}/notices/preview"))
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("send");
+    let (_, rule, body) = code(r).await;
+    assert_eq!(rule, "notice_incomplete");
+    assert!(body.to_string().contains("failed_measure"), "{body}");
+    let v = inc["version"].as_u64().expect("v");
+    let inc = json_of(
+        s.client
+            .put(s.url(&format!("/api/v1/incidents/{id}/details")))
+            .bearer_auth(&s.token)
+            .json(&json!({"version": v, "details": full_details()}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    let drafts = json_of(
+        s.post(&format!("/api/v1/incidents/{id}/notices/preview"))
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    // Bakkerij's breach contacts read Dutch (Anke) and English (Ruben): one notice each.
+    assert_eq!(drafts.as_array().map(Vec::len), Some(2), "{drafts}");
+    // Sending needs the version previewed.
+    let r = s
+        .post(&format!("/api/v1/incidents/{id}/notices"))
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(code(r).await.1, "bad_request");
+    let v = inc["version"].as_u64().expect("v");
+    let r = s
+        .post(&format!("/api/v1/incidents/{id}/notices"))
+        .json(&json!({"version": v}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 201);
+    let mails = wait_for_mail(&maildir, 2).await;
+    let nl = mails.iter().find(|m| m.to.contains("anke@")).expect("Dutch notice");
+    let en = mails
+        .iter()
+        .find(|m| m.to.contains("ruben.bos@"))
+        .expect("English notice");
+    assert!(
+        nl.subject.starts_with(&format!("Melding datalek {id}")),
+        "{}",
+        nl.subject
+    );
+    assert!(
+        en.subject.starts_with(&format!("Personal data breach notice {id}")),
+        "{}",
+        en.subject
+    );
+    for (m, labels) in [
+        (
+            nl,
+            [
+                "Aan:",
+                "Datum van deze melding:",
+                "Wij werden op de hoogte op:",
+                "Samenvatting:",
+                "Beveiligingsmaatregel die faalde: Two-factor",
+                "Aard van de inbreuk: inzien, kopiëren",
+                "Oorzaak: Phished",
+                "Groepen betrokkenen: employees",
+                "Aantal betrokkenen (volgens het toegangslog): 2",
+                "Soorten persoonsgegevens: contact, identification, salary",
+                "Genomen maatregelen: Account blocked",
+                "Voorgestelde maatregelen: Enforce",
+            ],
+        ),
+        (
+            en,
+            [
+                "To:",
+                "Date of this notice:",
+                "We became aware on:",
+                "Summary:",
+                "Security measure that failed: Two-factor",
+                "Nature of the breach: reading, copying",
+                "Cause: Phished",
+                "Groups of data subjects: employees",
+                "Number of data subjects (from the access log): 2",
+                "Types of personal data: contact, identification, salary",
+                "Measures taken: Account blocked",
+                "Measures proposed: Enforce",
+            ],
+        ),
+    ] {
+        for l in labels {
+            assert!(m.body.contains(l), "missing `{l}` in:\n{}", m.body);
+        }
+        assert!(
+            m.message_id
+                .contains(&format!("art28-incident-{id}-bakkerij-de-vries-0-")),
+            "{}",
+            m.message_id
+        );
+        assert!(!m.body.contains("hanzeveld"), "another customer in the notice");
+    }
+    // Delivered before the deadline: met. The breach is now `notified`.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let inc = loop {
+        let inc = incident(&s, id).await;
+        if inc["customers"][0]["deadline"] == "met" {
+            break inc;
+        }
+        assert!(Instant::now() < deadline, "delivery not recorded: {inc}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(inc["status"], "notified");
+
+    // 49 hours later, Hanzeveld turns out to be affected too: its notice is overdue at once,
+    // and the security officer hears of it.
+    s.clock.advance(jiff::SignedDuration::from_hours(49));
+    let v = inc["version"].as_u64().expect("v");
+    let inc = json_of(
+        s.client
+            .put(s.url(&format!("/api/v1/incidents/{id}/customers")))
+            .bearer_auth(&s.token)
+            .json(&json!({"version": v, "add": [{"customer": "hanzeveld-installatietechniek", "scope": h}]}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    let deadlines = json_of(s.get("/api/v1/incidents/deadlines").send().await.expect("send")).await;
+    let states: BTreeMap<String, String> = deadlines
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|d| {
+            (
+                d["customer"].as_str().unwrap_or("").into(),
+                d["state"].as_str().unwrap_or("").into(),
+            )
+        })
+        .collect();
+    assert_eq!(states["bakkerij-de-vries"], "met");
+    assert_eq!(states["hanzeveld-installatietechniek"], "overdue");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let events = json_of(s.get("/api/v1/security/events").send().await.expect("send")).await;
+        if events
+            .as_array()
+            .expect("events")
+            .iter()
+            .any(|e| e["kind"] == "breach_notice_overdue" && e["detail"].as_str().unwrap_or("").contains("hanzeveld"))
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "overdue notice not raised: {events}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let v = inc["version"].as_u64().expect("v");
+    let r = s
+        .post(&format!("/api/v1/incidents/{id}/notices"))
+        .json(&json!({"version": v}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 201);
+    let sent: Value = r.json().await.expect("json");
+    assert_eq!(
+        sent.as_array().map(Vec::len),
+        Some(1),
+        "only Hanzeveld's first notice: {sent}"
+    );
+    let mails = wait_for_mail(&maildir, 4).await;
+    let hanze: Vec<&Mail> = mails.iter().filter(|m| m.to.contains("hanzeveld")).collect();
+    assert_eq!(hanze.len(), 2, "both breach contacts of Hanzeveld");
+    assert!(hanze.iter().all(|m| m.body.contains("Aantal gegevensrecords: 3")));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let inc = loop {
+        let inc = incident(&s, id).await;
+        let late = inc["customers"]
+            .as_array()
+            .expect("customers")
+            .iter()
+            .any(|a| a["customer"] == "hanzeveld-installatietechniek" && a["deadline"] == "met_late");
+        if late {
+            break inc;
+        }
+        assert!(Instant::now() < deadline, "late delivery not flagged: {inc}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+
+    // An update goes to every customer already notified, as step 1.
+    let v = inc["version"].as_u64().expect("v");
+    let r = s
+        .post(&format!("/api/v1/incidents/{id}/notices"))
+        .json(&json!({"version": v, "update": "Alle wachtwoorden zijn vernieuwd / all passwords were reset"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 201);
+    let mails = wait_for_mail(&maildir, 8).await;
+    assert_eq!(mails.iter().filter(|m| m.subject.starts_with("Update 1")).count(), 4);
+
+    // The customer's side: its own incident and notices, never the other customer. (The
+    // sessions from before the clock moved have expired.)
+    let (anna, henk) = (session_of(&s, "anna.admin").await, session_of(&s, "henk.admin").await);
+    let mine = json_of(
+        c.get(s.url("/api/v1/customers/hanzeveld-installatietechniek/incidents"))
+            .bearer_auth(&henk)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(mine.as_array().map(Vec::len), Some(1));
+    assert!(!mine.to_string().contains("bakkerij"), "{mine}");
+    let notices = json_of(
+        c.get(s.url(&format!(
+            "/api/v1/customers/hanzeveld-installatietechniek/incidents/{id}/notices"
+        )))
+        .bearer_auth(&henk)
+        .send()
+        .await
+        .expect("send"),
+    )
+    .await;
+    assert!(!notices.to_string().contains("bakkerij"));
+    let hanze_notice = notices[0]["id"].as_u64().expect("notice id");
+    let bakker_notices = json_of(
+        c.get(s.url(&format!("/api/v1/customers/bakkerij-de-vries/incidents/{id}/notices")))
+            .bearer_auth(&anna)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    let bakker_notice = bakker_notices[0]["id"].as_u64().expect("notice id");
+    // Henk cannot acknowledge Bakkerij's notice, through his own customer or Bakkerij's.
+    let r = c
+        .post(s.url(&format!(
+            "/api/v1/customers/hanzeveld-installatietechniek/notices/{bakker_notice}/acknowledge"
+        )))
+        .bearer_auth(&henk)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(code(r).await.1, "notice_not_found");
+    let r = c
+        .post(s.url(&format!(
+            "/api/v1/customers/bakkerij-de-vries/notices/{bakker_notice}/acknowledge"
+        )))
+        .bearer_auth(&henk)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(code(r).await.1, "tenant_mismatch");
+    let ack = json_of(
+        c.post(s.url(&format!(
+            "/api/v1/customers/hanzeveld-installatietechniek/notices/{hanze_notice}/acknowledge"
+        )))
+        .bearer_auth(&henk)
+        .send()
+        .await
+        .expect("send"),
+    )
+    .await;
+    assert_eq!(ack["acknowledged_by"], "henk.admin");
+    // A customer the incident does not touch sees nothing of it.
+    let scheldepoort = account(&s, "sofie.admin", "customer_admin", Some("scheldepoort-documentbeheer")).await;
+    let r = c
+        .get(s.url(&format!("/api/v1/customers/scheldepoort-documentbeheer/incidents/{id}")))
+        .bearer_auth(&scheldepoort)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(code(r).await.0, 404);
+
+    // Close, with reasons; nothing more can be sent.
+    let inc = incident(&s, id).await;
+    let v = inc["version"].as_u64().expect("v");
+    let r = s
+        .post(&format!("/api/v1/incidents/{id}/step"))
+        .json(&json!({"version": v, "step": "close"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(code(r).await.1, "incident_invalid", "closing needs a reason");
+    let inc = json_of(
+        s.post(&format!("/api/v1/incidents/{id}/step"))
+            .json(&json!({"version": v, "step": "close", "reason": "measures in place, customers informed"}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(inc["status"], "closed");
+    let steps: Vec<&str> = inc["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["to"].as_str())
+        .collect();
+    assert!(
+        steps.starts_with(&["reported", "triaged", "breach"]) && steps.ends_with(&["closed"]),
+        "{steps:?}"
+    );
+
+    // The register as CSV: whole for staff, one customer's own for the customer.
+    let r = s.get("/api/v1/incidents/export.csv").send().await.expect("send");
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    let all = r.text().await.expect("csv");
+    let mut rows = csv_rows(&all);
+    let head = rows.remove(0);
+    assert_eq!(head[0], "incident");
+    assert_eq!(rows.len(), 2, "one row per affected customer");
+    let deadline_col = head.iter().position(|h| h == "deadline").expect("deadline column");
+    let cust_col = head.iter().position(|h| h == "customer").expect("customer column");
+    let late: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r[cust_col].as_str(), r[deadline_col].as_str()))
+        .collect();
+    assert!(
+        late.contains(&("hanzeveld-installatietechniek", "met_late")),
+        "{late:?}"
+    );
+    let own = c
+        .get(s.url("/api/v1/customers/hanzeveld-installatietechniek/incidents/export.csv"))
+        .bearer_auth(&henk)
+        .send()
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("csv");
+    assert_eq!(csv_rows(&own).len(), 2);
+    assert!(!own.contains("bakkerij"));
+    let json_all = json_of(s.get("/api/v1/incidents/export.json").send().await.expect("send")).await;
+    assert_eq!(json_all.as_array().map(Vec::len), Some(1));
+
+    s.stop().await;
+    smtp.stop();
+}
+
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    // The export quotes only where needed; our values hold no newlines but may hold commas.
+    let mut rows = Vec::new();
+    for line in text.lines() {
+        let mut row = Vec::new();
+        let mut cur = String::new();
+        let mut quoted = false;
+        let mut chars = line.chars().peekable();
+        while let Some(ch) = chars.next() {
+            match (ch, quoted) {
+                ('"', true) if chars.peek() == Some(&'"') => {
+                    cur.push('"');
+                    chars.next();
+                }
+                ('"', _) => quoted = !quoted,
+                (',', false) => row.push(std::mem::take(&mut cur)),
+                _ => cur.push(ch),
+            }
+        }
+        row.push(cur);
+        rows.push(row);
+    }
+    rows
+}
+
+#[tokio::test]
+async fn customers_report_into_the_same_register_and_bad_reports_are_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = start_mailing(dir.path(), "127.0.0.1:9").await;
+    let c = &s.client;
+    let user = account(&s, "kees", "customer_user", Some("bakkerij-de-vries")).await;
+    let admin = account(&s, "anna.admin", "customer_admin", Some("bakkerij-de-vries")).await;
+    let r = c
+        .post(s.url("/api/v1/customers/bakkerij-de-vries/incidents"))
+        .bearer_auth(&user)
+        .json(&json!({"kind": "official_inspection", "details": {"summary": "De Arbeidsinspectie vraagt om roosters"}}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 201);
+    let inc: Value = r.json().await.expect("json");
+    assert_eq!(
+        (inc["source"].as_str(), inc["kind"].as_str()),
+        (Some("customer"), Some("official_inspection"))
+    );
+    assert_eq!(inc["reporter_customer"], "bakkerij-de-vries");
+    // Into another customer's register: refused.
+    let r = c
+        .post(s.url("/api/v1/customers/hanzeveld-installatietechniek/incidents"))
+        .bearer_auth(&user)
+        .json(&json!({"details": {"summary": "x"}}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(code(r).await.1, "tenant_mismatch");
+    // Bad input: an empty summary, a future awareness, an unknown field, a staff source.
+    for (body, rule) in [
+        (json!({"details": {"summary": "  "}}), "incident_invalid"),
+        (
+            json!({"aware_at": "2030-01-01T00:00:00Z", "details": {"summary": "x"}}),
+            "incident_invalid",
+        ),
+        (json!({"details": {"summary": "x", "colour": "red"}}), "bad_request"),
+        (
+            json!({"source": "processor", "details": {"summary": "x"}}),
+            "incident_invalid",
+        ),
+    ] {
+        let r = c
+            .post(s.url("/api/v1/customers/bakkerij-de-vries/incidents"))
+            .bearer_auth(&admin)
+            .json(&body)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(code(r).await.1, rule, "{body}");
+    }
+    // The staff register holds it; the customer's admin sees it, its user may not read.
+    let all = json_of(s.get("/api/v1/incidents").send().await.expect("send")).await;
+    assert_eq!(all.as_array().map(Vec::len), Some(1));
+    let mine = json_of(
+        c.get(s.url("/api/v1/customers/bakkerij-de-vries/incidents"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(mine.as_array().map(Vec::len), Some(1));
+    let r = c
+        .get(s.url("/api/v1/customers/bakkerij-de-vries/incidents"))
+        .bearer_auth(&user)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(code(r).await.1, "permission_denied");
+    // Customers cannot run the workflow; a report can be closed as no breach, with reasons.
+    let r = c
+        .post(s.url("/api/v1/incidents/1/step"))
+        .bearer_auth(&admin)
+        .json(&json!({"version": 1, "step": "triage"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(code(r).await.0, 403);
+    let inc = json_of(
+        s.post("/api/v1/incidents/1/step")
+            .json(&json!({"version": 1, "step": "triage"}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    let inc = json_of(
+        s.post("/api/v1/incidents/1/step")
+            .json(&json!({"version": inc["version"], "step": "not_a_breach", "reason": "no personal data involved"}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(inc["status"], "not_a_breach");
+    let r = s.get("/api/v1/incidents/99").send().await.expect("send");
+    assert_eq!(code(r).await.1, "incident_not_found");
+    s.stop().await;
+}
+
+/// Register a breach touching Hanzeveld with every field filled, ready to notify.
+async fn ready_breach(s: &TestServer) -> (u64, u64) {
+    let inc = json_of(
+        s.post("/api/v1/incidents")
+            .json(&json!({"details": full_details()}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    let id = inc["id"].as_u64().expect("id");
+    let mut v = inc["version"].as_u64().expect("v");
+    for step in ["triage", "breach"] {
+        let inc = json_of(
+            s.post(&format!("/api/v1/incidents/{id}/step"))
+                .json(&json!({"version": v, "step": step}))
+                .send()
+                .await
+                .expect("send"),
+        )
+        .await;
+        v = inc["version"].as_u64().expect("v");
+    }
+    let inc = json_of(
+        s.client
+            .put(s.url(&format!("/api/v1/incidents/{id}/customers")))
+            .bearer_auth(&s.token)
+            .json(&json!({"version": v, "add": [{"customer": "hanzeveld-installatietechniek"}, {"customer": "bakkerij-de-vries"}]}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    (id, inc["version"].as_u64().expect("v"))
+}
+
+#[tokio::test]
+async fn the_outbox_keeps_notices_while_smtp_is_down_and_delivers_each_once_after_a_restart() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let maildir = dir.path().join("mail");
+    let port = free_port();
+    // No SMTP server yet: every attempt fails and is retried later.
+    let s = start_mailing(&data, &format!("127.0.0.1:{port}")).await;
+    let (id, v) = ready_breach(&s).await;
+    let r = s
+        .post(&format!("/api/v1/incidents/{id}/notices"))
+        .json(&json!({"version": v}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 201);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let failed = loop {
+        let n = json_of(
+            s.get(&format!("/api/v1/incidents/{id}/notices"))
+                .send()
+                .await
+                .expect("send"),
+        )
+        .await;
+        let deliveries: Vec<Value> = n
+            .as_array()
+            .expect("notices")
+            .iter()
+            .flat_map(|n| n["deliveries"].as_array().cloned().unwrap_or_default())
+            .collect();
+        if deliveries.iter().all(|d| d["attempts"].as_u64() >= Some(1)) {
+            break deliveries;
+        }
+        assert!(Instant::now() < deadline, "no attempt made: {n}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // Hanzeveld has two breach contacts, Bakkerij two (one per language).
+    assert_eq!(failed.len(), 4);
+    assert!(
+        failed
+            .iter()
+            .all(|d| d["status"] == "pending" && d["last_error"].is_string())
+    );
+    assert!(received(&maildir).is_empty());
+    // Restart with the outbox full; the mail server comes back.
+    s.stop().await;
+    let smtp = Smtp::start(port, &maildir);
+    let s = start_mailing(&data, &format!("127.0.0.1:{port}")).await;
+    // The restarted server's clock stands where the first one started; move past the backoff.
+    s.clock.advance(jiff::SignedDuration::from_mins(5));
+    let mails = wait_for_mail(&maildir, 4).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let n = json_of(
+            s.get(&format!("/api/v1/incidents/{id}/notices"))
+                .send()
+                .await
+                .expect("send"),
+        )
+        .await;
+        let all_sent = n
+            .as_array()
+            .expect("notices")
+            .iter()
+            .flat_map(|n| n["deliveries"].as_array().cloned().unwrap_or_default())
+            .all(|d| d["status"] == "sent");
+        if all_sent {
+            break;
+        }
+        assert!(Instant::now() < deadline, "deliveries not recorded: {n}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Exactly once each: four messages, four distinct idempotency keys, nothing more after
+    // further runs of the outbox.
+    s.clock.advance(jiff::SignedDuration::from_hours(2));
+    let stop = s.stop();
+    stop.await;
+    let again = received(&maildir);
+    assert_eq!(
+        again.len(),
+        4,
+        "{:?}",
+        again.iter().map(|m| &m.message_id).collect::<Vec<_>>()
+    );
+    let mut ids: Vec<&String> = mails.iter().map(|m| &m.message_id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 4);
+    smtp.stop();
+}
