@@ -80,6 +80,8 @@ pub enum Permission {
     IncidentsManage,
     /// Acknowledge receipt of a breach notice.
     NoticesAcknowledge,
+    /// Set or remove the customer's webhook for breach notices.
+    WebhooksManage,
 }
 
 impl Permission {
@@ -109,6 +111,7 @@ impl Permission {
         Permission::IncidentsRead,
         Permission::IncidentsManage,
         Permission::NoticesAcknowledge,
+        Permission::WebhooksManage,
     ];
 
     /// The stable wire form.
@@ -138,6 +141,7 @@ impl Permission {
             Permission::IncidentsRead => "incidents_read",
             Permission::IncidentsManage => "incidents_manage",
             Permission::NoticesAcknowledge => "notices_acknowledge",
+            Permission::WebhooksManage => "webhooks_manage",
         }
     }
 }
@@ -234,6 +238,7 @@ const CUSTOMER_ADMIN: &[Permission] = &[
     P::IncidentsReport,
     P::IncidentsRead,
     P::NoticesAcknowledge,
+    P::WebhooksManage,
 ];
 const CUSTOMER_USER: &[Permission] = &[P::AgreementsRead, P::VaultRead, P::VaultWrite, P::IncidentsReport];
 const CUSTOMER_AUDITOR: &[Permission] = &[P::AgreementsRead, P::LogRead, P::AccessGrantsRead, P::IncidentsRead];
@@ -846,6 +851,7 @@ mod tests {
                     IncidentsReport,
                     IncidentsRead,
                     NoticesAcknowledge,
+                    WebhooksManage,
                 ],
             ),
             (CustomerUser, &[AgreementsRead, VaultRead, VaultWrite, IncidentsReport]),

@@ -175,6 +175,10 @@ error_codes! {
     NoticeNotFound = ("notice_not_found", NotFound),
     /// The customer has no contact designated for breach notices.
     NoBreachContact = ("no_breach_contact", Conflict),
+    /// A webhook address is not acceptable (https, or http to this machine only).
+    WebhookInvalid = ("webhook_invalid", Invalid),
+    /// The customer has no webhook.
+    WebhookNotFound = ("webhook_not_found", NotFound),
 }
 
 impl fmt::Display for ErrorCode {

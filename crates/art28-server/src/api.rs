@@ -1184,6 +1184,24 @@ pub fn routes() -> ApiRouter<AppState> {
             ),
         )
         .api_route(
+            "/api/v1/customers/{customer}/webhook",
+            get_with(
+                crate::incident_api::get_webhook,
+                doc!("The customer's webhook for breach notices", "incidents"),
+            )
+            .put_with(
+                crate::incident_api::set_webhook,
+                doc!(
+                    "Set the customer's webhook; the answer holds its signing secret, once",
+                    "incidents"
+                ),
+            )
+            .delete_with(
+                crate::incident_api::remove_webhook,
+                doc!("Remove the customer's webhook", "incidents"),
+            ),
+        )
+        .api_route(
             "/api/v1/vocabulary",
             get_with(
                 vocabulary,

@@ -242,7 +242,8 @@ pub mod perm {
         IncidentsReport,
         IncidentsRead,
         IncidentsManage,
-        NoticesAcknowledge
+        NoticesAcknowledge,
+        WebhooksManage
     );
 }
 

@@ -760,3 +760,80 @@ pub async fn customer_export_csv(
     let Json(all) = customer_list(caller, State(state), path).await?;
     csv(&all)
 }
+
+/// A webhook to set.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookBody {
+    /// `https://…` (plain `http://` only to localhost).
+    pub url: String,
+}
+
+/// The customer's webhook.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct WebhookView {
+    /// Where notices are posted.
+    pub url: String,
+    /// Grows with every change; the secret belongs to one generation.
+    pub generation: u64,
+    /// Set at.
+    pub created_at: String,
+    /// Set by.
+    pub created_by: String,
+    /// The signing secret (hex), only in the answer to setting it: keep it now, it is not
+    /// shown again. Verify `X-Art28-Signature: v1=HMAC-SHA256(secret, "<X-Art28-Timestamp>.<body>")`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+fn hook_view(h: art28_store::WebhookRecord, secret: Option<String>) -> WebhookView {
+    WebhookView {
+        url: h.url,
+        generation: h.generation,
+        created_at: h.created_at.to_string(),
+        created_by: h.created_by,
+        secret,
+    }
+}
+
+/// Set or replace the customer's webhook for breach notices; answers with a new secret.
+pub async fn set_webhook(
+    caller: Authorized<perm::WebhooksManage>,
+    State(state): State<AppState>,
+    Path(p): Path<CustomerPath>,
+    ApiJson(body): ApiJson<WebhookBody>,
+) -> ApiResult<Json<WebhookView>> {
+    let c = customer_id(&p.customer)?;
+    let (hook, secret) = art28_service::webhook::set(
+        state.store.as_ref(),
+        &state.vault,
+        state.clock.as_ref(),
+        &caller.principal,
+        &c,
+        &body.url,
+    )
+    .await?;
+    Ok(Json(hook_view(hook, Some(secret))))
+}
+
+/// The customer's webhook, without its secret.
+pub async fn get_webhook(
+    caller: Authorized<perm::WebhooksManage>,
+    State(state): State<AppState>,
+    Path(p): Path<CustomerPath>,
+) -> ApiResult<Json<WebhookView>> {
+    let c = customer_id(&p.customer)?;
+    let hook = art28_service::webhook::get(state.store.as_ref(), &caller.principal, &c).await?;
+    Ok(Json(hook_view(hook, None)))
+}
+
+/// Remove the customer's webhook.
+pub async fn remove_webhook(
+    caller: Authorized<perm::WebhooksManage>,
+    State(state): State<AppState>,
+    Path(p): Path<CustomerPath>,
+) -> ApiResult<StatusCode> {
+    let c = customer_id(&p.customer)?;
+    art28_service::webhook::remove(state.store.as_ref(), state.clock.as_ref(), &caller.principal, &c).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

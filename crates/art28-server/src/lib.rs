@@ -128,15 +128,13 @@ struct Folder {
 struct Outbox {
     store: Arc<dyn art28_store::Store>,
     clock: Arc<dyn Clock>,
-    mailer: Option<Arc<dyn art28_service::incidents::Mailer>>,
+    couriers: Vec<Arc<dyn art28_service::incidents::Courier>>,
     wake: Arc<tokio::sync::Notify>,
 }
 
 impl Outbox {
     async fn deliver(&self) {
-        let Some(mailer) = &self.mailer else { return };
-        match art28_service::incidents::deliver_due(self.store.as_ref(), self.clock.as_ref(), mailer.as_ref(), 100)
-            .await
+        match art28_service::incidents::deliver_due(self.store.as_ref(), self.clock.as_ref(), &self.couriers, 100).await
         {
             Ok(r) if r.sent + r.failed > 0 => tracing::info!(sent = r.sent, failed = r.failed, "outbox run"),
             Ok(_) => {}
@@ -201,7 +199,7 @@ impl Outbox {
 impl std::fmt::Debug for Outbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Outbox")
-            .field("mailer", &self.mailer)
+            .field("couriers", &self.couriers)
             .finish_non_exhaustive()
     }
 }
@@ -325,16 +323,16 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
     if back > 0 {
         tracing::warn!(erasures = back, "erasures replayed from the journal");
     }
-    let mailer: Option<Arc<dyn art28_service::incidents::Mailer>> = match &config.smtp_relay {
-        Some(relay) => Some(Arc::new(art28_service::mail::SmtpMailer::new(
+    let mut couriers: Vec<Arc<dyn art28_service::incidents::Courier>> = vec![Arc::new(
+        art28_service::webhook::WebhookSender::new(store.clone(), vault.clone(), clock.clone())?,
+    )];
+    match &config.smtp_relay {
+        Some(relay) => couriers.push(Arc::new(art28_service::mail::SmtpMailer::new(
             relay,
             &config.mail_from,
         )?)),
-        None => {
-            tracing::warn!("no smtp_relay configured: breach notices wait in the outbox until one is");
-            None
-        }
-    };
+        None => tracing::warn!("no smtp_relay configured: breach notices by e-mail wait in the outbox until one is"),
+    }
     let outbox_wake = Arc::new(tokio::sync::Notify::new());
     let state = AppState {
         outbox_wake: outbox_wake.clone(),
@@ -368,7 +366,7 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         outbox: Outbox {
             store,
             clock,
-            mailer,
+            couriers,
             wake: outbox_wake,
         },
         _data: data,

@@ -780,9 +780,12 @@ pub async fn alerts(store: &dyn Store, clock: &dyn Clock) -> Result<Vec<Deadline
     Ok(out)
 }
 
-/// Sends one delivery. Implementations: SMTP ([`crate::mail::SmtpMailer`]); tests may record.
+/// Delivers outbox rows of one channel: e-mail over SMTP ([`crate::mail::SmtpMailer`]) or
+/// signed webhooks ([`crate::webhook::WebhookSender`]).
 #[async_trait::async_trait]
-pub trait Mailer: Send + Sync + std::fmt::Debug {
+pub trait Courier: Send + Sync + std::fmt::Debug {
+    /// The channel: `email` or `webhook`.
+    fn channel(&self) -> &'static str;
     /// Hand the message to the receiver; `Err` with a safe reason if it was not accepted.
     async fn send(&self, delivery: &DeliveryRecord, notice: &NoticeRecord) -> std::result::Result<(), String>;
 }
@@ -804,11 +807,24 @@ pub fn backoff(attempts: u32) -> SignedDuration {
 
 /// Deliver what is due, up to `limit`, one after another. A delivery stays pending until its
 /// result is recorded, so a crash in between sends it again after the restart with the same
-/// idempotency key (the e-mail's Message-ID), by which the receiver recognises it.
-pub async fn deliver_due(store: &dyn Store, clock: &dyn Clock, mailer: &dyn Mailer, limit: usize) -> Result<OutboxRun> {
+/// idempotency key (the e-mail's Message-ID, the webhook's `Idempotency-Key`), by which the
+/// receiver recognises it. Rows of a channel without a courier wait.
+pub async fn deliver_due(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    couriers: &[std::sync::Arc<dyn Courier>],
+    limit: usize,
+) -> Result<OutboxRun> {
     let mut run = OutboxRun::default();
-    for (d, n) in store.due_deliveries(clock.now(), limit).await? {
-        let outcome = match mailer.send(&d, &n).await {
+    let channels: Vec<&str> = couriers.iter().map(|c| c.channel()).collect();
+    if channels.is_empty() {
+        return Ok(run);
+    }
+    for (d, n) in store.due_deliveries(clock.now(), &channels, limit).await? {
+        let Some(courier) = couriers.iter().find(|c| c.channel() == d.channel) else {
+            continue;
+        };
+        let outcome = match courier.send(&d, &n).await {
             Ok(()) => {
                 run.sent += 1;
                 DeliveryOutcome::Sent(clock.now())

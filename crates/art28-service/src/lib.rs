@@ -13,7 +13,7 @@
 //! - [`passwords`]: argon2id hashing in `spawn_blocking`, a dummy hash for unknown users,
 //!   and the strength rule for new passwords.
 //! - [`incidents`]: the incident register, scoping from the access log, breach notices and
-//!   their outbox; [`mail`] delivers them over SMTP.
+//!   their outbox; [`mail`] delivers them over SMTP, [`webhook`] as signed HTTPS posts.
 //! - [`demo`]: the fictional processor and example customers behind `art28 serve --demo`.
 
 pub mod access;
@@ -28,3 +28,4 @@ pub mod mail;
 pub mod passwords;
 pub mod staff_access;
 pub mod vault;
+pub mod webhook;

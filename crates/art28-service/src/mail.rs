@@ -5,7 +5,7 @@
 //! same message. The connection is plain SMTP to a relay the operator names (typically a local
 //! MTA that handles onward TLS); authentication and TLS to the relay are not yet offered.
 
-use crate::incidents::Mailer;
+use crate::incidents::Courier;
 use art28_store::{DeliveryRecord, NoticeRecord};
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
@@ -52,7 +52,11 @@ impl SmtpMailer {
 }
 
 #[async_trait::async_trait]
-impl Mailer for SmtpMailer {
+impl Courier for SmtpMailer {
+    fn channel(&self) -> &'static str {
+        "email"
+    }
+
     async fn send(&self, d: &DeliveryRecord, n: &NoticeRecord) -> Result<(), String> {
         let to: Mailbox = d
             .recipient

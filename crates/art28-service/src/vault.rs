@@ -1034,6 +1034,15 @@ impl Vault {
         Ok(back)
     }
 
+    /// The key that signs webhooks to a customer, for a webhook generation: derived from the
+    /// customer's key (created if `create` and it has none), so nothing secret is stored for it,
+    /// it follows master-key rotation, and it is gone when the customer's data is erased.
+    pub async fn webhook_key(&self, tenant: &CustomerId, generation: u64, create: bool) -> Result<Key> {
+        let ctx = self.store.vault_context(tenant, ContextQuery::default()).await?;
+        let keys = self.tenant_keys(tenant, ctx.tenant_key.as_ref(), create).await?;
+        Ok(keys.data.derive(format!("art28/webhook/v1/{generation}").as_bytes()))
+    }
+
     /// One step of the background purge of erased customers' sealed rows.
     pub async fn purge_step(&self, limit: usize) -> Result<PurgeProgress> {
         self.store.vault_purge(limit, self.clock.now()).await

@@ -105,6 +105,10 @@ fn event(conn: &Connection, e: &NewSecurityEvent) -> Result<()> {
     Ok(())
 }
 
+pub(crate) fn insert_events(conn: &Connection, es: &[NewSecurityEvent]) -> Result<()> {
+    events(conn, es)
+}
+
 fn events(conn: &Connection, es: &[NewSecurityEvent]) -> Result<()> {
     es.iter().try_for_each(|e| event(conn, e))
 }

@@ -72,7 +72,7 @@ CREATE INDEX notices_tenant ON notices (tenant, incident_id);
 CREATE TABLE outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     notice_id INTEGER NOT NULL REFERENCES notices(id),
-    channel TEXT NOT NULL CHECK (channel IN ('email')),
+    channel TEXT NOT NULL CHECK (channel IN ('email', 'webhook')),
     recipient TEXT NOT NULL,
     idempotency_key TEXT NOT NULL UNIQUE,
     status TEXT NOT NULL CHECK (status IN ('pending', 'sent')),
@@ -82,7 +82,31 @@ CREATE TABLE outbox (
     sent_at INTEGER
 ) STRICT;
 CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+
+CREATE TABLE webhooks (
+    tenant TEXT PRIMARY KEY REFERENCES customers(id),
+    url TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL
+) STRICT;
 "#;
+
+/// A customer's webhook for breach notices. Its signing secret is not stored: it is derived
+/// from the customer's key and the generation, which grows with every change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookRecord {
+    /// The customer.
+    pub customer: CustomerId,
+    /// Where notices are posted.
+    pub url: String,
+    /// Bumped by every change, so a new registration gets a new secret.
+    pub generation: u64,
+    /// Set at.
+    pub created_at: Timestamp,
+    /// Set by.
+    pub created_by: String,
+}
 
 /// A new entry in the register.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -685,6 +709,24 @@ impl SqliteStore {
                     )
                     .map_err(db_err)?;
                 }
+                let hook: Option<String> = c
+                    .prepare_cached("SELECT url FROM webhooks WHERE tenant = ?1")
+                    .and_then(|mut st| st.query_row([n.customer.as_str()], |r| r.get(0)).optional())
+                    .map_err(db_err)?;
+                if let Some(url) = hook {
+                    let key = format!(
+                        "art28-incident-{id}-{}-{}-{}-webhook",
+                        n.customer,
+                        n.step,
+                        n.language.tag()
+                    );
+                    c.execute(
+                        "INSERT INTO outbox (notice_id, channel, recipient, idempotency_key, status, next_attempt_at)
+                         VALUES (?1, 'webhook', ?2, ?3, 'pending', ?4)",
+                        params![notice_id, url, key, micros(at)],
+                    )
+                    .map_err(db_err)?;
+                }
                 ids.push(notice_id);
             }
             add_event(c, id, &event)?;
@@ -749,17 +791,21 @@ impl SqliteStore {
     pub(crate) async fn due_deliveries_impl(
         &self,
         now: Timestamp,
+        channels: &[&str],
         limit: usize,
     ) -> Result<Vec<(DeliveryRecord, NoticeRecord)>> {
+        let email = channels.contains(&"email");
+        let webhook = channels.contains(&"webhook");
         self.read(move |c| {
             let mut st = c
                 .prepare_cached(&format!(
                     "SELECT {DELIVERY_COLS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1
+                     AND ((channel = 'email' AND ?3) OR (channel = 'webhook' AND ?4))
                      ORDER BY next_attempt_at, id LIMIT ?2"
                 ))
                 .map_err(db_err)?;
             let due = st
-                .query_map(params![micros(now), limit as i64], delivery_row)
+                .query_map(params![micros(now), limit as i64, email, webhook], delivery_row)
                 .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
                 .map_err(db_err)?;
             let mut out = Vec::with_capacity(due.len());
@@ -860,4 +906,62 @@ impl SqliteStore {
         })
         .await
     }
+
+    pub(crate) async fn set_webhook_impl(
+        &self,
+        tenant: &CustomerId,
+        url: Option<&str>,
+        at: Timestamp,
+        by: &str,
+        events: &[crate::NewSecurityEvent],
+    ) -> Result<Option<WebhookRecord>> {
+        let (tenant, url, by, events) = (tenant.clone(), url.map(str::to_string), by.to_string(), events.to_vec());
+        self.write(move |c| {
+            let t = tenant.as_str();
+            let existed = match &url {
+                Some(u) => {
+                    c.execute(
+                        "INSERT INTO webhooks (tenant, url, generation, created_at, created_by) VALUES (?1, ?2, 1, ?3, ?4)
+                         ON CONFLICT (tenant) DO UPDATE SET url = excluded.url, generation = webhooks.generation + 1,
+                             created_at = excluded.created_at, created_by = excluded.created_by",
+                        params![t, u, micros(at), by],
+                    )
+                    .map_err(db_err)?;
+                    true
+                }
+                None => c.execute("DELETE FROM webhooks WHERE tenant = ?1", [t]).map_err(db_err)? > 0,
+            };
+            if !existed {
+                return Err(Error::new(
+                    ErrorCode::WebhookNotFound,
+                    format!("customer `{tenant}` has no webhook"),
+                ));
+            }
+            crate::accounts::insert_events(c, &events)?;
+            load_webhook(c, t)
+        })
+        .await
+    }
+
+    pub(crate) async fn webhook_impl(&self, tenant: &CustomerId) -> Result<Option<WebhookRecord>> {
+        let t = tenant.as_str().to_string();
+        self.read(move |c| load_webhook(c, &t)).await
+    }
+}
+
+fn load_webhook(c: &Connection, tenant: &str) -> Result<Option<WebhookRecord>> {
+    c.prepare_cached("SELECT tenant, url, generation, created_at, created_by FROM webhooks WHERE tenant = ?1")
+        .and_then(|mut st| {
+            st.query_row([tenant], |r| {
+                Ok(WebhookRecord {
+                    customer: tenant_from(r.get(0)?)?,
+                    url: r.get(1)?,
+                    generation: r.get::<_, i64>(2)? as u64,
+                    created_at: from_micros(r.get(3)?)?,
+                    created_by: r.get(4)?,
+                })
+            })
+            .optional()
+        })
+        .map_err(db_err)
 }

@@ -350,8 +350,26 @@ pub trait Store: Send + Sync + 'static {
         by: &str,
         at: jiff::Timestamp,
     ) -> Result<NoticeRecord>;
-    /// Pending deliveries whose next attempt is due, with their notices.
-    async fn due_deliveries(&self, now: jiff::Timestamp, limit: usize) -> Result<Vec<(DeliveryRecord, NoticeRecord)>>;
+    /// Pending deliveries on the given channels (`email`, `webhook`) whose next attempt is
+    /// due, with their notices.
+    async fn due_deliveries(
+        &self,
+        now: jiff::Timestamp,
+        channels: &[&str],
+        limit: usize,
+    ) -> Result<Vec<(DeliveryRecord, NoticeRecord)>>;
+    /// Set (`Some(url)`, a new generation) or remove (`None`) a customer's webhook, with its
+    /// security events; `webhook_not_found` when there is none to remove.
+    async fn set_webhook(
+        &self,
+        tenant: &CustomerId,
+        url: Option<&str>,
+        at: jiff::Timestamp,
+        by: &str,
+        events: &[NewSecurityEvent],
+    ) -> Result<Option<WebhookRecord>>;
+    /// A customer's webhook.
+    async fn webhook(&self, tenant: &CustomerId) -> Result<Option<WebhookRecord>>;
     /// Record an attempt's outcome.
     async fn record_delivery(&self, id: u64, outcome: &DeliveryOutcome) -> Result<()>;
     /// Access entries of customers with a time in `from..to`, oldest first, at most `limit`.

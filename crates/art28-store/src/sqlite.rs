@@ -1352,9 +1352,23 @@ impl Store for SqliteStore {
     async fn due_deliveries(
         &self,
         now: Timestamp,
+        channels: &[&str],
         limit: usize,
     ) -> Result<Vec<(crate::DeliveryRecord, crate::NoticeRecord)>> {
-        self.due_deliveries_impl(now, limit).await
+        self.due_deliveries_impl(now, channels, limit).await
+    }
+    async fn set_webhook(
+        &self,
+        tenant: &CustomerId,
+        url: Option<&str>,
+        at: Timestamp,
+        by: &str,
+        events: &[NewSecurityEvent],
+    ) -> Result<Option<crate::WebhookRecord>> {
+        self.set_webhook_impl(tenant, url, at, by, events).await
+    }
+    async fn webhook(&self, tenant: &CustomerId) -> Result<Option<crate::WebhookRecord>> {
+        self.webhook_impl(tenant).await
     }
     async fn record_delivery(&self, id: u64, outcome: &crate::DeliveryOutcome) -> Result<()> {
         self.record_delivery_impl(id, outcome).await

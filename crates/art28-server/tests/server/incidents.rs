@@ -1044,3 +1044,207 @@ async fn the_outbox_keeps_notices_while_smtp_is_down_and_delivers_each_once_afte
     assert_eq!(ids.len(), 4);
     smtp.stop();
 }
+
+/// One call a webhook received: its headers and body.
+type Call = (axum::http::HeaderMap, Vec<u8>);
+
+/// A customer's webhook receiver: records every call; answers 500 to the first.
+#[derive(Clone, Default)]
+struct Receiver {
+    calls: std::sync::Arc<std::sync::Mutex<Vec<Call>>>,
+    failed_once: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+async fn receive(
+    axum::extract::State(r): axum::extract::State<Receiver>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::http::StatusCode {
+    r.calls.lock().expect("lock").push((headers, body.to_vec()));
+    if r.failed_once.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR
+    }
+}
+
+#[tokio::test]
+async fn webhooks_are_signed_retried_and_carry_one_idempotency_key() {
+    use hmac::Mac;
+    let dir = tempfile::tempdir().expect("tmp");
+    let receiver = Receiver::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let hook_addr = listener.local_addr().expect("addr");
+    let app = axum::Router::new()
+        .route("/hook", axum::routing::post(receive))
+        .with_state(receiver.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    // No SMTP relay listens here: e-mail waits, the webhook is tried on its own.
+    let s = start_mailing(dir.path(), "127.0.0.1:9").await;
+    let c = &s.client;
+    let henk = account(
+        &s,
+        "henk.admin",
+        "customer_admin",
+        Some("hanzeveld-installatietechniek"),
+    )
+    .await;
+    let anna = account(&s, "anna.admin", "customer_admin", Some("bakkerij-de-vries")).await;
+    let hook = "/api/v1/customers/hanzeveld-installatietechniek/webhook";
+    for (url, rule) in [
+        ("http://example.com/hook", "webhook_invalid"),
+        ("ftp://example.com/hook", "webhook_invalid"),
+        ("https://user:pw@example.com/hook", "webhook_invalid"),
+        ("not a url", "webhook_invalid"),
+    ] {
+        let r = c
+            .put(s.url(hook))
+            .bearer_auth(&henk)
+            .json(&json!({"url": url}))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(code(r).await.1, rule, "{url}");
+    }
+    let r = c.get(s.url(hook)).bearer_auth(&henk).send().await.expect("send");
+    assert_eq!(code(r).await.1, "webhook_not_found");
+    let url = format!("http://{hook_addr}/hook");
+    let set = json_of(
+        c.put(s.url(hook))
+            .bearer_auth(&henk)
+            .json(&json!({"url": url}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    let secret = hex::decode(set["secret"].as_str().expect("secret")).expect("hex");
+    assert_eq!((secret.len(), set["generation"].as_u64()), (32, Some(1)));
+    // Shown once; another customer's admin neither reads nor sets it.
+    let got = json_of(c.get(s.url(hook)).bearer_auth(&henk).send().await.expect("send")).await;
+    assert!(got.get("secret").is_none() && got["url"] == url.as_str());
+    let r = c.get(s.url(hook)).bearer_auth(&anna).send().await.expect("send");
+    assert_eq!(code(r).await.1, "tenant_mismatch");
+    let r = c
+        .put(s.url(hook))
+        .bearer_auth(&anna)
+        .json(&json!({"url": url}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(code(r).await.1, "tenant_mismatch");
+
+    let (id, v) = ready_breach(&s).await;
+    let r = s
+        .post(&format!("/api/v1/incidents/{id}/notices"))
+        .json(&json!({"version": v}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 201);
+    // The first call fails (500) and is retried after the backoff with the same key.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while receiver.calls.lock().expect("lock").is_empty() {
+        assert!(Instant::now() < deadline, "webhook never called");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    s.clock.advance(jiff::SignedDuration::from_mins(1));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while receiver.calls.lock().expect("lock").len() < 2 {
+        assert!(Instant::now() < deadline, "webhook not retried");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let calls = receiver.calls.lock().expect("lock").clone();
+    assert_eq!(calls.len(), 2, "only Hanzeveld has a webhook");
+    let keys: Vec<&str> = calls
+        .iter()
+        .map(|(h, _)| h["idempotency-key"].to_str().expect("key"))
+        .collect();
+    assert_eq!(keys[0], keys[1]);
+    for (headers, body) in &calls {
+        let ts = headers["x-art28-timestamp"].to_str().expect("ts");
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&secret).expect("key");
+        mac.update(format!("{ts}.").as_bytes());
+        mac.update(body);
+        let expected = format!("v1={}", hex::encode(mac.finalize().into_bytes()));
+        assert_eq!(headers["x-art28-signature"].to_str().expect("sig"), expected);
+        let v: Value = serde_json::from_slice(body).expect("json body");
+        assert_eq!(v["customer"], "hanzeveld-installatietechniek");
+        assert_eq!(
+            v["content"]["details"]["failed_measure"],
+            full_details()["failed_measure"]
+        );
+        assert!(!String::from_utf8_lossy(body).contains("bakkerij"));
+    }
+    // A tampered body does not verify under the secret.
+    let (headers, body) = &calls[1];
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&secret).expect("key");
+    mac.update(format!("{}.", headers["x-art28-timestamp"].to_str().expect("ts")).as_bytes());
+    mac.update(&[body.as_slice(), b" "].concat());
+    assert_ne!(
+        headers["x-art28-signature"].to_str().expect("sig"),
+        format!("v1={}", hex::encode(mac.finalize().into_bytes()))
+    );
+    let n = json_of(
+        s.get(&format!("/api/v1/incidents/{id}/notices"))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    let hooks: Vec<Value> = n
+        .as_array()
+        .expect("notices")
+        .iter()
+        .flat_map(|n| n["deliveries"].as_array().cloned().unwrap_or_default())
+        .filter(|d| d["channel"] == "webhook")
+        .collect();
+    assert_eq!(hooks.len(), 1);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let n = json_of(
+            s.get(&format!("/api/v1/incidents/{id}/notices"))
+                .send()
+                .await
+                .expect("send"),
+        )
+        .await;
+        let sent = n
+            .as_array()
+            .expect("notices")
+            .iter()
+            .flat_map(|n| n["deliveries"].as_array().cloned().unwrap_or_default())
+            .any(|d| d["channel"] == "webhook" && d["status"] == "sent" && d["attempts"] == 2);
+        if sent {
+            break;
+        }
+        assert!(Instant::now() < deadline, "webhook delivery not recorded: {n}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Setting it again gives a new secret; removing it twice: the second finds nothing.
+    let again = json_of(
+        c.put(s.url(hook))
+            .bearer_auth(&henk)
+            .json(&json!({"url": url}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(again["generation"], 2);
+    assert_ne!(again["secret"], set["secret"]);
+    let r = c.delete(s.url(hook)).bearer_auth(&henk).send().await.expect("send");
+    assert_eq!(r.status(), 204);
+    let r = c.delete(s.url(hook)).bearer_auth(&henk).send().await.expect("send");
+    assert_eq!(code(r).await.1, "webhook_not_found");
+    let events = json_of(s.get("/api/v1/security/events").send().await.expect("send")).await;
+    let kinds: Vec<&str> = events
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "webhook_set").count(), 2);
+    assert_eq!(kinds.iter().filter(|k| **k == "webhook_removed").count(), 1);
+    s.stop().await;
+}

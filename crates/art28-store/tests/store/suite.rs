@@ -819,12 +819,15 @@ pub async fn run_incidents(store: &dyn Store) {
     // The outbox: due at the notice time, not before.
     assert!(
         store
-            .due_deliveries(ts("2026-01-02T10:59:59Z"), 10)
+            .due_deliveries(ts("2026-01-02T10:59:59Z"), &["email", "webhook"], 10)
             .await
             .expect("due")
             .is_empty()
     );
-    let due = store.due_deliveries(ts("2026-01-02T11:00:00Z"), 10).await.expect("due");
+    let due = store
+        .due_deliveries(ts("2026-01-02T11:00:00Z"), &["email", "webhook"], 10)
+        .await
+        .expect("due");
     assert_eq!(due.len(), 2);
     let (first, second) = (&due[0].0, &due[1].0);
     assert_ne!(first.idempotency_key, second.idempotency_key);
@@ -842,9 +845,15 @@ pub async fn run_incidents(store: &dyn Store) {
         .record_delivery(second.id, &DeliveryOutcome::Sent(ts("2026-01-02T11:00:01Z")))
         .await
         .expect("sent");
-    let due = store.due_deliveries(ts("2026-01-02T11:01:00Z"), 10).await.expect("due");
+    let due = store
+        .due_deliveries(ts("2026-01-02T11:01:00Z"), &["email", "webhook"], 10)
+        .await
+        .expect("due");
     assert!(due.is_empty(), "sent is done, failed waits for its retry");
-    let due = store.due_deliveries(ts("2026-01-02T11:05:00Z"), 10).await.expect("due");
+    let due = store
+        .due_deliveries(ts("2026-01-02T11:05:00Z"), &["email", "webhook"], 10)
+        .await
+        .expect("due");
     assert_eq!((due.len(), due[0].0.attempts), (1, 1));
     // The first delivery of the first notice marks the customer as notified.
     let inc = store.incident(inc.id).await.expect("read").expect("there");
