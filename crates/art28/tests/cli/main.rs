@@ -3,6 +3,7 @@
 
 mod agreement;
 mod log;
+mod outbox;
 mod serve;
 
 use std::path::PathBuf;

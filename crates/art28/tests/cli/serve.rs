@@ -13,10 +13,16 @@ pub struct Running {
 
 /// Start `art28 serve` on a free port and wait for its "listening" line.
 pub fn serve(dir: &Path, extra: &[&str]) -> Running {
+    serve_with_env(dir, extra, &[])
+}
+
+/// [`serve`] with extra `ART28_*` settings in the environment.
+pub fn serve_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Running {
     let mut child = art28()
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
         .args(extra)
+        .envs(env.iter().copied())
         .env("ART28_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -1,0 +1,170 @@
+//! Breach notices queued in the outbox survive `kill -9` and are delivered exactly once after
+//! the restart, to a real SMTP server (aiosmtpd, installed by scripts/test).
+
+use crate::serve::{Running, kill, serve_with_env};
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Smtp(Child);
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn smtp(port: u16, maildir: &Path) -> Smtp {
+    let ok = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "this test needs aiosmtpd: run scripts/test, or `python3 -m pip install aiosmtpd`"
+    );
+    let child = Command::new("python3")
+        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+        .args(["-c", "aiosmtpd.handlers.Mailbox"])
+        .arg(maildir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start aiosmtpd");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "aiosmtpd did not start listening");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Smtp(child)
+}
+
+/// Message-IDs of what arrived.
+fn message_ids(maildir: &Path) -> Vec<String> {
+    let mut ids = Vec::new();
+    for sub in ["new", "cur"] {
+        for e in std::fs::read_dir(maildir.join(sub)).into_iter().flatten().flatten() {
+            let raw = std::fs::read_to_string(e.path()).expect("mail");
+            if let Some(l) = raw.lines().find(|l| l.to_ascii_lowercase().starts_with("message-id:")) {
+                ids.push(l[11..].trim().to_string());
+            }
+        }
+    }
+    ids.sort();
+    ids
+}
+
+async fn call(c: &reqwest::Client, r: &Running, method: &str, path: &str, body: Value) -> Value {
+    let url = format!("{}{path}", r.base);
+    let req = match method {
+        "POST" => c.post(url),
+        "PUT" => c.put(url),
+        _ => c.get(url),
+    };
+    let resp = req.bearer_auth(&r.token).json(&body).send().await.expect("send");
+    let status = resp.status();
+    let text = resp.text().await.expect("body");
+    assert!(status.is_success(), "{method} {path}: {status} {text}");
+    serde_json::from_str(&text).expect("json")
+}
+
+#[tokio::test]
+async fn queued_notices_survive_kill_9_and_are_delivered_once_after_the_restart() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let maildir = dir.path().join("mail");
+    let c = reqwest::Client::new();
+    // First run: no SMTP relay configured, so the notices wait in the outbox.
+    let mut r = serve_with_env(&data, &["--demo"], &[]);
+    let inc = call(
+        &c,
+        &r,
+        "POST",
+        "/api/v1/incidents",
+        json!({"details": {
+            "summary": "Back-up tape lost in transport",
+            "actions": ["theft"],
+            "cause": "Courier lost the package",
+            "failed_measure": "The tape was not encrypted"
+        }}),
+    )
+    .await;
+    let id = inc["id"].as_u64().expect("id");
+    let mut v = inc["version"].as_u64().expect("v");
+    for step in ["triage", "breach"] {
+        v = call(
+            &c,
+            &r,
+            "POST",
+            &format!("/api/v1/incidents/{id}/step"),
+            json!({"version": v, "step": step}),
+        )
+        .await["version"]
+            .as_u64()
+            .expect("v");
+    }
+    v = call(
+        &c,
+        &r,
+        "PUT",
+        &format!("/api/v1/incidents/{id}/customers"),
+        json!({"version": v, "add": [{"customer": "hanzeveld-installatietechniek"}, {"customer": "scheldepoort-documentbeheer"}]}),
+    )
+    .await["version"]
+        .as_u64()
+        .expect("v");
+    let sent = call(
+        &c,
+        &r,
+        "POST",
+        &format!("/api/v1/incidents/{id}/notices"),
+        json!({"version": v}),
+    )
+    .await;
+    let keys: Vec<String> = sent
+        .as_array()
+        .expect("notices")
+        .iter()
+        .flat_map(|n| n["deliveries"].as_array().cloned().unwrap_or_default())
+        .filter_map(|d| d["idempotency_key"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(keys.len(), 4, "two breach contacts at each customer");
+    assert!(!kill(&mut r, "-KILL").success());
+
+    // Second run, with the relay and its server up: every queued notice arrives, once.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port");
+    let _smtp = smtp(port, &maildir);
+    let relay = format!("127.0.0.1:{port}");
+    let mut r = serve_with_env(&data, &[], &[("ART28_SMTP_RELAY", relay.as_str())]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let n = call(&c, &r, "GET", &format!("/api/v1/incidents/{id}/notices"), json!(null)).await;
+        let all_sent = n
+            .as_array()
+            .expect("notices")
+            .iter()
+            .flat_map(|n| n["deliveries"].as_array().cloned().unwrap_or_default())
+            .all(|d| d["status"] == "sent");
+        if all_sent {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not delivered after the restart: {n}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!kill(&mut r, "-KILL").success());
+    let got = message_ids(&maildir);
+    assert_eq!(got.len(), 4, "{got:?}");
+    for k in &keys {
+        assert_eq!(
+            got.iter().filter(|g| g.contains(k.as_str())).count(),
+            1,
+            "{k} in {got:?}"
+        );
+    }
+}
