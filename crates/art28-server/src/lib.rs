@@ -183,11 +183,16 @@ impl Outbox {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut raised = std::collections::HashSet::new();
+        let mut ticks: u64 = 0;
         loop {
             tokio::select! {
                 _ = tick.tick() => {
                     self.deliver().await;
-                    self.watch(&mut raised).await;
+                    // Deadlines move in hours; looking every 5 seconds is plenty.
+                    if ticks.is_multiple_of(5) {
+                        self.watch(&mut raised).await;
+                    }
+                    ticks += 1;
                 }
                 _ = self.wake.notified() => self.deliver().await,
                 _ = stop.changed() => break,

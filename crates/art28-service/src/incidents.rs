@@ -275,6 +275,25 @@ pub async fn step(
     manage(who)?;
     let inc = store.incident(id).await?.ok_or_else(|| not_found(id))?;
     let to = incident::transition(inc.status, step)?;
+    if step == Step::Close {
+        // A breach closes only once every affected customer has had its first notice.
+        let sent = store.notices(Some(id), None).await?;
+        let waiting: Vec<String> = inc
+            .customers
+            .iter()
+            .filter(|a| !sent.iter().any(|n| n.customer == a.customer && n.step == 0))
+            .map(|a| a.customer.to_string())
+            .collect();
+        if !waiting.is_empty() {
+            return Err(Error::new(
+                ErrorCode::IncidentTransitionNotAllowed,
+                format!(
+                    "incident {id} cannot close: {} still wait for their first notice",
+                    waiting.join(", ")
+                ),
+            ));
+        }
+    }
     let note = match step {
         Step::NotABreach | Step::Close => text("reason", reason.unwrap_or(""), 2000)?,
         Step::Triage | Step::Breach => reason.map(str::trim).unwrap_or("").to_string(),

@@ -577,6 +577,16 @@ async fn a_breach_is_scoped_from_the_log_notified_in_both_languages_and_late_not
             .expect("send"),
     )
     .await;
+    // It cannot close while Hanzeveld waits for its first notice.
+    let r = s
+        .post(&format!("/api/v1/incidents/{id}/step"))
+        .json(&json!({"version": inc["version"], "step": "close", "reason": "too early"}))
+        .send()
+        .await
+        .expect("send");
+    let (status, rule, body) = code(r).await;
+    assert_eq!((status, rule.as_str()), (409, "incident_transition_not_allowed"));
+    assert!(body.to_string().contains("hanzeveld"), "{body}");
     let deadlines = json_of(s.get("/api/v1/incidents/deadlines").send().await.expect("send")).await;
     let states: BTreeMap<String, String> = deadlines
         .as_array()
