@@ -33,8 +33,9 @@ pub struct AffectedView {
     pub notified_at: Option<String>,
     /// The customer's own 72-hour term towards the supervisory authority.
     pub controller_due_at: String,
-    /// `met`, `met_late`, `open`, `due_soon` or `overdue`.
-    pub deadline: DeadlineState,
+    /// `met`, `met_late`, `open`, `due_soon` or `overdue`; absent when the incident was not a
+    /// breach.
+    pub deadline: Option<DeadlineState>,
     /// What scoping found.
     pub scope: Option<CustomerScope>,
 }
@@ -107,7 +108,8 @@ fn view(i: IncidentRecord, now: Timestamp) -> IncidentView {
                 due_at: a.due_at.to_string(),
                 notified_at: a.notified_at.map(|t| t.to_string()),
                 controller_due_at: controller.to_string(),
-                deadline: incident::deadline_state(a.due_at, a.notified_at, now),
+                deadline: (i.status != incident::Status::NotABreach)
+                    .then(|| incident::deadline_state(a.due_at, a.notified_at, now)),
                 scope: a.scope,
             })
             .collect(),
@@ -664,6 +666,16 @@ fn join<T: Serialize>(items: &[T]) -> String {
         .join("; ")
 }
 
+/// A cell a spreadsheet will not run as a formula: text starting with `=`, `+`, `-`, `@`, tab
+/// or carriage return gets a leading apostrophe.
+fn cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
 fn csv(views: &[IncidentView]) -> ApiResult<Csv> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let fail = |e: csv::Error| {
@@ -707,7 +719,7 @@ fn csv(views: &[IncidentView]) -> ApiResult<Csv> {
                         a.customer.clone(),
                         a.due_at.clone(),
                         a.notified_at.clone().unwrap_or_default(),
-                        join(&[a.deadline]),
+                        a.deadline.map(|d| join(&[d])).unwrap_or_default(),
                         a.scope
                             .as_ref()
                             .map(|s| s.data_subjects.to_string())
@@ -719,7 +731,8 @@ fn csv(views: &[IncidentView]) -> ApiResult<Csv> {
                 .collect()
         };
         for r in rows {
-            w.write_record(base.iter().chain(r.iter())).map_err(fail)?;
+            w.write_record(base.iter().chain(r.iter()).map(|c| cell(c)))
+                .map_err(fail)?;
         }
     }
     let bytes = w.into_inner().map_err(|e| fail(e.into_error().into()))?;

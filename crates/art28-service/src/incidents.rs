@@ -213,13 +213,21 @@ fn customer_view(mut inc: IncidentRecord, c: &CustomerId) -> Option<IncidentReco
     {
         s.customer = c.clone();
     }
+    // Another customer's report: neither that customer nor its representative is named.
+    let foreign_reporter = !reported && inc.source == Source::Customer;
     if !reported {
         inc.reporter_tenant = None;
+    }
+    if foreign_reporter {
+        inc.reported_by = "another customer".into();
     }
     inc.events.retain(|e| e.from != Some(e.to));
     for e in &mut inc.events {
         if e.to == Status::Notified || e.from.is_none() {
             e.note.clear();
+        }
+        if foreign_reporter && e.from.is_none() {
+            e.by = "another customer".into();
         }
     }
     Some(inc)
@@ -274,7 +282,12 @@ pub async fn step(
 ) -> Result<IncidentRecord> {
     manage(who)?;
     let inc = store.incident(id).await?.ok_or_else(|| not_found(id))?;
-    let to = incident::transition(inc.status, step)?;
+    // A breach that turned out to touch no customer closes without notices.
+    let to = if inc.status == Status::Breach && step == Step::Close && inc.customers.is_empty() {
+        Status::Closed
+    } else {
+        incident::transition(inc.status, step)?
+    };
     if step == Step::Close {
         // A breach closes only once every affected customer has had its first notice.
         let sent = store.notices(Some(id), None).await?;
@@ -329,7 +342,13 @@ pub async fn scope(store: &dyn Store, who: &Principal, q: &ScopeQuery) -> Result
     if q.to <= q.from {
         return Err(Error::new(ErrorCode::IncidentInvalid, "`to` must be after `from`"));
     }
-    let entries = store.log_window(q.from, q.to, SCOPE_LIMIT).await?;
+    let entries = store.log_window(q.from, q.to, SCOPE_LIMIT + 1).await?;
+    if entries.len() > SCOPE_LIMIT {
+        return Err(Error::new(
+            ErrorCode::IncidentInvalid,
+            format!("the window holds more than {SCOPE_LIMIT} access entries; scope it in shorter windows"),
+        ));
+    }
     #[derive(Default)]
     struct Acc {
         entries: u64,
@@ -459,12 +478,17 @@ pub async fn set_customers(
                 format!("the scope given for `{c}` is about `{}`", s.customer),
             ));
         }
-        let agreement = store.agreement_in_force(&c, today(clock)).await?.ok_or_else(|| {
-            Error::new(
-                ErrorCode::NoAgreementInForce,
-                format!("customer `{c}` has no agreement in force, so its notice term is unknown"),
-            )
-        })?;
+        // The term is the one agreed when the processor became aware.
+        let aware_day = art28_core::date::Date(inc.aware_at.to_zoned(jiff::tz::TimeZone::UTC).date());
+        let agreement = match store.agreement_in_force(&c, aware_day).await? {
+            Some(a) => a,
+            None => store.agreement_in_force(&c, today(clock)).await?.ok_or_else(|| {
+                Error::new(
+                    ErrorCode::NoAgreementInForce,
+                    format!("customer `{c}` has no agreement in force, so its notice term is unknown"),
+                )
+            })?,
+        };
         customers.push(AffectedCustomer {
             customer: c,
             due_at: incident::notice_due(inc.aware_at, &agreement.agreement.breach.notice),

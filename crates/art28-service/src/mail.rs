@@ -71,10 +71,9 @@ impl Courier for SmtpMailer {
             .header(ContentType::TEXT_PLAIN)
             .body(n.body.clone())
             .map_err(|e| format!("message not built: {e}"))?;
-        self.transport
-            .send(message)
-            .await
-            .map(|_| ())
-            .map_err(|e| format!("SMTP relay {}: {e}", self.relay))
+        self.transport.send(message).await.map(|_| ()).map_err(|e| {
+            tracing::warn!(relay = %self.relay, error = %e, "SMTP delivery failed");
+            "the mail relay did not accept the message".to_string()
+        })
     }
 }

@@ -136,6 +136,25 @@ pub fn check_url(url: &str) -> Result<()> {
         ));
     }
     let local = matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    // Not into the processor's own network by address (names that resolve there are not
+    // caught here; a firewall for outgoing webhook traffic should be the second line).
+    let host_ip = u
+        .host_str()
+        .map(|h| h.trim_start_matches('[').trim_end_matches(']'))
+        .and_then(|h| h.parse::<std::net::IpAddr>().ok());
+    let internal = match host_ip {
+        Some(std::net::IpAddr::V4(ip)) => {
+            ip.is_private() || ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast()
+        }
+        Some(std::net::IpAddr::V6(ip)) => {
+            let first = ip.segments()[0];
+            ip.is_unspecified() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+        }
+        None => false,
+    };
+    if internal {
+        return Err(bad("a webhook address may not point into a private network"));
+    }
     match u.scheme() {
         "https" if u.host_str().is_some() => Ok(()),
         "http" if local => Ok(()),

@@ -85,7 +85,7 @@ CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
 
 CREATE TABLE webhooks (
     tenant TEXT PRIMARY KEY REFERENCES customers(id),
-    url TEXT NOT NULL,
+    url TEXT,
     generation INTEGER NOT NULL,
     created_at INTEGER NOT NULL,
     created_by TEXT NOT NULL
@@ -474,7 +474,7 @@ fn apply_change(c: &Connection, inc: &IncidentRecord, change: &IncidentChange) -
         c.execute(
             "INSERT INTO incident_customers (incident_id, tenant, due_at, scope, added_at, added_by)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (incident_id, tenant) DO UPDATE SET due_at = excluded.due_at, scope = excluded.scope",
+             ON CONFLICT (incident_id, tenant) DO UPDATE SET scope = excluded.scope",
             params![
                 id,
                 a.customer.as_str(),
@@ -710,7 +710,7 @@ impl SqliteStore {
                     .map_err(db_err)?;
                 }
                 let hook: Option<String> = c
-                    .prepare_cached("SELECT url FROM webhooks WHERE tenant = ?1")
+                    .prepare_cached("SELECT url FROM webhooks WHERE tenant = ?1 AND url IS NOT NULL")
                     .and_then(|mut st| st.query_row([n.customer.as_str()], |r| r.get(0)).optional())
                     .map_err(db_err)?;
                 if let Some(url) = hook {
@@ -929,7 +929,15 @@ impl SqliteStore {
                     .map_err(db_err)?;
                     true
                 }
-                None => c.execute("DELETE FROM webhooks WHERE tenant = ?1", [t]).map_err(db_err)? > 0,
+                // Kept as a tombstone, so the generation (and with it the secret) never repeats.
+                None => {
+                    c.execute(
+                        "UPDATE webhooks SET url = NULL, created_at = ?2, created_by = ?3 WHERE tenant = ?1 AND url IS NOT NULL",
+                        params![t, micros(at), by],
+                    )
+                    .map_err(db_err)?
+                        > 0
+                }
             };
             if !existed {
                 return Err(Error::new(
@@ -950,18 +958,20 @@ impl SqliteStore {
 }
 
 fn load_webhook(c: &Connection, tenant: &str) -> Result<Option<WebhookRecord>> {
-    c.prepare_cached("SELECT tenant, url, generation, created_at, created_by FROM webhooks WHERE tenant = ?1")
-        .and_then(|mut st| {
-            st.query_row([tenant], |r| {
-                Ok(WebhookRecord {
-                    customer: tenant_from(r.get(0)?)?,
-                    url: r.get(1)?,
-                    generation: r.get::<_, i64>(2)? as u64,
-                    created_at: from_micros(r.get(3)?)?,
-                    created_by: r.get(4)?,
-                })
+    c.prepare_cached(
+        "SELECT tenant, url, generation, created_at, created_by FROM webhooks WHERE tenant = ?1 AND url IS NOT NULL",
+    )
+    .and_then(|mut st| {
+        st.query_row([tenant], |r| {
+            Ok(WebhookRecord {
+                customer: tenant_from(r.get(0)?)?,
+                url: r.get(1)?,
+                generation: r.get::<_, i64>(2)? as u64,
+                created_at: from_micros(r.get(3)?)?,
+                created_by: r.get(4)?,
             })
-            .optional()
         })
-        .map_err(db_err)
+        .optional()
+    })
+    .map_err(db_err)
 }

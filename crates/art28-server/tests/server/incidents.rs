@@ -924,6 +924,89 @@ async fn customers_report_into_the_same_register_and_bad_reports_are_refused() {
     assert_eq!(inc["status"], "not_a_breach");
     let r = s.get("/api/v1/incidents/99").send().await.expect("send");
     assert_eq!(code(r).await.1, "incident_not_found");
+
+    // A customer's report that turns out to touch another customer: that one is not told who
+    // reported it. A formula in the summary stays text in the CSV export.
+    let r = c
+        .post(s.url("/api/v1/customers/bakkerij-de-vries/incidents"))
+        .bearer_auth(&user)
+        .json(&json!({"kind": "account_misuse", "details": {"summary": "=HYPERLINK(\"http://x.example\")"}}))
+        .send()
+        .await
+        .expect("send");
+    let second: Value = r.json().await.expect("json");
+    let id = second["id"].as_u64().expect("id");
+    json_of(
+        s.client
+            .put(s.url(&format!("/api/v1/incidents/{id}/customers")))
+            .bearer_auth(&s.token)
+            .json(&json!({"version": second["version"], "add": [{"customer": "hanzeveld-installatietechniek"}]}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    let henk = account(
+        &s,
+        "henk.admin",
+        "customer_admin",
+        Some("hanzeveld-installatietechniek"),
+    )
+    .await;
+    let seen = json_of(
+        c.get(s.url(&format!(
+            "/api/v1/customers/hanzeveld-installatietechniek/incidents/{id}"
+        )))
+        .bearer_auth(&henk)
+        .send()
+        .await
+        .expect("send"),
+    )
+    .await;
+    assert_eq!(seen["reported_by"], "another customer");
+    let text = seen.to_string();
+    assert!(!text.contains("kees") && !text.contains("bakkerij"), "{text}");
+    let csv = s
+        .get("/api/v1/incidents/export.csv")
+        .send()
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("csv");
+    assert!(csv.contains("'=HYPERLINK"), "{csv}");
+
+    // A breach that touched no customer closes without notices.
+    let inc = json_of(
+        s.post("/api/v1/incidents")
+            .json(&json!({"details": {"summary": "Test data only"}}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    let id = inc["id"].as_u64().expect("id");
+    let mut v = inc["version"].clone();
+    for step in ["triage", "breach"] {
+        v = json_of(
+            s.post(&format!("/api/v1/incidents/{id}/step"))
+                .json(&json!({"version": v, "step": step}))
+                .send()
+                .await
+                .expect("send"),
+        )
+        .await["version"]
+            .clone();
+    }
+    let closed = json_of(
+        s.post(&format!("/api/v1/incidents/{id}/step"))
+            .json(&json!({"version": v, "step": "close", "reason": "only synthetic test data was involved"}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(closed["status"], "closed");
     s.stop().await;
 }
 
@@ -1106,6 +1189,8 @@ async fn webhooks_are_signed_retried_and_carry_one_idempotency_key() {
         ("ftp://example.com/hook", "webhook_invalid"),
         ("https://user:pw@example.com/hook", "webhook_invalid"),
         ("not a url", "webhook_invalid"),
+        ("https://10.0.0.5/hook", "webhook_invalid"),
+        ("https://[fd00::1]/hook", "webhook_invalid"),
     ] {
         let r = c
             .put(s.url(hook))
@@ -1247,6 +1332,20 @@ async fn webhooks_are_signed_retried_and_carry_one_idempotency_key() {
     assert_eq!(r.status(), 204);
     let r = c.delete(s.url(hook)).bearer_auth(&henk).send().await.expect("send");
     assert_eq!(code(r).await.1, "webhook_not_found");
+    let r = c.get(s.url(hook)).bearer_auth(&henk).send().await.expect("send");
+    assert_eq!(code(r).await.1, "webhook_not_found");
+    // Set after removal: a new generation, never an earlier secret again.
+    let third = json_of(
+        c.put(s.url(hook))
+            .bearer_auth(&henk)
+            .json(&json!({"url": url}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(third["generation"], 3);
+    assert!(third["secret"] != set["secret"] && third["secret"] != again["secret"]);
     let events = json_of(s.get("/api/v1/security/events").send().await.expect("send")).await;
     let kinds: Vec<&str> = events
         .as_array()
@@ -1254,7 +1353,7 @@ async fn webhooks_are_signed_retried_and_carry_one_idempotency_key() {
         .iter()
         .filter_map(|e| e["kind"].as_str())
         .collect();
-    assert_eq!(kinds.iter().filter(|k| **k == "webhook_set").count(), 2);
+    assert_eq!(kinds.iter().filter(|k| **k == "webhook_set").count(), 3);
     assert_eq!(kinds.iter().filter(|k| **k == "webhook_removed").count(), 1);
     s.stop().await;
 }
