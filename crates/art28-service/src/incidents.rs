@@ -17,6 +17,7 @@ use art28_store::{
     AffectedCustomer, DeliveryOutcome, DeliveryRecord, IncidentChange, IncidentEvent, IncidentRecord, NewIncident,
     NewNotice, NoticeRecord, Store,
 };
+use futures_util::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -842,6 +843,9 @@ pub struct OutboxRun {
     pub failed: usize,
 }
 
+/// Deliveries sent at once by one run of the outbox.
+pub const DELIVERY_CONCURRENCY: usize = 8;
+
 /// Wait before attempt `n + 1` after `n` failed attempts: 30 s doubling, at most an hour.
 pub fn backoff(attempts: u32) -> SignedDuration {
     let secs = 30i64.saturating_mul(1i64 << attempts.min(7));
@@ -863,25 +867,37 @@ pub async fn deliver_due(
     if channels.is_empty() {
         return Ok(run);
     }
-    for (d, n) in store.due_deliveries(clock.now(), &channels, limit).await? {
-        let Some(courier) = couriers.iter().find(|c| c.channel() == d.channel) else {
-            continue;
-        };
-        let outcome = match courier.send(&d, &n).await {
-            Ok(()) => {
-                run.sent += 1;
-                DeliveryOutcome::Sent(clock.now())
-            }
-            Err(error) => {
-                run.failed += 1;
-                tracing::warn!(delivery = d.id, attempts = d.attempts + 1, %error, "breach notice not delivered; will retry");
-                DeliveryOutcome::Failed {
-                    error,
-                    retry_at: clock.now().checked_add(backoff(d.attempts)).unwrap_or(clock.now()),
+    let due = store.due_deliveries(clock.now(), &channels, limit).await?;
+    // Up to DELIVERY_CONCURRENCY at once, so one receiver that never answers does not hold
+    // up the others' notices; each result is recorded as soon as it is known.
+    let results: Vec<Result<bool>> = futures_util::stream::iter(due)
+        .map(|(d, n)| async move {
+            let Some(courier) = couriers.iter().find(|c| c.channel() == d.channel) else {
+                return Ok(false);
+            };
+            let outcome = match courier.send(&d, &n).await {
+                Ok(()) => DeliveryOutcome::Sent(clock.now()),
+                Err(error) => {
+                    tracing::warn!(delivery = d.id, attempts = d.attempts + 1, %error, "breach notice not delivered; will retry");
+                    DeliveryOutcome::Failed {
+                        error,
+                        retry_at: clock.now().checked_add(backoff(d.attempts)).unwrap_or(clock.now()),
+                    }
                 }
-            }
-        };
-        store.record_delivery(d.id, &outcome).await?;
+            };
+            let sent = matches!(outcome, DeliveryOutcome::Sent(_));
+            store.record_delivery(d.id, &outcome).await?;
+            Ok(sent)
+        })
+        .buffer_unordered(DELIVERY_CONCURRENCY)
+        .collect()
+        .await;
+    for r in results {
+        if r? {
+            run.sent += 1;
+        } else {
+            run.failed += 1;
+        }
     }
     Ok(run)
 }
