@@ -308,6 +308,15 @@ pub fn transition(from: Status, step: Step) -> Result<Status, Error> {
     Ok(to)
 }
 
+/// [`transition`] for an incident that touches `affected` customers: a breach that turned out
+/// to touch no customer may close without notices.
+pub fn transition_for(from: Status, step: Step, affected: usize) -> Result<Status, Error> {
+    match (from, step, affected) {
+        (Status::Breach, Step::Close, 0) => Ok(Status::Closed),
+        _ => transition(from, step),
+    }
+}
+
 fn step_str(step: Step) -> &'static str {
     match step {
         Step::Triage => "triage",
@@ -322,7 +331,7 @@ fn step_str(step: Step) -> &'static str {
 pub const CONTROLLER_TERM: SignedDuration = SignedDuration::from_hours(72);
 
 /// How close a notice deadline is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeadlineState {
     /// The notice went out before the deadline.
@@ -351,6 +360,22 @@ pub fn deadline_state(due: Timestamp, sent: Option<Timestamp>, now: Timestamp) -
     }
 }
 
+/// The state of an affected customer's first-notice deadline in an incident with `status`:
+/// none once the incident was found not to be a breach.
+pub fn notice_deadline(
+    status: Status,
+    due: Timestamp,
+    sent: Option<Timestamp>,
+    now: Timestamp,
+) -> Option<DeadlineState> {
+    (status != Status::NotABreach).then(|| deadline_state(due, sent, now))
+}
+
+/// The controller's own deadline towards the supervisory authority: awareness + 72 hours.
+pub fn controller_due(aware_at: Timestamp) -> Timestamp {
+    aware_at.checked_add(CONTROLLER_TERM).unwrap_or(aware_at)
+}
+
 /// The deadline of the first notice: awareness plus the agreement's term (calendar units kept,
 /// computed in UTC).
 pub fn notice_due(aware_at: Timestamp, term: &crate::duration::IsoDuration) -> Timestamp {
@@ -377,6 +402,20 @@ pub struct CustomerScope {
     pub categories: Vec<String>,
     /// Groups of data subjects (the customer's collections reached).
     pub subject_groups: Vec<String>,
+}
+
+impl CustomerScope {
+    /// A customer nothing was found for (not scoped, or nothing reached).
+    pub fn empty(customer: CustomerId) -> Self {
+        Self {
+            customer,
+            entries: 0,
+            records: 0,
+            data_subjects: 0,
+            categories: Vec::new(),
+            subject_groups: Vec::new(),
+        }
+    }
 }
 
 /// One customer's notice, as composed before sending: every field R4.3 asks for.
@@ -429,6 +468,12 @@ mod tests {
         assert!(transition(Status::Breach, Step::Close).is_err());
         assert_eq!(transition(Status::Notified, Step::Close).ok(), Some(Status::Closed));
         assert!(transition(Status::Closed, Step::Triage).is_err());
+        assert_eq!(
+            transition_for(Status::Breach, Step::Close, 0).ok(),
+            Some(Status::Closed)
+        );
+        assert!(transition_for(Status::Breach, Step::Close, 1).is_err());
+        assert!(transition_for(Status::Triaged, Step::Close, 0).is_err());
     }
 
     #[test]

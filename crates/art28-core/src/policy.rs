@@ -49,6 +49,26 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// Every operation.
+    pub const ALL: &'static [Operation] = &[
+        Operation::DefineCollection,
+        Operation::Create,
+        Operation::Read,
+        Operation::Update,
+        Operation::Delete,
+        Operation::Query,
+        Operation::List,
+        Operation::EraseSubject,
+        Operation::EraseTenant,
+        Operation::Export,
+        Operation::LegalHold,
+    ];
+
+    /// The operation an access entry names ([`Operation::as_str`]), if it is a vault operation.
+    pub fn from_log(name: &str) -> Option<Operation> {
+        Operation::ALL.iter().copied().find(|o| o.as_str() == name)
+    }
+
     /// The permission the operation needs.
     pub fn permission(self) -> Permission {
         match self {

@@ -261,7 +261,8 @@ pub struct DocumentQuery {
     pub on: Option<String>,
 }
 
-fn customer_id(s: &str) -> ApiResult<CustomerId> {
+/// A customer id from a path or body, refused as `bad_request` when malformed.
+pub(crate) fn customer_id(s: &str) -> ApiResult<CustomerId> {
     Ok(s.parse()?)
 }
 

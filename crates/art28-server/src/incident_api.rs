@@ -5,13 +5,13 @@
 //! incidents that touch it, read its notices and acknowledge them. A customer's view never
 //! names another customer.
 
+use crate::api::{CustomerPath, customer_id};
 use crate::auth::{Authorized, perm};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use art28_core::ErrorCode;
-use art28_core::ids::CustomerId;
-use art28_core::incident::{self, CONTROLLER_TERM, CustomerScope, DeadlineState, Details, Step};
+use art28_core::incident::{self, CustomerScope, DeadlineState, Details, Step};
 use art28_service::incidents::{self, Deadline, Draft, Report, ScopeQuery};
 use art28_store::{IncidentRecord, NoticeRecord};
 use axum::Json;
@@ -87,7 +87,7 @@ pub struct IncidentView {
 }
 
 fn view(i: IncidentRecord, now: Timestamp) -> IncidentView {
-    let controller = i.aware_at.checked_add(CONTROLLER_TERM).unwrap_or(i.aware_at);
+    let controller = incident::controller_due(i.aware_at);
     IncidentView {
         id: i.id,
         version: i.version,
@@ -108,8 +108,7 @@ fn view(i: IncidentRecord, now: Timestamp) -> IncidentView {
                 due_at: a.due_at.to_string(),
                 notified_at: a.notified_at.map(|t| t.to_string()),
                 controller_due_at: controller.to_string(),
-                deadline: (i.status != incident::Status::NotABreach)
-                    .then(|| incident::deadline_state(a.due_at, a.notified_at, now)),
+                deadline: incident::notice_deadline(i.status, a.due_at, a.notified_at, now),
                 scope: a.scope,
             })
             .collect(),
@@ -219,13 +218,6 @@ pub struct IncidentPath {
     pub id: u64,
 }
 
-/// Path with a customer.
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct CustomerPath {
-    /// Customer id.
-    pub customer: String,
-}
-
 /// Path with a customer and an incident.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CustomerIncidentPath {
@@ -306,10 +298,6 @@ pub struct NoticeBody {
 
 fn now(state: &AppState) -> Timestamp {
     state.clock.now()
-}
-
-fn customer_id(s: &str) -> ApiResult<CustomerId> {
-    Ok(s.parse()?)
 }
 
 /// Register an incident (staff).

@@ -142,40 +142,13 @@ impl Outbox {
         }
     }
 
-    /// Raise each (incident, customer, state) once per run of the server.
-    async fn watch(&self, raised: &mut std::collections::HashSet<(u64, String, String)>) {
-        let alerts = match art28_service::incidents::alerts(self.store.as_ref(), self.clock.as_ref()).await {
-            Ok(a) => a,
-            Err(e) => {
-                tracing::error!(code = %e.code, "checking notice deadlines failed; retrying");
-                return;
-            }
-        };
-        let mut events = Vec::new();
-        for a in alerts {
-            let state = match a.state {
-                art28_core::incident::DeadlineState::Overdue => "breach_notice_overdue",
-                _ => "breach_notice_due_soon",
-            };
-            if raised.insert((a.incident, a.customer.to_string(), state.to_string())) {
-                tracing::warn!(incident = a.incident, customer = %a.customer, due_at = %a.due_at, state, "breach notice deadline");
-                events.push(art28_store::NewSecurityEvent {
-                    time: self.clock.now(),
-                    account_id: None,
-                    username: None,
-                    kind: state.into(),
-                    detail: format!(
-                        "incident {}: first notice to {} due at {}",
-                        a.incident, a.customer, a.due_at
-                    ),
-                    client: None,
-                });
-            }
-        }
-        if !events.is_empty()
-            && let Err(e) = self.store.add_security_events(&events).await
-        {
-            tracing::error!(code = %e.code, "raising notice deadlines failed");
+    /// Raise due-soon and overdue first notices, each once per run of the server.
+    async fn watch(
+        &self,
+        raised: &mut std::collections::HashSet<(u64, art28_core::ids::CustomerId, art28_core::incident::DeadlineState)>,
+    ) {
+        if let Err(e) = art28_service::incidents::raise_alerts(self.store.as_ref(), self.clock.as_ref(), raised).await {
+            tracing::error!(code = %e.code, "checking notice deadlines failed; retrying");
         }
     }
 

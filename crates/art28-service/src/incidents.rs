@@ -10,8 +10,10 @@ use crate::clock::{Clock, today};
 use art28_core::auth::{Permission, Principal, authorize};
 use art28_core::ids::CustomerId;
 use art28_core::incident::{
-    self, CONTROLLER_TERM, CustomerScope, DeadlineState, Details, IncidentKind, NoticeContent, Source, Status, Step,
+    self, CustomerScope, DeadlineState, Details, IncidentKind, NoticeContent, Source, Status, Step,
 };
+use art28_core::lang::Lang;
+use art28_core::policy::Operation;
 use art28_core::{Error, ErrorCode, Result};
 use art28_store::{
     AffectedCustomer, DeliveryOutcome, DeliveryRecord, IncidentChange, IncidentEvent, IncidentRecord, NewIncident,
@@ -100,6 +102,18 @@ fn manage(who: &Principal) -> Result<()> {
 
 fn not_found(id: u64) -> Error {
     Error::new(ErrorCode::IncidentNotFound, format!("there is no incident {id}"))
+}
+
+/// An incident that may still change: not closed, not found to be no breach.
+async fn open_incident(store: &dyn Store, id: u64) -> Result<IncidentRecord> {
+    let inc = store.incident(id).await?.ok_or_else(|| not_found(id))?;
+    if inc.status.is_final() {
+        return Err(Error::new(
+            ErrorCode::IncidentTransitionNotAllowed,
+            format!("incident {id} is `{}`; it is no longer changed", inc.status.as_str()),
+        ));
+    }
+    Ok(inc)
 }
 
 fn text(field: &str, s: &str, max: usize) -> Result<String> {
@@ -209,11 +223,6 @@ fn customer_view(mut inc: IncidentRecord, c: &CustomerId) -> Option<IncidentReco
     if !reported && inc.customers.is_empty() {
         return None;
     }
-    if let Some(a) = inc.customers.first_mut()
-        && let Some(s) = &mut a.scope
-    {
-        s.customer = c.clone();
-    }
     // Another customer's report: neither that customer nor its representative is named.
     let foreign_reporter = !reported && inc.source == Source::Customer;
     if !reported {
@@ -245,13 +254,7 @@ pub async fn update_details(
 ) -> Result<IncidentRecord> {
     manage(who)?;
     details.validate()?;
-    let inc = store.incident(id).await?.ok_or_else(|| not_found(id))?;
-    if inc.status.is_final() {
-        return Err(Error::new(
-            ErrorCode::IncidentTransitionNotAllowed,
-            format!("incident {id} is `{}`; it is no longer changed", inc.status.as_str()),
-        ));
-    }
+    let inc = open_incident(store, id).await?;
     store
         .update_incident(
             id,
@@ -283,12 +286,7 @@ pub async fn step(
 ) -> Result<IncidentRecord> {
     manage(who)?;
     let inc = store.incident(id).await?.ok_or_else(|| not_found(id))?;
-    // A breach that turned out to touch no customer closes without notices.
-    let to = if inc.status == Status::Breach && step == Step::Close && inc.customers.is_empty() {
-        Status::Closed
-    } else {
-        incident::transition(inc.status, step)?
-    };
+    let to = incident::transition_for(inc.status, step, inc.customers.len())?;
     if step == Step::Close {
         // A breach closes only once every affected customer has had its first notice.
         let sent = store.notices(Some(id), None).await?;
@@ -373,15 +371,11 @@ pub async fn scope(store: &dyn Store, who: &Principal, q: &ScopeQuery) -> Result
             continue;
         };
         let (first, rest) = path.split_once('/').map_or((path, None), |(a, b)| (a, Some(b)));
-        let op = e.operation.as_str();
-        let touch = |acc: &mut Acc| acc.entries += 1;
-        match op {
-            "vault.record.read" | "vault.record.update" | "vault.record.delete" | "vault.record.create" => {
-                if !systems.is_empty() && !systems.contains(first) {
-                    continue;
-                }
+        let in_systems = systems.is_empty() || systems.contains(first);
+        match Operation::from_log(&e.operation) {
+            Some(Operation::Read | Operation::Update | Operation::Delete | Operation::Create) if in_systems => {
                 let acc = per.entry(tenant.clone()).or_default();
-                touch(acc);
+                acc.entries += 1;
                 match rest {
                     Some(id) if !id.starts_with("import:") => {
                         acc.records.insert((first.to_string(), id.to_string()));
@@ -391,24 +385,24 @@ pub async fn scope(store: &dyn Store, who: &Principal, q: &ScopeQuery) -> Result
                     }
                 }
             }
-            "vault.record.list" | "vault.export" => {
-                if first == "*" || first.starts_with("*?") {
-                    let acc = per.entry(tenant.clone()).or_default();
-                    touch(acc);
-                    if systems.is_empty() {
-                        acc.all = true;
-                    } else {
-                        acc.collections.extend(systems.iter().map(|s| s.to_string()));
+            Some(Operation::List | Operation::Export) => {
+                let everything = first == "*" || first.starts_with("*?");
+                if !everything && !in_systems {
+                    continue;
+                }
+                let acc = per.entry(tenant.clone()).or_default();
+                acc.entries += 1;
+                match (everything, systems.is_empty()) {
+                    (true, true) => acc.all = true,
+                    (true, false) => acc.collections.extend(systems.iter().map(|s| s.to_string())),
+                    (false, _) => {
+                        acc.collections.insert(first.to_string());
                     }
-                } else if systems.is_empty() || systems.contains(first) {
-                    let acc = per.entry(tenant.clone()).or_default();
-                    touch(acc);
-                    acc.collections.insert(first.to_string());
                 }
             }
-            "vault.subject.query" if systems.is_empty() => {
+            Some(Operation::Query) if systems.is_empty() => {
                 let acc = per.entry(tenant.clone()).or_default();
-                touch(acc);
+                acc.entries += 1;
                 if rest.is_some_and(|r| r != "-") {
                     acc.lookups.insert(e.resource.clone());
                 }
@@ -461,13 +455,7 @@ pub async fn set_customers(
     remove: Vec<CustomerId>,
 ) -> Result<IncidentRecord> {
     manage(who)?;
-    let inc = store.incident(id).await?.ok_or_else(|| not_found(id))?;
-    if inc.status.is_final() {
-        return Err(Error::new(
-            ErrorCode::IncidentTransitionNotAllowed,
-            format!("incident {id} is `{}`; it is no longer changed", inc.status.as_str()),
-        ));
-    }
+    let inc = open_incident(store, id).await?;
     let now = clock.now();
     let mut customers = Vec::with_capacity(add.len());
     for (c, scope) in add {
@@ -605,7 +593,6 @@ pub async fn drafts(
             )
         })?;
         let agreement = store.agreement_in_force(&a.customer, today(clock)).await?;
-        let language = agreement.as_ref().map_or(customer.language, |v| v.agreement.language);
         let processor = match &agreement {
             Some(v) => v.agreement.processor.name.clone(),
             None => store.processor().await?.map(|p| p.name).unwrap_or_default(),
@@ -625,13 +612,18 @@ pub async fn drafts(
                 ),
             ));
         }
-        // One notice per language the customer's breach contacts read.
-        let mut by_lang: BTreeMap<&str, Vec<&art28_store::ContactRecord>> = BTreeMap::new();
+        // One notice per language the customer's breach contacts read (a contact's own, else
+        // its agreement's: the store keeps it resolved).
+        let mut by_lang: BTreeMap<&str, (Lang, Vec<&art28_store::ContactRecord>)> = BTreeMap::new();
         for c in &contacts {
-            by_lang.entry(c.language.tag()).or_default().push(c);
+            by_lang
+                .entry(c.language.tag())
+                .or_insert((c.language, Vec::new()))
+                .1
+                .push(c);
         }
-        for group in by_lang.values() {
-            let language = group.first().map_or(language, |c| c.language);
+        for (language, group) in by_lang.values() {
+            let language = *language;
             let content = NoticeContent {
                 incident: id,
                 step,
@@ -643,16 +635,12 @@ pub async fn drafts(
                 notice_at: now,
                 aware_at: inc.aware_at,
                 due_at: a.due_at,
-                controller_due_at: inc.aware_at.checked_add(CONTROLLER_TERM).unwrap_or(inc.aware_at),
+                controller_due_at: incident::controller_due(inc.aware_at),
                 details: inc.details.clone(),
-                scope: a.scope.clone().unwrap_or(CustomerScope {
-                    customer: a.customer.clone(),
-                    entries: 0,
-                    records: 0,
-                    data_subjects: 0,
-                    categories: Vec::new(),
-                    subject_groups: Vec::new(),
-                }),
+                scope: a
+                    .scope
+                    .clone()
+                    .unwrap_or_else(|| CustomerScope::empty(a.customer.clone())),
                 update: update.clone(),
             };
             let r = art28_render::notice::notice(&content);
@@ -769,8 +757,8 @@ pub async fn acknowledge(
         .await
 }
 
-/// Every notice deadline of incidents still open, with its state at `now`; for a customer,
-/// its own.
+/// Every first-notice deadline, with its state at `now` (none for an incident found not to be
+/// a breach); for a customer, its own.
 pub async fn deadlines(
     store: &dyn Store,
     clock: &dyn Clock,
@@ -780,48 +768,78 @@ pub async fn deadlines(
     let now = clock.now();
     let mut out = Vec::new();
     for inc in list(store, who, customer).await? {
-        if inc.status == Status::NotABreach {
-            continue;
-        }
         for a in &inc.customers {
-            out.push(Deadline {
-                incident: inc.id,
-                customer: a.customer.clone(),
-                due_at: a.due_at,
-                notified_at: a.notified_at,
-                controller_due_at: inc.aware_at.checked_add(CONTROLLER_TERM).unwrap_or(inc.aware_at),
-                state: incident::deadline_state(a.due_at, a.notified_at, now),
-            });
-        }
-    }
-    Ok(out)
-}
-
-/// Deadlines that need the security officer's attention now: first notices due within
-/// [`incident::DUE_SOON`] or overdue, of incidents not closed as no breach. For the server's
-/// watch job; callers are not authorized here.
-pub async fn alerts(store: &dyn Store, clock: &dyn Clock) -> Result<Vec<Deadline>> {
-    let now = clock.now();
-    let mut out = Vec::new();
-    for inc in store.incidents(None).await? {
-        if inc.status == Status::NotABreach {
-            continue;
-        }
-        for a in &inc.customers {
-            let state = incident::deadline_state(a.due_at, a.notified_at, now);
-            if matches!(state, DeadlineState::DueSoon | DeadlineState::Overdue) {
+            if let Some(state) = incident::notice_deadline(inc.status, a.due_at, a.notified_at, now) {
                 out.push(Deadline {
                     incident: inc.id,
                     customer: a.customer.clone(),
                     due_at: a.due_at,
                     notified_at: a.notified_at,
-                    controller_due_at: inc.aware_at.checked_add(CONTROLLER_TERM).unwrap_or(inc.aware_at),
+                    controller_due_at: incident::controller_due(inc.aware_at),
                     state,
                 });
             }
         }
     }
     Ok(out)
+}
+
+/// First notices that need the security officer's attention now: not delivered, and due within
+/// [`incident::DUE_SOON`] or overdue. For the server's watch job; no caller is authorized here.
+pub async fn alerts(store: &dyn Store, clock: &dyn Clock) -> Result<Vec<Deadline>> {
+    let now = clock.now();
+    Ok(store
+        .pending_first_notices()
+        .await?
+        .into_iter()
+        .filter_map(|p| {
+            let state = incident::deadline_state(p.due_at, None, now);
+            matches!(state, DeadlineState::DueSoon | DeadlineState::Overdue).then(|| Deadline {
+                incident: p.incident,
+                customer: p.customer,
+                due_at: p.due_at,
+                notified_at: None,
+                controller_due_at: incident::controller_due(p.aware_at),
+                state,
+            })
+        })
+        .collect())
+}
+
+/// Raise [`alerts`] to the security officer as security events (`breach_notice_due_soon`,
+/// `breach_notice_overdue`), each incident, customer and state once while `raised` is kept
+/// (the server keeps it for its run). How many were raised now.
+pub async fn raise_alerts(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    raised: &mut std::collections::HashSet<(u64, CustomerId, DeadlineState)>,
+) -> Result<usize> {
+    let mut events = Vec::new();
+    for a in alerts(store, clock).await? {
+        if !raised.insert((a.incident, a.customer.clone(), a.state)) {
+            continue;
+        }
+        let kind = match a.state {
+            DeadlineState::Overdue => "breach_notice_overdue",
+            _ => "breach_notice_due_soon",
+        };
+        tracing::warn!(incident = a.incident, customer = %a.customer, due_at = %a.due_at, kind, "breach notice deadline");
+        events.push(art28_store::NewSecurityEvent {
+            time: clock.now(),
+            account_id: None,
+            username: None,
+            kind: kind.into(),
+            detail: format!(
+                "incident {}: first notice to {} due at {}",
+                a.incident, a.customer, a.due_at
+            ),
+            client: None,
+        });
+    }
+    if !events.is_empty() {
+        store.add_security_events(&events).await?;
+    }
+    Ok(events.len())
 }
 
 /// Delivers outbox rows of one channel: e-mail over SMTP ([`crate::mail::SmtpMailer`]) or
@@ -852,7 +870,7 @@ pub fn backoff(attempts: u32) -> SignedDuration {
     SignedDuration::from_secs(secs.min(3600))
 }
 
-/// Deliver what is due, up to `limit`, one after another. A delivery stays pending until its
+/// Deliver what is due, up to `limit`, [`DELIVERY_CONCURRENCY`] at a time. A delivery stays pending until its
 /// result is recorded, so a crash in between sends it again after the restart with the same
 /// idempotency key (the e-mail's Message-ID, the webhook's `Idempotency-Key`), by which the
 /// receiver recognises it. Rows of a channel without a courier wait.

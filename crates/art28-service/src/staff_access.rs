@@ -9,7 +9,8 @@ use art28_core::{Error, ErrorCode, Result};
 use art28_store::{AccessGrantRecord, AccessGrantStatus, NewAccessGrant, NewSecurityEvent, Store};
 use jiff::Timestamp;
 
-fn event(now: Timestamp, who: &Principal, kind: &str, detail: String) -> NewSecurityEvent {
+/// A security event done by `who`.
+pub(crate) fn event(now: Timestamp, who: &Principal, kind: &str, detail: String) -> NewSecurityEvent {
     NewSecurityEvent {
         time: now,
         account_id: (who.account_id != 0).then_some(who.account_id),

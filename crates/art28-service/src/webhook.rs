@@ -9,11 +9,12 @@
 
 use crate::clock::Clock;
 use crate::incidents::Courier;
+use crate::staff_access::event;
 use crate::vault::Vault;
 use art28_core::auth::{Permission, Principal, authorize};
 use art28_core::ids::CustomerId;
 use art28_core::{Error, ErrorCode, Result};
-use art28_store::{DeliveryRecord, NewSecurityEvent, NoticeRecord, Store, WebhookRecord};
+use art28_store::{DeliveryRecord, NoticeRecord, Store, WebhookRecord};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::sync::Arc;
@@ -209,15 +210,4 @@ pub async fn remove(store: &dyn Store, clock: &dyn Clock, who: &Principal, tenan
     let event = event(now, who, "webhook_removed", format!("{tenant}: webhook removed"));
     store.set_webhook(tenant, None, now, &who.username, &[event]).await?;
     Ok(())
-}
-
-fn event(time: jiff::Timestamp, who: &Principal, kind: &str, detail: String) -> NewSecurityEvent {
-    NewSecurityEvent {
-        time,
-        account_id: (who.account_id != 0).then_some(who.account_id),
-        username: Some(who.username.clone()),
-        kind: kind.into(),
-        detail,
-        client: None,
-    }
 }

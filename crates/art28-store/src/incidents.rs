@@ -5,7 +5,7 @@
 //! without being queued, and the outbox survives restarts: a delivery is pending until the
 //! worker records its result.
 
-use crate::sqlite::{SqliteStore, db_err, from_micros, micros};
+use crate::sqlite::{SqliteStore, db_err, from_micros, micros, parse_text};
 use art28_core::access::AccessEntry;
 use art28_core::ids::CustomerId;
 use art28_core::incident::{CustomerScope, Details, IncidentKind, NoticeContent, Source, Status};
@@ -292,6 +292,19 @@ pub enum DeliveryOutcome {
     },
 }
 
+/// An affected customer whose first notice has not been delivered yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingFirstNotice {
+    /// The incident.
+    pub incident: u64,
+    /// The customer.
+    pub customer: CustomerId,
+    /// When the first notice is due.
+    pub due_at: Timestamp,
+    /// When the processor became aware of the incident.
+    pub aware_at: Timestamp,
+}
+
 /// Reach of access entries into a customer's vault, counted from its current rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct VaultReach {
@@ -320,10 +333,6 @@ fn status_from(s: String) -> rusqlite::Result<Status> {
     Status::parse(&s).ok_or_else(|| json_err(format!("unknown status {s}")))
 }
 
-fn tenant_from(s: String) -> rusqlite::Result<CustomerId> {
-    s.parse().map_err(|_| json_err("customer id"))
-}
-
 const INCIDENT_COLS: &str =
     "id, source, kind, reported_by, reporter_tenant, reported_to, aware_at, created_at, status, details, version";
 
@@ -334,7 +343,7 @@ fn incident_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IncidentRecord> {
         source: enum_from(r.get(1)?)?,
         kind: enum_from(r.get(2)?)?,
         reported_by: r.get(3)?,
-        reporter_tenant: r.get::<_, Option<String>>(4)?.map(tenant_from).transpose()?,
+        reporter_tenant: r.get::<_, Option<String>>(4)?.map(parse_text).transpose()?,
         reported_to: r.get(5)?,
         aware_at: from_micros(r.get(6)?)?,
         created_at: from_micros(r.get(7)?)?,
@@ -370,7 +379,7 @@ fn fill(c: &Connection, inc: &mut IncidentRecord) -> Result<()> {
         .query_map([id], |r| {
             let scope: Option<String> = r.get(2)?;
             Ok(AffectedCustomer {
-                customer: tenant_from(r.get(0)?)?,
+                customer: parse_text(r.get(0)?)?,
                 due_at: from_micros(r.get(1)?)?,
                 scope: scope.map(|s| serde_json::from_str(&s).map_err(json_err)).transpose()?,
                 added_at: from_micros(r.get(3)?)?,
@@ -514,13 +523,12 @@ fn apply_change(c: &Connection, inc: &IncidentRecord, change: &IncidentChange) -
 
 fn notice_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NoticeRecord> {
     let content: String = r.get(9)?;
-    let language: String = r.get(4)?;
     Ok(NoticeRecord {
         id: r.get::<_, i64>(0)? as u64,
         incident_id: r.get::<_, i64>(1)? as u64,
-        customer: tenant_from(r.get(2)?)?,
+        customer: parse_text(r.get(2)?)?,
         step: r.get::<_, i64>(3)? as u32,
-        language: if language == "nl" { Lang::Nl } else { Lang::En },
+        language: parse_text(r.get(4)?)?,
         created_at: from_micros(r.get(5)?)?,
         created_by: r.get(6)?,
         subject: r.get(7)?,
@@ -951,6 +959,33 @@ impl SqliteStore {
         .await
     }
 
+    pub(crate) async fn pending_first_notices_impl(&self) -> Result<Vec<PendingFirstNotice>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT ic.incident_id, ic.tenant, ic.due_at, i.aware_at FROM incident_customers ic
+                     JOIN incidents i ON i.id = ic.incident_id
+                     WHERE i.status <> 'not_a_breach' AND NOT EXISTS (
+                        SELECT 1 FROM notices n JOIN outbox o ON o.notice_id = n.id
+                        WHERE n.incident_id = ic.incident_id AND n.tenant = ic.tenant AND n.step = 0
+                          AND o.sent_at IS NOT NULL)
+                     ORDER BY ic.due_at",
+                )
+                .map_err(db_err)?;
+            st.query_map([], |r| {
+                Ok(PendingFirstNotice {
+                    incident: r.get::<_, i64>(0)? as u64,
+                    customer: parse_text(r.get(1)?)?,
+                    due_at: from_micros(r.get(2)?)?,
+                    aware_at: from_micros(r.get(3)?)?,
+                })
+            })
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(db_err)
+        })
+        .await
+    }
+
     pub(crate) async fn webhook_impl(&self, tenant: &CustomerId) -> Result<Option<WebhookRecord>> {
         let t = tenant.as_str().to_string();
         self.read(move |c| load_webhook(c, &t)).await
@@ -964,7 +999,7 @@ fn load_webhook(c: &Connection, tenant: &str) -> Result<Option<WebhookRecord>> {
     .and_then(|mut st| {
         st.query_row([tenant], |r| {
             Ok(WebhookRecord {
-                customer: tenant_from(r.get(0)?)?,
+                customer: parse_text(r.get(0)?)?,
                 url: r.get(1)?,
                 generation: r.get::<_, i64>(2)? as u64,
                 created_at: from_micros(r.get(3)?)?,

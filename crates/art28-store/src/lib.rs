@@ -370,6 +370,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<WebhookRecord>>;
     /// A customer's webhook.
     async fn webhook(&self, tenant: &CustomerId) -> Result<Option<WebhookRecord>>;
+    /// Affected customers whose first notice is not delivered yet, of incidents that were not
+    /// found to be no breach, earliest deadline first.
+    async fn pending_first_notices(&self) -> Result<Vec<PendingFirstNotice>>;
     /// Record an attempt's outcome.
     async fn record_delivery(&self, id: u64, outcome: &DeliveryOutcome) -> Result<()>;
     /// Access entries of customers with a time in `from..to`, oldest first, at most `limit`.

@@ -570,7 +570,7 @@ impl std::fmt::Display for Bad {
 }
 impl std::error::Error for Bad {}
 
-fn parse_text<T: std::str::FromStr>(s: String) -> rusqlite::Result<T>
+pub(crate) fn parse_text<T: std::str::FromStr>(s: String) -> rusqlite::Result<T>
 where
     T::Err: std::fmt::Display,
 {
@@ -1369,6 +1369,9 @@ impl Store for SqliteStore {
     }
     async fn webhook(&self, tenant: &CustomerId) -> Result<Option<crate::WebhookRecord>> {
         self.webhook_impl(tenant).await
+    }
+    async fn pending_first_notices(&self) -> Result<Vec<crate::PendingFirstNotice>> {
+        self.pending_first_notices_impl().await
     }
     async fn record_delivery(&self, id: u64, outcome: &crate::DeliveryOutcome) -> Result<()> {
         self.record_delivery_impl(id, outcome).await

@@ -175,17 +175,13 @@ fn received(maildir: &Path) -> Vec<Mail> {
     out
 }
 
-/// Poll until `n` messages arrived (or fail after 30 s).
+/// Poll until `n` messages arrived (or fail after 20 s).
 async fn wait_for_mail(maildir: &Path, n: usize) -> Vec<Mail> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    eventually(&format!("expected {n} messages"), || async {
         let got = received(maildir);
-        if got.len() >= n {
-            return got;
-        }
-        assert!(Instant::now() < deadline, "expected {n} messages, got {}", got.len());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        (got.len() >= n).then_some(got)
+    })
+    .await
 }
 
 async fn json_of(r: reqwest::Response) -> Value {
@@ -193,6 +189,47 @@ async fn json_of(r: reqwest::Response) -> Value {
     let text = r.text().await.expect("body");
     assert!(status.is_success(), "{status}: {text}");
     serde_json::from_str(&text).expect("json")
+}
+
+/// Poll `probe` until it gives a value (or fail after 20 s, naming `what`).
+async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Every delivery of an incident's notices, as staff see them.
+async fn deliveries(s: &TestServer, id: u64) -> Vec<Value> {
+    let n = json_of(
+        s.get(&format!("/api/v1/incidents/{id}/notices"))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    n.as_array()
+        .expect("notices")
+        .iter()
+        .flat_map(|n| n["deliveries"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+/// The webhook signature header for a body, computed independently of art28.
+fn sign(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("key");
+    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(body);
+    format!("v1={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 async fn incident(s: &TestServer, id: u64) -> Value {
@@ -371,6 +408,18 @@ async fn a_breach_is_scoped_from_the_log_notified_in_both_languages_and_late_not
     )
     .await;
     assert_eq!(none, json!([]));
+    // Narrowed to one system (collection), only the customer holding it remains.
+    let narrowed = json_of(
+        s.post("/api/v1/incidents/scope")
+            .json(&json!({"from": "2026-11-22T09:00:00Z", "to": "2026-11-22T11:00:00Z", "actors": ["mallory", "trudy"], "systems": ["contacts"]}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(narrowed.as_array().map(Vec::len), Some(1), "{narrowed}");
+    assert_eq!(narrowed[0]["customer"], "hanzeveld-installatietechniek");
+    assert_eq!(narrowed[0]["records"], 3);
     let r = s
         .post("/api/v1/incidents/scope")
         .json(&json!({"from": "2026-11-22T11:00:00Z", "to": "2026-11-22T09:00:00Z"}))
@@ -552,15 +601,11 @@ async fn a_breach_is_scoped_from_the_log_notified_in_both_languages_and_late_not
         assert!(!m.body.contains("hanzeveld"), "another customer in the notice");
     }
     // Delivered before the deadline: met. The breach is now `notified`.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let inc = loop {
+    let inc = eventually("delivery not recorded as met", || async {
         let inc = incident(&s, id).await;
-        if inc["customers"][0]["deadline"] == "met" {
-            break inc;
-        }
-        assert!(Instant::now() < deadline, "delivery not recorded: {inc}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+        (inc["customers"][0]["deadline"] == "met").then_some(inc)
+    })
+    .await;
     assert_eq!(inc["status"], "notified");
 
     // 49 hours later, Hanzeveld turns out to be affected too: its notice is overdue at once,
@@ -601,20 +646,16 @@ async fn a_breach_is_scoped_from_the_log_notified_in_both_languages_and_late_not
         .collect();
     assert_eq!(states["bakkerij-de-vries"], "met");
     assert_eq!(states["hanzeveld-installatietechniek"], "overdue");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    eventually("overdue notice not raised", || async {
         let events = json_of(s.get("/api/v1/security/events").send().await.expect("send")).await;
-        if events
+        events
             .as_array()
             .expect("events")
             .iter()
             .any(|e| e["kind"] == "breach_notice_overdue" && e["detail"].as_str().unwrap_or("").contains("hanzeveld"))
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "overdue notice not raised: {events}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+            .then_some(())
+    })
+    .await;
     let v = inc["version"].as_u64().expect("v");
     let r = s
         .post(&format!("/api/v1/incidents/{id}/notices"))
@@ -633,20 +674,16 @@ async fn a_breach_is_scoped_from_the_log_notified_in_both_languages_and_late_not
     let hanze: Vec<&Mail> = mails.iter().filter(|m| m.to.contains("hanzeveld")).collect();
     assert_eq!(hanze.len(), 2, "both breach contacts of Hanzeveld");
     assert!(hanze.iter().all(|m| m.body.contains("Aantal gegevensrecords: 3")));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let inc = loop {
+    let inc = eventually("late delivery not flagged", || async {
         let inc = incident(&s, id).await;
-        let late = inc["customers"]
+        inc["customers"]
             .as_array()
             .expect("customers")
             .iter()
-            .any(|a| a["customer"] == "hanzeveld-installatietechniek" && a["deadline"] == "met_late");
-        if late {
-            break inc;
-        }
-        assert!(Instant::now() < deadline, "late delivery not flagged: {inc}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+            .any(|a| a["customer"] == "hanzeveld-installatietechniek" && a["deadline"] == "met_late")
+            .then_some(inc)
+    })
+    .await;
 
     // An update goes to every customer already notified, as step 1.
     let v = inc["version"].as_u64().expect("v");
@@ -1062,27 +1099,11 @@ async fn the_outbox_keeps_notices_while_smtp_is_down_and_delivers_each_once_afte
         .await
         .expect("send");
     assert_eq!(r.status(), 201);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let failed = loop {
-        let n = json_of(
-            s.get(&format!("/api/v1/incidents/{id}/notices"))
-                .send()
-                .await
-                .expect("send"),
-        )
-        .await;
-        let deliveries: Vec<Value> = n
-            .as_array()
-            .expect("notices")
-            .iter()
-            .flat_map(|n| n["deliveries"].as_array().cloned().unwrap_or_default())
-            .collect();
-        if deliveries.iter().all(|d| d["attempts"].as_u64() >= Some(1)) {
-            break deliveries;
-        }
-        assert!(Instant::now() < deadline, "no attempt made: {n}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let failed = eventually("no attempt made", || async {
+        let d = deliveries(&s, id).await;
+        d.iter().all(|d| d["attempts"].as_u64() >= Some(1)).then_some(d)
+    })
+    .await;
     // Hanzeveld has two breach contacts, Bakkerij two (one per language).
     assert_eq!(failed.len(), 4);
     assert!(
@@ -1098,27 +1119,14 @@ async fn the_outbox_keeps_notices_while_smtp_is_down_and_delivers_each_once_afte
     // The restarted server's clock stands where the first one started; move past the backoff.
     s.clock.advance(jiff::SignedDuration::from_mins(5));
     let mails = wait_for_mail(&maildir, 4).await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let n = json_of(
-            s.get(&format!("/api/v1/incidents/{id}/notices"))
-                .send()
-                .await
-                .expect("send"),
-        )
-        .await;
-        let all_sent = n
-            .as_array()
-            .expect("notices")
+    eventually("deliveries not recorded as sent", || async {
+        deliveries(&s, id)
+            .await
             .iter()
-            .flat_map(|n| n["deliveries"].as_array().cloned().unwrap_or_default())
-            .all(|d| d["status"] == "sent");
-        if all_sent {
-            break;
-        }
-        assert!(Instant::now() < deadline, "deliveries not recorded: {n}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+            .all(|d| d["status"] == "sent")
+            .then_some(())
+    })
+    .await;
     // Exactly once each: four messages, four distinct idempotency keys, nothing more after
     // further runs of the outbox.
     s.clock.advance(jiff::SignedDuration::from_hours(2));
@@ -1163,7 +1171,6 @@ async fn receive(
 
 #[tokio::test]
 async fn webhooks_are_signed_retried_and_carry_one_idempotency_key() {
-    use hmac::Mac;
     let dir = tempfile::tempdir().expect("tmp");
     let receiver = Receiver::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -1238,17 +1245,10 @@ async fn webhooks_are_signed_retried_and_carry_one_idempotency_key() {
         .expect("send");
     assert_eq!(r.status(), 201);
     // The first call fails (500) and is retried after the backoff with the same key.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while receiver.calls.lock().expect("lock").is_empty() {
-        assert!(Instant::now() < deadline, "webhook never called");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let calls_made = || receiver.calls.lock().expect("lock").len();
+    eventually("webhook never called", || async { (calls_made() >= 1).then_some(()) }).await;
     s.clock.advance(jiff::SignedDuration::from_mins(1));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while receiver.calls.lock().expect("lock").len() < 2 {
-        assert!(Instant::now() < deadline, "webhook not retried");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("webhook not retried", || async { (calls_made() >= 2).then_some(()) }).await;
     let calls = receiver.calls.lock().expect("lock").clone();
     assert_eq!(calls.len(), 2, "only Hanzeveld has a webhook");
     let keys: Vec<&str> = calls
@@ -1258,11 +1258,10 @@ async fn webhooks_are_signed_retried_and_carry_one_idempotency_key() {
     assert_eq!(keys[0], keys[1]);
     for (headers, body) in &calls {
         let ts = headers["x-art28-timestamp"].to_str().expect("ts");
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&secret).expect("key");
-        mac.update(format!("{ts}.").as_bytes());
-        mac.update(body);
-        let expected = format!("v1={}", hex::encode(mac.finalize().into_bytes()));
-        assert_eq!(headers["x-art28-signature"].to_str().expect("sig"), expected);
+        assert_eq!(
+            headers["x-art28-signature"].to_str().expect("sig"),
+            sign(&secret, ts, body)
+        );
         let v: Value = serde_json::from_slice(body).expect("json body");
         assert_eq!(v["customer"], "hanzeveld-installatietechniek");
         assert_eq!(
@@ -1273,49 +1272,25 @@ async fn webhooks_are_signed_retried_and_carry_one_idempotency_key() {
     }
     // A tampered body does not verify under the secret.
     let (headers, body) = &calls[1];
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&secret).expect("key");
-    mac.update(format!("{}.", headers["x-art28-timestamp"].to_str().expect("ts")).as_bytes());
-    mac.update(&[body.as_slice(), b" "].concat());
+    let ts = headers["x-art28-timestamp"].to_str().expect("ts");
     assert_ne!(
         headers["x-art28-signature"].to_str().expect("sig"),
-        format!("v1={}", hex::encode(mac.finalize().into_bytes()))
+        sign(&secret, ts, &[body.as_slice(), b" "].concat())
     );
-    let n = json_of(
-        s.get(&format!("/api/v1/incidents/{id}/notices"))
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
-    let hooks: Vec<Value> = n
-        .as_array()
-        .expect("notices")
-        .iter()
-        .flat_map(|n| n["deliveries"].as_array().cloned().unwrap_or_default())
+    let hooks: Vec<Value> = deliveries(&s, id)
+        .await
+        .into_iter()
         .filter(|d| d["channel"] == "webhook")
         .collect();
     assert_eq!(hooks.len(), 1);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let n = json_of(
-            s.get(&format!("/api/v1/incidents/{id}/notices"))
-                .send()
-                .await
-                .expect("send"),
-        )
-        .await;
-        let sent = n
-            .as_array()
-            .expect("notices")
+    eventually("webhook delivery not recorded", || async {
+        deliveries(&s, id)
+            .await
             .iter()
-            .flat_map(|n| n["deliveries"].as_array().cloned().unwrap_or_default())
-            .any(|d| d["channel"] == "webhook" && d["status"] == "sent" && d["attempts"] == 2);
-        if sent {
-            break;
-        }
-        assert!(Instant::now() < deadline, "webhook delivery not recorded: {n}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+            .any(|d| d["channel"] == "webhook" && d["status"] == "sent" && d["attempts"] == 2)
+            .then_some(())
+    })
+    .await;
     // Setting it again gives a new secret; removing it twice: the second finds nothing.
     let again = json_of(
         c.put(s.url(hook))

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
 mod accounts;
+mod incidents;
 mod passwords;
 mod staff_access;
 mod vault;

@@ -750,6 +750,11 @@ pub async fn run_incidents(store: &dyn Store) {
         .await
         .expect("breach");
     assert_eq!(inc.customers.len(), 1);
+    let pending = store.pending_first_notices().await.expect("pending");
+    assert_eq!(
+        pending.iter().map(|p| (p.incident, &p.customer)).collect::<Vec<_>>(),
+        vec![(inc.id, &customer)]
+    );
     assert_eq!(store.incidents(Some(&customer)).await.expect("list").len(), 1);
     let other: CustomerId = "someone-else".parse().expect("id");
     assert!(store.incidents(Some(&other)).await.expect("list").is_empty());
@@ -858,6 +863,7 @@ pub async fn run_incidents(store: &dyn Store) {
     // The first delivery of the first notice marks the customer as notified.
     let inc = store.incident(inc.id).await.expect("read").expect("there");
     assert_eq!(inc.customers[0].notified_at, Some(ts("2026-01-02T11:00:01Z")));
+    assert!(store.pending_first_notices().await.expect("pending").is_empty());
     // Acknowledgement: only by the notice's customer, and the first one stays.
     let id = notices[0].id;
     let e = store
