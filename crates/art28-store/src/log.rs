@@ -57,20 +57,17 @@ pub(crate) fn append(conn: &Connection, entry: &Prepared) -> Result<LogReceipt> 
             .map_err(db_err)?,
     };
     NEXT_SEQ.set(Some(index + 1));
-    conn.prepare_cached(
-        "INSERT INTO access_log (seq, access_id, tenant, time, entry, leaf_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )
-    .and_then(|mut st| {
-        st.execute(params![
-            index,
-            entry.access_id,
-            entry.tenant,
-            entry.time,
-            entry.bytes,
-            entry.hash.as_slice()
-        ])
-    })
-    .map_err(db_err)?;
+    conn.prepare_cached("INSERT INTO access_log (seq, tenant, time, entry, leaf_hash) VALUES (?1, ?2, ?3, ?4, ?5)")
+        .and_then(|mut st| {
+            st.execute(params![
+                index,
+                entry.tenant,
+                entry.time,
+                entry.bytes,
+                entry.hash.as_slice()
+            ])
+        })
+        .map_err(db_err)?;
     Ok(LogReceipt {
         index: u64::try_from(index).map_err(db_err)?,
         access_id: entry.access_id.clone(),

@@ -290,6 +290,25 @@ CREATE TABLE recoveries (
 "#,
     // 8: the incident register, breach notices as sent, and the outbox that delivers them.
     crate::incidents::MIGRATION,
+    // 9: appends touch one table only. The per-customer index moves out of the append path
+    // into `access_log_tenant`, which each fold fills for the entries its checkpoint covers
+    // (in key order, in the fold's transaction); entries past the last checkpoint are found by
+    // scanning the short unfolded tail. The access id column duplicated the entry's bytes.
+    r#"
+DROP INDEX access_log_tenant;
+ALTER TABLE access_log DROP COLUMN access_id;
+
+CREATE TABLE access_log_tenant (
+    tenant TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (tenant, seq)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO access_log_tenant (tenant, seq)
+    SELECT tenant, seq FROM access_log
+    WHERE tenant IS NOT NULL AND seq < (SELECT COALESCE(MAX(size), 0) FROM checkpoints)
+    ORDER BY tenant, seq;
+"#,
 ];
 
 /// Number of reader connections kept open.
@@ -970,6 +989,17 @@ impl Store for SqliteStore {
             .collect();
         let cp = cp.clone();
         self.write(move |conn| {
+            // The per-customer index, for the entries this checkpoint adds (see migration 9).
+            let size = i64::try_from(cp.size).map_err(db_err)?;
+            conn.prepare_cached(
+                "INSERT OR IGNORE INTO access_log_tenant (tenant, seq)
+                 SELECT tenant, seq FROM access_log
+                 WHERE seq >= (SELECT COALESCE(MAX(size), 0) FROM checkpoints) AND seq < ?1
+                   AND tenant IS NOT NULL
+                 ORDER BY tenant, seq",
+            )
+            .and_then(|mut st| st.execute([size]))
+            .map_err(db_err)?;
             let mut st = conn
                 .prepare_cached("INSERT OR REPLACE INTO ledger_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")
                 .map_err(db_err)?;
@@ -979,12 +1009,7 @@ impl Store for SqliteStore {
             }
             conn.execute(
                 "INSERT OR IGNORE INTO checkpoints (size, root, note, signed_at) VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    i64::try_from(cp.size).map_err(db_err)?,
-                    cp.root.as_slice(),
-                    cp.note,
-                    micros(cp.signed_at)
-                ],
+                params![size, cp.root.as_slice(), cp.note, micros(cp.signed_at)],
             )
             .map_err(db_err)?;
             Ok(())
@@ -1025,18 +1050,43 @@ impl Store for SqliteStore {
         let below = i64::try_from(below).map_err(db_err)?;
         let limit = i64::try_from(limit).map_err(db_err)?;
         self.read(move |c| {
-            let mut st = c
-                .prepare_cached("SELECT seq, entry FROM access_log WHERE tenant = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq LIMIT ?4")
+            // Entries below the last checkpoint are in the per-customer index; the index only
+            // grows, so a fold committing meanwhile cannot hide an entry from either part.
+            let indexed: i64 = c
+                .query_row("SELECT COALESCE(MAX(size), 0) FROM checkpoints", [], |r| r.get(0))
                 .map_err(db_err)?;
-            let rows = st
-                .query_map(params![tenant.as_str(), from, below, limit], |r| {
-                    Ok(LoggedEntry {
-                        index: conv(u64::try_from(r.get::<_, i64>(0)?))?,
-                        bytes: r.get(1)?,
-                    })
+            let row = |r: &rusqlite::Row<'_>| {
+                Ok(LoggedEntry {
+                    index: conv(u64::try_from(r.get::<_, i64>(0)?))?,
+                    bytes: r.get(1)?,
+                })
+            };
+            let mut out = c
+                .prepare_cached(
+                    "SELECT l.seq, l.entry FROM access_log_tenant t JOIN access_log l ON l.seq = t.seq
+                     WHERE t.tenant = ?1 AND t.seq >= ?2 AND t.seq < ?3 ORDER BY t.seq LIMIT ?4",
+                )
+                .and_then(|mut st| {
+                    st.query_map(params![tenant.as_str(), from, below.min(indexed), limit], row)?
+                        .collect::<rusqlite::Result<Vec<_>>>()
                 })
                 .map_err(db_err)?;
-            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+            let rest = limit - i64::try_from(out.len()).map_err(db_err)?;
+            if rest > 0 && below > indexed {
+                // The unfolded tail: at most the last fold interval's entries.
+                let tail = c
+                    .prepare_cached(
+                        "SELECT seq, entry FROM access_log
+                         WHERE seq >= ?2 AND seq < ?3 AND tenant = ?1 ORDER BY seq LIMIT ?4",
+                    )
+                    .and_then(|mut st| {
+                        st.query_map(params![tenant.as_str(), from.max(indexed), below, rest], row)?
+                            .collect::<rusqlite::Result<Vec<_>>>()
+                    })
+                    .map_err(db_err)?;
+                out.extend(tail);
+            }
+            Ok(out)
         })
         .await
     }

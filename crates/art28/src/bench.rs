@@ -288,19 +288,16 @@ async fn big_log(path: &Path, n: u64, pb: &ProgressBar) -> Result<SqliteStore, S
             let tx = c.transaction().map_err(|e| e.to_string())?;
             {
                 let mut st = tx
-                    .prepare_cached("INSERT INTO access_log (seq, access_id, tenant, time, entry, leaf_hash) VALUES (?1, ?2, NULL, 0, ?3, ?4)")
+                    .prepare_cached(
+                        "INSERT INTO access_log (seq, tenant, time, entry, leaf_hash) VALUES (?1, NULL, 0, ?2, ?3)",
+                    )
                     .map_err(|e| e.to_string())?;
                 let end = (i + 50_000).min(n);
                 for j in i..end {
                     let entry = j.to_le_bytes();
                     let seq = i64::try_from(j).map_err(|e| e.to_string())?;
-                    st.execute(rusqlite::params![
-                        seq,
-                        format!("a{j}"),
-                        entry.as_slice(),
-                        leaf_hash(&entry).as_slice()
-                    ])
-                    .map_err(|e| e.to_string())?;
+                    st.execute(rusqlite::params![seq, entry.as_slice(), leaf_hash(&entry).as_slice()])
+                        .map_err(|e| e.to_string())?;
                 }
                 pb.inc(end - i);
                 i = end;

@@ -115,3 +115,72 @@ async fn garbage_instead_of_a_database_is_a_storage_error_not_a_panic() {
     let err = SqliteStore::open(&path).expect_err("garbage");
     assert_eq!(err.code, ErrorCode::StorageFailure);
 }
+
+/// A log written before migration 9 (per-customer index on the log table itself, an access id
+/// column) keeps its per-customer view after the upgrade: folded entries move to the new index,
+/// the tail is found by scanning.
+#[tokio::test]
+async fn the_customer_index_survives_the_upgrade_to_schema_9() {
+    use art28_core::ids::CustomerId;
+    use art28_ledger::merkle::Frontier;
+    let (_dir, path) = temp_db();
+    let (a, b): (CustomerId, CustomerId) = ("cust-a".parse().expect("id"), "cust-b".parse().expect("id"));
+    let store = SqliteStore::open(&path).expect("open");
+    for i in 0..40u64 {
+        let t = if i % 4 == 0 { &b } else { &a };
+        store
+            .log_access(&suite::entry(Some(t), "customer.read", i))
+            .await
+            .expect("append");
+    }
+    let leaves = store.leaf_hashes(0, 30).await.expect("leaves");
+    let mut frontier = Frontier::new();
+    let nodes: Vec<_> = leaves.iter().flat_map(|l| frontier.append(*l)).collect();
+    let cp = art28_store::StoredCheckpoint {
+        size: 30,
+        root: frontier.root(),
+        note: "note\n".into(),
+        signed_at: "2026-01-01T10:00:00Z".parse().expect("ts"),
+    };
+    store.save_fold(&nodes, &cp).await.expect("fold");
+    let before: Vec<u64> = store
+        .tenant_log(&b, 0, 40, 100)
+        .await
+        .expect("view")
+        .iter()
+        .map(|e| e.index)
+        .collect();
+    assert_eq!(before, (0..40).step_by(4).collect::<Vec<u64>>());
+    drop(store);
+
+    // Put the database back into its schema-8 shape.
+    {
+        let c = rusqlite::Connection::open(&path).expect("raw");
+        c.execute_batch(
+            "DROP TABLE access_log_tenant;
+             ALTER TABLE access_log ADD COLUMN access_id TEXT NOT NULL DEFAULT 'acc';
+             CREATE INDEX access_log_tenant ON access_log (tenant, seq);
+             PRAGMA user_version = 8;",
+        )
+        .expect("downgrade");
+    }
+    let store = SqliteStore::open(&path).expect("upgrade");
+    let after: Vec<u64> = store
+        .tenant_log(&b, 0, 40, 100)
+        .await
+        .expect("view")
+        .iter()
+        .map(|e| e.index)
+        .collect();
+    assert_eq!(after, before);
+    let a_view = store.tenant_log(&a, 25, 35, 100).await.expect("view");
+    assert_eq!(
+        a_view.iter().map(|e| e.index).collect::<Vec<_>>(),
+        [25, 26, 27, 29, 30, 31, 33, 34]
+    );
+    let c = rusqlite::Connection::open(&path).expect("raw");
+    let indexed: i64 = c
+        .query_row("SELECT count(*) FROM access_log_tenant", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(indexed, 30, "the folded entries, and only those, are in the new index");
+}

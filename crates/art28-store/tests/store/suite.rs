@@ -5,7 +5,7 @@ use art28_core::access::{AccessEntry, Actor, Decision};
 use art28_core::agreement::{ProcessorAgreement, parse_one};
 use art28_core::ids::CustomerId;
 use art28_core::lang::Lang;
-use art28_store::{NewAgreementVersion, NewCustomer, ProcessorProfile, Store, StoredCheckpoint};
+use art28_store::{LoggedEntry, NewAgreementVersion, NewCustomer, ProcessorProfile, Store, StoredCheckpoint};
 use jiff::Timestamp;
 
 const ERP: &str = include_str!("../../../../examples/agreements/erp-integrator-klant.toml");
@@ -352,6 +352,31 @@ pub async fn run_log(store: &dyn Store) {
         .expect("fold 1");
     let restored = store.restore_frontier(half).await.expect("restore");
     assert_eq!(restored.root(), frontier.root());
+
+    // The tenant view is the same whether an entry is below the last checkpoint (indexed by
+    // the fold) or in the unfolded tail, also for a page that crosses the boundary.
+    let indices = |v: &[LoggedEntry]| v.iter().map(|e| e.index).collect::<Vec<_>>();
+    let mine_half = store.tenant_log(&customer, 0, size, 1000).await.expect("tenant log");
+    assert_eq!(indices(&mine_half), indices(&mine));
+    let mut paged = Vec::new();
+    let mut from = 0;
+    loop {
+        let page = store.tenant_log(&customer, from, size, 7).await.expect("page");
+        let Some(last) = page.last() else { break };
+        from = last.index + 1;
+        paged.extend(page);
+    }
+    assert_eq!(
+        indices(&paged),
+        indices(&mine),
+        "pages of 7 across the checkpoint at {half}"
+    );
+    let around = store.tenant_log(&other, 140, 160, 100).await.expect("around");
+    assert_eq!(
+        indices(&around),
+        (140..160).filter(|i| (i - 2) % 3 == 0).collect::<Vec<u64>>(),
+        "entries on both sides of the checkpoint, and only the other customer's"
+    );
     let mut nodes = Vec::new();
     for l in &leaves[half as usize..] {
         nodes.extend(frontier.append(*l));
@@ -362,6 +387,12 @@ pub async fn run_log(store: &dyn Store) {
         .expect("fold 2");
     let expected_root = root(size, &memory).expect("root");
     assert_eq!(frontier.root(), expected_root);
+    let mine_all = store.tenant_log(&customer, 0, size, 1000).await.expect("tenant log");
+    assert_eq!(indices(&mine_all), indices(&mine), "everything folded");
+    assert_eq!(
+        mine_all.iter().map(|e| &e.bytes).collect::<Vec<_>>(),
+        mine.iter().map(|e| &e.bytes).collect::<Vec<_>>()
+    );
     assert_eq!(store.latest_checkpoint().await.expect("cp").map(|c| c.size), Some(size));
     assert_eq!(
         store.checkpoint_at(half).await.expect("cp").map(|c| c.root),
