@@ -368,6 +368,10 @@ fn open_conn(path: &Path, create: bool) -> rusqlite::Result<Connection> {
     }
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // Plan each cached statement once. Without this, a bound value that the planner looked
+    // at marks the statement for re-preparing at every new binding (measured: the agreement
+    // lookup of every vault operation was parsed and planned again, ~15% of the CPU).
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
