@@ -176,14 +176,10 @@ impl SqliteStore {
     }
 
     pub(crate) async fn sql_account(&self, id: u64) -> Result<Option<AccountRecord>> {
-        self.read(move |c| {
-            c.query_row(
-                &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = ?1"),
-                [id as i64],
-                account_row,
-            )
-            .optional()
-            .map_err(db_err)
+        self.read_now(move |c| {
+            c.prepare_cached(&format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = ?1"))
+                .and_then(|mut st| st.query_row([id as i64], account_row).optional())
+                .map_err(db_err)
         })
         .await
     }
@@ -310,18 +306,33 @@ impl SqliteStore {
         include_revoked: bool,
     ) -> Result<Vec<GrantRecord>> {
         let tenant = tenant.map(|t| t.as_str().to_string());
-        self.read(move |c| {
-            let mut st = c
-                .prepare_cached(
-                    "SELECT id, account_id, role, tenant, granted_by, granted_at, revoked_by, revoked_at FROM grants
-                     WHERE (?1 IS NULL OR account_id = ?1) AND (?2 IS NULL OR tenant = ?2) AND (?3 OR revoked_at IS NULL)
-                     ORDER BY id",
+        // Plans are fixed at prepare time (QPSG), so the account filter has a query of its own
+        // that can use the account index.
+        let sql = if account_id.is_some() {
+            "SELECT id, account_id, role, tenant, granted_by, granted_at, revoked_by, revoked_at FROM grants
+             WHERE account_id = ?1 AND (?2 IS NULL OR tenant = ?2) AND (?3 OR revoked_at IS NULL)
+             ORDER BY id"
+        } else {
+            "SELECT id, account_id, role, tenant, granted_by, granted_at, revoked_by, revoked_at FROM grants
+             WHERE ?1 IS NULL AND (?2 IS NULL OR tenant = ?2) AND (?3 OR revoked_at IS NULL)
+             ORDER BY id"
+        };
+        let read = move |c: &Connection| {
+            let mut st = c.prepare_cached(sql).map_err(db_err)?;
+            let rows = st
+                .query_map(
+                    params![account_id.map(|i| i as i64), tenant, include_revoked],
+                    grant_row,
                 )
                 .map_err(db_err)?;
-            let rows = st.query_map(params![account_id.map(|i| i as i64), tenant, include_revoked], grant_row).map_err(db_err)?;
             rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
-        })
-        .await
+        };
+        // One account's grants are a handful of rows, read on every authenticated request.
+        if account_id.is_some() {
+            self.read_now(read).await
+        } else {
+            self.read(read).await
+        }
     }
 
     pub(crate) async fn sql_add_events(&self, es: &[NewSecurityEvent]) -> Result<()> {
@@ -379,14 +390,10 @@ impl SqliteStore {
     }
 
     pub(crate) async fn sql_token_by_digest(&self, digest: [u8; 32]) -> Result<Option<TokenRecord>> {
-        self.read(move |c| {
-            c.query_row(
-                &format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE digest = ?1"),
-                [digest.as_slice()],
-                token_row,
-            )
-            .optional()
-            .map_err(db_err)
+        self.read_now(move |c| {
+            c.prepare_cached(&format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE digest = ?1"))
+                .and_then(|mut st| st.query_row([digest.as_slice()], token_row).optional())
+                .map_err(db_err)
         })
         .await
     }
@@ -463,22 +470,21 @@ impl SqliteStore {
     }
 
     pub(crate) async fn sql_session(&self, digest: [u8; 32]) -> Result<Option<SessionRecord>> {
-        self.read(move |c| {
-            c.query_row(
-                "SELECT digest, account_id, created_at, expires_at FROM sessions WHERE digest = ?1",
-                [digest.as_slice()],
-                |r| {
-                    let d: Vec<u8> = r.get(0)?;
-                    Ok(SessionRecord {
-                        digest: d.try_into().unwrap_or([0; 32]),
-                        account_id: r.get::<_, i64>(1)? as u64,
-                        created_at: ts(Some(r.get(2)?))?.unwrap_or_default(),
-                        expires_at: ts(Some(r.get(3)?))?.unwrap_or_default(),
+        self.read_now(move |c| {
+            c.prepare_cached("SELECT digest, account_id, created_at, expires_at FROM sessions WHERE digest = ?1")
+                .and_then(|mut st| {
+                    st.query_row([digest.as_slice()], |r| {
+                        let d: Vec<u8> = r.get(0)?;
+                        Ok(SessionRecord {
+                            digest: d.try_into().unwrap_or([0; 32]),
+                            account_id: r.get::<_, i64>(1)? as u64,
+                            created_at: ts(Some(r.get(2)?))?.unwrap_or_default(),
+                            expires_at: ts(Some(r.get(3)?))?.unwrap_or_default(),
+                        })
                     })
-                },
-            )
-            .optional()
-            .map_err(db_err)
+                    .optional()
+                })
+                .map_err(db_err)
         })
         .await
     }

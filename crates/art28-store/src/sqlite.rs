@@ -442,6 +442,29 @@ impl SqliteStore {
         .await
     }
 
+    /// Run `f` on a reader connection on the calling thread. Only for point reads by key (a
+    /// few index probes, tens of microseconds): handing those to the blocking pool and back
+    /// cost more in thread switches than the read itself. Scans and anything that can grow
+    /// use [`Self::read`].
+    pub(crate) async fn read_now<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&Connection) -> Result<T>,
+    {
+        let _permit = self.inner.reader_permits.acquire().await.map_err(db_err)?;
+        let conn = self.inner.readers.lock().map_err(db_err)?.pop();
+        let conn = match conn {
+            Some(c) => c,
+            None => open_conn(&self.inner.path, false).map_err(db_err)?,
+        };
+        let out = f(&conn);
+        if let Ok(mut pool) = self.inner.readers.lock()
+            && pool.len() < READERS
+        {
+            pool.push(conn);
+        }
+        out
+    }
+
     /// Run `f` in a write transaction shared with whatever else is queued (group commit).
     /// It returns once the transaction holding its changes is durably committed; an error from
     /// `f` rolls back its own changes only.

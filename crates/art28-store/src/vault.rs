@@ -391,7 +391,8 @@ fn collection_exists(conn: &Connection, tenant: &str, name: &str) -> Result<bool
 impl SqliteStore {
     pub(crate) async fn vault_context_impl(&self, tenant: &CustomerId, q: ContextQuery) -> Result<VaultContext> {
         let tenant = tenant.clone();
-        self.read(move |c| {
+        // A few probes by key, on every vault operation: on the calling thread.
+        self.read_now(move |c| {
             let t = tenant.as_str();
             let customer = c
                 .prepare_cached("SELECT id, name, language, status, created_at, created_by FROM customers WHERE id = ?1")
