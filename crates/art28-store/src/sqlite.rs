@@ -353,7 +353,7 @@ pub(crate) enum Isolation {
 }
 
 /// Most jobs folded into one transaction.
-const MAX_BATCH: usize = 512;
+const MAX_BATCH: usize = 1024;
 
 /// Log the cause, return a safe error.
 pub(crate) fn db_err(e: impl std::fmt::Display) -> Error {

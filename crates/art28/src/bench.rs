@@ -199,15 +199,11 @@ async fn art28_appends(
         let (s, chunk, pb) = (store.clone(), chunk.to_vec(), pb.clone());
         tasks.push(tokio::spawn(async move {
             for group in chunk.chunks(window) {
-                let mut set = tokio::task::JoinSet::new();
-                for e in group {
-                    let (s, e) = (s.clone(), e.clone());
-                    set.spawn(async move { s.log_access(&e).await });
+                let appends: Vec<_> = group.iter().map(|e| s.log_access(e)).collect();
+                for r in futures_util::future::join_all(appends).await {
+                    r.map_err(|e| e.to_string())?;
                 }
-                while let Some(r) = set.join_next().await {
-                    r.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
-                    pb.inc(1);
-                }
+                pb.inc(group.len() as u64);
             }
             Ok::<(), String>(())
         }));
@@ -344,9 +340,9 @@ fn memory_proof_micros(n: u64, samples: u64, pb: &ProgressBar) -> Result<f64, St
 
 async fn bench_log(dir: &Path, quick: bool, show: bool) -> Result<serde_json::Value, String> {
     let (n_art28, n_raw_tx, n_raw_batch, n_verify) = if quick {
-        (4_000, 400, 20_000, 100_000)
+        (40_000, 400, 40_000, 100_000)
     } else {
-        (40_000, 2_000, 200_000, 1_000_000)
+        (200_000, 2_000, 200_000, 1_000_000)
     };
     let proof_sizes: Vec<u64> = if quick {
         vec![100_000]
@@ -358,8 +354,10 @@ async fn bench_log(dir: &Path, quick: bool, show: bool) -> Result<serde_json::Va
     let bytes: Arc<Vec<Vec<u8>>> = Arc::new(entries.iter().map(AccessEntry::to_bytes).collect());
     let mean_bytes = bytes.iter().map(Vec::len).sum::<usize>() / bytes.len().max(1);
 
-    let pb = bar(show, n_art28, "art28 appends (8 x 64 in flight)");
-    let (art28_rate, art28_rate_with_fold) = art28_appends(&dir.join("art28.sqlite"), &entries, 64, &pb).await?;
+    // 8 appenders with 128 appends in flight each: about 1,000 entries per commit, as many
+    // as the baseline's transactions hold.
+    let pb = bar(show, n_art28, "art28 appends (8 x 128 in flight)");
+    let (art28_rate, art28_rate_with_fold) = art28_appends(&dir.join("art28.sqlite"), &entries, 128, &pb).await?;
     pb.finish_and_clear();
     let pb = bar(show, n_art28, "art28 batch appends (8 x 100)");
     let art28_batch_rate = art28_batch_appends(&dir.join("art28-batch.sqlite"), &entries, 100, &pb).await?;
@@ -410,13 +408,15 @@ async fn bench_log(dir: &Path, quick: bool, show: bool) -> Result<serde_json::Va
         ratios.insert(format!("inclusion_proof_{n}_under_1ms"), json!(1000.0 / us));
     }
 
+    // The goals count appends into the tree: the fold (tree nodes, checkpoint, per-customer
+    // index) is part of the time.
     ratios.insert(
         "append_8_vs_raw_row_per_tx (goal 5)".into(),
-        json!(art28_rate / raw_tx_rate),
+        json!(art28_rate_with_fold / raw_tx_rate),
     );
     ratios.insert(
         "append_8_vs_raw_batch_1000 (goal 0.5)".into(),
-        json!(art28_rate / raw_batch_rate),
+        json!(art28_rate_with_fold / raw_batch_rate),
     );
     ratios.insert("verify_vs_sha256sum (goal 0.5)".into(), json!(sha_s / verify_s));
     ratios.insert(
