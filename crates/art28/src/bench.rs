@@ -183,8 +183,10 @@ fn raw_batched(path: &Path, entries: &[Vec<u8>], pb: &ProgressBar) -> Result<f64
 }
 
 /// art28's durable appends from 8 concurrent appenders, each keeping up to `window` appends in
-/// flight (1 = wait for each commit before the next), then folding into the tree and signing.
-/// Returns appends per second without and with the fold.
+/// flight (1 = wait for each commit before the next), while a folder folds whatever has arrived
+/// into the tree and signs a checkpoint, back to back, as the server's folder does under load.
+/// Returns appends per second until the last append was acknowledged, and until the last
+/// checkpoint covered every entry.
 async fn art28_appends(
     path: &Path,
     entries: &[AccessEntry],
@@ -192,7 +194,27 @@ async fn art28_appends(
     pb: &ProgressBar,
 ) -> Result<(f64, f64), String> {
     let store = SqliteStore::open(path).map_err(|e| e.to_string())?;
+    let ledger = Arc::new(Ledger::new(
+        LogSigner::generate("art28.bench/log").map_err(|e| e.to_string())?,
+    ));
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let start = Instant::now();
+    let folder = {
+        let (store, ledger, done) = (store.clone(), ledger.clone(), done.clone());
+        tokio::spawn(async move {
+            while !done.load(std::sync::atomic::Ordering::Acquire) {
+                if ledger
+                    .fold(&store, &SystemClock)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .is_none()
+                {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            }
+            Ok::<(), String>(())
+        })
+    };
     let mut tasks = Vec::new();
     let per = entries.len().div_ceil(8);
     for chunk in entries.chunks(per) {
@@ -212,9 +234,21 @@ async fn art28_appends(
         t.await.map_err(|e| e.to_string())??;
     }
     let appended = start.elapsed().as_secs_f64();
-    let ledger = Ledger::new(LogSigner::generate("art28.bench/log").map_err(|e| e.to_string())?);
+    done.store(true, std::sync::atomic::Ordering::Release);
+    folder.await.map_err(|e| e.to_string())??;
     ledger.fold(&store, &SystemClock).await.map_err(|e| e.to_string())?;
     let total = start.elapsed().as_secs_f64();
+    let covered = store
+        .latest_checkpoint()
+        .await
+        .map_err(|e| e.to_string())?
+        .map(|c| c.size);
+    if covered != Some(entries.len() as u64) {
+        return Err(format!(
+            "the last checkpoint covers {covered:?} of {} entries",
+            entries.len()
+        ));
+    }
     Ok((entries.len() as f64 / appended, entries.len() as f64 / total))
 }
 

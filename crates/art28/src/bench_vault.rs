@@ -358,7 +358,7 @@ async fn erase_ms(vault: &Arc<Vault>, store: &SqliteStore, t: &CustomerId, expec
 
 pub async fn bench_vault(dir: &Path, quick: bool, show: bool) -> Result<serde_json::Value, String> {
     let (n_writes, n_raw, n_reads, n_lookup, n_lookup_samples, big_erase) = if quick {
-        (2_000u64, 300u64, 4_000u64, 100_000u64, 2_000u64, 10_000u64)
+        (2_000u64, 300u64, 4_000u64, 100_000u64, 10_000u64, 10_000u64)
     } else {
         (16_000, 1_500, 32_000, 1_000_000, 20_000, 100_000)
     };

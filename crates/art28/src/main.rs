@@ -70,6 +70,11 @@ enum LogFormatArg {
     Json,
 }
 
+// glibc's allocator showed lock contention between the runtime's threads and the SQLite writer
+// in profiles (`art28 bench log`, `art28 bench vault`); mimalloc keeps per-thread heaps.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
