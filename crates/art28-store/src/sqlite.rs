@@ -293,7 +293,9 @@ CREATE TABLE recoveries (
     // 9: appends touch one table only. The per-customer index moves out of the append path
     // into `access_log_tenant`, which each fold fills for the entries its checkpoint covers
     // (in key order, in the fold's transaction); entries past the last checkpoint are found by
-    // scanning the short unfolded tail. The access id column duplicated the entry's bytes.
+    // scanning the short unfolded tail. The access id column duplicated the entry's bytes;
+    // dropping it rewrites the log table once, at the first start of this version (time and
+    // WAL space in proportion to the log's size).
     r#"
 DROP INDEX access_log_tenant;
 ALTER TABLE access_log DROP COLUMN access_id;
@@ -331,8 +333,9 @@ struct Inner {
     writer: mpsc::Sender<Job>,
     readers: Mutex<Vec<Connection>>,
     /// One permit per reader connection: a read waits for a pooled connection rather than
-    /// opening (and parsing the schema into) a new one.
-    reader_permits: tokio::sync::Semaphore,
+    /// opening (and parsing the schema into) a new one. A permit stays with its connection
+    /// until the connection is back in the pool, even when the waiting caller is cancelled.
+    reader_permits: Arc<tokio::sync::Semaphore>,
 }
 
 /// What a job tells the writer after running: whether to keep its changes, and what to do
@@ -399,7 +402,7 @@ impl SqliteStore {
                 path: path.to_path_buf(),
                 writer: tx,
                 readers: Mutex::new(readers),
-                reader_permits: tokio::sync::Semaphore::new(READERS),
+                reader_permits: Arc::new(tokio::sync::Semaphore::new(READERS)),
             }),
         })
     }
@@ -424,8 +427,15 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         let inner = self.inner.clone();
-        let _permit = self.inner.reader_permits.acquire().await.map_err(db_err)?;
+        let permit = self
+            .inner
+            .reader_permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(db_err)?;
         blocking(move || {
+            let _permit = permit;
             let conn = inner.readers.lock().map_err(db_err)?.pop();
             let conn = match conn {
                 Some(c) => c,

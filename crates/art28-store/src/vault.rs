@@ -388,14 +388,19 @@ fn collection_exists(conn: &Connection, tenant: &str, name: &str) -> Result<bool
         .map_err(db_err)
 }
 
+/// Up to this many subjects, the vault's context is a point read (see `read_now`).
+const POINT_READ_SUBJECTS: usize = 16;
+
 impl SqliteStore {
     pub(crate) async fn vault_context_impl(&self, tenant: &CustomerId, q: ContextQuery) -> Result<VaultContext> {
         let tenant = tenant.clone();
-        // A few probes by key, on every vault operation: on the calling thread.
-        self.read_now(move |c| {
+        let many = q.subjects.len() > POINT_READ_SUBJECTS;
+        let read = move |c: &Connection| {
             let t = tenant.as_str();
             let customer = c
-                .prepare_cached("SELECT id, name, language, status, created_at, created_by FROM customers WHERE id = ?1")
+                .prepare_cached(
+                    "SELECT id, name, language, status, created_at, created_by FROM customers WHERE id = ?1",
+                )
                 .and_then(|mut st| st.query_row([t], customer_row).optional())
                 .map_err(db_err)?;
             let agreement = match q.on {
@@ -468,8 +473,14 @@ impl SqliteStore {
                 subjects,
                 record,
             })
-        })
-        .await
+        };
+        // A few probes by key, on every vault operation: on the calling thread. An import's
+        // thousands of subjects go to the blocking pool.
+        if many {
+            self.read(read).await
+        } else {
+            self.read_now(read).await
+        }
     }
 
     pub(crate) async fn put_tenant_key_impl(

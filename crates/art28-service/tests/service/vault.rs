@@ -914,8 +914,9 @@ async fn concurrent_creates_of_one_new_subject_share_its_key() {
         .await
         .expect("query");
     assert_eq!(found.len(), 8, "all under one subject");
-    // Import: one entry for many records, repeats of a new subject included.
-    let records: Vec<(String, Values)> = (0..50).map(|i| (format!("imp-{}", i % 10), anna())).collect();
+    // Import: one entry for many records, repeats of a new subject included; more subjects
+    // than a point read takes, so the store reads the context on its blocking pool.
+    let records: Vec<(String, Values)> = (0..50).map(|i| (format!("imp-{}", i % 25), anna())).collect();
     let (ids, _) = one_entry!(
         w,
         Decision::Granted,
@@ -929,5 +930,5 @@ async fn concurrent_creates_of_one_new_subject_share_its_key() {
         .query(&ctx("payroll"), &admin, &t, &Lookup::Subject("imp-3".into()))
         .await
         .expect("query");
-    assert_eq!(found.len(), 5);
+    assert_eq!(found.len(), 2);
 }
