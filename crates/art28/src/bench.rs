@@ -381,7 +381,7 @@ async fn bench_log(dir: &Path, quick: bool, show: bool) -> Result<serde_json::Va
     let (n_art28, n_raw_tx, n_raw_batch, n_verify) = if quick {
         (40_000, 400, 40_000, 100_000)
     } else {
-        (200_000, 2_000, 200_000, 1_000_000)
+        (600_000, 2_000, 200_000, 1_000_000)
     };
     let proof_sizes: Vec<u64> = if quick {
         vec![100_000]
@@ -401,7 +401,7 @@ async fn bench_log(dir: &Path, quick: bool, show: bool) -> Result<serde_json::Va
     let pb = bar(show, n_art28, "art28 batch appends (8 x 100)");
     let art28_batch_rate = art28_batch_appends(&dir.join("art28-batch.sqlite"), &entries, 100, &pb).await?;
     pb.finish_and_clear();
-    let n_seq = (n_art28 / 4) as usize;
+    let n_seq = (n_art28 / 4).min(50_000) as usize;
     let pb = bar(show, n_seq as u64, "art28 appends (8 x 1 in flight)");
     let (art28_seq_rate, _) = art28_appends(&dir.join("art28-seq.sqlite"), &entries[..n_seq], 1, &pb).await?;
     pb.finish_and_clear();
