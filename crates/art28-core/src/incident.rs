@@ -250,18 +250,6 @@ impl Status {
     pub fn is_final(self) -> bool {
         matches!(self, Status::NotABreach | Status::Closed)
     }
-
-    /// Label in a language.
-    pub fn label(self, lang: Lang) -> &'static str {
-        match self {
-            Status::Reported => lang.pick("gemeld", "reported"),
-            Status::Triaged => lang.pick("in beoordeling", "triaged"),
-            Status::NotABreach => lang.pick("geen datalek", "not a breach"),
-            Status::Breach => lang.pick("datalek", "breach"),
-            Status::Notified => lang.pick("klanten geïnformeerd", "customers notified"),
-            Status::Closed => lang.pick("afgesloten", "closed"),
-        }
-    }
 }
 
 /// A step a person takes in the workflow. `Notified` is not among them: art28 moves a breach
@@ -279,14 +267,26 @@ pub enum Step {
     Close,
 }
 
-/// The workflow: which step may follow which status, and where it leads. Refused with
+/// The workflow: which step may follow which status, and where it leads. `waiting` names the
+/// affected customers that have not had their first notice yet: a breach closes only when that
+/// list is empty (art28 itself moves a breach to `notified` once every customer has its first
+/// notice, so a `breach` closes at once only when it touched no customer). Refused with
 /// `incident_transition_not_allowed`, naming what may come next.
-pub fn transition(from: Status, step: Step) -> Result<Status, Error> {
+pub fn transition(from: Status, step: Step, waiting: &[String]) -> Result<Status, Error> {
     let to = match (from, step) {
         (Status::Reported, Step::Triage) => Status::Triaged,
         (Status::Triaged, Step::NotABreach) => Status::NotABreach,
         (Status::Triaged, Step::Breach) => Status::Breach,
-        (Status::Notified, Step::Close) => Status::Closed,
+        (Status::Breach | Status::Notified, Step::Close) if waiting.is_empty() => Status::Closed,
+        (Status::Breach | Status::Notified, Step::Close) => {
+            return Err(Error::new(
+                ErrorCode::IncidentTransitionNotAllowed,
+                format!(
+                    "the incident cannot close: {} still wait for their first notice",
+                    waiting.join(", ")
+                ),
+            ));
+        }
         _ => {
             let next = match from {
                 Status::Reported => "triage",
@@ -306,15 +306,6 @@ pub fn transition(from: Status, step: Step) -> Result<Status, Error> {
         }
     };
     Ok(to)
-}
-
-/// [`transition`] for an incident that touches `affected` customers: a breach that turned out
-/// to touch no customer may close without notices.
-pub fn transition_for(from: Status, step: Step, affected: usize) -> Result<Status, Error> {
-    match (from, step, affected) {
-        (Status::Breach, Step::Close, 0) => Ok(Status::Closed),
-        _ => transition(from, step),
-    }
 }
 
 fn step_str(step: Step) -> &'static str {
@@ -463,17 +454,23 @@ mod tests {
 
     #[test]
     fn workflow_allows_only_listed_steps() {
-        assert_eq!(transition(Status::Reported, Step::Triage).ok(), Some(Status::Triaged));
-        assert!(transition(Status::Reported, Step::Breach).is_err());
-        assert!(transition(Status::Breach, Step::Close).is_err());
-        assert_eq!(transition(Status::Notified, Step::Close).ok(), Some(Status::Closed));
-        assert!(transition(Status::Closed, Step::Triage).is_err());
+        let none: &[String] = &[];
+        let one = ["bakkerij-de-vries".to_string()];
         assert_eq!(
-            transition_for(Status::Breach, Step::Close, 0).ok(),
+            transition(Status::Reported, Step::Triage, none).ok(),
+            Some(Status::Triaged)
+        );
+        assert!(transition(Status::Reported, Step::Breach, none).is_err());
+        assert!(transition(Status::Breach, Step::Close, &one).is_err());
+        assert_eq!(
+            transition(Status::Notified, Step::Close, none).ok(),
             Some(Status::Closed)
         );
-        assert!(transition_for(Status::Breach, Step::Close, 1).is_err());
-        assert!(transition_for(Status::Triaged, Step::Close, 0).is_err());
+        assert!(transition(Status::Closed, Step::Triage, none).is_err());
+        assert_eq!(transition(Status::Breach, Step::Close, none).ok(), Some(Status::Closed));
+        assert!(transition(Status::Triaged, Step::Close, none).is_err());
+        let late = transition(Status::Notified, Step::Close, &one).expect_err("a customer waits");
+        assert!(late.message.contains("bakkerij-de-vries"), "{}", late.message);
     }
 
     #[test]

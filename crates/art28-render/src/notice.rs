@@ -18,7 +18,7 @@ pub struct RenderedNotice {
 
 /// A time as the reader sees it: Dutch local time when the time zone database is there,
 /// UTC otherwise, always with the zone named.
-pub fn show_time(t: Timestamp) -> String {
+fn show_time(t: Timestamp) -> String {
     match jiff::tz::TimeZone::get("Europe/Amsterdam") {
         Ok(tz) => t.to_zoned(tz).strftime("%Y-%m-%d %H:%M %Z (%:z)").to_string(),
         Err(_) => t

@@ -495,17 +495,12 @@ impl aide::OperationOutput for Document {
         ctx: &mut aide::generate::GenContext,
         op: &mut aide::openapi::Operation,
     ) -> Option<aide::openapi::Response> {
-        let mut r = String::operation_response(ctx, op)?;
-        r.description = "The agreement as an HTML or Markdown document.".into();
-        if let Some(media) = r
-            .content
-            .shift_remove("text/plain; charset=utf-8")
-            .or_else(|| r.content.shift_remove("text/plain"))
-        {
-            r.content.insert("text/html".into(), media.clone());
-            r.content.insert("text/markdown".into(), media);
-        }
-        Some(r)
+        text_output(
+            ctx,
+            op,
+            "The agreement as an HTML or Markdown document.",
+            &["text/html", "text/markdown"],
+        )
     }
     fn inferred_responses(
         ctx: &mut aide::generate::GenContext,
@@ -515,6 +510,27 @@ impl aide::OperationOutput for Document {
             .map(|r| vec![(Some(200), r)])
             .unwrap_or_default()
     }
+}
+
+/// The OpenAPI response of a text body served as one of `media` types.
+pub(crate) fn text_output(
+    ctx: &mut aide::generate::GenContext,
+    op: &mut aide::openapi::Operation,
+    description: &str,
+    media: &[&str],
+) -> Option<aide::openapi::Response> {
+    let mut r = <String as aide::OperationOutput>::operation_response(ctx, op)?;
+    r.description = description.into();
+    if let Some(schema) = r
+        .content
+        .shift_remove("text/plain; charset=utf-8")
+        .or_else(|| r.content.shift_remove("text/plain"))
+    {
+        for m in media {
+            r.content.insert((*m).into(), schema.clone());
+        }
+    }
+    Some(r)
 }
 
 async fn customer_document(

@@ -591,16 +591,12 @@ impl aide::OperationOutput for Csv {
         ctx: &mut aide::generate::GenContext,
         op: &mut aide::openapi::Operation,
     ) -> Option<aide::openapi::Response> {
-        let mut r = String::operation_response(ctx, op)?;
-        r.description = "The register as CSV, one incident and customer per row.".into();
-        if let Some(media) = r
-            .content
-            .shift_remove("text/plain; charset=utf-8")
-            .or_else(|| r.content.shift_remove("text/plain"))
-        {
-            r.content.insert("text/csv".into(), media);
-        }
-        Some(r)
+        crate::api::text_output(
+            ctx,
+            op,
+            "The register as CSV, one incident and customer per row.",
+            &["text/csv"],
+        )
     }
     fn inferred_responses(
         ctx: &mut aide::generate::GenContext,

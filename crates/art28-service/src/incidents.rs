@@ -286,26 +286,18 @@ pub async fn step(
 ) -> Result<IncidentRecord> {
     manage(who)?;
     let inc = store.incident(id).await?.ok_or_else(|| not_found(id))?;
-    let to = incident::transition_for(inc.status, step, inc.customers.len())?;
-    if step == Step::Close {
-        // A breach closes only once every affected customer has had its first notice.
+    // Only a close needs to know who still waits for a first notice.
+    let waiting: Vec<String> = if step == Step::Close {
         let sent = store.notices(Some(id), None).await?;
-        let waiting: Vec<String> = inc
-            .customers
+        inc.customers
             .iter()
             .filter(|a| !sent.iter().any(|n| n.customer == a.customer && n.step == 0))
             .map(|a| a.customer.to_string())
-            .collect();
-        if !waiting.is_empty() {
-            return Err(Error::new(
-                ErrorCode::IncidentTransitionNotAllowed,
-                format!(
-                    "incident {id} cannot close: {} still wait for their first notice",
-                    waiting.join(", ")
-                ),
-            ));
-        }
-    }
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let to = incident::transition(inc.status, step, &waiting)?;
     let note = match step {
         Step::NotABreach | Step::Close => text("reason", reason.unwrap_or(""), 2000)?,
         Step::Triage | Step::Breach => reason.map(str::trim).unwrap_or("").to_string(),
@@ -540,6 +532,17 @@ pub async fn drafts(
 ) -> Result<(IncidentRecord, Vec<Draft>)> {
     manage(who)?;
     let inc = store.incident(id).await?.ok_or_else(|| not_found(id))?;
+    compose(store, clock, inc, update).await
+}
+
+/// The drafts for an incident already read.
+async fn compose(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    inc: IncidentRecord,
+    update: Option<&str>,
+) -> Result<(IncidentRecord, Vec<Draft>)> {
+    let id = inc.id;
     let update = update.map(|u| text("update", u, incident::MAX_TEXT)).transpose()?;
     match (inc.status, &update) {
         (Status::Breach | Status::Notified, None) | (Status::Notified, Some(_)) => {}
@@ -669,7 +672,9 @@ pub async fn send(
     version: u64,
     update: Option<&str>,
 ) -> Result<(IncidentRecord, Vec<NoticeRecord>)> {
-    let (inc, drafts) = drafts(store, clock, who, id, update).await?;
+    manage(who)?;
+    let inc = store.incident(id).await?.ok_or_else(|| not_found(id))?;
+    // A stale version is refused before anything is composed.
     if inc.version != version {
         return Err(Error::new(
             ErrorCode::IncidentVersionConflict,
@@ -679,6 +684,7 @@ pub async fn send(
             ),
         ));
     }
+    let (inc, drafts) = compose(store, clock, inc, update).await?;
     if drafts.is_empty() {
         return Err(Error::new(
             ErrorCode::NoticeIncomplete,
@@ -865,7 +871,7 @@ pub struct OutboxRun {
 pub const DELIVERY_CONCURRENCY: usize = 8;
 
 /// Wait before attempt `n + 1` after `n` failed attempts: 30 s doubling, at most an hour.
-pub fn backoff(attempts: u32) -> SignedDuration {
+fn backoff(attempts: u32) -> SignedDuration {
     let secs = 30i64.saturating_mul(1i64 << attempts.min(7));
     SignedDuration::from_secs(secs.min(3600))
 }

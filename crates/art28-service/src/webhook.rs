@@ -54,7 +54,7 @@ impl WebhookSender {
 }
 
 /// The signature header's value for a body sent at `timestamp` (Unix seconds).
-pub fn signature(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
+fn signature(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
     let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(secret) {
         Ok(m) => m,
         // HMAC takes keys of any length; this arm is never taken.
@@ -125,7 +125,7 @@ impl Courier for WebhookSender {
 }
 
 /// Check a webhook address: `https://…`, or `http://` to this machine (for a local relay).
-pub fn check_url(url: &str) -> Result<()> {
+fn check_url(url: &str) -> Result<()> {
     let bad = |m: &str| Error::new(ErrorCode::WebhookInvalid, m.to_string());
     if url.len() > 2000 {
         return Err(bad("the webhook address is longer than 2000 characters"));

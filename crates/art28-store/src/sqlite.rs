@@ -338,6 +338,24 @@ struct Inner {
     reader_permits: Arc<tokio::sync::Semaphore>,
 }
 
+impl Inner {
+    /// Run `f` on a pooled reader connection (the caller holds a permit), then put it back.
+    fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self.readers.lock().map_err(db_err)?.pop();
+        let conn = match conn {
+            Some(c) => c,
+            None => open_conn(&self.path, false).map_err(db_err)?,
+        };
+        let out = f(&conn);
+        if let Ok(mut pool) = self.readers.lock()
+            && pool.len() < READERS
+        {
+            pool.push(conn);
+        }
+        out
+    }
+}
+
 /// What a job tells the writer after running: whether to keep its changes, and what to do
 /// once the batch's commit has succeeded (`None`) or failed.
 type Completion = Box<dyn FnOnce(Option<&Error>) + Send>;
@@ -436,18 +454,7 @@ impl SqliteStore {
             .map_err(db_err)?;
         blocking(move || {
             let _permit = permit;
-            let conn = inner.readers.lock().map_err(db_err)?.pop();
-            let conn = match conn {
-                Some(c) => c,
-                None => open_conn(&inner.path, false).map_err(db_err)?,
-            };
-            let out = f(&conn);
-            if let Ok(mut pool) = inner.readers.lock()
-                && pool.len() < READERS
-            {
-                pool.push(conn);
-            }
-            out
+            inner.with_reader(f)
         })
         .await
     }
@@ -461,18 +468,7 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> Result<T>,
     {
         let _permit = self.inner.reader_permits.acquire().await.map_err(db_err)?;
-        let conn = self.inner.readers.lock().map_err(db_err)?.pop();
-        let conn = match conn {
-            Some(c) => c,
-            None => open_conn(&self.inner.path, false).map_err(db_err)?,
-        };
-        let out = f(&conn);
-        if let Ok(mut pool) = self.inner.readers.lock()
-            && pool.len() < READERS
-        {
-            pool.push(conn);
-        }
-        out
+        self.inner.with_reader(f)
     }
 
     /// Run `f` in a write transaction shared with whatever else is queued (group commit).

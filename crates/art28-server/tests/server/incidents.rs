@@ -2,64 +2,12 @@
 //! installed by scripts/test) and with the server's clock moved by hand.
 
 use crate::accounts::{account, session_of};
+use crate::aiosmtpd::{Smtp, free_port, header, raw_messages};
 use crate::harness::{TestServer, code, start_mailing};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// An aiosmtpd server that stores what it receives in a Maildir.
-struct Smtp {
-    child: Child,
-}
-
-impl Smtp {
-    fn start(port: u16, maildir: &Path) -> Smtp {
-        let ok = Command::new("python3")
-            .args(["-c", "import aiosmtpd"])
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        assert!(
-            ok,
-            "the mail tests need aiosmtpd: run scripts/test, or `python3 -m pip install aiosmtpd`"
-        );
-        let child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(maildir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start aiosmtpd");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "aiosmtpd did not start listening");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Smtp { child }
-    }
-
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
 
 /// A received message: headers we look at, and the decoded body.
 #[derive(Debug, Clone)]
@@ -132,47 +80,16 @@ fn decode_subject(s: &str) -> String {
         .to_string()
 }
 
-fn header(raw: &str, name: &str) -> String {
-    let mut lines = raw.lines().peekable();
-    let prefix = format!("{}:", name.to_ascii_lowercase());
-    while let Some(l) = lines.next() {
-        if l.is_empty() {
-            break;
-        }
-        if l.to_ascii_lowercase().starts_with(&prefix) {
-            let mut v = l[prefix.len()..].trim().to_string();
-            while let Some(n) = lines.peek() {
-                if n.starts_with(' ') || n.starts_with('\t') {
-                    v.push(' ');
-                    v.push_str(n.trim());
-                    lines.next();
-                } else {
-                    break;
-                }
-            }
-            return v;
-        }
-    }
-    String::new()
-}
-
 fn received(maildir: &Path) -> Vec<Mail> {
-    let mut out = Vec::new();
-    for sub in ["new", "cur"] {
-        let Ok(entries) = std::fs::read_dir(maildir.join(sub)) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let raw = std::fs::read_to_string(e.path()).expect("read mail");
-            out.push(Mail {
-                to: header(&raw, "To"),
-                subject: decode_subject(&header(&raw, "Subject")),
-                message_id: header(&raw, "Message-ID"),
-                body: decode_body(&raw),
-            });
-        }
-    }
-    out
+    raw_messages(maildir)
+        .iter()
+        .map(|raw| Mail {
+            to: header(raw, "To"),
+            subject: decode_subject(&header(raw, "Subject")),
+            message_id: header(raw, "Message-ID"),
+            body: decode_body(raw),
+        })
+        .collect()
 }
 
 /// Poll until `n` messages arrived (or fail after 20 s).

@@ -2,6 +2,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
 mod accounts;
+#[path = "../support/aiosmtpd.rs"]
+mod aiosmtpd;
 mod api;
 mod harness;
 mod incidents;

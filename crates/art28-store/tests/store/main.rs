@@ -116,6 +116,12 @@ async fn garbage_instead_of_a_database_is_a_storage_error_not_a_panic() {
     assert_eq!(err.code, ErrorCode::StorageFailure);
 }
 
+/// The indices of a customer's entries in `[from, below)`.
+async fn view(store: &SqliteStore, t: &art28_core::ids::CustomerId, from: u64, below: u64) -> Vec<u64> {
+    let page = store.tenant_log(t, from, below, 1000).await.expect("view");
+    page.iter().map(|e| e.index).collect()
+}
+
 /// A log written before migration 9 (per-customer index on the log table itself, an access id
 /// column) keeps its per-customer view after the upgrade: folded entries move to the new index,
 /// the tail is found by scanning.
@@ -143,13 +149,7 @@ async fn the_customer_index_survives_the_upgrade_to_schema_9() {
         signed_at: "2026-01-01T10:00:00Z".parse().expect("ts"),
     };
     store.save_fold(&nodes, &cp).await.expect("fold");
-    let before: Vec<u64> = store
-        .tenant_log(&b, 0, 40, 100)
-        .await
-        .expect("view")
-        .iter()
-        .map(|e| e.index)
-        .collect();
+    let before = view(&store, &b, 0, 40).await;
     assert_eq!(before, (0..40).step_by(4).collect::<Vec<u64>>());
     drop(store);
 
@@ -165,19 +165,9 @@ async fn the_customer_index_survives_the_upgrade_to_schema_9() {
         .expect("downgrade");
     }
     let store = SqliteStore::open(&path).expect("upgrade");
-    let after: Vec<u64> = store
-        .tenant_log(&b, 0, 40, 100)
-        .await
-        .expect("view")
-        .iter()
-        .map(|e| e.index)
-        .collect();
+    let after = view(&store, &b, 0, 40).await;
     assert_eq!(after, before);
-    let a_view = store.tenant_log(&a, 25, 35, 100).await.expect("view");
-    assert_eq!(
-        a_view.iter().map(|e| e.index).collect::<Vec<_>>(),
-        [25, 26, 27, 29, 30, 31, 33, 34]
-    );
+    assert_eq!(view(&store, &a, 25, 35).await, [25, 26, 27, 29, 30, 31, 33, 34]);
     let c = rusqlite::Connection::open(&path).expect("raw");
     let indexed: i64 = c
         .query_row("SELECT count(*) FROM access_log_tenant", [], |r| r.get(0))

@@ -2,6 +2,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
 mod agreement;
+#[path = "../../../art28-server/tests/support/aiosmtpd.rs"]
+mod aiosmtpd;
 mod log;
 mod outbox;
 mod serve;

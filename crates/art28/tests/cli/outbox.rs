@@ -1,58 +1,15 @@
 //! Breach notices queued in the outbox survive `kill -9` and are delivered exactly once after
 //! the restart, to a real SMTP server (aiosmtpd, installed by scripts/test).
 
+use crate::aiosmtpd::{Smtp, free_port, header, raw_messages};
 use crate::serve::{Running, kill, serve_with_env};
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Smtp(Child);
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn smtp(port: u16, maildir: &Path) -> Smtp {
-    let ok = Command::new("python3")
-        .args(["-c", "import aiosmtpd"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    assert!(
-        ok,
-        "this test needs aiosmtpd: run scripts/test, or `python3 -m pip install aiosmtpd`"
-    );
-    let child = Command::new("python3")
-        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-        .args(["-c", "aiosmtpd.handlers.Mailbox"])
-        .arg(maildir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start aiosmtpd");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "aiosmtpd did not start listening");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Smtp(child)
-}
 
 /// Message-IDs of what arrived.
 fn message_ids(maildir: &Path) -> Vec<String> {
-    let mut ids = Vec::new();
-    for sub in ["new", "cur"] {
-        for e in std::fs::read_dir(maildir.join(sub)).into_iter().flatten().flatten() {
-            let raw = std::fs::read_to_string(e.path()).expect("mail");
-            if let Some(l) = raw.lines().find(|l| l.to_ascii_lowercase().starts_with("message-id:")) {
-                ids.push(l[11..].trim().to_string());
-            }
-        }
-    }
+    let mut ids: Vec<String> = raw_messages(maildir).iter().map(|m| header(m, "Message-ID")).collect();
     ids.sort();
     ids
 }
@@ -135,11 +92,8 @@ async fn queued_notices_survive_kill_9_and_are_delivered_once_after_the_restart(
     assert!(!kill(&mut r, "-KILL").success());
 
     // Second run, with the relay and its server up: every queued notice arrives, once.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port");
-    let _smtp = smtp(port, &maildir);
+    let port = free_port();
+    let _smtp = Smtp::start(port, &maildir);
     let relay = format!("127.0.0.1:{port}");
     let mut r = serve_with_env(&data, &[], &[("ART28_SMTP_RELAY", relay.as_str())]);
     let deadline = Instant::now() + Duration::from_secs(30);
