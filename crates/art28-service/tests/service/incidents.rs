@@ -109,6 +109,14 @@ async fn due_soon_and_overdue_first_notices_are_raised_once_each_and_stop_when_d
         vec!["breach_notice_due_soon", "breach_notice_overdue"]
     );
 
+    // A send naming a stale version is refused and queues nothing.
+    let stale = incidents::send(&store, &clock, &who, inc.id, inc.version - 1, None)
+        .await
+        .expect_err("stale version");
+    assert_eq!(stale.code, ErrorCode::IncidentVersionConflict);
+    assert!(store.notices(Some(inc.id), None).await.expect("notices").is_empty());
+    assert_eq!(incidents::alerts(&store, &clock).await.expect("alerts").len(), 1);
+
     // Queued is not enough; delivered is.
     let (_, notices) = incidents::send(&store, &clock, &who, inc.id, inc.version, None)
         .await
