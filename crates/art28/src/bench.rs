@@ -106,7 +106,7 @@ pub(crate) fn bar(show: bool, len: u64, what: &str) -> ProgressBar {
 }
 
 /// A realistic entry (about 400 bytes).
-fn sample_entry(i: u64) -> AccessEntry {
+pub(crate) fn sample_entry(i: u64) -> AccessEntry {
     AccessEntry {
         access_id: format!("acc_{:032x}", u128::from(i) * 0x9e37_79b9_7f4a_7c15),
         time: jiff::Timestamp::now(),

@@ -340,6 +340,27 @@ async fn vault_lookups(vault: &Arc<Vault>, n: u64, samples: u64, concurrency: u6
     Ok(samples as f64 / start.elapsed().as_secs_f64())
 }
 
+/// Bare access-log appends, `concurrency` in flight, on the lookup store: the most durably
+/// logged operations per second that this store can acknowledge at that concurrency, whatever
+/// the operation does besides. A reference for the lookup figure, not a goal.
+async fn log_ceiling(store: &Arc<SqliteStore>, samples: u64, concurrency: u64) -> Result<f64, String> {
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..concurrency {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for s in (w..samples).step_by(concurrency as usize) {
+                store.log_access(&crate::bench::sample_entry(s)).await.map_err(err)?;
+            }
+            Ok::<_, String>(())
+        }));
+    }
+    for t in tasks {
+        t.await.map_err(err)??;
+    }
+    Ok(samples as f64 / start.elapsed().as_secs_f64())
+}
+
 /// Time until a customer's data is unreadable, in milliseconds.
 async fn erase_ms(vault: &Arc<Vault>, store: &SqliteStore, t: &CustomerId, expect_records: u64) -> Result<f64, String> {
     let (page, _) = store.vault_list(t, None, "", 1, None).await.map_err(err)?;
@@ -389,6 +410,7 @@ pub async fn bench_vault(dir: &Path, quick: bool, show: bool) -> Result<serde_js
     let raw_lookup_rate = raw_lookups(&raw, n_lookup, n_lookup_samples)?;
     let lookup_rate_32 = vault_lookups(&lvault, n_lookup, n_lookup_samples, 32).await?;
     let lookup_rate_1 = vault_lookups(&lvault, n_lookup, (n_lookup_samples / 20).max(100), 1).await?;
+    let log_ceiling_32 = log_ceiling(&lstore, n_lookup_samples, 32).await?;
 
     // 3. Erasing a customer of 1k and of big_erase records.
     let small = tenant(98);
@@ -451,6 +473,7 @@ pub async fn bench_vault(dir: &Path, quick: bool, show: bool) -> Result<serde_js
             "raw_indexed_lookups_per_s": raw_lookup_rate,
             "vault_lookups_per_s_32_concurrent": lookup_rate_32,
             "vault_lookups_per_s_1_at_a_time": lookup_rate_1,
+            "log_only_appends_per_s_32_concurrent": log_ceiling_32,
             "erase_1000_ms": erase_small_ms,
             "erase_big_records": big_erase,
             "erase_big_ms": erase_big_ms,
