@@ -125,14 +125,42 @@ pub(crate) fn sample_entry(i: u64) -> AccessEntry {
     }
 }
 
-fn raw_conn(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
+/// A connection with the durability settings every baseline uses (WAL, synchronous=FULL).
+fn durable_conn(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
     let c = rusqlite::Connection::open(path)?;
     c.busy_timeout(Duration::from_secs(60))?;
-    c.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
-         CREATE TABLE IF NOT EXISTS raw (id INTEGER PRIMARY KEY, entry BLOB NOT NULL);",
-    )?;
+    c.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")?;
     Ok(c)
+}
+
+fn raw_conn(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
+    let c = durable_conn(path)?;
+    c.execute_batch("CREATE TABLE IF NOT EXISTS raw (id INTEGER PRIMARY KEY, entry BLOB NOT NULL);")?;
+    Ok(c)
+}
+
+/// Insert `rows` with `sql`, 1,000 rows per transaction; `bind` runs the statement for the row
+/// at an index. Rows per second.
+fn in_transactions_of_1000<R>(
+    c: &mut rusqlite::Connection,
+    sql: &str,
+    rows: &[R],
+    bind: impl Fn(&mut rusqlite::CachedStatement<'_>, usize, &R) -> rusqlite::Result<usize>,
+    pb: &ProgressBar,
+) -> Result<f64, String> {
+    let start = Instant::now();
+    for (n, chunk) in rows.chunks(1000).enumerate() {
+        let tx = c.transaction().map_err(|e| e.to_string())?;
+        {
+            let mut st = tx.prepare_cached(sql).map_err(|e| e.to_string())?;
+            for (i, row) in chunk.iter().enumerate() {
+                bind(&mut st, n * 1000 + i, row).map_err(|e| e.to_string())?;
+            }
+        }
+        tx.commit().map_err(|e| e.to_string())?;
+        pb.inc(chunk.len() as u64);
+    }
+    Ok(rows.len() as f64 / start.elapsed().as_secs_f64())
 }
 
 /// Raw SQLite, one row per transaction, from `threads` threads with their own connections.
@@ -165,21 +193,13 @@ fn raw_row_per_tx(path: &Path, entries: &Arc<Vec<Vec<u8>>>, threads: usize, pb: 
 /// Raw SQLite, 1,000 rows per transaction, one connection.
 fn raw_batched(path: &Path, entries: &[Vec<u8>], pb: &ProgressBar) -> Result<f64, String> {
     let mut c = raw_conn(path).map_err(|e| e.to_string())?;
-    let start = Instant::now();
-    for chunk in entries.chunks(1000) {
-        let tx = c.transaction().map_err(|e| e.to_string())?;
-        {
-            let mut st = tx
-                .prepare_cached("INSERT INTO raw (entry) VALUES (?1)")
-                .map_err(|e| e.to_string())?;
-            for e in chunk {
-                st.execute([e]).map_err(|e| e.to_string())?;
-            }
-        }
-        tx.commit().map_err(|e| e.to_string())?;
-        pb.inc(chunk.len() as u64);
-    }
-    Ok(entries.len() as f64 / start.elapsed().as_secs_f64())
+    in_transactions_of_1000(
+        &mut c,
+        "INSERT INTO raw (entry) VALUES (?1)",
+        entries,
+        |st, _, e| st.execute([e]),
+        pb,
+    )
 }
 
 /// The same entries written straight into art28's own log table (sequence number, customer,
@@ -187,8 +207,9 @@ fn raw_batched(path: &Path, entries: &[Vec<u8>], pb: &ProgressBar) -> Result<f64
 /// and hashed beforehand: what the table layout alone costs against the raw baseline, without
 /// the writer's job queue, the group commits or the tree.
 fn art28_table_batched(path: &Path, entries: &[AccessEntry], pb: &ProgressBar) -> Result<f64, String> {
+    // The store makes the schema; the rows then go in over a plain connection.
     drop(SqliteStore::open(path).map_err(|e| e.to_string())?);
-    let mut c = raw_conn(path).map_err(|e| e.to_string())?;
+    let mut c = durable_conn(path).map_err(|e| e.to_string())?;
     let rows: Vec<(Option<String>, i64, Vec<u8>, art28_ledger::merkle::Hash)> = entries
         .iter()
         .map(|e| {
@@ -202,26 +223,15 @@ fn art28_table_batched(path: &Path, entries: &[AccessEntry], pb: &ProgressBar) -
             )
         })
         .collect();
-    let start = Instant::now();
-    let mut seq = 0i64;
-    for chunk in rows.chunks(1000) {
-        let tx = c.transaction().map_err(|e| e.to_string())?;
-        {
-            let mut st = tx
-                .prepare_cached(
-                    "INSERT INTO access_log (seq, tenant, time, entry, leaf_hash) VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .map_err(|e| e.to_string())?;
-            for (tenant, time, bytes, hash) in chunk {
-                st.execute(rusqlite::params![seq, tenant, time, bytes, hash.as_slice()])
-                    .map_err(|e| e.to_string())?;
-                seq += 1;
-            }
-        }
-        tx.commit().map_err(|e| e.to_string())?;
-        pb.inc(chunk.len() as u64);
-    }
-    Ok(rows.len() as f64 / start.elapsed().as_secs_f64())
+    in_transactions_of_1000(
+        &mut c,
+        "INSERT INTO access_log (seq, tenant, time, entry, leaf_hash) VALUES (?1, ?2, ?3, ?4, ?5)",
+        &rows,
+        |st, seq, (tenant, time, bytes, hash)| {
+            st.execute(rusqlite::params![seq as i64, tenant, time, bytes, hash.as_slice()])
+        },
+        pb,
+    )
 }
 
 /// art28's durable appends from 8 concurrent appenders, each keeping up to `window` appends in

@@ -307,58 +307,64 @@ fn raw_lookups(c: &rusqlite::Connection, n: u64, samples: u64) -> Result<f64, St
     Ok(samples as f64 / start.elapsed().as_secs_f64())
 }
 
-/// Lookups of one data subject's records by e-mail (blind index), `concurrency` at a time.
-async fn vault_lookups(vault: &Arc<Vault>, n: u64, samples: u64, concurrency: u64) -> Result<f64, String> {
+/// Run `op` for samples `0..samples` from `concurrency` tasks (task `w` takes every
+/// `concurrency`-th sample from `w`). Samples per second.
+async fn spread<F, Fut>(samples: u64, concurrency: u64, op: F) -> Result<f64, String>
+where
+    F: Fn(u64) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), String>> + Send,
+{
     let start = Instant::now();
-    let mut tasks = Vec::new();
-    let per_tenant = (n / 100).max(1);
-    for w in 0..concurrency {
-        let vault = vault.clone();
-        tasks.push(tokio::spawn(async move {
-            for s in (w..samples).step_by(concurrency as usize) {
-                let k = (s * 104_729) % n;
-                let t = tenant((k / per_tenant) as usize);
-                let (found, _) = vault
-                    .query(
-                        &ctx(),
-                        &admin(&t),
-                        &t,
-                        &Lookup::Identifier(IdentifierKind::Email, email(k)),
-                    )
-                    .await
-                    .map_err(err)?;
-                if found.len() != 1 {
-                    return Err(format!("lookup of record {k} found {}", found.len()));
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|w| {
+            let op = op.clone();
+            tokio::spawn(async move {
+                for s in (w..samples).step_by(concurrency as usize) {
+                    op(s).await?;
                 }
-            }
-            Ok::<_, String>(())
-        }));
-    }
+                Ok::<_, String>(())
+            })
+        })
+        .collect();
     for t in tasks {
         t.await.map_err(err)??;
     }
     Ok(samples as f64 / start.elapsed().as_secs_f64())
 }
 
+/// Lookups of one data subject's records by e-mail (blind index), `concurrency` at a time.
+async fn vault_lookups(vault: &Arc<Vault>, n: u64, samples: u64, concurrency: u64) -> Result<f64, String> {
+    let per_tenant = (n / 100).max(1);
+    let vault = vault.clone();
+    spread(samples, concurrency, move |s| {
+        let vault = vault.clone();
+        async move {
+            let k = (s * 104_729) % n;
+            let t = tenant((k / per_tenant) as usize);
+            let lookup = Lookup::Identifier(IdentifierKind::Email, email(k));
+            let (found, _) = vault.query(&ctx(), &admin(&t), &t, &lookup).await.map_err(err)?;
+            if found.len() != 1 {
+                return Err(format!("lookup of record {k} found {}", found.len()));
+            }
+            Ok(())
+        }
+    })
+    .await
+}
+
 /// Bare access-log appends, `concurrency` in flight, on the lookup store: the most durably
 /// logged operations per second that this store can acknowledge at that concurrency, whatever
 /// the operation does besides. A reference for the lookup figure, not a goal.
 async fn log_ceiling(store: &Arc<SqliteStore>, samples: u64, concurrency: u64) -> Result<f64, String> {
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for w in 0..concurrency {
+    let store = store.clone();
+    spread(samples, concurrency, move |s| {
         let store = store.clone();
-        tasks.push(tokio::spawn(async move {
-            for s in (w..samples).step_by(concurrency as usize) {
-                store.log_access(&crate::bench::sample_entry(s)).await.map_err(err)?;
-            }
-            Ok::<_, String>(())
-        }));
-    }
-    for t in tasks {
-        t.await.map_err(err)??;
-    }
-    Ok(samples as f64 / start.elapsed().as_secs_f64())
+        async move {
+            store.log_access(&crate::bench::sample_entry(s)).await.map_err(err)?;
+            Ok(())
+        }
+    })
+    .await
 }
 
 /// Time until a customer's data is unreadable, in milliseconds.
