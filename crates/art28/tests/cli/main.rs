@@ -4,6 +4,7 @@
 mod agreement;
 #[path = "../../../art28-server/tests/support/aiosmtpd.rs"]
 mod aiosmtpd;
+mod bench;
 mod log;
 mod outbox;
 mod serve;

@@ -1,0 +1,57 @@
+//! `art28 bench`: the report a user (or CI) reads, and a refusal of a bad directory.
+
+use crate::{art28, stderr, stdout};
+
+#[test]
+fn bench_log_quick_json_prints_one_object_with_every_goal_as_a_ratio() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = art28()
+        .args(["bench", "log", "--quick", "--json", "--dir"])
+        .arg(dir.path())
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "bench failed: {}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(text.trim().lines().count(), 1, "one JSON object on one line: {text}");
+    let report: serde_json::Value = serde_json::from_str(text.trim()).expect("JSON");
+    assert_eq!(report["bench"], "log");
+    assert_eq!(report["quick"], true);
+    let ratios = report["ratios"].as_object().expect("ratios");
+    for goal in [
+        "append_8_vs_raw_row_per_tx (goal 5)",
+        "append_8_vs_raw_batch_1000 (goal 0.5)",
+        "verify_vs_sha256sum (goal 0.5)",
+        "inclusion_proof_100000_under_1ms",
+    ] {
+        let r = ratios.get(goal).and_then(serde_json::Value::as_f64);
+        assert!(r.is_some_and(|r| r.is_finite() && r > 0.0), "{goal}: {r:?}");
+    }
+    // Each ratio is the quotient of two figures of the same run.
+    let raw = &report["raw"];
+    let per_s = |k: &str| raw[k].as_f64().unwrap_or_else(|| panic!("{k} missing"));
+    let batch = ratios["append_8_vs_raw_batch_1000 (goal 0.5)"].as_f64().expect("ratio");
+    let expect = per_s("art28_appends_per_s_including_fold") / per_s("raw_sqlite_batch_1000_per_s");
+    assert!((batch - expect).abs() < 1e-9 * expect.max(1.0), "{batch} vs {expect}");
+    assert!(per_s("art28_table_batch_1000_per_s") > 0.0);
+    // The scratch databases are removed afterwards.
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+}
+
+#[test]
+fn bench_refuses_a_directory_it_cannot_write_in() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("not-a-directory");
+    std::fs::write(&file, "x").expect("write");
+    let out = art28()
+        .args(["bench", "log", "--quick", "--json", "--dir"])
+        .arg(&file)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot create a directory in"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty());
+}
