@@ -74,6 +74,94 @@ pub(crate) fn append(conn: &Connection, entry: &Prepared) -> Result<LogReceipt> 
     })
 }
 
+/// Most sequence numbers in one row of the per-customer index (2 KiB).
+pub(crate) const RUN: usize = 256;
+
+/// A customer's new entries, for the per-customer index.
+pub(crate) struct Run {
+    pub(crate) tenant: String,
+    seqs: Vec<i64>,
+}
+
+impl Run {
+    /// The run's last sequence number and its sequence numbers from `from` on, encoded; `None`
+    /// when none is left.
+    pub(crate) fn encode(&self, from: i64) -> Option<(i64, Vec<u8>)> {
+        let kept = &self.seqs[self.seqs.partition_point(|s| *s < from)..];
+        let last = *kept.last()?;
+        Some((last, kept.iter().flat_map(|s| s.to_be_bytes()).collect()))
+    }
+}
+
+/// The entries past the last checkpoint and below `size`, grouped by customer into runs of at
+/// most [`RUN`], with the size of the last checkpoint they start from.
+pub(crate) fn new_runs(conn: &Connection, size: i64) -> rusqlite::Result<(i64, Vec<Run>)> {
+    let from: i64 = conn.query_row("SELECT COALESCE(MAX(size), 0) FROM checkpoints", [], |r| r.get(0))?;
+    let mut by_tenant: std::collections::BTreeMap<String, Vec<i64>> = std::collections::BTreeMap::new();
+    let mut st = conn.prepare_cached(
+        "SELECT seq, tenant FROM access_log WHERE seq >= ?1 AND seq < ?2 AND tenant IS NOT NULL ORDER BY seq",
+    )?;
+    let mut rows = st.query(params![from, size])?;
+    while let Some(r) = rows.next()? {
+        let seq: i64 = r.get(0)?;
+        let tenant = r.get_ref(1)?.as_str()?;
+        match by_tenant.get_mut(tenant) {
+            Some(v) => v.push(seq),
+            None => {
+                by_tenant.insert(tenant.to_string(), vec![seq]);
+            }
+        }
+    }
+    let runs = by_tenant
+        .into_iter()
+        .flat_map(|(tenant, seqs)| {
+            seqs.chunks(RUN)
+                .map(|c| Run {
+                    tenant: tenant.clone(),
+                    seqs: c.to_vec(),
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    Ok((from, runs))
+}
+
+/// A customer's indexed sequence numbers in `from..below`, ascending, at most `limit`.
+pub(crate) fn indexed_seqs(
+    conn: &Connection,
+    tenant: &str,
+    from: i64,
+    below: i64,
+    limit: i64,
+) -> rusqlite::Result<Vec<i64>> {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let mut out = Vec::new();
+    if limit == 0 || from >= below {
+        return Ok(out);
+    }
+    let mut st =
+        conn.prepare_cached("SELECT seqs FROM access_log_runs WHERE tenant = ?1 AND last >= ?2 ORDER BY last")?;
+    let mut rows = st.query(params![tenant, from])?;
+    while let Some(r) = rows.next()? {
+        for bytes in r.get_ref(0)?.as_blob()?.chunks_exact(8) {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(bytes);
+            let seq = i64::from_be_bytes(b);
+            if seq < from {
+                continue;
+            }
+            if seq >= below {
+                return Ok(out);
+            }
+            out.push(seq);
+            if out.len() == limit {
+                return Ok(out);
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn to_hash(v: Vec<u8>) -> rusqlite::Result<Hash> {
     v.try_into().map_err(|_| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, "hash is not 32 bytes".into())

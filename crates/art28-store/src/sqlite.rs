@@ -311,6 +311,26 @@ INSERT INTO access_log_tenant (tenant, seq)
     WHERE tenant IS NOT NULL AND seq < (SELECT COALESCE(MAX(size), 0) FROM checkpoints)
     ORDER BY tenant, seq;
 "#,
+    // 10: the per-customer index as runs: one row holds up to `log::RUN` of a customer's
+    // sequence numbers (8 bytes big-endian each, ascending), keyed by the run's last one. A
+    // fold adds one row per customer per `log::RUN` entries instead of one row per entry, and
+    // groups the entries on a reader, so the writer only inserts a few rows per fold. A rowid
+    // table keeps each run (at most 2 KiB) on its leaf page.
+    r#"
+CREATE TABLE access_log_runs (
+    tenant TEXT NOT NULL,
+    last INTEGER NOT NULL CHECK (last >= 0),
+    seqs BLOB NOT NULL CHECK (length(seqs) > 0 AND length(seqs) % 8 = 0),
+    UNIQUE (tenant, last)
+) STRICT;
+
+INSERT INTO access_log_runs (tenant, last, seqs)
+    SELECT tenant, MAX(seq), unhex(group_concat(printf('%016x', seq), '' ORDER BY seq))
+    FROM access_log_tenant
+    GROUP BY tenant, seq / 256;
+
+DROP TABLE access_log_tenant;
+"#,
 ];
 
 /// Number of reader connections kept open.
@@ -1021,18 +1041,24 @@ impl Store for SqliteStore {
             .filter(|(l, _, _)| *l > 0 && l % log::NODE_STRIDE == 0)
             .collect();
         let cp = cp.clone();
+        let size = i64::try_from(cp.size).map_err(db_err)?;
+        // The per-customer index for the entries this checkpoint adds (see migration 10),
+        // grouped on a reader so that the writer only inserts the runs.
+        let (from, runs) = self.read(move |c| log::new_runs(c, size).map_err(db_err)).await?;
         self.write(move |conn| {
-            // The per-customer index, for the entries this checkpoint adds (see migration 9).
-            let size = i64::try_from(cp.size).map_err(db_err)?;
-            conn.prepare_cached(
-                "INSERT OR IGNORE INTO access_log_tenant (tenant, seq)
-                 SELECT tenant, seq FROM access_log
-                 WHERE seq >= (SELECT COALESCE(MAX(size), 0) FROM checkpoints) AND seq < ?1
-                   AND tenant IS NOT NULL
-                 ORDER BY tenant, seq",
-            )
-            .and_then(|mut st| st.execute([size]))
-            .map_err(db_err)?;
+            // Folds are serialised by the ledger; should another fold of the same log have
+            // saved meanwhile, the entries below its checkpoint are indexed already.
+            let now: i64 = conn
+                .query_row("SELECT COALESCE(MAX(size), 0) FROM checkpoints", [], |r| r.get(0))
+                .map_err(db_err)?;
+            let mut st = conn
+                .prepare_cached("INSERT INTO access_log_runs (tenant, last, seqs) VALUES (?1, ?2, ?3)")
+                .map_err(db_err)?;
+            for run in &runs {
+                if let Some((last, seqs)) = run.encode(now.max(from)) {
+                    st.execute(params![run.tenant, last, seqs]).map_err(db_err)?;
+                }
+            }
             let mut st = conn
                 .prepare_cached("INSERT OR REPLACE INTO ledger_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")
                 .map_err(db_err)?;
@@ -1094,13 +1120,12 @@ impl Store for SqliteStore {
                     bytes: r.get(1)?,
                 })
             };
+            let seqs = log::indexed_seqs(c, tenant.as_str(), from, below.min(indexed), limit).map_err(db_err)?;
             let mut out = c
-                .prepare_cached(
-                    "SELECT l.seq, l.entry FROM access_log_tenant t JOIN access_log l ON l.seq = t.seq
-                     WHERE t.tenant = ?1 AND t.seq >= ?2 AND t.seq < ?3 ORDER BY t.seq LIMIT ?4",
-                )
+                .prepare_cached("SELECT seq, entry FROM access_log WHERE seq = ?1")
                 .and_then(|mut st| {
-                    st.query_map(params![tenant.as_str(), from, below.min(indexed), limit], row)?
+                    seqs.iter()
+                        .map(|seq| st.query_row([seq], row))
                         .collect::<rusqlite::Result<Vec<_>>>()
                 })
                 .map_err(db_err)?;

@@ -123,41 +123,38 @@ async fn view(store: &SqliteStore, t: &art28_core::ids::CustomerId, from: u64, b
 }
 
 /// A log written before migration 9 (per-customer index on the log table itself, an access id
-/// column) keeps its per-customer view after the upgrade: folded entries move to the new index,
-/// the tail is found by scanning.
+/// column) keeps its per-customer view after the upgrades to schemas 9 and 10: folded entries
+/// move to the per-customer runs, the tail is found by scanning.
 #[tokio::test]
-async fn the_customer_index_survives_the_upgrade_to_schema_9() {
+async fn the_customer_index_survives_the_upgrades_to_schemas_9_and_10() {
     use art28_core::ids::CustomerId;
     use art28_ledger::merkle::Frontier;
     let (_dir, path) = temp_db();
     let (a, b): (CustomerId, CustomerId) = ("cust-a".parse().expect("id"), "cust-b".parse().expect("id"));
     let store = SqliteStore::open(&path).expect("open");
-    for i in 0..40u64 {
-        let t = if i % 4 == 0 { &b } else { &a };
-        store
-            .log_access(&suite::entry(Some(t), "customer.read", i))
-            .await
-            .expect("append");
-    }
-    let leaves = store.leaf_hashes(0, 30).await.expect("leaves");
+    let entries: Vec<_> = (0..700u64)
+        .map(|i| suite::entry(Some(if i % 4 == 0 { &b } else { &a }), "customer.read", i))
+        .collect();
+    store.log_accesses(&entries).await.expect("append");
+    let leaves = store.leaf_hashes(0, 600).await.expect("leaves");
     let mut frontier = Frontier::new();
     let nodes: Vec<_> = leaves.iter().flat_map(|l| frontier.append(*l)).collect();
     let cp = art28_store::StoredCheckpoint {
-        size: 30,
+        size: 600,
         root: frontier.root(),
         note: "note\n".into(),
         signed_at: "2026-01-01T10:00:00Z".parse().expect("ts"),
     };
     store.save_fold(&nodes, &cp).await.expect("fold");
-    let before = view(&store, &b, 0, 40).await;
-    assert_eq!(before, (0..40).step_by(4).collect::<Vec<u64>>());
+    let before = view(&store, &b, 0, 700).await;
+    assert_eq!(before, (0..700).step_by(4).collect::<Vec<u64>>());
     drop(store);
 
     // Put the database back into its schema-8 shape.
     {
         let c = rusqlite::Connection::open(&path).expect("raw");
         c.execute_batch(
-            "DROP TABLE access_log_tenant;
+            "DROP TABLE access_log_runs;
              ALTER TABLE access_log ADD COLUMN access_id TEXT NOT NULL DEFAULT 'acc';
              CREATE INDEX access_log_tenant ON access_log (tenant, seq);
              PRAGMA user_version = 8;",
@@ -165,12 +162,21 @@ async fn the_customer_index_survives_the_upgrade_to_schema_9() {
         .expect("downgrade");
     }
     let store = SqliteStore::open(&path).expect("upgrade");
-    let after = view(&store, &b, 0, 40).await;
+    let after = view(&store, &b, 0, 700).await;
     assert_eq!(after, before);
     assert_eq!(view(&store, &a, 25, 35).await, [25, 26, 27, 29, 30, 31, 33, 34]);
+    assert_eq!(
+        view(&store, &a, 250, 262).await,
+        [250, 251, 253, 254, 255, 257, 258, 259, 261],
+        "across two runs"
+    );
+    assert_eq!(
+        view(&store, &a, 0, 700).await,
+        (0..700).filter(|i| i % 4 != 0).collect::<Vec<u64>>()
+    );
     let c = rusqlite::Connection::open(&path).expect("raw");
     let indexed: i64 = c
-        .query_row("SELECT count(*) FROM access_log_tenant", [], |r| r.get(0))
+        .query_row("SELECT sum(length(seqs) / 8) FROM access_log_runs", [], |r| r.get(0))
         .expect("count");
-    assert_eq!(indexed, 30, "the folded entries, and only those, are in the new index");
+    assert_eq!(indexed, 600, "the folded entries, and only those, are in the new index");
 }
