@@ -542,6 +542,24 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
 /// commit once, then answer each job. A job whose savepoint cannot be set up is dropped, which
 /// its caller sees as a storage failure.
 fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
+    // Answering a batch wakes up to MAX_BATCH waiting tasks; a thread of its own does that, so
+    // the writer starts on the next batch as soon as the commit has returned.
+    let (answers, answer_rx) = mpsc::channel::<Vec<Completion>>();
+    let answerer = std::thread::Builder::new()
+        .name("art28-sqlite-answers".into())
+        .spawn(move || {
+            while let Ok(batch) = answer_rx.recv() {
+                batch.into_iter().for_each(|c| c(None));
+            }
+        });
+    let answer = |batch: Vec<Completion>| match &answerer {
+        Ok(_) => {
+            if let Err(mpsc::SendError(batch)) = answers.send(batch) {
+                batch.into_iter().for_each(|c| c(None));
+            }
+        }
+        Err(_) => batch.into_iter().for_each(|c| c(None)),
+    };
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -580,7 +598,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
             }
         }
         match conn.execute_batch("COMMIT") {
-            Ok(()) => completions.into_iter().for_each(|c| c(None)),
+            Ok(()) => answer(completions),
             Err(e) => {
                 let err = db_err(e);
                 let _ = conn.execute_batch("ROLLBACK");
