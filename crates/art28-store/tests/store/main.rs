@@ -179,4 +179,25 @@ async fn the_customer_index_survives_the_upgrades_to_schemas_9_and_10() {
         .query_row("SELECT sum(length(seqs) / 8) FROM access_log_runs", [], |r| r.get(0))
         .expect("count");
     assert_eq!(indexed, 600, "the folded entries, and only those, are in the new index");
+
+    // A fold after the upgrade adds its runs beside the converted ones; the view is the same.
+    let leaves = store.leaf_hashes(600, 700).await.expect("leaves");
+    let nodes: Vec<_> = leaves.iter().flat_map(|l| frontier.append(*l)).collect();
+    let cp = art28_store::StoredCheckpoint {
+        size: 700,
+        root: frontier.root(),
+        note: "note 700\n".into(),
+        signed_at: "2026-01-01T10:01:00Z".parse().expect("ts"),
+    };
+    store.save_fold(&nodes, &cp).await.expect("fold after the upgrade");
+    assert_eq!(view(&store, &b, 0, 700).await, before);
+    assert_eq!(
+        view(&store, &a, 590, 612).await,
+        (590..612).filter(|i| i % 4 != 0).collect::<Vec<u64>>(),
+        "across the converted runs and the new fold's"
+    );
+    let indexed: i64 = c
+        .query_row("SELECT sum(length(seqs) / 8) FROM access_log_runs", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(indexed, 700);
 }
