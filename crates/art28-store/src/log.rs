@@ -94,14 +94,15 @@ impl Run {
 }
 
 /// The entries past the last checkpoint and below `size`, grouped by customer into runs of at
-/// most [`RUN`], with the size of the last checkpoint they start from.
-pub(crate) fn new_runs(conn: &Connection, size: i64) -> rusqlite::Result<(i64, Vec<Run>)> {
-    let from: i64 = conn.query_row("SELECT COALESCE(MAX(size), 0) FROM checkpoints", [], |r| r.get(0))?;
+/// most [`RUN`].
+pub(crate) fn new_runs(conn: &Connection, size: i64) -> rusqlite::Result<Vec<Run>> {
     let mut by_tenant: std::collections::BTreeMap<String, Vec<i64>> = std::collections::BTreeMap::new();
     let mut st = conn.prepare_cached(
-        "SELECT seq, tenant FROM access_log WHERE seq >= ?1 AND seq < ?2 AND tenant IS NOT NULL ORDER BY seq",
+        "SELECT seq, tenant FROM access_log
+         WHERE seq >= (SELECT COALESCE(MAX(size), 0) FROM checkpoints) AND seq < ?1 AND tenant IS NOT NULL
+         ORDER BY seq",
     )?;
-    let mut rows = st.query(params![from, size])?;
+    let mut rows = st.query([size])?;
     while let Some(r) = rows.next()? {
         let seq: i64 = r.get(0)?;
         let tenant = r.get_ref(1)?.as_str()?;
@@ -112,18 +113,16 @@ pub(crate) fn new_runs(conn: &Connection, size: i64) -> rusqlite::Result<(i64, V
             }
         }
     }
-    let runs = by_tenant
-        .into_iter()
-        .flat_map(|(tenant, seqs)| {
-            seqs.chunks(RUN)
-                .map(|c| Run {
-                    tenant: tenant.clone(),
-                    seqs: c.to_vec(),
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    Ok((from, runs))
+    let mut runs = Vec::new();
+    for (tenant, seqs) in by_tenant {
+        for chunk in seqs.chunks(RUN) {
+            runs.push(Run {
+                tenant: tenant.clone(),
+                seqs: chunk.to_vec(),
+            });
+        }
+    }
+    Ok(runs)
 }
 
 /// A customer's indexed sequence numbers in `from..below`, ascending, at most `limit`.

@@ -545,20 +545,18 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
     // Answering a batch wakes up to MAX_BATCH waiting tasks; a thread of its own does that, so
     // the writer starts on the next batch as soon as the commit has returned.
     let (answers, answer_rx) = mpsc::channel::<Vec<Completion>>();
-    let answerer = std::thread::Builder::new()
+    let _answerer = std::thread::Builder::new()
         .name("art28-sqlite-answers".into())
         .spawn(move || {
             while let Ok(batch) = answer_rx.recv() {
                 batch.into_iter().for_each(|c| c(None));
             }
         });
-    let answer = |batch: Vec<Completion>| match &answerer {
-        Ok(_) => {
-            if let Err(mpsc::SendError(batch)) = answers.send(batch) {
-                batch.into_iter().for_each(|c| c(None));
-            }
+    // Without that thread (it could not start, so its receiver is gone) the writer answers.
+    let answer = |batch: Vec<Completion>| {
+        if let Err(mpsc::SendError(batch)) = answers.send(batch) {
+            batch.into_iter().for_each(|c| c(None));
         }
-        Err(_) => batch.into_iter().for_each(|c| c(None)),
     };
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
@@ -1062,18 +1060,19 @@ impl Store for SqliteStore {
         let size = i64::try_from(cp.size).map_err(db_err)?;
         // The per-customer index for the entries this checkpoint adds (see migration 10),
         // grouped on a reader so that the writer only inserts the runs.
-        let (from, runs) = self.read(move |c| log::new_runs(c, size).map_err(db_err)).await?;
+        let runs = self.read(move |c| log::new_runs(c, size).map_err(db_err)).await?;
         self.write(move |conn| {
             // Folds are serialised by the ledger; should another fold of the same log have
-            // saved meanwhile, the entries below its checkpoint are indexed already.
-            let now: i64 = conn
+            // saved since the runs were read, the entries below its checkpoint are indexed
+            // already and are left out here.
+            let indexed: i64 = conn
                 .query_row("SELECT COALESCE(MAX(size), 0) FROM checkpoints", [], |r| r.get(0))
                 .map_err(db_err)?;
             let mut st = conn
                 .prepare_cached("INSERT INTO access_log_runs (tenant, last, seqs) VALUES (?1, ?2, ?3)")
                 .map_err(db_err)?;
             for run in &runs {
-                if let Some((last, seqs)) = run.encode(now.max(from)) {
+                if let Some((last, seqs)) = run.encode(indexed) {
                     st.execute(params![run.tenant, last, seqs]).map_err(db_err)?;
                 }
             }

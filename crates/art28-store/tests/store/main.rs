@@ -122,6 +122,28 @@ async fn view(store: &SqliteStore, t: &art28_core::ids::CustomerId, from: u64, b
     page.iter().map(|e| e.index).collect()
 }
 
+/// Fold the entries from the frontier's size up to `size` and save a checkpoint for them, as
+/// the ledger does.
+async fn fold(store: &SqliteStore, frontier: &mut art28_ledger::merkle::Frontier, size: u64) {
+    let leaves = store.leaf_hashes(frontier.size(), size).await.expect("leaves");
+    let nodes: Vec<_> = leaves.iter().flat_map(|l| frontier.append(*l)).collect();
+    let cp = art28_store::StoredCheckpoint {
+        size,
+        root: frontier.root(),
+        note: format!("note {size}\n"),
+        signed_at: "2026-01-01T10:00:00Z".parse().expect("ts"),
+    };
+    store.save_fold(&nodes, &cp).await.expect("fold");
+}
+
+/// How many sequence numbers the per-customer runs hold.
+fn indexed(path: &std::path::Path) -> i64 {
+    rusqlite::Connection::open(path)
+        .expect("raw")
+        .query_row("SELECT sum(length(seqs) / 8) FROM access_log_runs", [], |r| r.get(0))
+        .expect("count")
+}
+
 /// A log written before migration 9 (per-customer index on the log table itself, an access id
 /// column) keeps its per-customer view after the upgrades to schemas 9 and 10: folded entries
 /// move to the per-customer runs, the tail is found by scanning.
@@ -136,16 +158,8 @@ async fn the_customer_index_survives_the_upgrades_to_schemas_9_and_10() {
         .map(|i| suite::entry(Some(if i % 4 == 0 { &b } else { &a }), "customer.read", i))
         .collect();
     store.log_accesses(&entries).await.expect("append");
-    let leaves = store.leaf_hashes(0, 600).await.expect("leaves");
     let mut frontier = Frontier::new();
-    let nodes: Vec<_> = leaves.iter().flat_map(|l| frontier.append(*l)).collect();
-    let cp = art28_store::StoredCheckpoint {
-        size: 600,
-        root: frontier.root(),
-        note: "note\n".into(),
-        signed_at: "2026-01-01T10:00:00Z".parse().expect("ts"),
-    };
-    store.save_fold(&nodes, &cp).await.expect("fold");
+    fold(&store, &mut frontier, 600).await;
     let before = view(&store, &b, 0, 700).await;
     assert_eq!(before, (0..700).step_by(4).collect::<Vec<u64>>());
     drop(store);
@@ -174,30 +188,19 @@ async fn the_customer_index_survives_the_upgrades_to_schemas_9_and_10() {
         view(&store, &a, 0, 700).await,
         (0..700).filter(|i| i % 4 != 0).collect::<Vec<u64>>()
     );
-    let c = rusqlite::Connection::open(&path).expect("raw");
-    let indexed: i64 = c
-        .query_row("SELECT sum(length(seqs) / 8) FROM access_log_runs", [], |r| r.get(0))
-        .expect("count");
-    assert_eq!(indexed, 600, "the folded entries, and only those, are in the new index");
+    assert_eq!(
+        indexed(&path),
+        600,
+        "the folded entries, and only those, are in the new index"
+    );
 
     // A fold after the upgrade adds its runs beside the converted ones; the view is the same.
-    let leaves = store.leaf_hashes(600, 700).await.expect("leaves");
-    let nodes: Vec<_> = leaves.iter().flat_map(|l| frontier.append(*l)).collect();
-    let cp = art28_store::StoredCheckpoint {
-        size: 700,
-        root: frontier.root(),
-        note: "note 700\n".into(),
-        signed_at: "2026-01-01T10:01:00Z".parse().expect("ts"),
-    };
-    store.save_fold(&nodes, &cp).await.expect("fold after the upgrade");
+    fold(&store, &mut frontier, 700).await;
     assert_eq!(view(&store, &b, 0, 700).await, before);
     assert_eq!(
         view(&store, &a, 590, 612).await,
         (590..612).filter(|i| i % 4 != 0).collect::<Vec<u64>>(),
         "across the converted runs and the new fold's"
     );
-    let indexed: i64 = c
-        .query_row("SELECT sum(length(seqs) / 8) FROM access_log_runs", [], |r| r.get(0))
-        .expect("count");
-    assert_eq!(indexed, 700);
+    assert_eq!(indexed(&path), 700);
 }
