@@ -399,8 +399,17 @@ impl Frontier {
     /// Appends one leaf hash and returns every node `(level, index, hash)` this append
     /// completed, starting with the leaf itself at level 0.
     pub fn append(&mut self, leaf: Hash) -> Vec<(u32, u64, Hash)> {
+        let mut completed = Vec::new();
+        self.append_with(leaf, |level, index, hash| completed.push((level, index, hash)));
+        completed
+    }
+
+    /// Appends one leaf hash and hands every node this append completed to `node`, as
+    /// `(level, index, hash)`, starting with the leaf itself at level 0. Nothing is allocated:
+    /// for folding many leaves where only some levels are kept.
+    pub fn append_with(&mut self, leaf: Hash, mut node: impl FnMut(u32, u64, Hash)) {
         let position = self.size;
-        let mut completed = vec![(0, position, leaf)];
+        node(0, position, leaf);
         let mut current = (0u32, leaf);
         while let Some(&(level, left)) = self.edge.last() {
             if level != current.0 {
@@ -409,12 +418,11 @@ impl Frontier {
             self.edge.pop();
             let up = level + 1;
             let hash = node_hash(&left, &current.1);
-            completed.push((up, position >> up, hash));
+            node(up, position >> up, hash);
             current = (up, hash);
         }
         self.edge.push(current);
         self.size += 1;
-        completed
     }
 
     /// Rebuilds the frontier of a tree of `size` leaves from stored nodes: one node read per

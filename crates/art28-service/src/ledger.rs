@@ -63,7 +63,11 @@ impl Ledger {
         while at < size {
             let to = (at + CHUNK).min(size);
             for leaf in store.leaf_hashes(at, to).await? {
-                nodes.extend(frontier.append(leaf));
+                frontier.append_with(leaf, |level, index, hash| {
+                    if store.keeps_level(level) {
+                        nodes.push((level, index, hash));
+                    }
+                });
             }
             at = to;
         }

@@ -81,8 +81,12 @@ pub trait Store: Send + Sync + 'static {
     async fn log_size(&self) -> Result<u64>;
     /// Leaf hashes of entries `from..to`.
     async fn leaf_hashes(&self, from: u64, to: u64) -> Result<Vec<Hash>>;
+    /// Whether [`Store::save_fold`] keeps the nodes of a tree level; a fold hands it only
+    /// those, and the store recomputes the others from them when it makes a proof.
+    fn keeps_level(&self, level: u32) -> bool;
     /// Store the interior nodes completed by folding entries into the tree, with the
-    /// checkpoint signed for the new size, in one transaction.
+    /// checkpoint signed for the new size, in one transaction. Nodes of levels the store does
+    /// not keep are ignored.
     async fn save_fold(&self, nodes: &[(u32, u64, Hash)], checkpoint: &StoredCheckpoint) -> Result<()>;
     /// The newest checkpoint.
     async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>>;

@@ -1050,12 +1050,12 @@ impl Store for SqliteStore {
             .await
     }
 
+    fn keeps_level(&self, level: u32) -> bool {
+        level > 0 && level.is_multiple_of(log::NODE_STRIDE)
+    }
+
     async fn save_fold(&self, nodes: &[(u32, u64, Hash)], cp: &StoredCheckpoint) -> Result<()> {
-        let nodes: Vec<(u32, u64, Hash)> = nodes
-            .iter()
-            .copied()
-            .filter(|(l, _, _)| *l > 0 && l % log::NODE_STRIDE == 0)
-            .collect();
+        let nodes: Vec<(u32, u64, Hash)> = nodes.iter().copied().filter(|(l, _, _)| self.keeps_level(*l)).collect();
         let cp = cp.clone();
         let size = i64::try_from(cp.size).map_err(db_err)?;
         // The per-customer index for the entries this checkpoint adds (see migration 10),
