@@ -250,6 +250,8 @@ async fn art28_appends(
         LogSigner::generate("art28.bench/log").map_err(|e| e.to_string())?,
     ));
     let done = Arc::new(tokio::sync::Notify::new());
+    // Each appender's share is copied before the clock starts, as the baselines' rows are.
+    let shares: Vec<Vec<AccessEntry>> = entries.chunks(entries.len().div_ceil(8)).map(<[_]>::to_vec).collect();
     let start = Instant::now();
     let folder = {
         let (store, ledger, done) = (store.clone(), ledger.clone(), done.clone());
@@ -266,9 +268,8 @@ async fn art28_appends(
         })
     };
     let mut tasks = Vec::new();
-    let per = entries.len().div_ceil(8);
-    for chunk in entries.chunks(per) {
-        let (s, chunk, pb) = (store.clone(), chunk.to_vec(), pb.clone());
+    for chunk in shares {
+        let (s, pb) = (store.clone(), pb.clone());
         tasks.push(tokio::spawn(async move {
             for group in chunk.chunks(window) {
                 let appends: Vec<_> = group.iter().map(|e| s.log_access(e)).collect();
@@ -317,10 +318,11 @@ async fn art28_batch_appends(
     pb: &ProgressBar,
 ) -> Result<f64, String> {
     let store = SqliteStore::open(path).map_err(|e| e.to_string())?;
+    let shares: Vec<Vec<AccessEntry>> = entries.chunks(entries.len().div_ceil(8)).map(<[_]>::to_vec).collect();
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for chunk in entries.chunks(entries.len().div_ceil(8)) {
-        let (s, chunk, pb) = (store.clone(), chunk.to_vec(), pb.clone());
+    for chunk in shares {
+        let (s, pb) = (store.clone(), pb.clone());
         tasks.push(tokio::spawn(async move {
             for group in chunk.chunks(batch) {
                 s.log_accesses(group).await.map_err(|e| e.to_string())?;
