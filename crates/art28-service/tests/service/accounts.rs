@@ -231,39 +231,47 @@ async fn login_timing_does_not_tell_whether_a_user_exists() {
         ..Default::default()
     };
     let wrong = SecretString::from("definitely-not-the-password".to_string());
-    let mut known = Vec::new();
-    let mut unknown = Vec::new();
-    for i in 0..30 {
-        // Interleaved, and in alternating order, so that drift in machine load and whatever
-        // the first login leaves behind for the second (a commit, a checkpoint) hit both alike.
-        let first_known = i % 2 == 0;
-        for known_now in [first_known, !first_known] {
-            let (name, out) = if known_now {
-                ("piet", &mut known)
-            } else {
-                ("nobody-here", &mut unknown)
-            };
-            let start = std::time::Instant::now();
-            let r = accounts::login(&w.store, &w.clock, &w.hasher, &policy, name, &wrong, None).await;
-            out.push(start.elapsed().as_secs_f64());
-            assert_eq!(
-                r.expect_err("wrong").code,
-                ErrorCode::AuthenticationRequired,
-                "same answer ({i})"
-            );
+    // A leak (say, no password check for an unknown name) is systematic and shows in every
+    // round; load from tests running beside this one comes in bursts and can skew one round's
+    // medians (once 1.70x on this 2-core VM in a full workspace run). So up to three rounds
+    // are measured, and the test fails only if none of them has the two medians close.
+    let mut rounds = Vec::new();
+    for round in 0..3 {
+        let mut known = Vec::new();
+        let mut unknown = Vec::new();
+        for i in 0..30 {
+            // Interleaved, and in alternating order, so that drift in machine load and whatever
+            // the first login leaves behind for the second (a commit, a checkpoint) hit both alike.
+            let first_known = i % 2 == 0;
+            for known_now in [first_known, !first_known] {
+                let (name, out) = if known_now {
+                    ("piet", &mut known)
+                } else {
+                    ("nobody-here", &mut unknown)
+                };
+                let start = std::time::Instant::now();
+                let r = accounts::login(&w.store, &w.clock, &w.hasher, &policy, name, &wrong, None).await;
+                out.push(start.elapsed().as_secs_f64());
+                assert_eq!(
+                    r.expect_err("wrong").code,
+                    ErrorCode::AuthenticationRequired,
+                    "same answer ({round}/{i})"
+                );
+            }
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let (k, u) = (median(&mut known), median(&mut unknown));
+        let ratio = k.max(u) / k.min(u);
+        eprintln!("login timing, round {round}: known {k:.4}s, unknown {u:.4}s, ratio {ratio:.3}");
+        rounds.push(format!("known {k:.4}s vs unknown {u:.4}s (ratio {ratio:.2})"));
+        if ratio < 1.25 {
+            return;
         }
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    let (k, u) = (median(&mut known), median(&mut unknown));
-    let ratio = k.max(u) / k.min(u);
-    eprintln!("login timing: known {k:.4}s, unknown {u:.4}s, ratio {ratio:.3}");
-    assert!(
-        ratio < 1.25,
-        "median login time known {k:.4}s vs unknown {u:.4}s (ratio {ratio:.2})"
-    );
+    panic!("median login times differ in every round: {}", rounds.join("; "));
 }
 
 #[tokio::test]
