@@ -122,9 +122,16 @@ async fn view(store: &SqliteStore, t: &art28_core::ids::CustomerId, from: u64, b
     page.iter().map(|e| e.index).collect()
 }
 
-/// Fold the entries from the frontier's size up to `size` and save a checkpoint for them, as
-/// the ledger does.
-async fn fold(store: &SqliteStore, frontier: &mut art28_ledger::merkle::Frontier, size: u64) {
+/// The nodes and checkpoint of folding the entries from the frontier's size up to `size`, as
+/// the ledger makes them.
+async fn fold_of(
+    store: &SqliteStore,
+    frontier: &mut art28_ledger::merkle::Frontier,
+    size: u64,
+) -> (
+    Vec<(u32, u64, art28_ledger::merkle::Hash)>,
+    art28_store::StoredCheckpoint,
+) {
     let leaves = store.leaf_hashes(frontier.size(), size).await.expect("leaves");
     let nodes: Vec<_> = leaves.iter().flat_map(|l| frontier.append(*l)).collect();
     let cp = art28_store::StoredCheckpoint {
@@ -133,7 +140,46 @@ async fn fold(store: &SqliteStore, frontier: &mut art28_ledger::merkle::Frontier
         note: format!("note {size}\n"),
         signed_at: "2026-01-01T10:00:00Z".parse().expect("ts"),
     };
+    (nodes, cp)
+}
+
+/// Fold the entries from the frontier's size up to `size` and save a checkpoint for them.
+async fn fold(store: &SqliteStore, frontier: &mut art28_ledger::merkle::Frontier, size: u64) {
+    let (nodes, cp) = fold_of(store, frontier, size).await;
     store.save_fold(&nodes, &cp).await.expect("fold");
+}
+
+/// Two folds saved at the same time both read the unindexed entries before either writes; the
+/// one that writes second leaves out what the first's checkpoint already indexed, so every
+/// entry is in the per-customer runs exactly once.
+#[tokio::test]
+async fn two_folds_saved_at_once_index_each_entry_once() {
+    use art28_core::ids::CustomerId;
+    use art28_ledger::merkle::Frontier;
+    let (_dir, path) = temp_db();
+    let (a, b): (CustomerId, CustomerId) = ("cust-a".parse().expect("id"), "cust-b".parse().expect("id"));
+    let store = SqliteStore::open(&path).expect("open");
+    let entries: Vec<_> = (0..700u64)
+        .map(|i| suite::entry(Some(if i % 4 == 0 { &b } else { &a }), "customer.read", i))
+        .collect();
+    store.log_accesses(&entries).await.expect("append");
+    let (nodes_300, cp_300) = fold_of(&store, &mut Frontier::new(), 300).await;
+    let (nodes_600, cp_600) = fold_of(&store, &mut Frontier::new(), 600).await;
+    let (r1, r2) = tokio::join!(
+        store.save_fold(&nodes_300, &cp_300),
+        store.save_fold(&nodes_600, &cp_600)
+    );
+    r1.expect("fold to 300");
+    r2.expect("fold to 600");
+    assert_eq!(indexed(&path), 600, "each folded entry once");
+    assert_eq!(
+        view(&store, &a, 0, 700).await,
+        (0..700).filter(|i| i % 4 != 0).collect::<Vec<u64>>()
+    );
+    assert_eq!(
+        view(&store, &b, 250, 350).await,
+        (252..350).step_by(4).collect::<Vec<u64>>()
+    );
 }
 
 /// How many sequence numbers the per-customer runs hold.
