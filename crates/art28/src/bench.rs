@@ -345,7 +345,7 @@ fn verify_full(entries: &[Vec<u8>], note: &str, key: &art28_ledger::checkpoint::
     let cp = key.verify(note).map_err(|e| e.to_string())?;
     let mut f = Frontier::new();
     for e in entries {
-        f.append(leaf_hash(e));
+        f.append_with(leaf_hash(e), |_, _, _| {});
     }
     if f.root() != cp.root || f.size() != cp.size {
         return Err("verification failed".into());
@@ -482,7 +482,7 @@ async fn bench_log(dir: &Path, quick: bool, show: bool) -> Result<serde_json::Va
     let signer = LogSigner::generate("art28.bench/log").map_err(|e| e.to_string())?;
     let mut f = Frontier::new();
     for e in &verify_entries {
-        f.append(leaf_hash(e));
+        f.append_with(leaf_hash(e), |_, _, _| {});
     }
     let note = signer.sign(&signer.checkpoint(f.size(), f.root()));
     let verify_s = verify_full(&verify_entries, &note, &signer.verifier())?;
