@@ -5,7 +5,7 @@ use crate::sqlite::db_err;
 use art28_core::Result;
 use art28_core::access::AccessEntry;
 use art28_ledger::merkle::{Hash, NodeReader, leaf_hash, node_hash};
-use rusqlite::{Connection, params};
+use rusqlite::{CachedStatement, Connection, params};
 
 /// Interior nodes are stored at levels that are multiples of this.
 pub const NODE_STRIDE: u32 = 4;
@@ -48,26 +48,36 @@ impl Prepared {
     }
 }
 
+const INSERT: &str = "INSERT INTO access_log (seq, tenant, time, entry, leaf_hash) VALUES (?1, ?2, ?3, ?4, ?5)";
+
 /// Append an entry; the caller's transaction decides whether it stays.
 pub(crate) fn append(conn: &Connection, entry: &Prepared) -> Result<LogReceipt> {
+    let mut st = append_statement(conn).map_err(db_err)?;
+    append_with(&mut st, conn, entry)
+}
+
+/// The statement [`append_with`] runs, to prepare once for several appends.
+pub(crate) fn append_statement(conn: &Connection) -> rusqlite::Result<CachedStatement<'_>> {
+    conn.prepare_cached(INSERT)
+}
+
+/// Append an entry with a statement from [`append_statement`] on `conn`.
+pub(crate) fn append_with(st: &mut CachedStatement<'_>, conn: &Connection, entry: &Prepared) -> Result<LogReceipt> {
     let index: i64 = match NEXT_SEQ.get() {
         Some(n) => n,
         None => conn
             .query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM access_log", [], |r| r.get(0))
             .map_err(db_err)?,
     };
+    st.execute(params![
+        index,
+        entry.tenant,
+        entry.time,
+        entry.bytes,
+        entry.hash.as_slice()
+    ])
+    .map_err(db_err)?;
     NEXT_SEQ.set(Some(index + 1));
-    conn.prepare_cached("INSERT INTO access_log (seq, tenant, time, entry, leaf_hash) VALUES (?1, ?2, ?3, ?4, ?5)")
-        .and_then(|mut st| {
-            st.execute(params![
-                index,
-                entry.tenant,
-                entry.time,
-                entry.bytes,
-                entry.hash.as_slice()
-            ])
-        })
-        .map_err(db_err)?;
     Ok(LogReceipt {
         index: u64::try_from(index).map_err(db_err)?,
         access_id: entry.access_id.clone(),

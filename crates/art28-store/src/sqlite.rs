@@ -379,18 +379,38 @@ impl Inner {
 /// What a job tells the writer after running: whether to keep its changes, and what to do
 /// once the batch's commit has succeeded (`None`) or failed.
 type Completion = Box<dyn FnOnce(Option<&Error>) + Send>;
-/// A unit of work for the writer thread, run inside the batch's transaction.
 /// The work of a job: run inside the transaction, say whether to keep it, and how to answer.
 type Work = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
-type Job = (Isolation, Work);
 
-/// Whether a job needs a savepoint of its own inside the batch's transaction.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Isolation {
-    /// Several statements that must stand or fall together.
-    Savepoint,
-    /// One statement, atomic by itself: if it fails, nothing of it remains.
-    Statement,
+/// A unit of work for the writer thread, run inside the batch's transaction.
+enum Job {
+    /// Any closure over the connection, run in a savepoint of its own.
+    Work(Work),
+    /// One access-log entry on its own, the most frequent write: no closures to allocate and
+    /// call, and consecutive ones share a prepared statement.
+    Append(log::Prepared, Reply<LogReceipt>),
+}
+
+type Reply<T> = tokio::sync::oneshot::Sender<Result<T>>;
+
+/// How to answer a job once its batch has committed (`None`) or failed.
+enum Answer {
+    Work(Completion),
+    Append(Reply<LogReceipt>, LogReceipt),
+}
+
+impl Answer {
+    fn send(self, commit: Option<&Error>) {
+        match self {
+            Self::Work(c) => c(commit),
+            Self::Append(tx, receipt) => {
+                let _ = tx.send(match commit {
+                    None => Ok(receipt),
+                    Some(e) => Err(e.clone()),
+                });
+            }
+        }
+    }
 }
 
 /// Most jobs folded into one transaction.
@@ -499,14 +519,6 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        self.write_as(Isolation::Savepoint, f).await
-    }
-
-    pub(crate) async fn write_as<T, F>(&self, isolation: Isolation, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
-    {
         let (tx, rx) = tokio::sync::oneshot::channel::<Result<T>>();
         let run: Work = Box::new(move |conn| match f(conn) {
             Ok(value) => (
@@ -525,9 +537,14 @@ impl SqliteStore {
                 }),
             ),
         });
+        self.send(Job::Work(run), rx).await
+    }
+
+    /// Hand `job` to the writer thread and wait for its answer on `rx`.
+    async fn send<T>(&self, job: Job, rx: tokio::sync::oneshot::Receiver<Result<T>>) -> Result<T> {
         self.inner
             .writer
-            .send((isolation, run))
+            .send(job)
             .map_err(|_| db_err("the writer thread has stopped"))?;
         rx.await
             .map_err(|_| db_err("the write was dropped before it committed"))?
@@ -544,18 +561,18 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
 fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
     // Answering a batch wakes up to MAX_BATCH waiting tasks; a thread of its own does that, so
     // the writer starts on the next batch as soon as the commit has returned.
-    let (answers, answer_rx) = mpsc::channel::<Vec<Completion>>();
+    let (answers, answer_rx) = mpsc::channel::<Vec<Answer>>();
     let _answerer = std::thread::Builder::new()
         .name("art28-sqlite-answers".into())
         .spawn(move || {
             while let Ok(batch) = answer_rx.recv() {
-                batch.into_iter().for_each(|c| c(None));
+                batch.into_iter().for_each(|a| a.send(None));
             }
         });
     // Without that thread (it could not start, so its receiver is gone) the writer answers.
-    let answer = |batch: Vec<Completion>| {
+    let answer = |batch: Vec<Answer>| {
         if let Err(mpsc::SendError(batch)) = answers.send(batch) {
-            batch.into_iter().for_each(|c| c(None));
+            batch.into_iter().for_each(|a| a.send(None));
         }
     };
     while let Ok(first) = rx.recv() {
@@ -570,39 +587,76 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
             db_err(e);
             continue;
         }
-        let mut completions = Vec::with_capacity(batch.len());
-        for (isolation, job) in batch {
-            let seq_before = log::NEXT_SEQ.get();
-            let savepoint = isolation == Isolation::Savepoint;
-            if savepoint && let Err(e) = exec_cached(&conn, "SAVEPOINT job") {
-                db_err(e);
-                continue;
-            }
-            let (keep, completion) = job(&conn);
-            if !keep {
-                log::NEXT_SEQ.set(seq_before);
-            }
-            let end = match (savepoint, keep) {
-                (false, _) => Ok(()),
-                (true, true) => exec_cached(&conn, "RELEASE job"),
-                (true, false) => exec_cached(&conn, "ROLLBACK TO job").and_then(|()| exec_cached(&conn, "RELEASE job")),
-            };
-            match end {
-                Ok(()) => completions.push(completion),
-                Err(e) => {
-                    log::NEXT_SEQ.set(None);
-                    completion(Some(&db_err(e)));
+        let mut answers = Vec::with_capacity(batch.len());
+        let mut appends = None;
+        for job in batch {
+            match job {
+                Job::Append(entry, reply) => {
+                    let st = match &mut appends {
+                        Some(st) => st,
+                        None => match log::append_statement(&conn) {
+                            Ok(st) => appends.insert(st),
+                            Err(e) => {
+                                let _ = reply.send(Err(db_err(e)));
+                                continue;
+                            }
+                        },
+                    };
+                    // One statement, atomic by itself: when it fails, nothing of it remains.
+                    let seq_before = log::NEXT_SEQ.get();
+                    match log::append_with(st, &conn, &entry) {
+                        Ok(receipt) => answers.push(Answer::Append(reply, receipt)),
+                        Err(e) => {
+                            log::NEXT_SEQ.set(seq_before);
+                            let _ = reply.send(Err(e));
+                        }
+                    }
+                }
+                Job::Work(job) => {
+                    if let Some(answer) = run_work(&conn, job) {
+                        answers.push(answer);
+                    }
                 }
             }
         }
+        // The statement is reset after each run; it must not outlive the batch's borrow.
+        drop(appends);
         match conn.execute_batch("COMMIT") {
-            Ok(()) => answer(completions),
+            Ok(()) => answer(answers),
             Err(e) => {
                 let err = db_err(e);
                 let _ = conn.execute_batch("ROLLBACK");
                 log::NEXT_SEQ.set(None);
-                completions.into_iter().for_each(|c| c(Some(&err)));
+                answers.into_iter().for_each(|a| a.send(Some(&err)));
             }
+        }
+    }
+}
+
+/// Run one closure job inside the batch's transaction, in a savepoint of its own; `None` when
+/// it has been dropped (its savepoint could not be set up), which its caller sees as a storage
+/// failure.
+fn run_work(conn: &Connection, job: Work) -> Option<Answer> {
+    let seq_before = log::NEXT_SEQ.get();
+    if let Err(e) = exec_cached(conn, "SAVEPOINT job") {
+        db_err(e);
+        return None;
+    }
+    let (keep, completion) = job(conn);
+    if !keep {
+        log::NEXT_SEQ.set(seq_before);
+    }
+    let end = if keep {
+        exec_cached(conn, "RELEASE job")
+    } else {
+        exec_cached(conn, "ROLLBACK TO job").and_then(|()| exec_cached(conn, "RELEASE job"))
+    };
+    match end {
+        Ok(()) => Some(Answer::Work(completion)),
+        Err(e) => {
+            log::NEXT_SEQ.set(None);
+            completion(Some(&db_err(e)));
+            None
         }
     }
 }
@@ -1024,9 +1078,8 @@ impl Store for SqliteStore {
 
     async fn log_access(&self, entry: &AccessEntry) -> Result<LogReceipt> {
         // Serialised and hashed here, on the caller's thread, so the writer only inserts.
-        let prepared = log::Prepared::new(entry);
-        self.write_as(Isolation::Statement, move |conn| log::append(conn, &prepared))
-            .await
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(Job::Append(log::Prepared::new(entry), tx), rx).await
     }
 
     async fn log_accesses(&self, entries: &[AccessEntry]) -> Result<Vec<LogReceipt>> {
