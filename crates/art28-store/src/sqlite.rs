@@ -16,8 +16,11 @@ use art28_core::ids::{AgreementId, CustomerId};
 use art28_core::{Error, ErrorCode, Result};
 use art28_ledger::merkle::{Frontier, Hash};
 use jiff::Timestamp;
+use rusqlite::hooks::Wal;
+use rusqlite::wal::CheckpointMode;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use sha2::{Digest, Sha256};
+use std::ffi::c_int;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 
@@ -416,6 +419,47 @@ impl Answer {
 /// Most jobs folded into one transaction.
 const MAX_BATCH: usize = 1024;
 
+/// WAL size (in pages) from which a commit asks the checkpointer thread to copy the WAL into
+/// the database: SQLite's own default for checkpoints.
+const WAL_CHECKPOINT_PAGES: c_int = 1000;
+/// WAL size (in pages, 32 MiB) from which the writer checkpoints by itself after a commit.
+/// Under steady writes the checkpointer never finds a moment without new frames, and only a
+/// checkpoint between two transactions lets the WAL start over from its beginning.
+const WAL_MAX_PAGES: c_int = 4000;
+
+/// Checkpoints off the writer's path. SQLite would otherwise run them inside the commit that
+/// crosses its threshold (measured: ~23% of the writer thread's time under steady appends).
+/// The hook replaces SQLite's automatic checkpoints on the writer's connection: a commit that
+/// leaves the WAL at [`WAL_CHECKPOINT_PAGES`] or more wakes a thread that copies what it can
+/// (passive: it never blocks the writer or a reader); at [`WAL_MAX_PAGES`] the writer finishes
+/// the copy itself, usually a few frames, so that the next transaction restarts the WAL.
+fn start_checkpointer(path: &Path, writer: &mut Connection) -> Result<()> {
+    let conn = open_conn(path, false).map_err(db_err)?;
+    let (wake, woken) = mpsc::sync_channel::<()>(1);
+    std::thread::Builder::new()
+        .name("art28-sqlite-checkpoint".into())
+        .spawn(move || {
+            while woken.recv().is_ok() {
+                if let Err(e) = conn.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE) {
+                    tracing::warn!(error = %e, "WAL checkpoint failed; the next one retries");
+                }
+            }
+        })
+        .map_err(db_err)?;
+    writer
+        .wal_hook(Some(move |wal: &mut Wal, pages: c_int| {
+            if pages >= WAL_MAX_PAGES {
+                // Busy while the checkpointer copies; the next commit tries again.
+                let _ = wal.checkpoint_v2(CheckpointMode::PASSIVE);
+            } else if pages >= WAL_CHECKPOINT_PAGES {
+                // Full: the checkpointer has a wake-up pending already.
+                let _ = wake.try_send(());
+            }
+            Ok(())
+        }))
+        .map_err(db_err)
+}
+
 /// Log the cause, return a safe error.
 pub(crate) fn db_err(e: impl std::fmt::Display) -> Error {
     tracing::error!(error = %e, "sqlite store failure");
@@ -428,6 +472,12 @@ fn open_conn(path: &Path, create: bool) -> rusqlite::Result<Connection> {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
     let conn = Connection::open_with_flags(path, flags)?;
+    if create {
+        // Only a new, empty database takes this; an existing one keeps its page size. The
+        // log's rows are ~500 bytes: measured in `art28 bench log`, 8 KiB pages made durable
+        // appends ~13% faster than the default 4 KiB.
+        conn.execute_batch("PRAGMA page_size = 8192;")?;
+    }
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     // Plan each cached statement once. Without this, a bound value that the planner looked
     // at marks the statement for re-preparing at every new binding (measured: the agreement
@@ -451,6 +501,7 @@ impl SqliteStore {
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(db_err)?;
         let (tx, rx) = mpsc::channel::<Job>();
+        start_checkpointer(path, &mut writer)?;
         std::thread::Builder::new()
             .name("art28-sqlite-writer".into())
             .spawn(move || writer_loop(writer, rx))

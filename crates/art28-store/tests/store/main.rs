@@ -76,6 +76,53 @@ async fn concurrent_writers_share_commits_and_lose_nothing() {
     assert_eq!(store.log_size().await.expect("size"), 400);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn steady_appends_keep_the_wal_bounded_and_new_databases_use_8k_pages() {
+    let (_dir, path) = temp_db();
+    let store = SqliteStore::open(&path).expect("open");
+    // 8 appenders with 50 appends in flight each, 48 MB of entries in all: commits follow each
+    // other without a pause, past the 32 MiB (4,000 pages) from which the writer checkpoints
+    // by itself. Only checkpoints keep the WAL small (the hook turns off SQLite's own), and the
+    // checkpointer thread alone cannot: it never finds a moment without new frames.
+    let mut tasks = Vec::new();
+    for w in 0..8u64 {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for b in 0..30u64 {
+                let mut flight = tokio::task::JoinSet::new();
+                for i in 0..50u64 {
+                    let mut e = suite::entry(None, "record.read", (w * 100 + b) * 100 + i);
+                    e.resource = format!("record/{}", "x".repeat(4000));
+                    let s = s.clone();
+                    flight.spawn(async move { s.log_access(&e).await.expect("append") });
+                }
+                flight.join_all().await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("join");
+    }
+    assert_eq!(store.log_size().await.expect("size"), 12_000);
+    let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let wal = size(&std::path::PathBuf::from(format!("{}-wal", path.display())));
+    let db = size(&path);
+    let frame = 8192 + 24;
+    // Up to the limit plus what the commits in flight added past it.
+    assert!(
+        wal <= (4000 + 2000) * frame,
+        "the WAL grew to {wal} bytes ({} frames)",
+        wal / frame
+    );
+    assert!(
+        db > 30_000_000,
+        "checkpoints copied the entries into the database ({db} bytes)"
+    );
+    let c = rusqlite::Connection::open(&path).expect("open");
+    let page: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0)).expect("page size");
+    assert_eq!(page, 8192);
+}
+
 #[tokio::test]
 async fn data_survives_reopening() {
     let (_dir, path) = temp_db();
