@@ -171,12 +171,6 @@ pub(crate) fn indexed_seqs(
     Ok(out)
 }
 
-fn to_hash(v: Vec<u8>) -> rusqlite::Result<Hash> {
-    v.try_into().map_err(|_| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, "hash is not 32 bytes".into())
-    })
-}
-
 /// Reads tree nodes from the database for proofs and for restoring the frontier.
 pub(crate) struct SqliteNodes<'a>(pub &'a Connection);
 
@@ -201,18 +195,19 @@ impl SqliteNodes<'_> {
         let start = i64::try_from(range.start).unwrap_or(i64::MAX);
         let end = i64::try_from(range.end).unwrap_or(i64::MAX);
         let mut st = self.0.prepare_cached(sql)?;
+        // Straight into 32-byte arrays (a blob of another length is an error): no Vec per row.
         let rows = match lvl {
             None => st
-                .query_map(params![start, end], |r| r.get::<_, Vec<u8>>(0))?
+                .query_map(params![start, end], |r| r.get::<_, Hash>(0))?
                 .collect::<rusqlite::Result<Vec<_>>>()?,
             Some(l) => st
-                .query_map(params![start, end, l], |r| r.get::<_, Vec<u8>>(0))?
+                .query_map(params![start, end, l], |r| r.get::<_, Hash>(0))?
                 .collect::<rusqlite::Result<Vec<_>>>()?,
         };
         if rows.len() as u64 != range.end - range.start {
             return Err(rusqlite::Error::QueryReturnedNoRows);
         }
-        rows.into_iter().map(to_hash).collect()
+        Ok(rows)
     }
 }
 
