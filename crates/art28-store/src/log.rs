@@ -48,6 +48,7 @@ impl Prepared {
     }
 }
 
+/// Appends one entry at a given sequence number.
 const INSERT: &str = "INSERT INTO access_log (seq, tenant, time, entry, leaf_hash) VALUES (?1, ?2, ?3, ?4, ?5)";
 
 /// Append an entry; the caller's transaction decides whether it stays.

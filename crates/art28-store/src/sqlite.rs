@@ -670,7 +670,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
                 }
             }
         }
-        // The statement is reset after each run; it must not outlive the batch's borrow.
+        // Back into the connection's statement cache, for the next batch.
         drop(appends);
         match conn.execute_batch("COMMIT") {
             Ok(()) => answer(answers),
