@@ -7,7 +7,7 @@ use art28_ledger::merkle::{Frontier, MemoryTree, leaf_hash, root};
 use art28_service::clock::SystemClock;
 use art28_service::ledger::Ledger;
 use art28_store::Store;
-use art28_store::sqlite::SqliteStore;
+use art28_store::sqlite::{PAGE_SIZE, SqliteStore};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -127,7 +127,10 @@ pub(crate) fn sample_entry(i: u64) -> AccessEntry {
 
 /// A connection with the durability settings every baseline uses (WAL, synchronous=FULL).
 fn durable_conn(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
-    let c = rusqlite::Connection::open(path)?;
+    durable(rusqlite::Connection::open(path)?)
+}
+
+fn durable(c: rusqlite::Connection) -> rusqlite::Result<rusqlite::Connection> {
     c.busy_timeout(Duration::from_secs(60))?;
     c.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")?;
     Ok(c)
@@ -135,16 +138,23 @@ fn durable_conn(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
 
 /// SQLite's default page size (4 KiB), which the raw baselines keep.
 const DEFAULT_PAGE: u32 = 4096;
-/// The page size art28 gives its databases.
-const ART28_PAGE: u32 = 8192;
 
-fn raw_conn(path: &Path, page_size: u32) -> rusqlite::Result<rusqlite::Connection> {
-    let c = rusqlite::Connection::open(path)?;
-    // Before WAL mode: a page size takes effect only on a new, empty database.
-    c.execute_batch(&format!("PRAGMA page_size = {page_size};"))?;
-    drop(c);
-    let c = durable_conn(path)?;
-    c.execute_batch("CREATE TABLE IF NOT EXISTS raw (id INTEGER PRIMARY KEY, entry BLOB NOT NULL);")?;
+/// The raw baselines' table, in a database of `page_size`-byte pages (checked: a page size set
+/// on another connection than the one that first writes the file is silently ignored).
+fn raw_conn(path: &Path, page_size: u32) -> Result<rusqlite::Connection, String> {
+    let c = rusqlite::Connection::open(path).map_err(|e| e.to_string())?;
+    // Before WAL mode, on the connection that creates the table.
+    c.execute_batch(&format!("PRAGMA page_size = {page_size};"))
+        .map_err(|e| e.to_string())?;
+    let c = durable(c).map_err(|e| e.to_string())?;
+    c.execute_batch("CREATE TABLE IF NOT EXISTS raw (id INTEGER PRIMARY KEY, entry BLOB NOT NULL);")
+        .map_err(|e| e.to_string())?;
+    let got: u32 = c
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .map_err(|e| e.to_string())?;
+    if got != page_size {
+        return Err(format!("the baseline's database has {got}-byte pages, not {page_size}"));
+    }
     Ok(c)
 }
 
@@ -174,7 +184,7 @@ fn in_transactions_of_1000<R>(
 
 /// Raw SQLite, one row per transaction, from `threads` threads with their own connections.
 fn raw_row_per_tx(path: &Path, entries: &Arc<Vec<Vec<u8>>>, threads: usize, pb: &ProgressBar) -> Result<f64, String> {
-    raw_conn(path, DEFAULT_PAGE).map_err(|e| e.to_string())?;
+    raw_conn(path, DEFAULT_PAGE)?;
     let start = Instant::now();
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
@@ -182,7 +192,7 @@ fn raw_row_per_tx(path: &Path, entries: &Arc<Vec<Vec<u8>>>, threads: usize, pb: 
                 let entries = entries.clone();
                 let pb = pb.clone();
                 s.spawn(move || -> Result<(), String> {
-                    let c = raw_conn(path, DEFAULT_PAGE).map_err(|e| e.to_string())?;
+                    let c = raw_conn(path, DEFAULT_PAGE)?;
                     for e in entries.iter().skip(t).step_by(threads) {
                         c.execute("INSERT INTO raw (entry) VALUES (?1)", [e])
                             .map_err(|e| e.to_string())?;
@@ -201,7 +211,7 @@ fn raw_row_per_tx(path: &Path, entries: &Arc<Vec<Vec<u8>>>, threads: usize, pb: 
 
 /// Raw SQLite, 1,000 rows per transaction, one connection, pages of `page_size` bytes.
 fn raw_batched(path: &Path, entries: &[Vec<u8>], page_size: u32, pb: &ProgressBar) -> Result<f64, String> {
-    let mut c = raw_conn(path, page_size).map_err(|e| e.to_string())?;
+    let mut c = raw_conn(path, page_size)?;
     in_transactions_of_1000(
         &mut c,
         "INSERT INTO raw (entry) VALUES (?1)",
@@ -483,7 +493,7 @@ async fn bench_log(dir: &Path, quick: bool, show: bool) -> Result<serde_json::Va
     pb.finish_and_clear();
     // The same with art28's page size: what the page size alone gives raw SQLite.
     let pb = bar(show, n_raw_batch, "raw SQLite, 1000 rows per tx, 8 KiB pages");
-    let raw_batch_8k_rate = raw_batched(&dir.join("raw-batch-8k.sqlite"), &batch_entries, ART28_PAGE, &pb)?;
+    let raw_batch_8k_rate = raw_batched(&dir.join("raw-batch-8k.sqlite"), &batch_entries, PAGE_SIZE, &pb)?;
     pb.finish_and_clear();
     let pb = bar(show, n_raw_batch, "art28's table, 1000 rows per tx");
     let table_batch_rate = art28_table_batched(&dir.join("table-batch.sqlite"), &entries[..n_raw_batch as usize], &pb)?;

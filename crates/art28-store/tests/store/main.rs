@@ -109,7 +109,7 @@ async fn steady_appends_keep_the_wal_bounded_and_new_databases_use_8k_pages() {
     let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
     let wal = size(&std::path::PathBuf::from(format!("{}-wal", path.display())));
     let db = size(&path);
-    let frame = 8192 + 24;
+    let frame = u64::from(art28_store::sqlite::PAGE_SIZE) + 24;
     // Up to the limit plus what the commits in flight added past it.
     assert!(
         wal <= (4000 + 2000) * frame,
@@ -122,7 +122,8 @@ async fn steady_appends_keep_the_wal_bounded_and_new_databases_use_8k_pages() {
     );
     let c = rusqlite::Connection::open(&path).expect("open");
     let page: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0)).expect("page size");
-    assert_eq!(page, 8192);
+    assert_eq!(page, 8192, "new databases use 8 KiB pages");
+    assert_eq!(page, i64::from(art28_store::sqlite::PAGE_SIZE));
 }
 
 #[tokio::test]
