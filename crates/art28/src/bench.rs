@@ -253,6 +253,11 @@ fn art28_table_batched(path: &Path, entries: &[AccessEntry], pb: &ProgressBar) -
     )
 }
 
+/// The entries split among the 8 appenders, copied so that each task owns its share.
+fn shares(entries: &[AccessEntry]) -> Vec<Vec<AccessEntry>> {
+    entries.chunks(entries.len().div_ceil(8)).map(<[_]>::to_vec).collect()
+}
+
 /// art28's durable appends from 8 concurrent appenders, each keeping up to `window` appends in
 /// flight (1 = wait for each commit before the next), while a folder folds whatever has arrived
 /// into the tree and signs a checkpoint every second, as the server's folder does. Returns
@@ -270,7 +275,7 @@ async fn art28_appends(
     ));
     let done = Arc::new(tokio::sync::Notify::new());
     // Each appender's share is copied before the clock starts, as the baselines' rows are.
-    let shares: Vec<Vec<AccessEntry>> = entries.chunks(entries.len().div_ceil(8)).map(<[_]>::to_vec).collect();
+    let shares = shares(entries);
     let start = Instant::now();
     let folder = {
         let (store, ledger, done) = (store.clone(), ledger.clone(), done.clone());
@@ -337,7 +342,7 @@ async fn art28_batch_appends(
     pb: &ProgressBar,
 ) -> Result<f64, String> {
     let store = SqliteStore::open(path).map_err(|e| e.to_string())?;
-    let shares: Vec<Vec<AccessEntry>> = entries.chunks(entries.len().div_ceil(8)).map(<[_]>::to_vec).collect();
+    let shares = shares(entries);
     let start = Instant::now();
     let mut tasks = Vec::new();
     for chunk in shares {
