@@ -6,6 +6,8 @@ use art28_core::Result;
 use art28_core::access::AccessEntry;
 use art28_ledger::merkle::{Hash, NodeReader, leaf_hash, node_hash};
 use rusqlite::{CachedStatement, Connection, params};
+use std::cell::RefCell;
+use std::sync::Arc;
 
 /// Interior nodes are stored at levels that are multiples of this.
 pub const NODE_STRIDE: u32 = 4;
@@ -24,12 +26,148 @@ thread_local! {
     /// writer loop saves it before each job and puts it back when the job is rolled back, and
     /// forgets it when a commit fails, so it always matches the database.
     pub(crate) static NEXT_SEQ: std::cell::Cell<Option<i64>> = const { std::cell::Cell::new(None) };
+    /// The entries appended in the writer's current transaction, for the [`Tail`] once it
+    /// commits.
+    static PENDING: RefCell<Pending> = RefCell::new(Pending::default());
+}
+
+/// Entries appended in the current transaction, in sequence order from `first`.
+#[derive(Default)]
+struct Pending {
+    first: i64,
+    hashes: Vec<Hash>,
+    tenants: Vec<Option<Arc<str>>>,
+    /// Whether a rollback could not be followed, so the tail can no longer be trusted.
+    lost: bool,
+}
+
+/// Start a transaction's bookkeeping afresh (the writer calls it before each batch).
+pub(crate) fn begin() {
+    PENDING.with_borrow_mut(|p| {
+        p.hashes.clear();
+        p.tenants.clear();
+        p.lost = false;
+    });
+}
+
+/// A job's changes were rolled back: the next sequence number is `seq` again (`None`: read it
+/// from the database), and the entries from `seq` on were never appended.
+pub(crate) fn rewind(seq: Option<i64>) {
+    NEXT_SEQ.set(seq);
+    PENDING.with_borrow_mut(|p| {
+        let keep = seq.map_or(0, |s| usize::try_from(s - p.first).unwrap_or(0));
+        p.hashes.truncate(keep);
+        p.tenants.truncate(keep);
+    });
+}
+
+/// What the transaction holds is no longer known (a rollback failed): read the next sequence
+/// number from the database, and start the tail over after the commit.
+pub(crate) fn forget() {
+    NEXT_SEQ.set(None);
+    PENDING.with_borrow_mut(|p| p.lost = true);
+}
+
+/// The transaction committed: its entries join the tail.
+pub(crate) fn committed(tail: &std::sync::Mutex<Tail>) {
+    PENDING.with_borrow_mut(|p| {
+        if let Ok(mut tail) = tail.lock() {
+            if p.lost {
+                tail.clear();
+            } else {
+                tail.extend(p.first, &mut p.hashes, &mut p.tenants);
+            }
+        }
+    });
+    begin();
+}
+
+/// The transaction failed to commit: nothing of it stays, and the next sequence number is read
+/// from the database.
+pub(crate) fn failed(tail: &std::sync::Mutex<Tail>) {
+    NEXT_SEQ.set(None);
+    if let Ok(mut tail) = tail.lock() {
+        tail.clear();
+    }
+    begin();
+}
+
+/// The leaf hashes and customers of the newest committed entries, kept by the writer so that
+/// a fold need not read them back from the database. It holds committed entries only, and
+/// contiguous ones: a range it does not cover entirely is read from the database instead
+/// (after a restart, the entries logged before it).
+#[derive(Default)]
+pub(crate) struct Tail {
+    /// The sequence number of the first entry held.
+    start: i64,
+    hashes: Vec<Hash>,
+    tenants: Vec<Option<Arc<str>>>,
+}
+
+/// Most entries the tail holds (~48 MiB) when nothing folds them; past that its older half goes.
+const TAIL_MAX: usize = 1 << 20;
+
+impl Tail {
+    fn end(&self) -> i64 {
+        self.start + self.hashes.len() as i64
+    }
+
+    fn clear(&mut self) {
+        self.hashes.clear();
+        self.tenants.clear();
+    }
+
+    /// Add the entries of a commit, the first at `first`, emptying the vectors.
+    fn extend(&mut self, first: i64, hashes: &mut Vec<Hash>, tenants: &mut Vec<Option<Arc<str>>>) {
+        if hashes.is_empty() {
+            return;
+        }
+        if self.hashes.is_empty() || self.end() != first {
+            self.clear();
+            self.start = first;
+        }
+        self.hashes.append(hashes);
+        self.tenants.append(tenants);
+        if self.hashes.len() > TAIL_MAX {
+            self.forget_below(self.end() - (TAIL_MAX / 2) as i64);
+        }
+    }
+
+    /// Drop the entries below `seq`: a checkpoint covers them.
+    pub(crate) fn forget_below(&mut self, seq: i64) {
+        let n = usize::try_from(seq - self.start).unwrap_or(0).min(self.hashes.len());
+        self.hashes.drain(..n);
+        self.tenants.drain(..n);
+        self.start += n as i64;
+    }
+
+    /// The positions of `from..to` in the vectors, if the tail holds all of them.
+    fn span(&self, from: i64, to: i64) -> Option<std::ops::Range<usize>> {
+        (self.start <= from && from <= to && to <= self.end())
+            .then(|| {
+                usize::try_from(from - self.start)
+                    .ok()
+                    .zip(usize::try_from(to - self.start).ok())
+            })
+            .flatten()
+            .map(|(a, b)| a..b)
+    }
+
+    /// Leaf hashes of entries `from..to`, if the tail holds all of them.
+    pub(crate) fn hashes(&self, from: i64, to: i64) -> Option<Vec<Hash>> {
+        self.span(from, to).map(|r| self.hashes[r].to_vec())
+    }
+
+    /// The customers of entries `from..to`, if the tail holds all of them.
+    pub(crate) fn tenants(&self, from: i64, to: i64) -> Option<Vec<Option<Arc<str>>>> {
+        self.span(from, to).map(|r| self.tenants[r].to_vec())
+    }
 }
 
 /// An entry serialised and hashed, ready to insert.
 pub(crate) struct Prepared {
     access_id: String,
-    tenant: Option<String>,
+    tenant: Option<Arc<str>>,
     time: i64,
     bytes: Vec<u8>,
     hash: Hash,
@@ -40,7 +178,7 @@ impl Prepared {
         let bytes = entry.to_bytes();
         Self {
             access_id: entry.access_id.clone(),
-            tenant: entry.tenant.as_ref().map(|t| t.as_str().to_string()),
+            tenant: entry.tenant.as_ref().map(|t| Arc::from(t.as_str())),
             time: entry.time.as_microsecond(),
             hash: leaf_hash(&bytes),
             bytes,
@@ -72,13 +210,20 @@ pub(crate) fn append_with(st: &mut CachedStatement<'_>, conn: &Connection, entry
     };
     st.execute(params![
         index,
-        entry.tenant,
+        entry.tenant.as_deref(),
         entry.time,
         entry.bytes,
         entry.hash.as_slice()
     ])
     .map_err(db_err)?;
     NEXT_SEQ.set(Some(index + 1));
+    PENDING.with_borrow_mut(|p| {
+        if p.hashes.is_empty() {
+            p.first = index;
+        }
+        p.hashes.push(entry.hash);
+        p.tenants.push(entry.tenant.clone());
+    });
     Ok(LogReceipt {
         index: u64::try_from(index).map_err(db_err)?,
         access_id: entry.access_id.clone(),
@@ -107,33 +252,60 @@ impl Run {
 /// The entries past the last checkpoint and below `size`, grouped by customer into runs of at
 /// most [`RUN`].
 pub(crate) fn new_runs(conn: &Connection, size: i64) -> rusqlite::Result<Vec<Run>> {
-    let mut by_tenant: std::collections::BTreeMap<String, Vec<i64>> = std::collections::BTreeMap::new();
     let mut st = conn.prepare_cached(
         "SELECT seq, tenant FROM access_log
          WHERE seq >= (SELECT COALESCE(MAX(size), 0) FROM checkpoints) AND seq < ?1 AND tenant IS NOT NULL
          ORDER BY seq",
     )?;
     let mut rows = st.query([size])?;
+    let mut by_tenant = ByTenant::default();
     while let Some(r) = rows.next()? {
-        let seq: i64 = r.get(0)?;
-        let tenant = r.get_ref(1)?.as_str()?;
-        match by_tenant.get_mut(tenant) {
+        by_tenant.add(r.get(0)?, r.get_ref(1)?.as_str()?);
+    }
+    Ok(by_tenant.runs())
+}
+
+/// The entries `first..` with these customers (from the [`Tail`]), grouped by customer into
+/// runs of at most [`RUN`].
+pub(crate) fn runs_of(first: i64, tenants: &[Option<Arc<str>>]) -> Vec<Run> {
+    let mut by_tenant = ByTenant::default();
+    for (seq, tenant) in (first..).zip(tenants) {
+        if let Some(t) = tenant {
+            by_tenant.add(seq, t);
+        }
+    }
+    by_tenant.runs()
+}
+
+/// Sequence numbers grouped by customer, each group ascending when added in order.
+#[derive(Default)]
+struct ByTenant(std::collections::HashMap<String, Vec<i64>>);
+
+impl ByTenant {
+    fn add(&mut self, seq: i64, tenant: &str) {
+        match self.0.get_mut(tenant) {
             Some(v) => v.push(seq),
             None => {
-                by_tenant.insert(tenant.to_string(), vec![seq]);
+                self.0.insert(tenant.to_string(), vec![seq]);
             }
         }
     }
-    let mut runs = Vec::new();
-    for (tenant, seqs) in by_tenant {
-        for chunk in seqs.chunks(RUN) {
-            runs.push(Run {
-                tenant: tenant.clone(),
-                seqs: chunk.to_vec(),
-            });
+
+    /// The groups as runs, customers in order.
+    fn runs(self) -> Vec<Run> {
+        let mut groups: Vec<_> = self.0.into_iter().collect();
+        groups.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut runs = Vec::new();
+        for (tenant, seqs) in groups {
+            for chunk in seqs.chunks(RUN) {
+                runs.push(Run {
+                    tenant: tenant.clone(),
+                    seqs: chunk.to_vec(),
+                });
+            }
         }
+        runs
     }
-    Ok(runs)
 }
 
 /// A customer's indexed sequence numbers in `from..below`, ascending, at most `limit`.

@@ -359,6 +359,9 @@ struct Inner {
     /// opening (and parsing the schema into) a new one. A permit stays with its connection
     /// until the connection is back in the pool, even when the waiting caller is cancelled.
     reader_permits: Arc<tokio::sync::Semaphore>,
+    /// The newest committed entries' leaf hashes and customers, for folds (shared with the
+    /// writer thread, which adds every commit's entries).
+    tail: Arc<Mutex<log::Tail>>,
 }
 
 impl Inner {
@@ -505,9 +508,11 @@ impl SqliteStore {
             .map_err(db_err)?;
         let (tx, rx) = mpsc::channel::<Job>();
         start_checkpointer(path, &mut writer)?;
+        let tail = Arc::new(Mutex::new(log::Tail::default()));
+        let writer_tail = tail.clone();
         std::thread::Builder::new()
             .name("art28-sqlite-writer".into())
-            .spawn(move || writer_loop(writer, rx))
+            .spawn(move || writer_loop(writer, rx, &writer_tail))
             .map_err(db_err)?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -515,6 +520,7 @@ impl SqliteStore {
                 writer: tx,
                 readers: Mutex::new(readers),
                 reader_permits: Arc::new(tokio::sync::Semaphore::new(READERS)),
+                tail,
             }),
         })
     }
@@ -612,7 +618,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
 /// The writer thread: take every queued job, run each in a savepoint of one transaction,
 /// commit once, then answer each job. A job whose savepoint cannot be set up is dropped, which
 /// its caller sees as a storage failure.
-fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, tail: &Mutex<log::Tail>) {
     // Answering a batch wakes up to MAX_BATCH waiting tasks; a thread of its own does that, so
     // the writer starts on the next batch as soon as the commit has returned.
     let (answers, answer_rx) = mpsc::channel::<Vec<Answer>>();
@@ -641,6 +647,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
             db_err(e);
             continue;
         }
+        log::begin();
         let mut answers = Vec::with_capacity(batch.len());
         let mut appends = None;
         for job in batch {
@@ -661,7 +668,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
                     match log::append_with(st, &conn, &entry) {
                         Ok(receipt) => answers.push(Answer::Append(reply, receipt)),
                         Err(e) => {
-                            log::NEXT_SEQ.set(seq_before);
+                            log::rewind(seq_before);
                             let _ = reply.send(Err(e));
                         }
                     }
@@ -676,11 +683,14 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
         // Back into the connection's statement cache, for the next batch.
         drop(appends);
         match conn.execute_batch("COMMIT") {
-            Ok(()) => answer(answers),
+            Ok(()) => {
+                log::committed(tail);
+                answer(answers);
+            }
             Err(e) => {
                 let err = db_err(e);
                 let _ = conn.execute_batch("ROLLBACK");
-                log::NEXT_SEQ.set(None);
+                log::failed(tail);
                 answers.into_iter().for_each(|a| a.send(Some(&err)));
             }
         }
@@ -698,7 +708,7 @@ fn run_work(conn: &Connection, job: Work) -> Option<Answer> {
     }
     let (keep, completion) = job(conn);
     if !keep {
-        log::NEXT_SEQ.set(seq_before);
+        log::rewind(seq_before);
     }
     let end = if keep {
         exec_cached(conn, "RELEASE job")
@@ -708,7 +718,7 @@ fn run_work(conn: &Connection, job: Work) -> Option<Answer> {
     match end {
         Ok(()) => Some(Answer::Work(completion)),
         Err(e) => {
-            log::NEXT_SEQ.set(None);
+            log::forget();
             completion(Some(&db_err(e)));
             None
         }
@@ -1153,8 +1163,15 @@ impl Store for SqliteStore {
     }
 
     async fn leaf_hashes(&self, from: u64, to: u64) -> Result<Vec<Hash>> {
-        self.read(move |c| SqliteNodes(c).nodes_at(0, from..to).map_err(db_err))
-            .await
+        let (start, end) = (i64::try_from(from).map_err(db_err)?, i64::try_from(to).map_err(db_err)?);
+        let held = self.inner.tail.lock().ok().and_then(|t| t.hashes(start, end));
+        match held {
+            Some(hashes) => Ok(hashes),
+            None => {
+                self.read(move |c| SqliteNodes(c).nodes_at(0, from..to).map_err(db_err))
+                    .await
+            }
+        }
     }
 
     fn keeps_level(&self, level: u32) -> bool {
@@ -1166,8 +1183,19 @@ impl Store for SqliteStore {
         let cp = cp.clone();
         let size = i64::try_from(cp.size).map_err(db_err)?;
         // The per-customer index for the entries this checkpoint adds (see migration 10),
-        // grouped on a reader so that the writer only inserts the runs.
-        let runs = self.read(move |c| log::new_runs(c, size).map_err(db_err)).await?;
+        // grouped beforehand so that the writer only inserts the runs: from the tail when it
+        // holds those entries, else on a reader.
+        let indexed: i64 = self
+            .read_now(|c| {
+                c.query_row("SELECT COALESCE(MAX(size), 0) FROM checkpoints", [], |r| r.get(0))
+                    .map_err(db_err)
+            })
+            .await?;
+        let held = self.inner.tail.lock().ok().and_then(|t| t.tenants(indexed, size));
+        let runs = match held {
+            Some(tenants) => blocking(move || Ok(log::runs_of(indexed, &tenants))).await?,
+            None => self.read(move |c| log::new_runs(c, size).map_err(db_err)).await?,
+        };
         self.write(move |conn| {
             // Folds are serialised by the ledger; should another fold of the same log have
             // saved since the runs were read, the entries below its checkpoint are indexed
@@ -1197,7 +1225,12 @@ impl Store for SqliteStore {
             .map_err(db_err)?;
             Ok(())
         })
-        .await
+        .await?;
+        // The next fold starts at this checkpoint.
+        if let Ok(mut tail) = self.inner.tail.lock() {
+            tail.forget_below(size);
+        }
+        Ok(())
     }
 
     async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>> {
@@ -1635,5 +1668,136 @@ fn proof_err<E: std::fmt::Debug + std::fmt::Display>(e: art28_ledger::merkle::Pr
     match e {
         art28_ledger::merkle::ProofError::Reader(inner) => db_err(format!("{inner:?}")),
         other => Error::new(ErrorCode::BadRequest, format!("{other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
+    use super::*;
+    use art28_core::access::{Actor, Decision};
+
+    fn entry(n: u64) -> AccessEntry {
+        AccessEntry {
+            access_id: format!("acc_tail_{n}"),
+            time: Timestamp::UNIX_EPOCH,
+            actor: Actor::operator(),
+            on_behalf_of: None,
+            tenant: (!n.is_multiple_of(3)).then(|| format!("tenant-{}", n % 5).parse().expect("id")),
+            operation: "record.read".into(),
+            resource: format!("record/tail/{n}"),
+            purpose: None,
+            reference: None,
+            decision: Decision::Granted,
+            rule: None,
+            request_id: None,
+            client: None,
+            nonce: format!("{n:032x}"),
+        }
+    }
+
+    /// Folds read the newest entries from the writer's tail, not from the database. Changes
+    /// rolled back after appending their entries share group commits with plain and batched
+    /// appends here; the tail still holds exactly the committed entries, in order: the same
+    /// leaf hashes and customers as the database, read by a second store whose tail is empty.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn the_tail_holds_exactly_the_committed_entries() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("art28.sqlite");
+        let store = SqliteStore::open(&path).expect("open");
+        let mut tasks = tokio::task::JoinSet::new();
+        for w in 0..4u64 {
+            let s = store.clone();
+            tasks.spawn(async move {
+                for i in 0..200 {
+                    s.log_access(&entry(w * 1000 + i)).await.expect("append");
+                }
+            });
+        }
+        for w in 0..2u64 {
+            let s = store.clone();
+            tasks.spawn(async move {
+                for i in 0..60 {
+                    let (a, b) = (
+                        log::Prepared::new(&entry(10_000 + w * 1000 + i)),
+                        log::Prepared::new(&entry(20_000 + w * 1000 + i)),
+                    );
+                    let err = s
+                        .write(move |c| {
+                            log::append(c, &a)?;
+                            log::append(c, &b)?;
+                            Err::<(), _>(Error::new(ErrorCode::Internal, "rolled back after appending"))
+                        })
+                        .await
+                        .expect_err("rolled back");
+                    assert_eq!(err.code, ErrorCode::Internal);
+                }
+            });
+        }
+        let s = store.clone();
+        tasks.spawn(async move {
+            for i in 0..20u64 {
+                let batch: Vec<_> = (0..15).map(|j| entry(30_000 + i * 100 + j)).collect();
+                s.log_accesses(&batch).await.expect("batch");
+            }
+        });
+        tasks.join_all().await;
+
+        let size = store.log_size().await.expect("size");
+        assert_eq!(size, 4 * 200 + 20 * 15, "rolled-back entries are not in the log");
+        let end = i64::try_from(size).expect("size");
+        let (hashes, tenants) = {
+            let tail = store.inner.tail.lock().expect("tail");
+            (
+                tail.hashes(0, end).expect("the tail holds every entry"),
+                tail.tenants(0, end).expect("and their customers"),
+            )
+        };
+        let fresh = SqliteStore::open(&path).expect("second store");
+        assert!(fresh.inner.tail.lock().expect("tail").hashes(0, 1).is_none());
+        assert_eq!(hashes, fresh.leaf_hashes(0, size).await.expect("from the database"));
+        let stored: Vec<Option<String>> = rusqlite::Connection::open(&path)
+            .expect("raw")
+            .prepare("SELECT tenant FROM access_log ORDER BY seq")
+            .expect("prepare")
+            .query_map([], |r| r.get(0))
+            .expect("query")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows");
+        let held: Vec<Option<String>> = tenants.iter().map(|t| t.as_deref().map(str::to_string)).collect();
+        assert_eq!(held, stored);
+        // A range the tail does not hold entirely goes to the database.
+        assert!(store.inner.tail.lock().expect("tail").hashes(0, end + 1).is_none());
+        assert_eq!(
+            store.leaf_hashes(size - 5, size).await.expect("hashes"),
+            hashes[hashes.len() - 5..]
+        );
+
+        // A fold indexes each customer's entries from the tail, then the tail lets them go.
+        let mut frontier = Frontier::new();
+        let nodes: Vec<_> = hashes.iter().flat_map(|h| frontier.append(*h)).collect();
+        let cp = StoredCheckpoint {
+            size,
+            root: frontier.root(),
+            note: "note\n".into(),
+            signed_at: Timestamp::UNIX_EPOCH,
+        };
+        store.save_fold(&nodes, &cp).await.expect("fold");
+        assert!(store.inner.tail.lock().expect("tail").hashes(end - 1, end).is_none());
+        for n in 0..5 {
+            let customer: CustomerId = format!("tenant-{n}").parse().expect("id");
+            let listed: Vec<i64> = store
+                .tenant_log(&customer, 0, size, 10_000)
+                .await
+                .expect("view")
+                .iter()
+                .map(|e| i64::try_from(e.index).expect("index"))
+                .collect();
+            let expected: Vec<i64> = (0..end)
+                .filter(|i| stored[usize::try_from(*i).expect("i")].as_deref() == Some(customer.as_str()))
+                .collect();
+            assert!(!expected.is_empty());
+            assert_eq!(listed, expected, "{customer}");
+        }
     }
 }
