@@ -362,6 +362,8 @@ struct Inner {
     /// The newest committed entries' leaf hashes and customers, for folds (shared with the
     /// writer thread, which adds every commit's entries).
     tail: Arc<Mutex<log::Tail>>,
+    /// The writer and checkpointer threads, for [`SqliteStore::close`].
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
 impl Inner {
@@ -439,10 +441,11 @@ const WAL_MAX_PAGES: c_int = 4000;
 /// leaves the WAL at [`WAL_CHECKPOINT_PAGES`] or more wakes a thread that copies what it can
 /// (passive: it never blocks the writer or a reader); at [`WAL_MAX_PAGES`] the writer finishes
 /// the copy itself, usually a few frames, so that the next transaction restarts the WAL.
-fn start_checkpointer(path: &Path, writer: &mut Connection) -> Result<()> {
+fn start_checkpointer(path: &Path, writer: &mut Connection) -> Result<std::thread::JoinHandle<()>> {
     let conn = open_conn(path, false).map_err(db_err)?;
     let (wake, woken) = mpsc::sync_channel::<()>(1);
-    std::thread::Builder::new()
+    // The thread ends when the writer's connection, which holds `wake`, is closed.
+    let thread = std::thread::Builder::new()
         .name("art28-sqlite-checkpoint".into())
         .spawn(move || {
             while woken.recv().is_ok() {
@@ -463,7 +466,8 @@ fn start_checkpointer(path: &Path, writer: &mut Connection) -> Result<()> {
             }
             Ok(())
         }))
-        .map_err(db_err)
+        .map_err(db_err)?;
+    Ok(thread)
 }
 
 /// Log the cause, return a safe error.
@@ -507,10 +511,10 @@ impl SqliteStore {
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(db_err)?;
         let (tx, rx) = mpsc::channel::<Job>();
-        start_checkpointer(path, &mut writer)?;
+        let checkpointer = start_checkpointer(path, &mut writer)?;
         let tail = Arc::new(Mutex::new(log::Tail::default()));
         let writer_tail = tail.clone();
-        std::thread::Builder::new()
+        let writer = std::thread::Builder::new()
             .name("art28-sqlite-writer".into())
             .spawn(move || writer_loop(writer, rx, &writer_tail))
             .map_err(db_err)?;
@@ -521,8 +525,33 @@ impl SqliteStore {
                 readers: Mutex::new(readers),
                 reader_permits: Arc::new(tokio::sync::Semaphore::new(READERS)),
                 tail,
+                threads: Mutex::new(vec![writer, checkpointer]),
             }),
         })
+    }
+
+    /// Close the store: let the writer finish what is queued, close every connection (the
+    /// last one to close copies the WAL into the database file and removes it) and wait for
+    /// the store's threads to end. Refused while another handle to the store exists.
+    pub async fn close(self) -> Result<()> {
+        let inner = Arc::try_unwrap(self.inner)
+            .map_err(|_| Error::new(ErrorCode::Internal, "the store is still in use elsewhere"))?;
+        blocking(move || {
+            let Inner {
+                writer,
+                readers,
+                threads,
+                ..
+            } = inner;
+            // The writer thread ends once its queue is closed and empty.
+            drop(writer);
+            drop(readers);
+            for thread in threads.into_inner().map_err(db_err)? {
+                thread.join().map_err(|_| db_err("a store thread panicked"))?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Write a consistent copy of the database to `dest` (which must not exist), while

@@ -127,6 +127,32 @@ async fn steady_appends_keep_the_wal_bounded_and_new_databases_use_8k_pages() {
 }
 
 #[tokio::test]
+async fn closing_is_refused_while_another_handle_exists_and_leaves_no_wal_behind() {
+    let (_dir, path) = temp_db();
+    let store = SqliteStore::open(&path).expect("open");
+    let entries: Vec<_> = (0..50u64).map(|i| suite::entry(None, "customer.read", i)).collect();
+    store.log_accesses(&entries).await.expect("append");
+    let mut wal = path.clone().into_os_string();
+    wal.push("-wal");
+    let wal = std::path::PathBuf::from(wal);
+    assert!(wal.exists(), "the store runs in WAL mode");
+    let other = store.clone();
+    let err = store.close().await.expect_err("another handle exists");
+    assert_eq!(err.code, ErrorCode::Internal);
+    assert_eq!(other.log_size().await.expect("still open"), 50);
+    other.close().await.expect("close");
+    assert!(
+        !wal.exists(),
+        "the last connection moved the WAL into the database and removed it"
+    );
+    let n: i64 = rusqlite::Connection::open(&path)
+        .expect("raw")
+        .query_row("SELECT count(*) FROM access_log", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(n, 50);
+}
+
+#[tokio::test]
 async fn data_survives_reopening() {
     let (_dir, path) = temp_db();
     {
