@@ -543,12 +543,14 @@ impl SqliteStore {
                 threads,
                 ..
             } = inner;
-            // The writer thread ends once its queue is closed and empty.
+            // The writer thread ends once its queue is closed and empty; closing its connection
+            // ends the checkpointer's. The readers close after both: connections closing at the
+            // same moment each see another still open, and none of them removes the WAL.
             drop(writer);
-            drop(readers);
             for thread in threads.into_inner().map_err(db_err)? {
                 thread.join().map_err(|_| db_err("a store thread panicked"))?;
             }
+            drop(readers);
             Ok(())
         })
         .await
