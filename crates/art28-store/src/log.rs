@@ -79,7 +79,6 @@ pub(crate) fn committed(tail: &std::sync::Mutex<Tail>) {
             }
         }
     });
-    begin();
 }
 
 /// The transaction failed to commit: nothing of it stays, and the next sequence number is read
@@ -89,7 +88,6 @@ pub(crate) fn failed(tail: &std::sync::Mutex<Tail>) {
     if let Ok(mut tail) = tail.lock() {
         tail.clear();
     }
-    begin();
 }
 
 /// The leaf hashes and customers of the newest committed entries, kept by the writer so that
@@ -145,14 +143,8 @@ impl Tail {
 
     /// The positions of `from..to` in the vectors, if the tail holds all of them.
     fn span(&self, from: i64, to: i64) -> Option<std::ops::Range<usize>> {
-        (self.start <= from && from <= to && to <= self.end())
-            .then(|| {
-                usize::try_from(from - self.start)
-                    .ok()
-                    .zip(usize::try_from(to - self.start).ok())
-            })
-            .flatten()
-            .map(|(a, b)| a..b)
+        let held = self.start <= from && from <= to && to <= self.end();
+        held.then(|| (from - self.start) as usize..(to - self.start) as usize)
     }
 
     /// Leaf hashes of entries `from..to`, if the tail holds all of them.
@@ -251,15 +243,12 @@ impl Run {
     }
 }
 
-/// The entries past the last checkpoint and below `size`, grouped by customer into runs of at
-/// most [`RUN`].
-pub(crate) fn new_runs(conn: &Connection, size: i64) -> rusqlite::Result<Vec<Run>> {
+/// The entries `from..to`, grouped by customer into runs of at most [`RUN`].
+pub(crate) fn new_runs(conn: &Connection, from: i64, to: i64) -> rusqlite::Result<Vec<Run>> {
     let mut st = conn.prepare_cached(
-        "SELECT seq, tenant FROM access_log
-         WHERE seq >= (SELECT COALESCE(MAX(size), 0) FROM checkpoints) AND seq < ?1 AND tenant IS NOT NULL
-         ORDER BY seq",
+        "SELECT seq, tenant FROM access_log WHERE seq >= ?1 AND seq < ?2 AND tenant IS NOT NULL ORDER BY seq",
     )?;
-    let mut rows = st.query([size])?;
+    let mut rows = st.query([from, to])?;
     let mut by_tenant = ByTenant::default();
     while let Some(r) = rows.next()? {
         by_tenant.add(r.get(0)?, r.get_ref(1)?.as_str()?);
@@ -279,9 +268,10 @@ pub(crate) fn runs_of(first: i64, tenants: &[Option<Arc<str>>]) -> Vec<Run> {
     by_tenant.runs()
 }
 
-/// Sequence numbers grouped by customer, each group ascending when added in order.
+/// Sequence numbers grouped by customer (in customer order), each group ascending when added
+/// in order.
 #[derive(Default)]
-struct ByTenant(std::collections::HashMap<String, Vec<i64>>);
+struct ByTenant(std::collections::BTreeMap<String, Vec<i64>>);
 
 impl ByTenant {
     fn add(&mut self, seq: i64, tenant: &str) {
@@ -295,10 +285,8 @@ impl ByTenant {
 
     /// The groups as runs, customers in order.
     fn runs(self) -> Vec<Run> {
-        let mut groups: Vec<_> = self.0.into_iter().collect();
-        groups.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let mut runs = Vec::new();
-        for (tenant, seqs) in groups {
+        for (tenant, seqs) in self.0 {
             for chunk in seqs.chunks(RUN) {
                 runs.push(Run {
                     tenant: tenant.clone(),

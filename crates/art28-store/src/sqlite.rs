@@ -363,7 +363,7 @@ struct Inner {
     /// writer thread, which adds every commit's entries).
     tail: Arc<Mutex<log::Tail>>,
     /// The writer and checkpointer threads, for [`SqliteStore::close`].
-    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Inner {
@@ -525,7 +525,7 @@ impl SqliteStore {
                 readers: Mutex::new(readers),
                 reader_permits: Arc::new(tokio::sync::Semaphore::new(READERS)),
                 tail,
-                threads: Mutex::new(vec![writer, checkpointer]),
+                threads: vec![writer, checkpointer],
             }),
         })
     }
@@ -547,7 +547,7 @@ impl SqliteStore {
             // ends the checkpointer's. The readers close after both: connections closing at the
             // same moment each see another still open, and none of them removes the WAL.
             drop(writer);
-            for thread in threads.into_inner().map_err(db_err)? {
+            for thread in threads {
                 thread.join().map_err(|_| db_err("a store thread panicked"))?;
             }
             drop(readers);
@@ -646,9 +646,9 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
     tokio::task::spawn_blocking(f).await.map_err(db_err)?
 }
 
-/// The writer thread: take every queued job, run each in a savepoint of one transaction,
-/// commit once, then answer each job. A job whose savepoint cannot be set up is dropped, which
-/// its caller sees as a storage failure.
+/// The writer thread: take every queued job, run each in one transaction (a closure job in a
+/// savepoint of its own, see [`run_work`]; a lone entry as one statement, see [`run_append`]),
+/// commit once, then answer each job.
 fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, tail: &Mutex<log::Tail>) {
     // Answering a batch wakes up to MAX_BATCH waiting tasks; a thread of its own does that, so
     // the writer starts on the next batch as soon as the commit has returned.
@@ -683,35 +683,11 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, tail: &Mutex<log::Tail
         let mut appends = None;
         let mut rolled_back = false;
         for job in batch {
-            match job {
-                Job::Append(entry, reply) => {
-                    let st = match &mut appends {
-                        Some(st) => st,
-                        None => match log::append_statement(&conn) {
-                            Ok(st) => appends.insert(st),
-                            Err(e) => {
-                                let _ = reply.send(Err(db_err(e)));
-                                continue;
-                            }
-                        },
-                    };
-                    // When the statement fails, nothing of it remains (and when SQLite rolled
-                    // back the whole transaction, the check below ends the batch).
-                    let seq_before = log::NEXT_SEQ.get();
-                    match log::append_with(st, &conn, &entry) {
-                        Ok(receipt) => answers.push(Answer::Append(reply, receipt)),
-                        Err(e) => {
-                            log::rewind(seq_before);
-                            let _ = reply.send(Err(e));
-                        }
-                    }
-                }
-                Job::Work(job) => {
-                    if let Some(answer) = run_work(&conn, job) {
-                        answers.push(answer);
-                    }
-                }
-            }
+            let answered = match job {
+                Job::Append(entry, reply) => run_append(&conn, &mut appends, &entry, reply),
+                Job::Work(job) => run_work(&conn, job),
+            };
+            answers.extend(answered);
             // On some errors (disk full, I/O, out of memory) SQLite rolls the whole
             // transaction back by itself: what the batch did is gone, and the next statement
             // would commit on its own. The jobs not run yet are dropped (their callers see a
@@ -723,23 +699,47 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, tail: &Mutex<log::Tail
         }
         // Back into the connection's statement cache, for the next batch.
         drop(appends);
-        if rolled_back {
-            let err = db_err("SQLite rolled back the transaction after an error");
-            log::failed(tail);
-            answers.into_iter().for_each(|a| a.send(Some(&err)));
-            continue;
-        }
-        match conn.execute_batch("COMMIT") {
+        let commit = if rolled_back {
+            Err(db_err("SQLite rolled back the transaction after an error"))
+        } else {
+            conn.execute_batch("COMMIT").map_err(|e| {
+                let _ = conn.execute_batch("ROLLBACK");
+                db_err(e)
+            })
+        };
+        match commit {
             Ok(()) => {
                 log::committed(tail);
                 answer(answers);
             }
-            Err(e) => {
-                let err = db_err(e);
-                let _ = conn.execute_batch("ROLLBACK");
+            Err(err) => {
                 log::failed(tail);
                 answers.into_iter().for_each(|a| a.send(Some(&err)));
             }
+        }
+    }
+}
+
+/// Run one lone log entry inside the batch's transaction with the batch's shared statement
+/// (prepared on first use); `None` when it failed and has been answered. A failed insert leaves
+/// nothing behind, neither in the database nor in the writer's bookkeeping.
+fn run_append<'c>(
+    conn: &'c Connection,
+    statement: &mut Option<rusqlite::CachedStatement<'c>>,
+    entry: &log::Prepared,
+    reply: Reply<LogReceipt>,
+) -> Option<Answer> {
+    let appended = match statement {
+        Some(st) => log::append_with(st, conn, entry),
+        None => log::append_statement(conn)
+            .map_err(db_err)
+            .and_then(|st| log::append_with(statement.insert(st), conn, entry)),
+    };
+    match appended {
+        Ok(receipt) => Some(Answer::Append(reply, receipt)),
+        Err(e) => {
+            let _ = reply.send(Err(e));
+            None
         }
     }
 }
@@ -1241,7 +1241,10 @@ impl Store for SqliteStore {
         let held = self.inner.tail.lock().ok().and_then(|t| t.tenants(indexed, size));
         let runs = match held {
             Some(tenants) => blocking(move || Ok(log::runs_of(indexed, &tenants))).await?,
-            None => self.read(move |c| log::new_runs(c, size).map_err(db_err)).await?,
+            None => {
+                self.read(move |c| log::new_runs(c, indexed, size).map_err(db_err))
+                    .await?
+            }
         };
         self.write(move |conn| {
             // Folds are serialised by the ledger; should another fold of the same log have
