@@ -14,6 +14,28 @@ fn temp_db() -> (tempfile::TempDir, std::path::PathBuf) {
     (dir, path)
 }
 
+/// The WAL file of the database at `path`.
+fn wal_of(path: &std::path::Path) -> std::path::PathBuf {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    wal.into()
+}
+
+/// Run `appender` as 8 concurrent tasks, numbered 0 to 7, each with its own handle to the
+/// store; what each returns, in no particular order.
+async fn eight_appenders<T, F, Fut>(store: &SqliteStore, appender: F) -> Vec<T>
+where
+    F: Fn(SqliteStore, u64) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let mut tasks = tokio::task::JoinSet::new();
+    for w in 0..8u64 {
+        tasks.spawn(appender(store.clone(), w));
+    }
+    tasks.join_all().await
+}
+
 #[tokio::test]
 async fn sqlite_passes_the_conformance_suite() {
     let (_dir, path) = temp_db();
@@ -46,25 +68,19 @@ async fn sqlite_passes_the_incidents_suite() {
 async fn concurrent_writers_share_commits_and_lose_nothing() {
     let (_dir, path) = temp_db();
     let store = SqliteStore::open(&path).expect("open");
-    let mut tasks = Vec::new();
-    for w in 0..8u64 {
-        let s = store.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut receipts = Vec::new();
-            for i in 0..50u64 {
-                receipts.push(
-                    s.log_access(&suite::entry(None, "customer.read", w * 1000 + i))
-                        .await
-                        .expect("append"),
-                );
-            }
-            receipts
-        }));
-    }
-    let mut indices = Vec::new();
-    for t in tasks {
-        indices.extend(t.await.expect("join").into_iter().map(|r| r.index));
-    }
+    let receipts = eight_appenders(&store, |s, w| async move {
+        let mut receipts = Vec::new();
+        for i in 0..50u64 {
+            receipts.push(
+                s.log_access(&suite::entry(None, "customer.read", w * 1000 + i))
+                    .await
+                    .expect("append"),
+            );
+        }
+        receipts
+    })
+    .await;
+    let mut indices: Vec<u64> = receipts.into_iter().flatten().map(|r| r.index).collect();
     indices.sort_unstable();
     assert_eq!(
         indices,
@@ -86,28 +102,22 @@ async fn steady_appends_keep_the_wal_bounded_and_new_databases_use_8k_pages() {
     // this WAL grew to 108 MB. (That the writer's own step is needed under steadier load than
     // this is measured in `art28 bench log`, not here: here the checkpointer thread often
     // catches up between commits.)
-    let mut tasks = Vec::new();
-    for w in 0..8u64 {
-        let s = store.clone();
-        tasks.push(tokio::spawn(async move {
-            for b in 0..30u64 {
-                let mut flight = tokio::task::JoinSet::new();
-                for i in 0..50u64 {
-                    let mut e = suite::entry(None, "record.read", (w * 100 + b) * 100 + i);
-                    e.resource = format!("record/{}", "x".repeat(4000));
-                    let s = s.clone();
-                    flight.spawn(async move { s.log_access(&e).await.expect("append") });
-                }
-                flight.join_all().await;
+    eight_appenders(&store, |s, w| async move {
+        for b in 0..30u64 {
+            let mut flight = tokio::task::JoinSet::new();
+            for i in 0..50u64 {
+                let mut e = suite::entry(None, "record.read", (w * 100 + b) * 100 + i);
+                e.resource = format!("record/{}", "x".repeat(4000));
+                let s = s.clone();
+                flight.spawn(async move { s.log_access(&e).await.expect("append") });
             }
-        }));
-    }
-    for t in tasks {
-        t.await.expect("join");
-    }
+            flight.join_all().await;
+        }
+    })
+    .await;
     assert_eq!(store.log_size().await.expect("size"), 12_000);
     let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
-    let wal = size(&std::path::PathBuf::from(format!("{}-wal", path.display())));
+    let wal = size(&wal_of(&path));
     let db = size(&path);
     let frame = u64::from(art28_store::sqlite::PAGE_SIZE) + 24;
     // Up to the limit plus what the commits in flight added past it.
@@ -132,9 +142,7 @@ async fn closing_is_refused_while_another_handle_exists_and_leaves_no_wal_behind
     let store = SqliteStore::open(&path).expect("open");
     let entries: Vec<_> = (0..50u64).map(|i| suite::entry(None, "customer.read", i)).collect();
     store.log_accesses(&entries).await.expect("append");
-    let mut wal = path.clone().into_os_string();
-    wal.push("-wal");
-    let wal = std::path::PathBuf::from(wal);
+    let wal = wal_of(&path);
     assert!(wal.exists(), "the store runs in WAL mode");
     let other = store.clone();
     let err = store.close().await.expect_err("another handle exists");
@@ -255,6 +263,44 @@ async fn two_folds_saved_at_once_index_each_entry_once() {
     assert_eq!(
         view(&store, &b, 250, 350).await,
         (252..350).step_by(4).collect::<Vec<u64>>()
+    );
+}
+
+/// After a restart the writer's in-memory tail is empty: a fold then reads the entries logged
+/// before it (and not yet folded) from the database, and later folds the entries logged since
+/// from the tail. Either way the checkpoint's root is the root over every entry's bytes, and
+/// each customer's view lists exactly its own entries.
+#[tokio::test]
+async fn a_fold_after_a_restart_reads_what_the_tail_lacks_from_the_database() {
+    use art28_core::ids::CustomerId;
+    use art28_ledger::merkle::{Frontier, MemoryTree};
+    let (_dir, path) = temp_db();
+    let (a, b): (CustomerId, CustomerId) = ("cust-a".parse().expect("id"), "cust-b".parse().expect("id"));
+    let entries: Vec<_> = (0..900u64)
+        .map(|i| suite::entry(Some(if i % 3 == 0 { &b } else { &a }), "customer.read", i))
+        .collect();
+    let store = SqliteStore::open(&path).expect("open");
+    store.log_accesses(&entries[..300]).await.expect("append");
+    store.close().await.expect("close");
+
+    let store = SqliteStore::open(&path).expect("reopen");
+    store.log_accesses(&entries[300..600]).await.expect("append");
+    let mut frontier = Frontier::new();
+    fold(&store, &mut frontier, 600).await;
+    store.log_accesses(&entries[600..]).await.expect("append");
+    fold(&store, &mut frontier, 900).await;
+
+    let tree = MemoryTree::from_entries(entries.iter().map(|e| e.to_bytes()));
+    let cp = store.latest_checkpoint().await.expect("checkpoint").expect("some");
+    assert_eq!((cp.size, cp.root), (900, tree.root()));
+    assert_eq!(indexed(&path), 900, "each entry indexed once");
+    assert_eq!(
+        view(&store, &a, 0, 900).await,
+        (0..900).filter(|i| i % 3 != 0).collect::<Vec<u64>>()
+    );
+    assert_eq!(
+        view(&store, &b, 0, 900).await,
+        (0..900).step_by(3).collect::<Vec<u64>>()
     );
 }
 
