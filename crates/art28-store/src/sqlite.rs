@@ -22,6 +22,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 use std::ffi::c_int;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
 /// Schema migrations, applied in order; the index + 1 is the schema version.
@@ -364,6 +365,36 @@ struct Inner {
     tail: Arc<Mutex<log::Tail>>,
     /// The writer and checkpointer threads, for [`SqliteStore::close`].
     threads: Vec<std::thread::JoinHandle<()>>,
+    /// What the writer has committed so far, shared with its thread.
+    stats: Arc<Counters>,
+}
+
+/// The writer's running totals.
+#[derive(Default)]
+struct Counters {
+    commits: AtomicU64,
+    jobs: AtomicU64,
+}
+
+/// How the writer has grouped the store's writes since it opened: the transactions it
+/// committed and the jobs (a log entry, or a change with its entries) they held.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Transactions committed.
+    pub commits: u64,
+    /// Jobs those transactions held.
+    pub jobs: u64,
+}
+
+impl WriterStats {
+    /// Jobs per committed transaction (0 before the first commit).
+    pub fn jobs_per_commit(&self) -> f64 {
+        if self.commits == 0 {
+            0.0
+        } else {
+            self.jobs as f64 / self.commits as f64
+        }
+    }
 }
 
 impl Inner {
@@ -513,10 +544,11 @@ impl SqliteStore {
         let (tx, rx) = mpsc::channel::<Job>();
         let checkpointer = start_checkpointer(path, &mut writer)?;
         let tail = Arc::new(Mutex::new(log::Tail::default()));
-        let writer_tail = tail.clone();
+        let stats = Arc::new(Counters::default());
+        let (writer_tail, writer_stats) = (tail.clone(), stats.clone());
         let writer = std::thread::Builder::new()
             .name("art28-sqlite-writer".into())
-            .spawn(move || writer_loop(writer, rx, &writer_tail))
+            .spawn(move || writer_loop(writer, rx, &writer_tail, &writer_stats))
             .map_err(db_err)?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -526,6 +558,7 @@ impl SqliteStore {
                 reader_permits: Arc::new(tokio::sync::Semaphore::new(READERS)),
                 tail,
                 threads: vec![writer, checkpointer],
+                stats,
             }),
         })
     }
@@ -554,6 +587,14 @@ impl SqliteStore {
             Ok(())
         })
         .await
+    }
+
+    /// How the writer has grouped writes into transactions since the store opened.
+    pub fn writer_stats(&self) -> WriterStats {
+        WriterStats {
+            commits: self.inner.stats.commits.load(Ordering::Relaxed),
+            jobs: self.inner.stats.jobs.load(Ordering::Relaxed),
+        }
     }
 
     /// Write a consistent copy of the database to `dest` (which must not exist), while
@@ -649,7 +690,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
 /// The writer thread: take every queued job, run each in one transaction (a closure job in a
 /// savepoint of its own, see [`run_work`]; a lone entry as one statement, see [`run_append`]),
 /// commit once, then answer each job.
-fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, tail: &Mutex<log::Tail>) {
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, tail: &Mutex<log::Tail>, stats: &Counters) {
     // Answering a batch wakes up to MAX_BATCH waiting tasks; a thread of its own does that, so
     // the writer starts on the next batch as soon as the commit has returned.
     let (answers, answer_rx) = mpsc::channel::<Vec<Answer>>();
@@ -710,6 +751,8 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, tail: &Mutex<log::Tail
         match commit {
             Ok(()) => {
                 log::committed(tail);
+                stats.commits.fetch_add(1, Ordering::Relaxed);
+                stats.jobs.fetch_add(answers.len() as u64, Ordering::Relaxed);
                 answer(answers);
             }
             Err(err) => {

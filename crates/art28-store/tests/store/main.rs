@@ -6,7 +6,7 @@ mod suite;
 
 use art28_core::ErrorCode;
 use art28_store::Store;
-use art28_store::sqlite::SqliteStore;
+use art28_store::sqlite::{SqliteStore, WriterStats};
 
 fn temp_db() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -87,9 +87,33 @@ async fn concurrent_writers_share_commits_and_lose_nothing() {
         (0..400).collect::<Vec<u64>>(),
         "every acknowledged entry has its own index"
     );
+    let stats = store.writer_stats();
+    assert_eq!(stats.jobs, 400, "{stats:?}");
+    assert!((1..=400).contains(&stats.commits), "{stats:?}");
     drop(store);
     let store = SqliteStore::open(&path).expect("reopen");
     assert_eq!(store.log_size().await.expect("size"), 400);
+}
+
+#[tokio::test]
+async fn the_writer_counts_its_commits_and_the_jobs_they_held() {
+    let (_dir, path) = temp_db();
+    let store = SqliteStore::open(&path).expect("open");
+    // Opening (and migrating) is not the writer's work.
+    assert_eq!(store.writer_stats(), WriterStats::default());
+    assert_eq!(store.writer_stats().jobs_per_commit(), 0.0);
+    store
+        .log_access(&suite::entry(None, "customer.read", 1))
+        .await
+        .expect("append");
+    assert_eq!(store.writer_stats(), WriterStats { commits: 1, jobs: 1 });
+    // Several entries appended at once are one job.
+    let entries: Vec<_> = (2..5).map(|n| suite::entry(None, "customer.read", n)).collect();
+    store.log_accesses(&entries).await.expect("append three");
+    let stats = store.writer_stats();
+    assert_eq!(stats, WriterStats { commits: 2, jobs: 2 });
+    assert_eq!(stats.jobs_per_commit(), 1.0);
+    assert_eq!(store.log_size().await.expect("size"), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
