@@ -49,6 +49,19 @@ fn bench_log_quick_json_prints_one_object_with_every_goal_as_a_ratio() {
     );
     assert!(per_s("art28_appends_per_s_including_fold") > 0.0);
     assert!(per_s("art28_table_batch_1000_per_s") > 0.0);
+    // The writer's group commits: every round reports how many entries they held, for both
+    // windows. No commit holds more than the writer takes at once (1,024 jobs).
+    for r in rounds {
+        for k in ["art28_entries_per_commit", "art28_8x256_entries_per_commit"] {
+            let n = r[k].as_f64().unwrap_or_else(|| panic!("{k} missing in {r}"));
+            assert!((1.0..=1024.0).contains(&n), "{k}: {n}");
+        }
+    }
+    assert!(
+        ratios["append_8x256_vs_raw_batch_1000"]
+            .as_f64()
+            .is_some_and(|r| r > 0.0)
+    );
     // The scratch databases are removed afterwards.
     assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
 }
