@@ -1952,4 +1952,89 @@ mod tests {
             assert_eq!(listed, expected, "{customer}");
         }
     }
+
+    /// A COMMIT that fails (here: a deferred foreign key that is never satisfied) fails every
+    /// job of its batch, keeps none of their entries, and leaves the writer's bookkeeping right:
+    /// the next entry takes the next free index and the tail holds nothing of the failed batch.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_failed_commit_fails_its_whole_batch_and_leaves_no_trace() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("art28.sqlite")).expect("open");
+        assert_eq!(store.log_access(&entry(0)).await.expect("first").index, 0);
+
+        // Hold the writer inside a job of its own, so that what is queued meanwhile forms the
+        // next batch together.
+        let (started, is_started) = std::sync::mpsc::channel::<()>();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let blocker = tokio::spawn({
+            let store = store.clone();
+            async move {
+                store
+                    .write(move |_| {
+                        let _ = started.send(());
+                        let _ = released.recv();
+                        Ok(())
+                    })
+                    .await
+            }
+        });
+        is_started.recv().expect("the writer took the blocking job");
+        let poison = Box::pin(store.write(|c| {
+            c.execute_batch(
+                "PRAGMA defer_foreign_keys = ON;
+                 INSERT INTO customer_contacts (customer_id, position, name, email, phone, language, roles)
+                 VALUES ('nobody', 0, 'n', 'n@example.org', NULL, 'nl', '[]');",
+            )
+            .map_err(db_err)
+        }));
+        let mut queued: Vec<_> = vec![poison];
+        let appends: Vec<_> = (1..4).map(entry).collect();
+        let mut appended: Vec<_> = appends.iter().map(|e| Box::pin(store.log_access(e))).collect();
+        // One poll each hands the job to the writer's queue.
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        for f in &mut queued {
+            assert!(f.as_mut().poll(&mut cx).is_pending());
+        }
+        for f in &mut appended {
+            assert!(f.as_mut().poll(&mut cx).is_pending());
+        }
+        release.send(()).expect("release the writer");
+        blocker
+            .await
+            .expect("join")
+            .expect("the blocking job committed on its own");
+
+        let failed = queued.pop().expect("poison").await.expect_err("the commit failed");
+        assert_eq!(failed.code, ErrorCode::StorageFailure);
+        for f in appended {
+            let e = f.await.expect_err("an entry of the failed batch");
+            assert_eq!(e.code, ErrorCode::StorageFailure);
+        }
+        let count = |c: &Connection| -> Result<(i64, i64)> {
+            let n = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).map_err(db_err);
+            Ok((
+                n("SELECT count(*) FROM access_log")?,
+                n("SELECT count(*) FROM customer_contacts")?,
+            ))
+        };
+        assert_eq!(
+            store.read(count).await.expect("count"),
+            (1, 0),
+            "nothing of the batch stays"
+        );
+
+        assert_eq!(store.log_access(&entry(4)).await.expect("after").index, 1);
+        let from_tail = store.leaf_hashes(0, 2).await.expect("hashes");
+        let from_db = store
+            .read(|c| SqliteNodes(c).nodes_at(0, 0..2).map_err(db_err))
+            .await
+            .expect("hashes from the database");
+        assert_eq!(from_tail, from_db);
+        let held = store.inner.tail.lock().expect("tail").hashes(0, 2);
+        assert!(held.is_none(), "the tail was not started over after the failed commit");
+        assert_eq!(
+            store.inner.tail.lock().expect("tail").hashes(1, 2),
+            Some(vec![from_db[1]])
+        );
+    }
 }
