@@ -399,7 +399,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
     use super::*;
 
-    /// `n` commits' worth of entries from `first` on: hash i is [i as u8; 32], every other one
+    /// One commit of `n` entries from `first` on: hash i is [i as u8; 32], every other entry
     /// has a customer.
     fn commit(tail: &mut Tail, first: i64, n: i64) {
         let mut hashes: Vec<Hash> = (first..first + n).map(|i| [i as u8; 32]).collect();

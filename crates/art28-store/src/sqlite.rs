@@ -694,7 +694,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, tail: &Mutex<log::Tail
     // Answering a batch wakes up to MAX_BATCH waiting tasks; a thread of its own does that, so
     // the writer starts on the next batch as soon as the commit has returned.
     let (answers, answer_rx) = mpsc::channel::<Vec<Answer>>();
-    let _answerer = std::thread::Builder::new()
+    let answerer = std::thread::Builder::new()
         .name("art28-sqlite-answers".into())
         .spawn(move || {
             while let Ok(batch) = answer_rx.recv() {
@@ -760,6 +760,12 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, tail: &Mutex<log::Tail
                 answers.into_iter().for_each(|a| a.send(Some(&err)));
             }
         }
+    }
+    // The queue is closed: once the answerer has sent what it holds, the writer's thread ends
+    // (so `SqliteStore::close` waits for every answer too).
+    drop(answers);
+    if let Ok(answerer) = answerer {
+        let _ = answerer.join();
     }
 }
 
@@ -1979,7 +1985,7 @@ mod tests {
             }
         });
         is_started.recv().expect("the writer took the blocking job");
-        let poison = Box::pin(store.write(|c| {
+        let mut poison = Box::pin(store.write(|c| {
             c.execute_batch(
                 "PRAGMA defer_foreign_keys = ON;
                  INSERT INTO customer_contacts (customer_id, position, name, email, phone, language, roles)
@@ -1987,14 +1993,11 @@ mod tests {
             )
             .map_err(db_err)
         }));
-        let mut queued: Vec<_> = vec![poison];
         let appends: Vec<_> = (1..4).map(entry).collect();
         let mut appended: Vec<_> = appends.iter().map(|e| Box::pin(store.log_access(e))).collect();
         // One poll each hands the job to the writer's queue.
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        for f in &mut queued {
-            assert!(f.as_mut().poll(&mut cx).is_pending());
-        }
+        assert!(poison.as_mut().poll(&mut cx).is_pending());
         for f in &mut appended {
             assert!(f.as_mut().poll(&mut cx).is_pending());
         }
@@ -2004,7 +2007,7 @@ mod tests {
             .expect("join")
             .expect("the blocking job committed on its own");
 
-        let failed = queued.pop().expect("poison").await.expect_err("the commit failed");
+        let failed = poison.await.expect_err("the commit failed");
         assert_eq!(failed.code, ErrorCode::StorageFailure);
         for f in appended {
             let e = f.await.expect_err("an entry of the failed batch");

@@ -257,19 +257,32 @@ async fn fold(store: &SqliteStore, frontier: &mut art28_ledger::merkle::Frontier
     store.save_fold(&nodes, &cp).await.expect("fold");
 }
 
+/// `n` entries for two customers: every `b_every`-th (from 0) is `cust-b`'s, the others
+/// `cust-a`'s.
+fn two_customers(
+    n: u64,
+    b_every: u64,
+) -> (
+    art28_core::ids::CustomerId,
+    art28_core::ids::CustomerId,
+    Vec<art28_core::access::AccessEntry>,
+) {
+    let (a, b) = ("cust-a".parse().expect("id"), "cust-b".parse().expect("id"));
+    let entries = (0..n)
+        .map(|i| suite::entry(Some(if i % b_every == 0 { &b } else { &a }), "customer.read", i))
+        .collect();
+    (a, b, entries)
+}
+
 /// Two folds saved at the same time both read the unindexed entries before either writes; the
 /// one that writes second leaves out what the first's checkpoint already indexed, so every
 /// entry is in the per-customer runs exactly once.
 #[tokio::test]
 async fn two_folds_saved_at_once_index_each_entry_once() {
-    use art28_core::ids::CustomerId;
     use art28_ledger::merkle::Frontier;
     let (_dir, path) = temp_db();
-    let (a, b): (CustomerId, CustomerId) = ("cust-a".parse().expect("id"), "cust-b".parse().expect("id"));
+    let (a, b, entries) = two_customers(700, 4);
     let store = SqliteStore::open(&path).expect("open");
-    let entries: Vec<_> = (0..700u64)
-        .map(|i| suite::entry(Some(if i % 4 == 0 { &b } else { &a }), "customer.read", i))
-        .collect();
     store.log_accesses(&entries).await.expect("append");
     let (nodes_300, cp_300) = fold_of(&store, &mut Frontier::new(), 300).await;
     let (nodes_600, cp_600) = fold_of(&store, &mut Frontier::new(), 600).await;
@@ -296,13 +309,9 @@ async fn two_folds_saved_at_once_index_each_entry_once() {
 /// each customer's view lists exactly its own entries.
 #[tokio::test]
 async fn a_fold_after_a_restart_reads_what_the_tail_lacks_from_the_database() {
-    use art28_core::ids::CustomerId;
     use art28_ledger::merkle::{Frontier, MemoryTree};
     let (_dir, path) = temp_db();
-    let (a, b): (CustomerId, CustomerId) = ("cust-a".parse().expect("id"), "cust-b".parse().expect("id"));
-    let entries: Vec<_> = (0..900u64)
-        .map(|i| suite::entry(Some(if i % 3 == 0 { &b } else { &a }), "customer.read", i))
-        .collect();
+    let (a, b, entries) = two_customers(900, 3);
     let store = SqliteStore::open(&path).expect("open");
     store.log_accesses(&entries[..300]).await.expect("append");
     store.close().await.expect("close");
@@ -341,14 +350,10 @@ fn indexed(path: &std::path::Path) -> i64 {
 /// move to the per-customer runs, the tail is found by scanning.
 #[tokio::test]
 async fn the_customer_index_survives_the_upgrades_to_schemas_9_and_10() {
-    use art28_core::ids::CustomerId;
     use art28_ledger::merkle::Frontier;
     let (_dir, path) = temp_db();
-    let (a, b): (CustomerId, CustomerId) = ("cust-a".parse().expect("id"), "cust-b".parse().expect("id"));
+    let (a, b, entries) = two_customers(700, 4);
     let store = SqliteStore::open(&path).expect("open");
-    let entries: Vec<_> = (0..700u64)
-        .map(|i| suite::entry(Some(if i % 4 == 0 { &b } else { &a }), "customer.read", i))
-        .collect();
     store.log_accesses(&entries).await.expect("append");
     let mut frontier = Frontier::new();
     fold(&store, &mut frontier, 600).await;
