@@ -484,3 +484,37 @@ mod tests {
         assert_eq!(deadline_state(due, Some(h(1)), h(5)), DeadlineState::MetLate);
     }
 }
+
+/// Where one notice goes: by e-mail to an address, or to the customer's webhook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recipient {
+    /// The `i`-th e-mail recipient of the notice (in the order the notice lists them).
+    Email(usize),
+    /// The customer's webhook.
+    Webhook,
+}
+
+/// The idempotency key of one delivery of a notice: the e-mail's Message-ID local part, or the
+/// webhook's `Idempotency-Key`. Stable across retries and restarts, and unique per incident,
+/// customer, step, language and recipient, so a receiver recognises a retry as the same
+/// message.
+pub fn delivery_key(incident: u64, customer: &CustomerId, step: u32, language: Lang, to: Recipient) -> String {
+    let base = format!("art28-incident-{incident}-{customer}-{step}-{}", language.tag());
+    match to {
+        Recipient::Email(i) => format!("{base}-{i}"),
+        Recipient::Webhook => format!("{base}-webhook"),
+    }
+}
+
+/// Whether customers may be taken off an incident: not one that has been sent a notice about
+/// it (`incident_transition_not_allowed`, naming the first such customer). `noticed` lists the
+/// customers with a notice.
+pub fn check_removal(incident: u64, remove: &[CustomerId], noticed: &[&CustomerId]) -> Result<(), Error> {
+    match remove.iter().find(|c| noticed.contains(c)) {
+        Some(c) => Err(Error::new(
+            ErrorCode::IncidentTransitionNotAllowed,
+            format!("customer `{c}` has been sent a notice about incident {incident}; it stays on the incident"),
+        )),
+        None => Ok(()),
+    }
+}

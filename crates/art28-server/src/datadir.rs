@@ -5,7 +5,7 @@
 use crate::auth::TokenDigest;
 use art28_core::{Error, ErrorCode, Result};
 use art28_ledger::checkpoint::LogSigner;
-use art28_store::Store;
+use art28_store::prelude::*;
 use art28_store::sqlite::SqliteStore;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;

@@ -3,7 +3,7 @@
 use crate::auth::TokenDigest;
 use art28_service::clock::Clock;
 use art28_service::ledger::Ledger;
-use art28_store::Store;
+use art28_store::prelude::*;
 use std::sync::Arc;
 
 /// Writes a keyring durably.

@@ -2,7 +2,9 @@
 
 use crate::access::{Access, RequestContext, entry, log_refusal};
 use crate::clock::{Clock, today};
-use art28_core::agreement::{AgreementKind, BaseRef, ProcessorAgreement, Source, check_set, header};
+use art28_core::agreement::{
+    AgreementKind, BaseRef, Latest, ProcessorAgreement, Source, check_set, check_succession, header,
+};
 use art28_core::ids::CustomerId;
 use art28_core::{Error, ErrorCode, Result};
 use art28_store::{AgreementVersion, Logged, NewAgreementVersion, NewCustomer, Store};
@@ -43,6 +45,21 @@ pub async fn record_agreement(
         operation: "agreement.record",
         resource,
     };
+    // Which version may follow which is core's rule, checked against the stored history; the
+    // store writes only if that history is still the same.
+    let history = store.agreement_versions(&agreement.id).await?;
+    let latest = history.last();
+    let succession = check_succession(
+        latest.map(|m| Latest {
+            version: m.version,
+            customer: m.customer.as_ref(),
+        }),
+        &agreement,
+    );
+    if let Err(e) = succession {
+        return Err(log_refusal(store, clock, ctx, access, e).await);
+    }
+    let follows = latest.map(|m| m.version);
     let now = clock.now();
     let onboard = match &agreement.customer {
         Some(party) if store.customer(&party.id).await?.is_none() => Some(NewCustomer {
@@ -57,6 +74,7 @@ pub async fn record_agreement(
     let new = NewAgreementVersion {
         onboard,
         agreement,
+        follows,
         source: String::from_utf8_lossy(text).into_owned(),
         recorded_by: ctx.actor.id.clone(),
         recorded_at: now,

@@ -16,8 +16,8 @@ use art28_core::lang::Lang;
 use art28_core::policy::Operation;
 use art28_core::{Error, ErrorCode, Result};
 use art28_store::{
-    AffectedCustomer, DeliveryOutcome, DeliveryRecord, IncidentChange, IncidentEvent, IncidentRecord, NewIncident,
-    NewNotice, NoticeRecord, Store,
+    AffectedCustomer, DeliveryOutcome, DeliveryRecord, IncidentChange, IncidentEvent, IncidentRecord, NewDelivery,
+    NewIncident, NewNotice, NoticeRecord, Store,
 };
 use futures_util::StreamExt;
 use jiff::{SignedDuration, Timestamp};
@@ -448,6 +448,13 @@ pub async fn set_customers(
 ) -> Result<IncidentRecord> {
     manage(who)?;
     let inc = open_incident(store, id).await?;
+    if !remove.is_empty() {
+        // Read at the incident's version: a notice sent since bumps it, and the change is
+        // refused then.
+        let sent = store.notices(Some(id), None).await?;
+        let noticed: Vec<&CustomerId> = sent.iter().map(|n| &n.customer).collect();
+        incident::check_removal(id, &remove, &noticed)?;
+    }
     let now = clock.now();
     let mut customers = Vec::with_capacity(add.len());
     for (c, scope) in add {
@@ -691,18 +698,39 @@ pub async fn send(
             "there is nothing to send: every affected customer has this notice",
         ));
     }
-    let notices: Vec<NewNotice> = drafts
-        .into_iter()
-        .map(|d| NewNotice {
+    // Each notice goes to its e-mail recipients and, where the customer set one, its webhook;
+    // every delivery has its own idempotency key.
+    let mut notices: Vec<NewNotice> = Vec::with_capacity(drafts.len());
+    for d in drafts {
+        let (step, language) = (d.content.step, d.content.language);
+        let key = |to| incident::delivery_key(id, &d.customer, step, language, to);
+        let mut deliveries: Vec<NewDelivery> = d
+            .recipients
+            .iter()
+            .enumerate()
+            .map(|(i, to)| NewDelivery {
+                channel: "email".into(),
+                recipient: to.clone(),
+                idempotency_key: key(incident::Recipient::Email(i)),
+            })
+            .collect();
+        if let Some(hook) = store.webhook(&d.customer).await? {
+            deliveries.push(NewDelivery {
+                channel: "webhook".into(),
+                recipient: hook.url,
+                idempotency_key: key(incident::Recipient::Webhook),
+            });
+        }
+        notices.push(NewNotice {
             customer: d.customer,
-            step: d.content.step,
-            language: d.content.language,
+            step,
+            language,
             subject: d.subject,
             body: d.body,
             content: d.content,
-            recipients: d.recipients,
-        })
-        .collect();
+            deliveries,
+        });
+    }
     let first = update.is_none();
     let change = if first && inc.status == Status::Breach {
         IncidentChange {

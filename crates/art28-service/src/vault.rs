@@ -207,8 +207,19 @@ impl From<Error> for Fail {
 
 type Step<T> = std::result::Result<T, Fail>;
 
+/// After the entry is written (or for a failure no entry can record): the error as it is.
 fn logged<T>(r: Result<T>) -> Step<T> {
     r.map_err(Fail::Logged)
+}
+
+/// A store write that carries the entry: the store writes nothing when a precondition fails
+/// (no such record, a version that moved on, a legal hold), so that refusal is still to be
+/// logged; a storage failure is returned as it is.
+fn stored<T>(r: Result<T>) -> Step<T> {
+    r.map_err(|e| match e.kind() {
+        art28_core::ErrorKind::Internal | art28_core::ErrorKind::Unavailable => Fail::Logged(e),
+        _ => Fail::Unlogged(e),
+    })
 }
 
 fn state_of(s: CustomerStatus) -> TenantState {
@@ -575,7 +586,7 @@ impl Vault {
             check_categories(agreement, def.fields.iter().map(|f| f.category.as_str()))?;
             self.tenant_keys(tenant, g.context.tenant_key.as_ref(), true).await?;
             let entry = self.entry(&g.ctx, tenant, op, resource.clone());
-            logged(
+            stored(
                 self.store
                     .define_collection(tenant, def, self.clock.now(), &who.username, &entry)
                     .await,
@@ -659,8 +670,9 @@ impl Vault {
                 .create_step(ctx, who, tenant, collection, records, &ids, op, &resource)
                 .await;
             match step {
-                // Two requests added the same new subject at once: read again and retry.
-                Err(Fail::Logged(e)) if e.code == ErrorCode::RecordVersionConflict && attempt < 3 => attempt += 1,
+                // Two requests added the same new subject at once: nothing was written, so read
+                // again and retry; after the last try the door logs the refusal.
+                Err(Fail::Unlogged(e)) if e.code == ErrorCode::RecordVersionConflict && attempt < 3 => attempt += 1,
                 step => {
                     let receipt = self.door(ctx, self.access(tenant, op, &resource), step).await?;
                     return Ok((ids, receipt));
@@ -760,7 +772,7 @@ impl Vault {
             });
         }
         let entry = self.entry(&g.ctx, tenant, op, resource.to_string());
-        logged(
+        stored(
             self.store
                 .vault_create(tenant, new_records, self.clock.now(), &entry)
                 .await,
@@ -782,7 +794,7 @@ impl Vault {
             let g = self.judge(ctx, who, tenant, op, ContextQuery::default()).await?;
             let keys = self.tenant_keys(tenant, g.context.tenant_key.as_ref(), false).await?;
             let entry = self.entry(&g.ctx, tenant, op, resource.clone());
-            let (row, receipt) = logged(self.store.vault_read(tenant, collection, id, &entry).await)?;
+            let (row, receipt) = stored(self.store.vault_read(tenant, collection, id, &entry).await)?;
             let record = logged(self.open_record(tenant, &keys, &row))?;
             Ok((record, receipt))
         }
@@ -842,7 +854,7 @@ impl Vault {
                 blind: Self::blind_of(&keys, &coll.def, &values),
             };
             let entry = self.entry(&g.ctx, tenant, op, resource.clone());
-            logged(self.store.vault_update(tenant, change, self.clock.now(), &entry).await)
+            stored(self.store.vault_update(tenant, change, self.clock.now(), &entry).await)
         }
         .await;
         self.door(ctx, self.access(tenant, op, &resource), step).await
@@ -862,7 +874,7 @@ impl Vault {
         let step = async {
             let g = self.judge(ctx, who, tenant, op, ContextQuery::default()).await?;
             let entry = self.entry(&g.ctx, tenant, op, resource.clone());
-            logged(self.store.vault_delete(tenant, collection, id, &entry).await)
+            stored(self.store.vault_delete(tenant, collection, id, &entry).await)
         }
         .await;
         self.door(ctx, self.access(tenant, op, &resource), step).await
@@ -981,7 +993,7 @@ impl Vault {
                 erased_by: who.username.clone(),
                 access_id: entry.access_id.clone(),
             })?;
-            logged(self.store.vault_erase_subject(tenant, idx, &entry).await)
+            stored(self.store.vault_erase_subject(tenant, idx, &entry).await)
         }
         .await;
         self.door(ctx, self.access(tenant, op, "vault/subject"), step).await
@@ -1012,7 +1024,7 @@ impl Vault {
                 erased_by: who.username.clone(),
                 access_id: entry.access_id.clone(),
             })?;
-            let receipt = logged(self.store.vault_erase_tenant(tenant, &entry).await);
+            let receipt = stored(self.store.vault_erase_tenant(tenant, &entry).await);
             self.forget_tenant_keys(tenant);
             receipt
         }
@@ -1083,7 +1095,7 @@ impl Vault {
                 None => "vault/*".to_string(),
             };
             let entry = self.entry(&g.ctx, tenant, op, resource);
-            logged(
+            stored(
                 self.store
                     .place_legal_hold(tenant, idx, reason, &who.username, &entry)
                     .await,
@@ -1106,7 +1118,7 @@ impl Vault {
         let step = async {
             let g = self.judge(ctx, who, tenant, op, ContextQuery::default()).await?;
             let entry = self.entry(&g.ctx, tenant, op, resource.clone());
-            logged(self.store.lift_legal_hold(tenant, id, &entry).await)
+            stored(self.store.lift_legal_hold(tenant, id, &entry).await)
         }
         .await;
         self.door(ctx, self.access(tenant, op, &resource), step).await

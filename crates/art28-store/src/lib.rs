@@ -1,39 +1,44 @@
-//! # art28-store: persistence behind one trait
+//! # art28-store: persistence behind one trait per aggregate
 //!
-//! Callers see only the [`Store`] trait and the record types in [`model`]; no SQL leaves this
-//! crate. The embedded default is SQLite in a data directory ([`sqlite::SqliteStore`]): WAL mode
-//! with `synchronous = FULL`, so a commit that returned is on disk and survives `kill -9`.
-//! PostgreSQL will implement the same trait and pass the same conformance suite
-//! (`tests/store/suite.rs`), so nothing above this crate changes when it arrives.
+//! Callers see the traits below and the record types in [`model`]; no SQL leaves this crate.
+//! Each aggregate has its own trait ([`AgreementStore`], [`LogStore`], [`AccountStore`],
+//! [`StaffAccessStore`], [`VaultStore`], [`IncidentStore`]); [`Store`] is their sum, which a
+//! backend gets by implementing all of them. A store keeps data and its atomicity, nothing
+//! more: the rules (who may, which version may follow which, what a refusal entry says, which
+//! deliveries a notice needs) live in `art28-core` and `art28-service`, so a second backend has
+//! nothing of them to copy.
+//!
+//! - [`model`]: the stored types, one module per aggregate.
+//! - [`sqlite`]: the embedded default, SQLite in a data directory ([`sqlite::SqliteStore`]): WAL
+//!   mode with `synchronous = FULL`, so a commit that returned is on disk and survives
+//!   `kill -9`; one module per aggregate; migrations are numbered SQL files in
+//!   `migrations/sqlite/`.
+//!
+//! Every backend runs the one conformance suite (`tests/store/suite.rs`), instantiated by
+//! `conformance!` with a store factory; PostgreSQL adds one line there.
 //!
 //! The store never reads a clock: every timestamp it records is handed in by the caller, so
 //! deadlines can be tested with an injected clock.
 
-mod accounts;
-pub mod incidents;
-pub mod log;
 pub mod model;
 pub mod sqlite;
-pub mod vault;
 
-pub use incidents::*;
-pub use log::LogReceipt;
 pub use model::*;
-pub use vault::*;
 
 use art28_core::Result;
 use art28_core::access::AccessEntry;
 use art28_core::ids::{AgreementId, CustomerId};
 use art28_ledger::merkle::{Frontier, Hash};
+use jiff::Timestamp;
 
-/// Everything art28 keeps. Implementations must make each method atomic.
+/// Agreements and customers: the processor's profile, customers with their contacts, and every
+/// version of every agreement. A change is written with its access entry in one transaction.
 #[async_trait::async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait AgreementStore: Send + Sync + 'static {
     /// The processor running this art28, once set.
     async fn processor(&self) -> Result<Option<ProcessorProfile>>;
     /// Set or replace the processor profile.
     async fn set_processor(&self, profile: &ProcessorProfile) -> Result<()>;
-
     /// Add a customer; `customer_exists` if the id is taken (ids are never reused). The
     /// access entry is written in the same transaction.
     async fn create_customer(&self, customer: &NewCustomer, entry: &AccessEntry) -> Result<Logged<CustomerRecord>>;
@@ -43,11 +48,11 @@ pub trait Store: Send + Sync + 'static {
     async fn customers(&self) -> Result<Vec<CustomerRecord>>;
     /// The customer's contacts as of its latest agreement version.
     async fn contacts(&self, id: &CustomerId) -> Result<Vec<ContactRecord>>;
-
     /// Record a new agreement version, with its access entry, in one transaction. For a
     /// customer agreement the customer's contacts are replaced by the agreement's, and the
     /// customer is created first when `onboard` says so. `agreement_version_conflict` if the
-    /// version is not higher than every stored version of the same agreement.
+    /// newest stored version of the same agreement is no longer `version.follows` (the
+    /// succession rule itself is `art28_core::agreement::check_succession`, applied before).
     async fn put_agreement_version(
         &self,
         version: &NewAgreementVersion,
@@ -69,19 +74,22 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<AgreementVersion>>;
     /// The latest version of every standard agreement.
     async fn standard_agreements(&self) -> Result<Vec<AgreementVersionMeta>>;
+}
 
-    // ----- the access log -----
-
+/// The access log: entries appended (alone, or inside another aggregate's transaction), the
+/// Merkle tree's stored nodes and signed checkpoints, and reads with proofs.
+#[async_trait::async_trait]
+pub trait LogStore: Send + Sync + 'static {
     /// Append an entry on its own: a read, or a refusal that changed nothing.
     async fn log_access(&self, entry: &AccessEntry) -> Result<LogReceipt>;
     /// Append several entries at once, all or none, in order (e.g. one per record of a bulk
-    /// read); cheaper per entry than [`Store::log_access`].
+    /// read); cheaper per entry than [`LogStore::log_access`].
     async fn log_accesses(&self, entries: &[AccessEntry]) -> Result<Vec<LogReceipt>>;
     /// Number of entries in the log.
     async fn log_size(&self) -> Result<u64>;
     /// Leaf hashes of entries `from..to`.
     async fn leaf_hashes(&self, from: u64, to: u64) -> Result<Vec<Hash>>;
-    /// Whether [`Store::save_fold`] keeps the nodes of a tree level; a fold hands it only
+    /// Whether [`LogStore::save_fold`] keeps the nodes of a tree level; a fold hands it only
     /// those, and the store recomputes the others from them when it makes a proof.
     fn keeps_level(&self, level: u32) -> bool;
     /// Store the interior nodes completed by folding entries into the tree, with the
@@ -102,10 +110,14 @@ pub trait Store: Send + Sync + 'static {
     async fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>>;
     /// The right edge of the folded tree of `size` entries, to continue folding after a restart.
     async fn restore_frontier(&self, size: u64) -> Result<Frontier>;
+    /// Access entries of customers with a time in `from..to`, oldest first, at most `limit`.
+    async fn log_window(&self, from: Timestamp, to: Timestamp, limit: usize) -> Result<Vec<AccessEntry>>;
+}
 
-    // ----- accounts, the permission register, security events, tokens, sessions -----
-    // Each change records its security events in the same transaction.
-
+/// Accounts, the permission register (role grants), security events, machine tokens, sessions
+/// and failed logins. Each change records its security events in the same transaction.
+#[async_trait::async_trait]
+pub trait AccountStore: Send + Sync + 'static {
     /// Create an account; `account_exists` if the user name was ever used.
     async fn create_account(&self, account: &NewAccount, events: &[NewSecurityEvent]) -> Result<AccountRecord>;
     /// One account.
@@ -122,7 +134,7 @@ pub trait Store: Send + Sync + 'static {
         events: &[NewSecurityEvent],
     ) -> Result<AccountRecord>;
     /// Active accounts whose credentials were last used (or, never used, created) before a time.
-    async fn accounts_unused_since(&self, before: jiff::Timestamp) -> Result<Vec<AccountRecord>>;
+    async fn accounts_unused_since(&self, before: Timestamp) -> Result<Vec<AccountRecord>>;
     /// Add a grant to the register.
     async fn add_grant(&self, grant: &NewGrant, events: &[NewSecurityEvent]) -> Result<GrantRecord>;
     /// Revoke a grant; it stays in the register with who revoked it and when.
@@ -130,7 +142,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         grant_id: u64,
         by: &str,
-        at: jiff::Timestamp,
+        at: Timestamp,
         events: &[NewSecurityEvent],
     ) -> Result<GrantRecord>;
     /// The register, filtered by account and/or customer.
@@ -151,24 +163,23 @@ pub trait Store: Send + Sync + 'static {
     /// One customer's tokens.
     async fn tokens(&self, tenant: &CustomerId) -> Result<Vec<TokenRecord>>;
     /// Revoke a token.
-    async fn revoke_token(&self, id: &str, by: &str, at: jiff::Timestamp, events: &[NewSecurityEvent]) -> Result<()>;
+    async fn revoke_token(&self, id: &str, by: &str, at: Timestamp, events: &[NewSecurityEvent]) -> Result<()>;
     /// Note a token's use.
-    async fn touch_token(&self, id: &str, at: jiff::Timestamp) -> Result<()>;
+    async fn touch_token(&self, id: &str, at: Timestamp) -> Result<()>;
     /// Store a session.
     async fn create_session(&self, session: &SessionRecord) -> Result<()>;
     /// A session by the digest of its key.
     async fn session(&self, digest: [u8; 32]) -> Result<Option<SessionRecord>>;
     /// End one session (by digest) or all of an account's.
     async fn delete_sessions(&self, digest: Option<[u8; 32]>, account_id: Option<u64>) -> Result<()>;
-
     /// Consecutive failed logins for a user name (an account's or not).
     async fn login_attempts(&self, username: &str) -> Result<LoginAttempts>;
     /// Count a failed login for a user name, with its events, in one transaction.
     async fn record_login_failure(
         &self,
         username: &str,
-        at: jiff::Timestamp,
-        locked_until: Option<jiff::Timestamp>,
+        at: Timestamp,
+        locked_until: Option<Timestamp>,
         events: &[NewSecurityEvent],
     ) -> Result<LoginAttempts>;
     /// A successful login: clear the user name's failures and note the account's use.
@@ -176,12 +187,15 @@ pub trait Store: Send + Sync + 'static {
         &self,
         account_id: u64,
         username: &str,
-        at: jiff::Timestamp,
+        at: Timestamp,
         events: &[NewSecurityEvent],
     ) -> Result<AccountRecord>;
+}
 
-    // ----- staff access grants -----
-
+/// Staff access grants: time-bound permissions for the processor's staff to reach one customer's
+/// data, with a reason and a ticket. Each change records its security events with it.
+#[async_trait::async_trait]
+pub trait StaffAccessStore: Send + Sync + 'static {
     /// Record a staff member's access grant (approved at once, or waiting for the customer).
     async fn create_access_grant(
         &self,
@@ -196,7 +210,7 @@ pub trait Store: Send + Sync + 'static {
         from: AccessGrantStatus,
         to: AccessGrantStatus,
         by: &str,
-        at: jiff::Timestamp,
+        at: Timestamp,
         events: &[NewSecurityEvent],
     ) -> Result<AccessGrantRecord>;
     /// Grants for a customer and/or a staff account, oldest first.
@@ -205,20 +219,19 @@ pub trait Store: Send + Sync + 'static {
         tenant: Option<&CustomerId>,
         account_id: Option<u64>,
     ) -> Result<Vec<AccessGrantRecord>>;
+}
 
-    // ----- the vault -----
-    // Every operation on records appends its access entry in the same transaction; one that
-    // finds nothing to act on appends it as refused (with the rule) and returns the error.
-
+/// The vault: sealed records, the wrapped keys that open them, blind indexes, legal holds,
+/// erasures and recoveries. Every operation on records writes its access entry in the same
+/// transaction as its change; one whose precondition fails (no such record, a version that moved
+/// on, a legal hold) writes nothing at all and returns the error, which the service then logs as
+/// the refusal.
+#[async_trait::async_trait]
+pub trait VaultStore: Send + Sync + 'static {
     /// What an operation must know before it is judged, in one read.
     async fn vault_context(&self, tenant: &CustomerId, query: ContextQuery) -> Result<VaultContext>;
     /// Store the customer's wrapped key unless it has one; the stored key either way.
-    async fn put_tenant_key(
-        &self,
-        tenant: &CustomerId,
-        key: &TenantKeyRow,
-        at: jiff::Timestamp,
-    ) -> Result<TenantKeyRow>;
+    async fn put_tenant_key(&self, tenant: &CustomerId, key: &TenantKeyRow, at: Timestamp) -> Result<TenantKeyRow>;
     /// Every customer's wrapped key (for master key rotation).
     async fn tenant_keys(&self) -> Result<Vec<(CustomerId, TenantKeyRow)>>;
     /// Replace a customer's wrapped key if it is still `old`; whether it was.
@@ -228,7 +241,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         tenant: &CustomerId,
         def: &art28_core::vault::CollectionDef,
-        at: jiff::Timestamp,
+        at: Timestamp,
         by: &str,
         entry: &AccessEntry,
     ) -> Result<LogReceipt>;
@@ -239,7 +252,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         tenant: &CustomerId,
         records: Vec<NewVaultRecord>,
-        at: jiff::Timestamp,
+        at: Timestamp,
         entry: &AccessEntry,
     ) -> Result<LogReceipt>;
     /// Read one record of a collection.
@@ -255,7 +268,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         tenant: &CustomerId,
         change: RecordChange,
-        at: jiff::Timestamp,
+        at: Timestamp,
         entry: &AccessEntry,
     ) -> Result<(u64, LogReceipt)>;
     /// Delete a record.
@@ -295,7 +308,7 @@ pub trait Store: Send + Sync + 'static {
     /// Apply an erasure from the journal again; whether anything had come back.
     async fn vault_replay_erasure(&self, erasure: &ErasureRecord) -> Result<bool>;
     /// Remove up to `limit` sealed rows of erased customers.
-    async fn vault_purge(&self, limit: usize, at: jiff::Timestamp) -> Result<PurgeProgress>;
+    async fn vault_purge(&self, limit: usize, at: Timestamp) -> Result<PurgeProgress>;
     /// Place a legal hold.
     async fn place_legal_hold(
         &self,
@@ -315,16 +328,27 @@ pub trait Store: Send + Sync + 'static {
     async fn record_recovery(&self, recovery: &RecoveryRecord) -> Result<()>;
     /// Every recovery attempt.
     async fn recoveries(&self) -> Result<Vec<RecoveryRecord>>;
+    /// How many of a customer's current records (and their subjects) the named records and
+    /// whole collections hold.
+    async fn vault_reach(
+        &self,
+        tenant: &CustomerId,
+        records: &[(String, String)],
+        collections: &[String],
+    ) -> Result<VaultReach>;
+}
 
-    // ----- incidents and breach notices -----
-
+/// Incidents and the outbox: the register with its history and affected customers, breach
+/// notices as sent with their deliveries, and customers' webhooks.
+#[async_trait::async_trait]
+pub trait IncidentStore: Send + Sync + 'static {
     /// Register an incident (status `reported`), with its first history line.
     async fn create_incident(&self, incident: &NewIncident) -> Result<IncidentRecord>;
     /// One incident with its customers and history.
     async fn incident(&self, id: u64) -> Result<Option<IncidentRecord>>;
     /// Every incident, or those a customer reported or is affected by, oldest first.
     async fn incidents(&self, tenant: Option<&CustomerId>) -> Result<Vec<IncidentRecord>>;
-    /// Change an incident still at `version`, with a history line, in one transaction;
+    /// Change an incident still at `version`, with a history line, in one transaction:
     /// `incident_version_conflict` if it moved on.
     async fn update_incident(
         &self,
@@ -340,25 +364,19 @@ pub trait Store: Send + Sync + 'static {
         id: u64,
         version: u64,
         notices: &[NewNotice],
-        created: (jiff::Timestamp, &str),
+        created: (Timestamp, &str),
         change: &IncidentChange,
         event: &IncidentEvent,
     ) -> Result<(IncidentRecord, Vec<NoticeRecord>)>;
     /// Notices, of an incident and/or a customer.
     async fn notices(&self, incident: Option<u64>, tenant: Option<&CustomerId>) -> Result<Vec<NoticeRecord>>;
     /// The customer acknowledges receipt (the first acknowledgement stays).
-    async fn acknowledge_notice(
-        &self,
-        id: u64,
-        tenant: &CustomerId,
-        by: &str,
-        at: jiff::Timestamp,
-    ) -> Result<NoticeRecord>;
+    async fn acknowledge_notice(&self, id: u64, tenant: &CustomerId, by: &str, at: Timestamp) -> Result<NoticeRecord>;
     /// Pending deliveries on the given channels (`email`, `webhook`) whose next attempt is
     /// due, with their notices.
     async fn due_deliveries(
         &self,
-        now: jiff::Timestamp,
+        now: Timestamp,
         channels: &[&str],
         limit: usize,
     ) -> Result<Vec<(DeliveryRecord, NoticeRecord)>>;
@@ -368,7 +386,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         tenant: &CustomerId,
         url: Option<&str>,
-        at: jiff::Timestamp,
+        at: Timestamp,
         by: &str,
         events: &[NewSecurityEvent],
     ) -> Result<Option<WebhookRecord>>;
@@ -379,14 +397,17 @@ pub trait Store: Send + Sync + 'static {
     async fn pending_first_notices(&self) -> Result<Vec<PendingFirstNotice>>;
     /// Record an attempt's outcome.
     async fn record_delivery(&self, id: u64, outcome: &DeliveryOutcome) -> Result<()>;
-    /// Access entries of customers with a time in `from..to`, oldest first, at most `limit`.
-    async fn log_window(&self, from: jiff::Timestamp, to: jiff::Timestamp, limit: usize) -> Result<Vec<AccessEntry>>;
-    /// How many of a customer's current records (and their subjects) the named records and
-    /// whole collections hold.
-    async fn vault_reach(
-        &self,
-        tenant: &CustomerId,
-        records: &[(String, String)],
-        collections: &[String],
-    ) -> Result<VaultReach>;
+}
+
+/// Everything art28 keeps: the sum of the per-aggregate traits. Services hold the trait of the
+/// aggregate they work on; the server is assembled over one `Store`. Implementations must make
+/// each method atomic. Any type implementing every aggregate's trait is a `Store`.
+pub trait Store: AgreementStore + LogStore + AccountStore + StaffAccessStore + VaultStore + IncidentStore {}
+
+impl<T> Store for T where T: AgreementStore + LogStore + AccountStore + StaffAccessStore + VaultStore + IncidentStore {}
+
+/// Every aggregate's trait, for callers that work over the whole [`Store`]:
+/// `use art28_store::prelude::*;` brings their methods into scope.
+pub mod prelude {
+    pub use crate::{AccountStore, AgreementStore, IncidentStore, LogStore, StaffAccessStore, Store, VaultStore};
 }

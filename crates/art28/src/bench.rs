@@ -6,7 +6,7 @@ use art28_ledger::checkpoint::LogSigner;
 use art28_ledger::merkle::{Frontier, MemoryTree, leaf_hash, root};
 use art28_service::clock::SystemClock;
 use art28_service::ledger::Ledger;
-use art28_store::Store;
+use art28_store::prelude::*;
 use art28_store::sqlite::{PAGE_SIZE, SqliteStore};
 use clap::Subcommand;
 use futures_util::StreamExt;

@@ -11,7 +11,7 @@ use art28_crypto::{Key, Keyring, MasterKey};
 use art28_service::access::RequestContext;
 use art28_service::clock::{Clock, SystemClock};
 use art28_service::vault::{ErasureJournal, Lookup, Vault};
-use art28_store::Store;
+use art28_store::prelude::*;
 use art28_store::sqlite::SqliteStore;
 use indicatif::ProgressBar;
 use serde_json::json;

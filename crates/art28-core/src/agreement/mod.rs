@@ -4,11 +4,13 @@
 mod load;
 mod model;
 mod path;
+mod succession;
 mod validate;
 
 pub use load::{Checked, Diagnostic, Header, MAX_BYTES, Source, check_set, header, parse_one};
 pub use model::*;
 pub use path::{Path, Seg};
+pub use succession::{Latest, check_succession};
 pub use validate::{Finding, validate};
 
 /// The JSON Schema of the agreement format, as kept in `docs/agreement.schema.json`.

@@ -6,7 +6,7 @@ use art28_core::duration::IsoDuration;
 use art28_service::accounts::{self, AccountRequest};
 use art28_service::clock::{Clock, ManualClock};
 use art28_service::passwords::{Argon2Params, PasswordHasher};
-use art28_store::Store;
+use art28_store::prelude::*;
 use art28_store::sqlite::SqliteStore;
 use jiff::SignedDuration;
 use secrecy::SecretString;

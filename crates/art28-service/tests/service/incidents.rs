@@ -6,8 +6,9 @@ use art28_core::auth::{Grant, Principal, Role};
 use art28_core::incident::{BreachAction, DeadlineState, Details, IncidentKind, Step};
 use art28_service::clock::{Clock, ManualClock};
 use art28_service::incidents::{self, Report};
+use art28_store::DeliveryOutcome;
+use art28_store::prelude::*;
 use art28_store::sqlite::SqliteStore;
-use art28_store::{DeliveryOutcome, Store};
 use jiff::SignedDuration;
 use std::collections::HashSet;
 

@@ -15,7 +15,7 @@ use art28_service::agreements::{in_force_today, record_agreement};
 use art28_service::clock::{Clock, ManualClock};
 use art28_service::demo::{EXAMPLES, load_demo};
 use art28_service::ledger::Ledger;
-use art28_store::Store;
+use art28_store::prelude::*;
 use art28_store::sqlite::SqliteStore;
 
 const STANDARD: &str = include_str!("../../../../examples/agreements/saas-standard.toml");

@@ -7,8 +7,9 @@ use art28_service::accounts::{self, AccountRequest};
 use art28_service::clock::{Clock, ManualClock};
 use art28_service::passwords::{Argon2Params, PasswordHasher};
 use art28_service::staff_access::{decide, live_grant, request_access, revoke};
+use art28_store::AccessGrantStatus;
+use art28_store::prelude::*;
 use art28_store::sqlite::SqliteStore;
-use art28_store::{AccessGrantStatus, Store};
 use jiff::SignedDuration;
 use secrecy::SecretString;
 

@@ -12,7 +12,7 @@ use art28_crypto::{Key, Keyring, MasterKey};
 use art28_service::access::RequestContext;
 use art28_service::clock::{Clock, ManualClock};
 use art28_service::vault::{ErasureJournal, Lookup, Vault};
-use art28_store::Store;
+use art28_store::prelude::*;
 use art28_store::sqlite::SqliteStore;
 use std::sync::Arc;
 

@@ -5,7 +5,7 @@
 mod suite;
 
 use art28_core::ErrorCode;
-use art28_store::Store;
+use art28_store::prelude::*;
 use art28_store::sqlite::{SqliteStore, WriterStats};
 
 fn temp_db() -> (tempfile::TempDir, std::path::PathBuf) {

@@ -1,25 +1,24 @@
 //! The access log in SQLite: appending entries inside the caller's transaction, and reading
 //! the Merkle tree's nodes for proofs.
 
-use crate::sqlite::db_err;
+use super::{Job, SqliteStore, blocking, conv, db_err, from_micros, micros};
+use crate::LogStore;
+use crate::model::{LogReceipt, LoggedEntry, StoredCheckpoint};
+use crate::sqlite::log;
 use art28_core::Result;
 use art28_core::access::AccessEntry;
+use art28_core::ids::CustomerId;
+use art28_core::{Error, ErrorCode};
+use art28_ledger::merkle::Frontier;
 use art28_ledger::merkle::{Hash, NodeReader, leaf_hash, node_hash};
+use jiff::Timestamp;
+use rusqlite::OptionalExtension;
 use rusqlite::{CachedStatement, Connection, params};
 use std::cell::RefCell;
 use std::sync::Arc;
 
 /// Interior nodes are stored at levels that are multiples of this.
 pub const NODE_STRIDE: u32 = 4;
-
-/// Where an entry landed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogReceipt {
-    /// Its leaf index in the log.
-    pub index: u64,
-    /// Its access id.
-    pub access_id: String,
-}
 
 thread_local! {
     /// The next leaf index, cached on the writer thread (the only thread that appends). The
@@ -472,5 +471,241 @@ mod tests {
                 ("b".to_string(), Some((10, packed(&[7, 10])))),
             ]
         );
+    }
+}
+
+#[async_trait::async_trait]
+impl LogStore for SqliteStore {
+    async fn log_window(&self, from: Timestamp, to: Timestamp, limit: usize) -> Result<Vec<AccessEntry>> {
+        self.read(move |c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT entry FROM access_log WHERE time >= ?1 AND time < ?2 AND tenant IS NOT NULL ORDER BY seq LIMIT ?3",
+                )
+                .map_err(db_err)?;
+            let rows = st
+                .query_map(params![micros(from), micros(to), limit as i64], |r| r.get::<_, Vec<u8>>(0))
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                .map_err(db_err)?;
+            rows.iter()
+                .map(|b| AccessEntry::from_bytes(b).map_err(db_err))
+                .collect()
+        })
+        .await
+    }
+
+    async fn log_access(&self, entry: &AccessEntry) -> Result<LogReceipt> {
+        // Serialised and hashed here, on the caller's thread, so the writer only inserts.
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(Job::Append(log::Prepared::new(entry), tx), rx).await
+    }
+
+    async fn log_accesses(&self, entries: &[AccessEntry]) -> Result<Vec<LogReceipt>> {
+        let prepared: Vec<log::Prepared> = entries.iter().map(log::Prepared::new).collect();
+        self.write(move |conn| prepared.iter().map(|p| log::append(conn, p)).collect())
+            .await
+    }
+
+    async fn log_size(&self) -> Result<u64> {
+        self.read(|c| {
+            let n: i64 = c
+                .query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM access_log", [], |r| r.get(0))
+                .map_err(db_err)?;
+            u64::try_from(n).map_err(db_err)
+        })
+        .await
+    }
+
+    async fn leaf_hashes(&self, from: u64, to: u64) -> Result<Vec<Hash>> {
+        let (start, end) = (i64::try_from(from).map_err(db_err)?, i64::try_from(to).map_err(db_err)?);
+        let held = self.inner.tail.lock().ok().and_then(|t| t.hashes(start, end));
+        match held {
+            Some(hashes) => Ok(hashes),
+            None => {
+                self.read(move |c| SqliteNodes(c).nodes_at(0, from..to).map_err(db_err))
+                    .await
+            }
+        }
+    }
+
+    fn keeps_level(&self, level: u32) -> bool {
+        level > 0 && level.is_multiple_of(log::NODE_STRIDE)
+    }
+
+    async fn save_fold(&self, nodes: &[(u32, u64, Hash)], cp: &StoredCheckpoint) -> Result<()> {
+        let nodes: Vec<(u32, u64, Hash)> = nodes.iter().copied().filter(|(l, _, _)| self.keeps_level(*l)).collect();
+        let cp = cp.clone();
+        let size = i64::try_from(cp.size).map_err(db_err)?;
+        // The per-customer index for the entries this checkpoint adds (see migration 10),
+        // grouped beforehand so that the writer only inserts the runs: from the tail when it
+        // holds those entries, else on a reader.
+        let indexed: i64 = self
+            .read_now(|c| {
+                c.query_row("SELECT COALESCE(MAX(size), 0) FROM checkpoints", [], |r| r.get(0))
+                    .map_err(db_err)
+            })
+            .await?;
+        let held = self.inner.tail.lock().ok().and_then(|t| t.tenants(indexed, size));
+        let runs = match held {
+            Some(tenants) => blocking(move || Ok(log::runs_of(indexed, &tenants))).await?,
+            None => {
+                self.read(move |c| log::new_runs(c, indexed, size).map_err(db_err))
+                    .await?
+            }
+        };
+        self.write(move |conn| {
+            // Folds are serialised by the ledger; should another fold of the same log have
+            // saved since the runs were read, the entries below its checkpoint are indexed
+            // already and are left out here.
+            let indexed: i64 = conn
+                .query_row("SELECT COALESCE(MAX(size), 0) FROM checkpoints", [], |r| r.get(0))
+                .map_err(db_err)?;
+            let mut st = conn
+                .prepare_cached("INSERT INTO access_log_runs (tenant, last, seqs) VALUES (?1, ?2, ?3)")
+                .map_err(db_err)?;
+            for run in &runs {
+                if let Some((last, seqs)) = run.encode(indexed) {
+                    st.execute(params![run.tenant, last, seqs]).map_err(db_err)?;
+                }
+            }
+            let mut st = conn
+                .prepare_cached("INSERT OR REPLACE INTO ledger_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")
+                .map_err(db_err)?;
+            for (level, idx, hash) in &nodes {
+                st.execute(params![level, i64::try_from(*idx).map_err(db_err)?, hash.as_slice()])
+                    .map_err(db_err)?;
+            }
+            conn.execute(
+                "INSERT OR IGNORE INTO checkpoints (size, root, note, signed_at) VALUES (?1, ?2, ?3, ?4)",
+                params![size, cp.root.as_slice(), cp.note, micros(cp.signed_at)],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await?;
+        // The next fold starts at this checkpoint.
+        if let Ok(mut tail) = self.inner.tail.lock() {
+            tail.forget_below(size);
+        }
+        Ok(())
+    }
+
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT size, root, note, signed_at FROM checkpoints ORDER BY size DESC LIMIT 1",
+                [],
+                checkpoint_row,
+            )
+            .optional()
+            .map_err(db_err)
+        })
+        .await
+    }
+
+    async fn checkpoint_at(&self, size: u64) -> Result<Option<StoredCheckpoint>> {
+        let size = i64::try_from(size).map_err(db_err)?;
+        self.read(move |c| {
+            c.query_row(
+                "SELECT size, root, note, signed_at FROM checkpoints WHERE size = ?1",
+                [size],
+                checkpoint_row,
+            )
+            .optional()
+            .map_err(db_err)
+        })
+        .await
+    }
+
+    async fn tenant_log(&self, tenant: &CustomerId, from: u64, below: u64, limit: usize) -> Result<Vec<LoggedEntry>> {
+        let tenant = tenant.clone();
+        let from = i64::try_from(from).map_err(db_err)?;
+        let below = i64::try_from(below).map_err(db_err)?;
+        let limit = i64::try_from(limit).map_err(db_err)?;
+        self.read(move |c| {
+            // Entries below the last checkpoint are in the per-customer index; the index only
+            // grows, so a fold committing meanwhile cannot hide an entry from either part.
+            let indexed: i64 = c
+                .query_row("SELECT COALESCE(MAX(size), 0) FROM checkpoints", [], |r| r.get(0))
+                .map_err(db_err)?;
+            let row = |r: &rusqlite::Row<'_>| {
+                Ok(LoggedEntry {
+                    index: conv(u64::try_from(r.get::<_, i64>(0)?))?,
+                    bytes: r.get(1)?,
+                })
+            };
+            let seqs = log::indexed_seqs(c, tenant.as_str(), from, below.min(indexed), limit).map_err(db_err)?;
+            let mut out = c
+                .prepare_cached("SELECT seq, entry FROM access_log WHERE seq = ?1")
+                .and_then(|mut st| {
+                    seqs.iter()
+                        .map(|seq| st.query_row([seq], row))
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .map_err(db_err)?;
+            let rest = limit - i64::try_from(out.len()).map_err(db_err)?;
+            if rest > 0 && below > indexed {
+                // The unfolded tail: at most the last fold interval's entries.
+                let tail = c
+                    .prepare_cached(
+                        "SELECT seq, entry FROM access_log
+                         WHERE seq >= ?2 AND seq < ?3 AND tenant = ?1 ORDER BY seq LIMIT ?4",
+                    )
+                    .and_then(|mut st| {
+                        st.query_map(params![tenant.as_str(), from.max(indexed), below, rest], row)?
+                            .collect::<rusqlite::Result<Vec<_>>>()
+                    })
+                    .map_err(db_err)?;
+                out.extend(tail);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
+        self.read(move |c| art28_ledger::merkle::inclusion_proof(index, size, &SqliteNodes(c)).map_err(proof_err))
+            .await
+    }
+
+    async fn inclusion_proofs(&self, indices: &[u64], size: u64) -> Result<Vec<Vec<Hash>>> {
+        let indices = indices.to_vec();
+        self.read(move |c| {
+            let nodes = SqliteNodes(c);
+            indices
+                .iter()
+                .map(|i| art28_ledger::merkle::inclusion_proof(*i, size, &nodes).map_err(proof_err))
+                .collect()
+        })
+        .await
+    }
+
+    async fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>> {
+        self.read(move |c| {
+            art28_ledger::merkle::consistency_proof(old_size, new_size, &SqliteNodes(c)).map_err(proof_err)
+        })
+        .await
+    }
+
+    async fn restore_frontier(&self, size: u64) -> Result<Frontier> {
+        self.read(move |c| Frontier::restore(size, &SqliteNodes(c)).map_err(db_err))
+            .await
+    }
+}
+
+fn checkpoint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredCheckpoint> {
+    let root: Vec<u8> = r.get(1)?;
+    Ok(StoredCheckpoint {
+        size: conv(u64::try_from(r.get::<_, i64>(0)?))?,
+        root: conv(<[u8; 32]>::try_from(root.as_slice()))?,
+        note: r.get(2)?,
+        signed_at: from_micros(r.get(3)?)?,
+    })
+}
+
+fn proof_err<E: std::fmt::Debug + std::fmt::Display>(e: art28_ledger::merkle::ProofError<E>) -> Error {
+    match e {
+        art28_ledger::merkle::ProofError::Reader(inner) => db_err(format!("{inner:?}")),
+        other => Error::new(ErrorCode::BadRequest, format!("{other}")),
     }
 }

@@ -5,314 +5,14 @@
 //! without being queued, and the outbox survives restarts: a delivery is pending until the
 //! worker records its result.
 
-use crate::sqlite::{SqliteStore, db_err, from_micros, micros, parse_text};
-use art28_core::access::AccessEntry;
+use super::{SqliteStore, db_err, from_micros, is_unique_violation, micros, parse_text};
+use crate::IncidentStore;
+use crate::model::*;
 use art28_core::ids::CustomerId;
-use art28_core::incident::{CustomerScope, Details, IncidentKind, NoticeContent, Source, Status};
-use art28_core::lang::Lang;
+use art28_core::incident::Status;
 use art28_core::{Error, ErrorCode, Result};
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
-
-/// Migration 8.
-pub(crate) const MIGRATION: &str = r#"
-CREATE TABLE incidents (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    source TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    reported_by TEXT NOT NULL,
-    reporter_tenant TEXT REFERENCES customers(id),
-    reported_to TEXT NOT NULL,
-    aware_at INTEGER NOT NULL,
-    created_at INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    details TEXT NOT NULL,
-    version INTEGER NOT NULL
-) STRICT;
-
-CREATE TABLE incident_events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    incident_id INTEGER NOT NULL REFERENCES incidents(id),
-    at INTEGER NOT NULL,
-    by TEXT NOT NULL,
-    from_status TEXT,
-    to_status TEXT NOT NULL,
-    note TEXT NOT NULL
-) STRICT;
-CREATE INDEX incident_events_incident ON incident_events (incident_id, id);
-
-CREATE TABLE incident_customers (
-    incident_id INTEGER NOT NULL REFERENCES incidents(id),
-    tenant TEXT NOT NULL REFERENCES customers(id),
-    due_at INTEGER NOT NULL,
-    scope TEXT,
-    added_at INTEGER NOT NULL,
-    added_by TEXT NOT NULL,
-    PRIMARY KEY (incident_id, tenant)
-) STRICT;
-CREATE INDEX incident_customers_tenant ON incident_customers (tenant);
-
-CREATE TABLE notices (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    incident_id INTEGER NOT NULL REFERENCES incidents(id),
-    tenant TEXT NOT NULL REFERENCES customers(id),
-    step INTEGER NOT NULL,
-    language TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    created_by TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    body TEXT NOT NULL,
-    content TEXT NOT NULL,
-    acknowledged_at INTEGER,
-    acknowledged_by TEXT,
-    UNIQUE (incident_id, tenant, step, language)
-) STRICT;
-CREATE INDEX notices_tenant ON notices (tenant, incident_id);
-
-CREATE TABLE outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    notice_id INTEGER NOT NULL REFERENCES notices(id),
-    channel TEXT NOT NULL CHECK (channel IN ('email', 'webhook')),
-    recipient TEXT NOT NULL,
-    idempotency_key TEXT NOT NULL UNIQUE,
-    status TEXT NOT NULL CHECK (status IN ('pending', 'sent')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at INTEGER NOT NULL,
-    last_error TEXT,
-    sent_at INTEGER
-) STRICT;
-CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
-
-CREATE TABLE webhooks (
-    tenant TEXT PRIMARY KEY REFERENCES customers(id),
-    url TEXT,
-    generation INTEGER NOT NULL,
-    created_at INTEGER NOT NULL,
-    created_by TEXT NOT NULL
-) STRICT;
-"#;
-
-/// A customer's webhook for breach notices. Its signing secret is not stored: it is derived
-/// from the customer's key and the generation, which grows with every change.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WebhookRecord {
-    /// The customer.
-    pub customer: CustomerId,
-    /// Where notices are posted.
-    pub url: String,
-    /// Bumped by every change, so a new registration gets a new secret.
-    pub generation: u64,
-    /// Set at.
-    pub created_at: Timestamp,
-    /// Set by.
-    pub created_by: String,
-}
-
-/// A new entry in the register.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewIncident {
-    /// Where it came from.
-    pub source: Source,
-    /// What it is.
-    pub kind: IncidentKind,
-    /// Who reported it (user name, or a free-text name for an outside reporter).
-    pub reported_by: String,
-    /// The customer that reported it, for a customer's report.
-    pub reporter_tenant: Option<CustomerId>,
-    /// To whom it was reported.
-    pub reported_to: String,
-    /// When the processor became aware.
-    pub aware_at: Timestamp,
-    /// When it was registered.
-    pub created_at: Timestamp,
-    /// What is known.
-    pub details: Details,
-}
-
-/// A customer an incident touches, with its notice deadline.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AffectedCustomer {
-    /// The customer.
-    pub customer: CustomerId,
-    /// When its first notice is due.
-    pub due_at: Timestamp,
-    /// What scoping found, if it was scoped.
-    pub scope: Option<CustomerScope>,
-    /// Added at.
-    pub added_at: Timestamp,
-    /// Added by.
-    pub added_by: String,
-    /// When its first notice was first delivered (read from the outbox).
-    pub notified_at: Option<Timestamp>,
-}
-
-/// A step in an incident's history.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IncidentEvent {
-    /// When.
-    pub at: Timestamp,
-    /// Who.
-    pub by: String,
-    /// From (absent for the registration).
-    pub from: Option<Status>,
-    /// To.
-    pub to: Status,
-    /// Why, or what changed.
-    pub note: String,
-}
-
-/// An incident with its history and the customers it touches.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IncidentRecord {
-    /// Number in the register.
-    pub id: u64,
-    /// Where it came from.
-    pub source: Source,
-    /// What it is.
-    pub kind: IncidentKind,
-    /// Who reported it.
-    pub reported_by: String,
-    /// The reporting customer, if a customer reported it.
-    pub reporter_tenant: Option<CustomerId>,
-    /// To whom.
-    pub reported_to: String,
-    /// When the processor became aware.
-    pub aware_at: Timestamp,
-    /// When registered.
-    pub created_at: Timestamp,
-    /// Workflow status.
-    pub status: Status,
-    /// What is known.
-    pub details: Details,
-    /// Changes with every write; a change names the version it read.
-    pub version: u64,
-    /// Customers it touches.
-    pub customers: Vec<AffectedCustomer>,
-    /// Its history, oldest first.
-    pub events: Vec<IncidentEvent>,
-}
-
-/// A change to an incident, applied only if it is still at `version`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct IncidentChange {
-    /// New details.
-    pub details: Option<Details>,
-    /// Move from the first status to the second.
-    pub status: Option<(Status, Status)>,
-    /// Add these customers (or replace their scope and deadline).
-    pub customers: Vec<AffectedCustomer>,
-    /// Remove these customers (only those without a notice).
-    pub remove_customers: Vec<CustomerId>,
-}
-
-/// A notice to queue: its content as sent, and who receives it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewNotice {
-    /// The customer.
-    pub customer: CustomerId,
-    /// 0: first notice; then updates.
-    pub step: u32,
-    /// Language.
-    pub language: Lang,
-    /// Subject line.
-    pub subject: String,
-    /// Body as sent.
-    pub body: String,
-    /// Structured content.
-    pub content: NoticeContent,
-    /// E-mail addresses.
-    pub recipients: Vec<String>,
-}
-
-/// A delivery of a notice to one recipient.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryRecord {
-    /// Id in the outbox.
-    pub id: u64,
-    /// The notice.
-    pub notice_id: u64,
-    /// `email`.
-    pub channel: String,
-    /// Address.
-    pub recipient: String,
-    /// Stable key: the receiver deduplicates on it (the e-mail's Message-ID).
-    pub idempotency_key: String,
-    /// Whether it was delivered.
-    pub sent_at: Option<Timestamp>,
-    /// Attempts made.
-    pub attempts: u32,
-    /// Next attempt, while pending.
-    pub next_attempt_at: Timestamp,
-    /// The last failure, if any.
-    pub last_error: Option<String>,
-}
-
-/// A notice as kept: content snapshot and delivery status.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NoticeRecord {
-    /// Id.
-    pub id: u64,
-    /// Incident.
-    pub incident_id: u64,
-    /// Customer.
-    pub customer: CustomerId,
-    /// Step.
-    pub step: u32,
-    /// Language.
-    pub language: Lang,
-    /// Composed at.
-    pub created_at: Timestamp,
-    /// Composed by.
-    pub created_by: String,
-    /// Subject as sent.
-    pub subject: String,
-    /// Body as sent.
-    pub body: String,
-    /// Structured content.
-    pub content: NoticeContent,
-    /// When the customer acknowledged receipt.
-    pub acknowledged_at: Option<Timestamp>,
-    /// Who acknowledged.
-    pub acknowledged_by: Option<String>,
-    /// Its deliveries.
-    pub deliveries: Vec<DeliveryRecord>,
-}
-
-/// What a delivery attempt came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DeliveryOutcome {
-    /// Accepted by the receiver at this time.
-    Sent(Timestamp),
-    /// Failed; try again at this time.
-    Failed {
-        /// Why (safe to show).
-        error: String,
-        /// Next attempt.
-        retry_at: Timestamp,
-    },
-}
-
-/// An affected customer whose first notice has not been delivered yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PendingFirstNotice {
-    /// The incident.
-    pub incident: u64,
-    /// The customer.
-    pub customer: CustomerId,
-    /// When the first notice is due.
-    pub due_at: Timestamp,
-    /// When the processor became aware of the incident.
-    pub aware_at: Timestamp,
-}
-
-/// Reach of access entries into a customer's vault, counted from its current rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct VaultReach {
-    /// Distinct records.
-    pub records: u64,
-    /// Distinct data subjects.
-    pub subjects: u64,
-}
 
 fn json_err(e: impl std::fmt::Display) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.to_string().into())
@@ -496,22 +196,6 @@ fn apply_change(c: &Connection, inc: &IncidentRecord, change: &IncidentChange) -
         .map_err(db_err)?;
     }
     for t in &change.remove_customers {
-        let noticed: bool = c
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM notices WHERE incident_id = ?1 AND tenant = ?2)",
-                params![id, t.as_str()],
-                |r| r.get(0),
-            )
-            .map_err(db_err)?;
-        if noticed {
-            return Err(Error::new(
-                ErrorCode::IncidentTransitionNotAllowed,
-                format!(
-                    "customer `{t}` has been sent a notice about incident {}; it stays on the incident",
-                    inc.id
-                ),
-            ));
-        }
         c.execute(
             "DELETE FROM incident_customers WHERE incident_id = ?1 AND tenant = ?2",
             params![id, t.as_str()],
@@ -583,8 +267,9 @@ fn load_notices(c: &Connection, sql_where: &str, args: &[&dyn rusqlite::ToSql]) 
     Ok(notices)
 }
 
-impl SqliteStore {
-    pub(crate) async fn create_incident_impl(&self, new: &NewIncident) -> Result<IncidentRecord> {
+#[async_trait::async_trait]
+impl IncidentStore for SqliteStore {
+    async fn create_incident(&self, new: &NewIncident) -> Result<IncidentRecord> {
         let new = new.clone();
         self.write(move |c| {
             let details = serde_json::to_string(&new.details).map_err(db_err)?;
@@ -621,11 +306,11 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn incident_impl(&self, id: u64) -> Result<Option<IncidentRecord>> {
+    async fn incident(&self, id: u64) -> Result<Option<IncidentRecord>> {
         self.read(move |c| load_incident(c, id)).await
     }
 
-    pub(crate) async fn incidents_impl(&self, tenant: Option<&CustomerId>) -> Result<Vec<IncidentRecord>> {
+    async fn incidents(&self, tenant: Option<&CustomerId>) -> Result<Vec<IncidentRecord>> {
         let tenant = tenant.map(|t| t.as_str().to_string());
         self.read(move |c| {
             let mut st = c
@@ -648,7 +333,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn update_incident_impl(
+    async fn update_incident(
         &self,
         id: u64,
         version: u64,
@@ -665,7 +350,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn add_notices_impl(
+    async fn add_notices(
         &self,
         id: u64,
         version: u64,
@@ -699,7 +384,7 @@ impl SqliteStore {
                 );
                 match inserted {
                     Ok(_) => {}
-                    Err(e) if crate::sqlite::is_unique_violation(&e) => {
+                    Err(e) if is_unique_violation(&e) => {
                         return Err(Error::new(
                             ErrorCode::IncidentVersionConflict,
                             format!("notice {} of incident {id} to `{}` in `{}` exists already", n.step, n.customer, n.language.tag()),
@@ -708,32 +393,22 @@ impl SqliteStore {
                     Err(e) => return Err(db_err(e)),
                 }
                 let notice_id = c.last_insert_rowid();
-                for (i, to) in n.recipients.iter().enumerate() {
-                    let key = format!("art28-incident-{id}-{}-{}-{}-{i}", n.customer, n.step, n.language.tag());
-                    c.execute(
+                for d in &n.deliveries {
+                    let queued = c.execute(
                         "INSERT INTO outbox (notice_id, channel, recipient, idempotency_key, status, next_attempt_at)
-                         VALUES (?1, 'email', ?2, ?3, 'pending', ?4)",
-                        params![notice_id, to, key, micros(at)],
-                    )
-                    .map_err(db_err)?;
-                }
-                let hook: Option<String> = c
-                    .prepare_cached("SELECT url FROM webhooks WHERE tenant = ?1 AND url IS NOT NULL")
-                    .and_then(|mut st| st.query_row([n.customer.as_str()], |r| r.get(0)).optional())
-                    .map_err(db_err)?;
-                if let Some(url) = hook {
-                    let key = format!(
-                        "art28-incident-{id}-{}-{}-{}-webhook",
-                        n.customer,
-                        n.step,
-                        n.language.tag()
+                         VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
+                        params![notice_id, d.channel, d.recipient, d.idempotency_key, micros(at)],
                     );
-                    c.execute(
-                        "INSERT INTO outbox (notice_id, channel, recipient, idempotency_key, status, next_attempt_at)
-                         VALUES (?1, 'webhook', ?2, ?3, 'pending', ?4)",
-                        params![notice_id, url, key, micros(at)],
-                    )
-                    .map_err(db_err)?;
+                    match queued {
+                        Ok(_) => {}
+                        Err(e) if is_unique_violation(&e) => {
+                            return Err(Error::new(
+                                ErrorCode::IncidentVersionConflict,
+                                format!("a delivery with the key `{}` is queued already", d.idempotency_key),
+                            ));
+                        }
+                        Err(e) => return Err(db_err(e)),
+                    }
                 }
                 ids.push(notice_id);
             }
@@ -751,11 +426,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn notices_impl(
-        &self,
-        incident: Option<u64>,
-        tenant: Option<&CustomerId>,
-    ) -> Result<Vec<NoticeRecord>> {
+    async fn notices(&self, incident: Option<u64>, tenant: Option<&CustomerId>) -> Result<Vec<NoticeRecord>> {
         let tenant = tenant.map(|t| t.as_str().to_string());
         let incident = incident.map(|i| i as i64);
         self.read(move |c| {
@@ -768,13 +439,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn acknowledge_notice_impl(
-        &self,
-        id: u64,
-        tenant: &CustomerId,
-        by: &str,
-        at: Timestamp,
-    ) -> Result<NoticeRecord> {
+    async fn acknowledge_notice(&self, id: u64, tenant: &CustomerId, by: &str, at: Timestamp) -> Result<NoticeRecord> {
         let (tenant, by) = (tenant.as_str().to_string(), by.to_string());
         self.write(move |c| {
             c.execute(
@@ -796,7 +461,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn due_deliveries_impl(
+    async fn due_deliveries(
         &self,
         now: Timestamp,
         channels: &[&str],
@@ -828,7 +493,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn record_delivery_impl(&self, id: u64, outcome: &DeliveryOutcome) -> Result<()> {
+    async fn record_delivery(&self, id: u64, outcome: &DeliveryOutcome) -> Result<()> {
         let outcome = outcome.clone();
         self.write(move |c| {
             match outcome {
@@ -849,73 +514,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn log_window_impl(
-        &self,
-        from: Timestamp,
-        to: Timestamp,
-        limit: usize,
-    ) -> Result<Vec<AccessEntry>> {
-        self.read(move |c| {
-            let mut st = c
-                .prepare_cached(
-                    "SELECT entry FROM access_log WHERE time >= ?1 AND time < ?2 AND tenant IS NOT NULL ORDER BY seq LIMIT ?3",
-                )
-                .map_err(db_err)?;
-            let rows = st
-                .query_map(params![micros(from), micros(to), limit as i64], |r| r.get::<_, Vec<u8>>(0))
-                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-                .map_err(db_err)?;
-            rows.iter()
-                .map(|b| AccessEntry::from_bytes(b).map_err(db_err))
-                .collect()
-        })
-        .await
-    }
-
-    pub(crate) async fn vault_reach_impl(
-        &self,
-        tenant: &CustomerId,
-        records: &[(String, String)],
-        collections: &[String],
-    ) -> Result<VaultReach> {
-        let (tenant, records, collections) = (tenant.as_str().to_string(), records.to_vec(), collections.to_vec());
-        self.read(move |c| {
-            c.execute_batch(
-                "CREATE TEMP TABLE IF NOT EXISTS reach (collection TEXT NOT NULL, id TEXT); DELETE FROM reach;",
-            )
-            .map_err(db_err)?;
-            {
-                let mut ins = c
-                    .prepare_cached("INSERT INTO reach (collection, id) VALUES (?1, ?2)")
-                    .map_err(db_err)?;
-                for (coll, id) in &records {
-                    ins.execute(params![coll, id]).map_err(db_err)?;
-                }
-                for coll in &collections {
-                    ins.execute(params![coll, Option::<String>::None]).map_err(db_err)?;
-                }
-            }
-            let reach = c
-                .query_row(
-                    "SELECT COUNT(DISTINCT r.id), COUNT(DISTINCT r.subject) FROM vault_records r
-                     WHERE r.tenant = ?1 AND EXISTS (
-                        SELECT 1 FROM reach x WHERE x.collection = r.collection AND (x.id IS NULL OR x.id = r.id))",
-                    [&tenant],
-                    |r| {
-                        Ok(VaultReach {
-                            records: r.get::<_, i64>(0)? as u64,
-                            subjects: r.get::<_, i64>(1)? as u64,
-                        })
-                    },
-                )
-                .map_err(db_err)?;
-            c.execute_batch("DELETE FROM reach").map_err(db_err)?;
-            Ok(reach)
-        })
-        .await
-    }
-
-    pub(crate) async fn set_webhook_impl(
+    async fn set_webhook(
         &self,
         tenant: &CustomerId,
         url: Option<&str>,
@@ -953,13 +552,13 @@ impl SqliteStore {
                     format!("customer `{tenant}` has no webhook"),
                 ));
             }
-            crate::accounts::insert_events(c, &events)?;
+            super::accounts::insert_events(c, &events)?;
             load_webhook(c, t)
         })
         .await
     }
 
-    pub(crate) async fn pending_first_notices_impl(&self) -> Result<Vec<PendingFirstNotice>> {
+    async fn pending_first_notices(&self) -> Result<Vec<PendingFirstNotice>> {
         self.read(|c| {
             let mut st = c
                 .prepare_cached(
@@ -986,7 +585,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn webhook_impl(&self, tenant: &CustomerId) -> Result<Option<WebhookRecord>> {
+    async fn webhook(&self, tenant: &CustomerId) -> Result<Option<WebhookRecord>> {
         let t = tenant.as_str().to_string();
         self.read(move |c| load_webhook(c, &t)).await
     }

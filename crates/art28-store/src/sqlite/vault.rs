@@ -2,220 +2,21 @@
 //! holds and erasures.
 //!
 //! The store never sees a plaintext value or an unwrapped key: records arrive sealed and keys
-//! wrapped. Every operation appends its access entry in the same transaction as its change;
-//! an operation that finds nothing to act on (no such record, a legal hold) still appends its
-//! entry, marked refused with the rule, and changes nothing else.
+//! wrapped. Every operation appends its access entry in the same transaction as its change; an
+//! operation whose precondition fails (no such record, a version that moved on, a legal hold)
+//! writes nothing, not even its entry, and returns the error: the service logs the refusal.
 
-use crate::log::{self, LogReceipt};
+use super::agreements::{META_COLS, customer_row, meta_row};
+use super::log;
+use super::{SqliteStore, db_err, from_micros, is_unique_violation, micros};
+use crate::VaultStore;
 use crate::model::*;
-use crate::sqlite::{META_COLS, SqliteStore, customer_row, db_err, from_micros, is_unique_violation, meta_row, micros};
-use art28_core::access::{AccessEntry, Decision};
-use art28_core::date::Date;
+use art28_core::access::AccessEntry;
 use art28_core::ids::CustomerId;
 use art28_core::vault::CollectionDef;
 use art28_core::{Error, ErrorCode, Result};
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
-
-/// A customer's key, wrapped under a master key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TenantKeyRow {
-    /// Id (fingerprint) of the master key that wraps it.
-    pub master_key_id: String,
-    /// The wrapped key.
-    pub wrapped: Vec<u8>,
-}
-
-/// A collection as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredCollection {
-    /// The definition.
-    pub def: CollectionDef,
-    /// Defined at.
-    pub created_at: Timestamp,
-    /// Defined by.
-    pub created_by: String,
-}
-
-/// A data subject's key row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SubjectRow {
-    /// Internal id.
-    pub id: u64,
-    /// The subject's key, wrapped under the customer's key.
-    pub wrapped_key: Vec<u8>,
-}
-
-/// A data subject seen for the first time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewSubject {
-    /// Blind index of the customer's reference to the subject.
-    pub ref_index: [u8; 32],
-    /// Its new key, wrapped under the customer's key.
-    pub wrapped_key: Vec<u8>,
-}
-
-/// Which subject a new record is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SubjectRef {
-    /// One already known.
-    Existing(u64),
-    /// A new one; `subject_changed` if another writer created it first (read again, retry).
-    New(NewSubject),
-}
-
-/// A record to add.
-#[derive(Debug, Clone)]
-pub struct NewVaultRecord {
-    /// Record id.
-    pub id: String,
-    /// Collection.
-    pub collection: String,
-    /// Subject.
-    pub subject: SubjectRef,
-    /// Sealed values.
-    pub sealed: Vec<u8>,
-    /// Blind indexes of its identifying values.
-    pub blind: Vec<[u8; 32]>,
-}
-
-/// A stored record, with the wrapped key of its subject.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VaultRecordRow {
-    /// Record id.
-    pub id: String,
-    /// Collection.
-    pub collection: String,
-    /// Subject id.
-    pub subject: u64,
-    /// The subject's wrapped key.
-    pub subject_key: Vec<u8>,
-    /// Version, from 1.
-    pub version: u64,
-    /// Sealed values.
-    pub sealed: Vec<u8>,
-    /// Created at.
-    pub created_at: Timestamp,
-    /// Last changed at.
-    pub updated_at: Timestamp,
-}
-
-/// What an operation needs to know before it is judged, read at once.
-#[derive(Debug, Clone, Default)]
-pub struct VaultContext {
-    /// The customer.
-    pub customer: Option<CustomerRecord>,
-    /// The agreement version in force (metadata; the agreement itself is cached above).
-    pub agreement: Option<AgreementVersionMeta>,
-    /// The customer's wrapped key.
-    pub tenant_key: Option<TenantKeyRow>,
-    /// The collection asked for.
-    pub collection: Option<StoredCollection>,
-    /// The subjects asked for that are known, by reference index.
-    pub subjects: std::collections::HashMap<[u8; 32], SubjectRow>,
-    /// The record asked for (without its subject key).
-    pub record: Option<VaultRecordRow>,
-}
-
-/// What a context read should include.
-#[derive(Debug, Clone, Default)]
-pub struct ContextQuery {
-    /// The agreement in force on this date.
-    pub on: Option<Date>,
-    /// This collection.
-    pub collection: Option<String>,
-    /// These subjects (by reference index).
-    pub subjects: Vec<[u8; 32]>,
-    /// This record.
-    pub record: Option<String>,
-}
-
-/// How to find a subject's records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QueryKey {
-    /// By the blind index of the customer's subject reference.
-    Subject([u8; 32]),
-    /// By the blind index of an identifying value (e-mail, phone, id).
-    Identifier([u8; 32]),
-}
-
-/// A legal hold.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LegalHoldRecord {
-    /// Id.
-    pub id: u64,
-    /// Customer.
-    pub tenant: CustomerId,
-    /// One subject (by reference index), or the whole customer.
-    pub subject_index: Option<[u8; 32]>,
-    /// Why the law requires keeping the data.
-    pub reason: String,
-    /// Placed by.
-    pub placed_by: String,
-    /// Placed at.
-    pub placed_at: Timestamp,
-    /// Lifted by.
-    pub lifted_by: Option<String>,
-    /// Lifted at.
-    pub lifted_at: Option<Timestamp>,
-}
-
-/// An erasure: a customer's or a subject's key destroyed.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ErasureRecord {
-    /// Customer.
-    pub tenant: CustomerId,
-    /// One subject (by reference index, hex), or the whole customer.
-    pub subject_index: Option<String>,
-    /// When.
-    pub erased_at: Timestamp,
-    /// By whom.
-    pub erased_by: String,
-    /// The access entry of the erasure.
-    pub access_id: String,
-}
-
-/// A recovery attempt (R8.2).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecoveryRecord {
-    /// Started at.
-    pub started_at: Timestamp,
-    /// Who was responsible.
-    pub responsible: String,
-    /// Which backup was restored (file name).
-    pub backup: String,
-    /// Its SHA-256.
-    pub backup_sha256: String,
-    /// Erasures replayed from the journal.
-    pub erasures_replayed: u64,
-    /// What had to be done by hand.
-    pub manual_steps: String,
-    /// What happened.
-    pub outcome: String,
-}
-
-/// What a tenant's purge removed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct PurgeProgress {
-    /// Rows removed in this step.
-    pub removed: u64,
-    /// Whether every erased customer is fully purged.
-    pub done: bool,
-}
-
-pub(crate) fn refused(entry: &AccessEntry, code: ErrorCode) -> AccessEntry {
-    let mut e = entry.clone();
-    e.decision = Decision::Refused;
-    e.rule = Some(code.as_str().to_string());
-    e
-}
-
-/// Append the entry as refused and hand back `Ok(Err(error))`: the refusal is logged and
-/// committed, the caller then sees the error.
-fn refuse<T>(conn: &Connection, entry: &AccessEntry, error: Error) -> Result<(Result<T>, LogReceipt)> {
-    let receipt = log::append(conn, &log::Prepared::new(&refused(entry, error.code)))?;
-    Ok((Err(error), receipt))
-}
 
 fn hash32(v: Vec<u8>) -> rusqlite::Result<[u8; 32]> {
     v.try_into()
@@ -391,8 +192,52 @@ fn collection_exists(conn: &Connection, tenant: &str, name: &str) -> Result<bool
 /// Up to this many subjects, the vault's context is a point read (see `read_now`).
 const POINT_READ_SUBJECTS: usize = 16;
 
-impl SqliteStore {
-    pub(crate) async fn vault_context_impl(&self, tenant: &CustomerId, q: ContextQuery) -> Result<VaultContext> {
+#[async_trait::async_trait]
+impl VaultStore for SqliteStore {
+    async fn vault_reach(
+        &self,
+        tenant: &CustomerId,
+        records: &[(String, String)],
+        collections: &[String],
+    ) -> Result<VaultReach> {
+        let (tenant, records, collections) = (tenant.as_str().to_string(), records.to_vec(), collections.to_vec());
+        self.read(move |c| {
+            c.execute_batch(
+                "CREATE TEMP TABLE IF NOT EXISTS reach (collection TEXT NOT NULL, id TEXT); DELETE FROM reach;",
+            )
+            .map_err(db_err)?;
+            {
+                let mut ins = c
+                    .prepare_cached("INSERT INTO reach (collection, id) VALUES (?1, ?2)")
+                    .map_err(db_err)?;
+                for (coll, id) in &records {
+                    ins.execute(params![coll, id]).map_err(db_err)?;
+                }
+                for coll in &collections {
+                    ins.execute(params![coll, Option::<String>::None]).map_err(db_err)?;
+                }
+            }
+            let reach = c
+                .query_row(
+                    "SELECT COUNT(DISTINCT r.id), COUNT(DISTINCT r.subject) FROM vault_records r
+                     WHERE r.tenant = ?1 AND EXISTS (
+                        SELECT 1 FROM reach x WHERE x.collection = r.collection AND (x.id IS NULL OR x.id = r.id))",
+                    [&tenant],
+                    |r| {
+                        Ok(VaultReach {
+                            records: r.get::<_, i64>(0)? as u64,
+                            subjects: r.get::<_, i64>(1)? as u64,
+                        })
+                    },
+                )
+                .map_err(db_err)?;
+            c.execute_batch("DELETE FROM reach").map_err(db_err)?;
+            Ok(reach)
+        })
+        .await
+    }
+
+    async fn vault_context(&self, tenant: &CustomerId, q: ContextQuery) -> Result<VaultContext> {
         let tenant = tenant.clone();
         let many = q.subjects.len() > POINT_READ_SUBJECTS;
         let read = move |c: &Connection| {
@@ -483,12 +328,7 @@ impl SqliteStore {
         }
     }
 
-    pub(crate) async fn put_tenant_key_impl(
-        &self,
-        tenant: &CustomerId,
-        key: &TenantKeyRow,
-        at: Timestamp,
-    ) -> Result<TenantKeyRow> {
+    async fn put_tenant_key(&self, tenant: &CustomerId, key: &TenantKeyRow, at: Timestamp) -> Result<TenantKeyRow> {
         let (tenant, key) = (tenant.clone(), key.clone());
         self.write(move |c| {
             let status: Option<String> = c
@@ -530,7 +370,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn tenant_keys_impl(&self) -> Result<Vec<(CustomerId, TenantKeyRow)>> {
+    async fn tenant_keys(&self) -> Result<Vec<(CustomerId, TenantKeyRow)>> {
         self.read(|c| {
             let mut st = c
                 .prepare("SELECT tenant, master_key_id, wrapped FROM vault_tenant_keys ORDER BY tenant")
@@ -556,12 +396,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn rewrap_tenant_key_impl(
-        &self,
-        tenant: &CustomerId,
-        old: &TenantKeyRow,
-        new: &TenantKeyRow,
-    ) -> Result<bool> {
+    async fn rewrap_tenant_key(&self, tenant: &CustomerId, old: &TenantKeyRow, new: &TenantKeyRow) -> Result<bool> {
         let (tenant, old, new) = (tenant.clone(), old.clone(), new.clone());
         self.write(move |c| {
             let n = c
@@ -582,7 +417,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn define_collection_impl(
+    async fn define_collection(
         &self,
         tenant: &CustomerId,
         def: &CollectionDef,
@@ -592,13 +427,10 @@ impl SqliteStore {
     ) -> Result<LogReceipt> {
         let (tenant, def, by, entry) = (tenant.clone(), def.clone(), by.to_string(), entry.clone());
         let json = serde_json::to_string(&def).map_err(db_err)?;
-        let (out, receipt) = self
+        let (value, receipt) = self
             .write(move |c| {
                 if collection_exists(c, tenant.as_str(), &def.name)? {
-                    return refuse(
-                        c,
-                        &entry,
-                        Error::new(
+                    return Err(Error::new(
                             ErrorCode::CollectionExists,
                             format!("collection `{}` exists already", def.name),
                         ),
@@ -610,13 +442,14 @@ impl SqliteStore {
                 )
                 .map_err(db_err)?;
                 let receipt = log::append(c, &log::Prepared::new(&entry))?;
-                Ok((Ok(()), receipt))
+                Ok(((), receipt))
             })
             .await?;
-        out.map(|()| receipt)
+        let () = value;
+        Ok(receipt)
     }
 
-    pub(crate) async fn collections_impl(&self, tenant: &CustomerId) -> Result<Vec<StoredCollection>> {
+    async fn collections(&self, tenant: &CustomerId) -> Result<Vec<StoredCollection>> {
         let tenant = tenant.clone();
         self.read(move |c| {
             let mut st = c
@@ -632,7 +465,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn vault_create_impl(
+    async fn vault_create(
         &self,
         tenant: &CustomerId,
         records: Vec<NewVaultRecord>,
@@ -651,7 +484,7 @@ impl SqliteStore {
 
     /// Read one record and log the read in one transaction; no such record (in this
     /// collection) is logged as refused with `record_not_found`.
-    pub(crate) async fn vault_read_impl(
+    async fn vault_read(
         &self,
         tenant: &CustomerId,
         collection: &str,
@@ -659,7 +492,7 @@ impl SqliteStore {
         entry: &AccessEntry,
     ) -> Result<(VaultRecordRow, LogReceipt)> {
         let (tenant, collection, id, entry) = (tenant.clone(), collection.to_string(), id.to_string(), entry.clone());
-        let (out, receipt) = self
+        let (value, receipt) = self
             .write(move |c| {
                 let row = c
                     .prepare_cached(&format!(
@@ -672,19 +505,19 @@ impl SqliteStore {
                     })
                     .map_err(db_err)?;
                 match row {
-                    None => refuse(c, &entry, not_found(&collection, &id)),
+                    None => Err(not_found(&collection, &id)),
                     Some(row) => {
                         let receipt = log::append(c, &log::Prepared::new(&entry))?;
-                        Ok((Ok(row), receipt))
+                        Ok((row, receipt))
                     }
                 }
             })
             .await?;
-        out.map(|row| (row, receipt))
+        Ok((value, receipt))
     }
 
     /// Replace a record's sealed values if it is still at `version`.
-    pub(crate) async fn vault_update_impl(
+    async fn vault_update(
         &self,
         tenant: &CustomerId,
         change: RecordChange,
@@ -692,7 +525,7 @@ impl SqliteStore {
         entry: &AccessEntry,
     ) -> Result<(u64, LogReceipt)> {
         let (tenant, entry) = (tenant.clone(), entry.clone());
-        let (out, receipt) = self
+        let (value, receipt) = self
             .write(move |c| {
                 let t = tenant.as_str();
                 let current: Option<i64> = c
@@ -705,20 +538,16 @@ impl SqliteStore {
                     })
                     .map_err(db_err)?;
                 let Some(current) = current else {
-                    return refuse(c, &entry, not_found(&change.collection, &change.id));
+                    return Err(not_found(&change.collection, &change.id));
                 };
                 if current as u64 != change.version {
-                    return refuse(
-                        c,
-                        &entry,
-                        Error::new(
-                            ErrorCode::RecordVersionConflict,
-                            format!(
-                                "record `{}` is at version {current}, not {}; read it again",
-                                change.id, change.version
-                            ),
+                    return Err(Error::new(
+                        ErrorCode::RecordVersionConflict,
+                        format!(
+                            "record `{}` is at version {current}, not {}; read it again",
+                            change.id, change.version
                         ),
-                    );
+                    ));
                 }
                 delete_blind(c, t, &change.id)?;
                 c.prepare_cached(
@@ -729,13 +558,13 @@ impl SqliteStore {
                 .map_err(db_err)?;
                 insert_blind(c, t, &change.id, &change.blind)?;
                 let receipt = log::append(c, &log::Prepared::new(&entry))?;
-                Ok((Ok(current as u64 + 1), receipt))
+                Ok((current as u64 + 1, receipt))
             })
             .await?;
-        out.map(|v| (v, receipt))
+        Ok((value, receipt))
     }
 
-    pub(crate) async fn vault_delete_impl(
+    async fn vault_delete(
         &self,
         tenant: &CustomerId,
         collection: &str,
@@ -743,28 +572,29 @@ impl SqliteStore {
         entry: &AccessEntry,
     ) -> Result<LogReceipt> {
         let (tenant, collection, id, entry) = (tenant.clone(), collection.to_string(), id.to_string(), entry.clone());
-        let (out, receipt) = self
+        let (value, receipt) = self
             .write(move |c| {
                 let exists = c
                     .prepare_cached("SELECT 1 FROM vault_records WHERE tenant = ?1 AND id = ?2 AND collection = ?3")
                     .and_then(|mut st| st.exists(params![tenant.as_str(), id, collection]))
                     .map_err(db_err)?;
                 if !exists {
-                    return refuse(c, &entry, not_found(&collection, &id));
+                    return Err(not_found(&collection, &id));
                 }
                 delete_blind(c, tenant.as_str(), &id)?;
                 c.prepare_cached("DELETE FROM vault_records WHERE tenant = ?1 AND id = ?2")
                     .and_then(|mut st| st.execute(params![tenant.as_str(), id]))
                     .map_err(db_err)?;
                 let receipt = log::append(c, &log::Prepared::new(&entry))?;
-                Ok((Ok(()), receipt))
+                Ok(((), receipt))
             })
             .await?;
-        out.map(|()| receipt)
+        let () = value;
+        Ok(receipt)
     }
 
     /// All records of a subject, with the read logged in the same transaction.
-    pub(crate) async fn vault_query_impl(
+    async fn vault_query(
         &self,
         tenant: &CustomerId,
         key: QueryKey,
@@ -805,7 +635,7 @@ impl SqliteStore {
     }
 
     /// A page of a collection's records, with the read logged in the same transaction.
-    pub(crate) async fn vault_list_impl(
+    async fn vault_list(
         &self,
         tenant: &CustomerId,
         collection: Option<&str>,
@@ -853,26 +683,25 @@ impl SqliteStore {
         }
     }
 
-    pub(crate) async fn vault_erase_subject_impl(
+    async fn vault_erase_subject(
         &self,
         tenant: &CustomerId,
         subject: [u8; 32],
         entry: &AccessEntry,
     ) -> Result<(u64, LogReceipt)> {
         let (tenant, entry) = (tenant.clone(), entry.clone());
-        let (out, receipt) = self
+        let (value, receipt) = self
             .write(move |c| {
                 let t = tenant.as_str();
                 if let Some(h) = live_hold(c, t, Some(&subject))? {
-                    return refuse(c, &entry, hold_error(&h));
+                    return Err(hold_error(&h));
                 }
                 let n = erase_subject_rows(c, t, &subject)?;
                 if n.is_none() {
-                    return refuse(
-                        c,
-                        &entry,
-                        Error::new(ErrorCode::RecordNotFound, "no data is kept about this data subject"),
-                    );
+                    return Err(Error::new(
+                        ErrorCode::RecordNotFound,
+                        "no data is kept about this data subject",
+                    ));
                 }
                 c.execute(
                     "INSERT INTO vault_erasures (tenant, subject_index, erased_at, erased_by, access_id, purged_at)
@@ -887,19 +716,19 @@ impl SqliteStore {
                 )
                 .map_err(db_err)?;
                 let receipt = log::append(c, &log::Prepared::new(&entry))?;
-                Ok((Ok(n.unwrap_or(0)), receipt))
+                Ok((n.unwrap_or(0), receipt))
             })
             .await?;
-        out.map(|n| (n, receipt))
+        Ok((value, receipt))
     }
 
-    pub(crate) async fn vault_erase_tenant_impl(&self, tenant: &CustomerId, entry: &AccessEntry) -> Result<LogReceipt> {
+    async fn vault_erase_tenant(&self, tenant: &CustomerId, entry: &AccessEntry) -> Result<LogReceipt> {
         let (tenant, entry) = (tenant.clone(), entry.clone());
-        let (out, receipt) = self
+        let (value, receipt) = self
             .write(move |c| {
                 let t = tenant.as_str();
                 if let Some(h) = live_hold(c, t, None)? {
-                    return refuse(c, &entry, hold_error(&h));
+                    return Err(hold_error(&h));
                 }
                 erase_tenant_key(c, t)?;
                 c.execute(
@@ -908,15 +737,16 @@ impl SqliteStore {
                 )
                 .map_err(db_err)?;
                 let receipt = log::append(c, &log::Prepared::new(&entry))?;
-                Ok((Ok(()), receipt))
+                Ok(((), receipt))
             })
             .await?;
-        out.map(|()| receipt)
+        let () = value;
+        Ok(receipt)
     }
 
     /// Apply an erasure from the journal (after a restore): destroy the key again if it is
     /// back. Whether anything had to be done.
-    pub(crate) async fn vault_replay_erasure_impl(&self, e: &ErasureRecord) -> Result<bool> {
+    async fn vault_replay_erasure(&self, e: &ErasureRecord) -> Result<bool> {
         let e = e.clone();
         self.write(move |c| {
             let t = e.tenant.as_str();
@@ -956,7 +786,7 @@ impl SqliteStore {
     }
 
     /// Remove up to `limit` sealed rows of erased customers; their keys are gone already.
-    pub(crate) async fn vault_purge_impl(&self, limit: usize, at: Timestamp) -> Result<PurgeProgress> {
+    async fn vault_purge(&self, limit: usize, at: Timestamp) -> Result<PurgeProgress> {
         let limit = limit as i64;
         self.write(move |c| {
             let pending: Vec<(i64, String)> = c
@@ -996,7 +826,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn place_hold_impl(
+    async fn place_legal_hold(
         &self,
         tenant: &CustomerId,
         subject: Option<[u8; 32]>,
@@ -1023,9 +853,9 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn lift_hold_impl(&self, tenant: &CustomerId, id: u64, entry: &AccessEntry) -> Result<()> {
+    async fn lift_legal_hold(&self, tenant: &CustomerId, id: u64, entry: &AccessEntry) -> Result<()> {
         let (tenant, entry) = (tenant.clone(), entry.clone());
-        let (out, _) = self
+        let ((), _) = self
             .write(move |c| {
                 let n = c
                     .execute(
@@ -1034,20 +864,17 @@ impl SqliteStore {
                     )
                     .map_err(db_err)?;
                 if n == 0 {
-                    return refuse(
-                        c,
-                        &entry,
-                        Error::new(ErrorCode::RecordNotFound, format!("no live legal hold {id} for `{tenant}`")),
+                    return Err(Error::new(ErrorCode::RecordNotFound, format!("no live legal hold {id} for `{tenant}`")),
                     );
                 }
                 let receipt = log::append(c, &log::Prepared::new(&entry))?;
-                Ok((Ok(()), receipt))
+                Ok(((), receipt))
             })
             .await?;
-        out
+        Ok(())
     }
 
-    pub(crate) async fn holds_impl(&self, tenant: &CustomerId) -> Result<Vec<LegalHoldRecord>> {
+    async fn legal_holds(&self, tenant: &CustomerId) -> Result<Vec<LegalHoldRecord>> {
         let tenant = tenant.clone();
         self.read(move |c| {
             c.prepare_cached(
@@ -1060,7 +887,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn erasures_impl(&self, tenant: Option<&CustomerId>) -> Result<Vec<ErasureRecord>> {
+    async fn erasures(&self, tenant: Option<&CustomerId>) -> Result<Vec<ErasureRecord>> {
         let tenant = tenant.map(|t| t.as_str().to_string());
         self.read(move |c| {
             let rows: Vec<ErasureRow> = c
@@ -1090,7 +917,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn record_recovery_impl(&self, r: &RecoveryRecord) -> Result<()> {
+    async fn record_recovery(&self, r: &RecoveryRecord) -> Result<()> {
         let r = r.clone();
         self.write(move |c| {
             c.execute(
@@ -1112,7 +939,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn recoveries_impl(&self) -> Result<Vec<RecoveryRecord>> {
+    async fn recoveries(&self) -> Result<Vec<RecoveryRecord>> {
         self.read(|c| {
             c.prepare_cached(
                 "SELECT started_at, responsible, backup, backup_sha256, erasures_replayed, manual_steps, outcome
@@ -1136,21 +963,6 @@ impl SqliteStore {
         })
         .await
     }
-}
-
-/// A record's new sealed values, if it is still at `version`.
-#[derive(Debug, Clone)]
-pub struct RecordChange {
-    /// Record id.
-    pub id: String,
-    /// Its collection.
-    pub collection: String,
-    /// The version the change was made from.
-    pub version: u64,
-    /// New sealed values.
-    pub sealed: Vec<u8>,
-    /// New blind indexes.
-    pub blind: Vec<[u8; 32]>,
 }
 
 /// tenant, subject index, erased at, erased by, access id.

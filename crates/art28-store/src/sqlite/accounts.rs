@@ -4,18 +4,19 @@
 //! session keys are stored only as SHA-256 digests; the secret itself is shown once, by the
 //! caller, and never kept.
 
+use super::{SqliteStore, db_err, from_micros, micros};
+use crate::AccountStore;
 use crate::model::*;
-use crate::sqlite::{SqliteStore, db_err, from_micros, micros};
 use art28_core::ids::CustomerId;
 use art28_core::{Error, ErrorCode, Result};
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
-fn ts(v: Option<i64>) -> rusqlite::Result<Option<Timestamp>> {
+pub(crate) fn ts(v: Option<i64>) -> rusqlite::Result<Option<Timestamp>> {
     v.map(from_micros).transpose()
 }
 
-fn parse_tenant(s: String) -> rusqlite::Result<CustomerId> {
+pub(crate) fn parse_tenant(s: String) -> rusqlite::Result<CustomerId> {
     s.parse::<CustomerId>()
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.message.into()))
 }
@@ -109,7 +110,7 @@ pub(crate) fn insert_events(conn: &Connection, es: &[NewSecurityEvent]) -> Resul
     events(conn, es)
 }
 
-fn events(conn: &Connection, es: &[NewSecurityEvent]) -> Result<()> {
+pub(crate) fn events(conn: &Connection, es: &[NewSecurityEvent]) -> Result<()> {
     es.iter().try_for_each(|e| event(conn, e))
 }
 
@@ -136,8 +137,17 @@ fn changed(n: usize, what: &str) -> Result<()> {
     }
 }
 
-impl SqliteStore {
-    pub(crate) async fn sql_create_account(&self, a: &NewAccount, es: &[NewSecurityEvent]) -> Result<AccountRecord> {
+fn attempts_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LoginAttempts> {
+    Ok(LoginAttempts {
+        failures: r.get::<_, i64>(0)?.try_into().unwrap_or(u32::MAX),
+        last_failed_at: ts(r.get(1)?)?,
+        locked_until: ts(r.get(2)?)?,
+    })
+}
+
+#[async_trait::async_trait]
+impl AccountStore for SqliteStore {
+    async fn create_account(&self, a: &NewAccount, es: &[NewSecurityEvent]) -> Result<AccountRecord> {
         let (a, es) = (a.clone(), es.to_vec());
         self.write(move |conn| {
             let res = conn.execute(
@@ -175,7 +185,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn sql_account(&self, id: u64) -> Result<Option<AccountRecord>> {
+    async fn account(&self, id: u64) -> Result<Option<AccountRecord>> {
         self.read_now(move |c| {
             c.prepare_cached(&format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = ?1"))
                 .and_then(|mut st| st.query_row([id as i64], account_row).optional())
@@ -184,7 +194,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn sql_account_by_username(&self, username: &str) -> Result<Option<AccountRecord>> {
+    async fn account_by_username(&self, username: &str) -> Result<Option<AccountRecord>> {
         let username = username.to_string();
         self.read(move |c| {
             c.query_row(
@@ -198,7 +208,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn sql_accounts(&self, tenant: Option<&CustomerId>) -> Result<Vec<AccountRecord>> {
+    async fn accounts(&self, tenant: Option<&CustomerId>) -> Result<Vec<AccountRecord>> {
         let tenant = tenant.cloned();
         self.read(move |c| {
             let (sql, arg) = match &tenant {
@@ -219,12 +229,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn sql_update_account(
-        &self,
-        id: u64,
-        change: AccountChange,
-        es: &[NewSecurityEvent],
-    ) -> Result<AccountRecord> {
+    async fn update_account(&self, id: u64, change: AccountChange, es: &[NewSecurityEvent]) -> Result<AccountRecord> {
         let es = es.to_vec();
         self.write(move |conn| {
             let n = match &change {
@@ -257,7 +262,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn sql_add_grant(&self, g: &NewGrant, es: &[NewSecurityEvent]) -> Result<GrantRecord> {
+    async fn add_grant(&self, g: &NewGrant, es: &[NewSecurityEvent]) -> Result<GrantRecord> {
         let (g, es) = (g.clone(), es.to_vec());
         self.write(move |conn| {
             get_account(conn, g.account_id)?;
@@ -274,7 +279,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn sql_revoke_grant(
+    async fn revoke_grant(
         &self,
         grant_id: u64,
         by: &str,
@@ -299,7 +304,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn sql_grants(
+    async fn grants(
         &self,
         account_id: Option<u64>,
         tenant: Option<&CustomerId>,
@@ -335,12 +340,12 @@ impl SqliteStore {
         }
     }
 
-    pub(crate) async fn sql_add_events(&self, es: &[NewSecurityEvent]) -> Result<()> {
+    async fn add_security_events(&self, es: &[NewSecurityEvent]) -> Result<()> {
         let es = es.to_vec();
         self.write(move |conn| events(conn, &es)).await
     }
 
-    pub(crate) async fn sql_security_events(&self, after_id: u64, limit: usize) -> Result<Vec<SecurityEventRecord>> {
+    async fn security_events(&self, after_id: u64, limit: usize) -> Result<Vec<SecurityEventRecord>> {
         self.read(move |c| {
             let mut st = c
                 .prepare_cached("SELECT id, time, account_id, username, kind, detail, client FROM security_events WHERE id > ?1 ORDER BY id LIMIT ?2")
@@ -363,7 +368,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn sql_create_token(&self, t: &NewToken, es: &[NewSecurityEvent]) -> Result<TokenRecord> {
+    async fn create_token(&self, t: &NewToken, es: &[NewSecurityEvent]) -> Result<TokenRecord> {
         let (t, es) = (t.clone(), es.to_vec());
         self.write(move |conn| {
             get_account(conn, t.account_id)?;
@@ -389,7 +394,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn sql_token_by_digest(&self, digest: [u8; 32]) -> Result<Option<TokenRecord>> {
+    async fn token_by_digest(&self, digest: [u8; 32]) -> Result<Option<TokenRecord>> {
         self.read_now(move |c| {
             c.prepare_cached(&format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE digest = ?1"))
                 .and_then(|mut st| st.query_row([digest.as_slice()], token_row).optional())
@@ -398,7 +403,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn sql_tokens(&self, tenant: &CustomerId) -> Result<Vec<TokenRecord>> {
+    async fn tokens(&self, tenant: &CustomerId) -> Result<Vec<TokenRecord>> {
         let tenant = tenant.as_str().to_string();
         self.read(move |c| {
             let mut st = c
@@ -412,13 +417,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn sql_revoke_token(
-        &self,
-        id: &str,
-        by: &str,
-        at: Timestamp,
-        es: &[NewSecurityEvent],
-    ) -> Result<()> {
+    async fn revoke_token(&self, id: &str, by: &str, at: Timestamp, es: &[NewSecurityEvent]) -> Result<()> {
         let (id, by, es) = (id.to_string(), by.to_string(), es.to_vec());
         self.write(move |conn| {
             let n = conn
@@ -438,7 +437,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn sql_touch_token(&self, id: &str, at: Timestamp) -> Result<()> {
+    async fn touch_token(&self, id: &str, at: Timestamp) -> Result<()> {
         let id = id.to_string();
         self.write(move |conn| {
             conn.execute(
@@ -451,7 +450,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn sql_create_session(&self, s: &SessionRecord) -> Result<()> {
+    async fn create_session(&self, s: &SessionRecord) -> Result<()> {
         let s = s.clone();
         self.write(move |conn| {
             conn.execute(
@@ -469,7 +468,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn sql_session(&self, digest: [u8; 32]) -> Result<Option<SessionRecord>> {
+    async fn session(&self, digest: [u8; 32]) -> Result<Option<SessionRecord>> {
         self.read_now(move |c| {
             c.prepare_cached("SELECT digest, account_id, created_at, expires_at FROM sessions WHERE digest = ?1")
                 .and_then(|mut st| {
@@ -489,7 +488,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn sql_delete_sessions(&self, digest: Option<[u8; 32]>, account_id: Option<u64>) -> Result<()> {
+    async fn delete_sessions(&self, digest: Option<[u8; 32]>, account_id: Option<u64>) -> Result<()> {
         self.write(move |conn| {
             conn.execute(
                 "DELETE FROM sessions WHERE (?1 IS NOT NULL AND digest = ?1) OR (?2 IS NOT NULL AND account_id = ?2)",
@@ -501,7 +500,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn sql_accounts_unused_since(&self, before: Timestamp) -> Result<Vec<AccountRecord>> {
+    async fn accounts_unused_since(&self, before: Timestamp) -> Result<Vec<AccountRecord>> {
         self.read(move |c| {
             let mut st = c
                 .prepare_cached(&format!(
@@ -513,18 +512,8 @@ impl SqliteStore {
         })
         .await
     }
-}
 
-fn attempts_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LoginAttempts> {
-    Ok(LoginAttempts {
-        failures: r.get::<_, i64>(0)?.try_into().unwrap_or(u32::MAX),
-        last_failed_at: ts(r.get(1)?)?,
-        locked_until: ts(r.get(2)?)?,
-    })
-}
-
-impl SqliteStore {
-    pub(crate) async fn sql_login_attempts(&self, username: &str) -> Result<LoginAttempts> {
+    async fn login_attempts(&self, username: &str) -> Result<LoginAttempts> {
         let username = username.to_string();
         self.read(move |c| {
             Ok(c.query_row(
@@ -539,7 +528,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn sql_record_login_failure(
+    async fn record_login_failure(
         &self,
         username: &str,
         at: Timestamp,
@@ -561,7 +550,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn sql_record_login_success(
+    async fn record_login_success(
         &self,
         account_id: u64,
         username: &str,
@@ -581,111 +570,6 @@ impl SqliteStore {
             changed(n, &format!("account {account_id}"))?;
             events(conn, &es)?;
             get_account(conn, account_id)
-        })
-        .await
-    }
-}
-
-const GRANT_COLS: &str =
-    "id, account_id, username, tenant, reason, ticket, requested_at, ends_at, status, decided_by, decided_at";
-
-fn access_grant_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccessGrantRecord> {
-    let status: String = r.get(8)?;
-    Ok(AccessGrantRecord {
-        id: r.get::<_, i64>(0)? as u64,
-        account_id: r.get::<_, i64>(1)? as u64,
-        username: r.get(2)?,
-        tenant: parse_tenant(r.get(3)?)?,
-        reason: r.get(4)?,
-        ticket: r.get(5)?,
-        requested_at: ts(Some(r.get(6)?))?.unwrap_or_default(),
-        ends_at: ts(Some(r.get(7)?))?.unwrap_or_default(),
-        status: match status.as_str() {
-            "requested" => AccessGrantStatus::Requested,
-            "approved" => AccessGrantStatus::Approved,
-            "rejected" => AccessGrantStatus::Rejected,
-            _ => AccessGrantStatus::Revoked,
-        },
-        decided_by: r.get(9)?,
-        decided_at: ts(r.get(10)?)?,
-    })
-}
-
-impl SqliteStore {
-    pub(crate) async fn sql_create_access_grant(
-        &self,
-        g: &NewAccessGrant,
-        es: &[NewSecurityEvent],
-    ) -> Result<AccessGrantRecord> {
-        let (g, es) = (g.clone(), es.to_vec());
-        self.write(move |conn| {
-            conn.execute(
-                "INSERT INTO access_grants (account_id, username, tenant, reason, ticket, requested_at, ends_at, status, decided_by, decided_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    g.account_id as i64,
-                    g.username,
-                    g.tenant.as_str(),
-                    g.reason,
-                    g.ticket,
-                    micros(g.requested_at),
-                    micros(g.ends_at),
-                    g.status.as_str(),
-                    g.decided_by,
-                    g.decided_by.as_ref().map(|_| micros(g.requested_at))
-                ],
-            )
-            .map_err(db_err)?;
-            let id = conn.last_insert_rowid();
-            events(conn, &es)?;
-            conn.query_row(&format!("SELECT {GRANT_COLS} FROM access_grants WHERE id = ?1"), [id], access_grant_row).map_err(db_err)
-        })
-        .await
-    }
-
-    pub(crate) async fn sql_decide_access_grant(
-        &self,
-        id: u64,
-        from: AccessGrantStatus,
-        to: AccessGrantStatus,
-        by: &str,
-        at: Timestamp,
-        es: &[NewSecurityEvent],
-    ) -> Result<AccessGrantRecord> {
-        let (by, es) = (by.to_string(), es.to_vec());
-        self.write(move |conn| {
-            let n = conn
-                .execute(
-                    "UPDATE access_grants SET status = ?3, decided_by = ?4, decided_at = ?5 WHERE id = ?1 AND status = ?2",
-                    params![id as i64, from.as_str(), to.as_str(), by, micros(at)],
-                )
-                .map_err(db_err)?;
-            if n == 0 {
-                return Err(Error::new(
-                    ErrorCode::AccessGrantNotFound,
-                    format!("access grant {id} does not exist or is not {}", from.as_str()),
-                ));
-            }
-            events(conn, &es)?;
-            conn.query_row(&format!("SELECT {GRANT_COLS} FROM access_grants WHERE id = ?1"), [id as i64], access_grant_row).map_err(db_err)
-        })
-        .await
-    }
-
-    pub(crate) async fn sql_access_grants(
-        &self,
-        tenant: Option<&CustomerId>,
-        account_id: Option<u64>,
-    ) -> Result<Vec<AccessGrantRecord>> {
-        let tenant = tenant.map(|t| t.as_str().to_string());
-        self.read(move |c| {
-            let mut st = c
-                .prepare_cached(&format!(
-                    "SELECT {GRANT_COLS} FROM access_grants WHERE (?1 IS NULL OR tenant = ?1) AND (?2 IS NULL OR account_id = ?2) ORDER BY id"
-                ))
-                .map_err(db_err)?;
-            let rows = st.query_map(params![tenant, account_id.map(|i| i as i64)], access_grant_row).map_err(db_err)?;
-            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
         })
         .await
     }
