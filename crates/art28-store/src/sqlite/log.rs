@@ -393,87 +393,6 @@ impl NodeReader for SqliteNodes<'_> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
-    use super::*;
-
-    /// One commit of `n` entries from `first` on: hash i is [i as u8; 32], every other entry
-    /// has a customer.
-    fn commit(tail: &mut Tail, first: i64, n: i64) {
-        let mut hashes: Vec<Hash> = (first..first + n).map(|i| [i as u8; 32]).collect();
-        let mut tenants: Vec<Option<Arc<str>>> = (first..first + n)
-            .map(|i| (i % 2 == 0).then(|| Arc::from(format!("t{}", i % 3).as_str())))
-            .collect();
-        tail.extend(first, &mut hashes, &mut tenants);
-        assert!(hashes.is_empty() && tenants.is_empty(), "moved into the tail");
-    }
-
-    #[test]
-    fn the_tail_serves_only_ranges_it_holds_entirely() {
-        let mut tail = Tail::default();
-        assert_eq!(tail.hashes(0, 0), Some(vec![]));
-        assert_eq!(tail.hashes(0, 1), None);
-        commit(&mut tail, 10, 5);
-        commit(&mut tail, 15, 5);
-        assert_eq!(tail.hashes(12, 14), Some(vec![[12; 32], [13; 32]]));
-        assert_eq!(tail.hashes(10, 20).map(|h| h.len()), Some(10));
-        assert_eq!(tail.hashes(9, 12), None, "starts before the tail");
-        assert_eq!(tail.hashes(18, 21), None, "ends after it");
-        assert_eq!(tail.hashes(14, 12), None, "backwards");
-        let tenants = tail.tenants(14, 17).expect("held");
-        assert_eq!(
-            tenants.iter().map(Option::is_some).collect::<Vec<_>>(),
-            [true, false, true]
-        );
-
-        // A commit that does not continue the tail replaces it.
-        commit(&mut tail, 30, 3);
-        assert_eq!(tail.hashes(15, 16), None);
-        assert_eq!(tail.hashes(30, 33).map(|h| h.len()), Some(3));
-
-        // A saved fold lets go of what its checkpoint covers; an older one changes nothing.
-        tail.forget_below(31);
-        assert_eq!(tail.hashes(30, 31), None);
-        assert_eq!(tail.hashes(31, 33), Some(vec![[31; 32], [32; 32]]));
-        tail.forget_below(5);
-        assert_eq!(tail.hashes(31, 33).map(|h| h.len()), Some(2));
-        tail.forget_below(100);
-        assert_eq!(tail.hashes(33, 33), Some(vec![]));
-        commit(&mut tail, 33, 1);
-        assert_eq!(tail.hashes(33, 34), Some(vec![[33; 32]]));
-    }
-
-    #[test]
-    fn without_folds_the_tail_keeps_the_newest_half_of_its_limit() {
-        let mut tail = Tail::default();
-        let max = TAIL_MAX as i64;
-        commit(&mut tail, 0, max);
-        assert_eq!(tail.hashes(0, max).map(|h| h.len()), Some(TAIL_MAX));
-        commit(&mut tail, max, 1);
-        let end = max + 1;
-        assert_eq!(tail.hashes(end - max / 2, end).map(|h| h.len()), Some(TAIL_MAX / 2));
-        assert_eq!(tail.hashes(end - max / 2 - 1, end), None);
-        assert_eq!(tail.hashes(end - 1, end), Some(vec![[max as u8; 32]]));
-    }
-
-    #[test]
-    fn runs_group_each_customers_entries_in_order() {
-        let t = |s: &str| Some(Arc::from(s));
-        let tenants = [t("b"), None, t("a"), t("b"), None, t("a")];
-        let runs = runs_of(7, &tenants);
-        let got: Vec<_> = runs.iter().map(|r| (r.tenant.clone(), r.encode(0))).collect();
-        let packed = |s: &[i64]| s.iter().flat_map(|x| x.to_be_bytes()).collect::<Vec<u8>>();
-        assert_eq!(
-            got,
-            [
-                ("a".to_string(), Some((12, packed(&[9, 12])))),
-                ("b".to_string(), Some((10, packed(&[7, 10])))),
-            ]
-        );
-    }
-}
-
 #[async_trait::async_trait]
 impl LogStore for SqliteStore {
     async fn log_window(&self, from: Timestamp, to: Timestamp, limit: usize) -> Result<Vec<AccessEntry>> {
@@ -707,5 +626,86 @@ fn proof_err<E: std::fmt::Debug + std::fmt::Display>(e: art28_ledger::merkle::Pr
     match e {
         art28_ledger::merkle::ProofError::Reader(inner) => db_err(format!("{inner:?}")),
         other => Error::new(ErrorCode::BadRequest, format!("{other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
+    use super::*;
+
+    /// One commit of `n` entries from `first` on: hash i is [i as u8; 32], every other entry
+    /// has a customer.
+    fn commit(tail: &mut Tail, first: i64, n: i64) {
+        let mut hashes: Vec<Hash> = (first..first + n).map(|i| [i as u8; 32]).collect();
+        let mut tenants: Vec<Option<Arc<str>>> = (first..first + n)
+            .map(|i| (i % 2 == 0).then(|| Arc::from(format!("t{}", i % 3).as_str())))
+            .collect();
+        tail.extend(first, &mut hashes, &mut tenants);
+        assert!(hashes.is_empty() && tenants.is_empty(), "moved into the tail");
+    }
+
+    #[test]
+    fn the_tail_serves_only_ranges_it_holds_entirely() {
+        let mut tail = Tail::default();
+        assert_eq!(tail.hashes(0, 0), Some(vec![]));
+        assert_eq!(tail.hashes(0, 1), None);
+        commit(&mut tail, 10, 5);
+        commit(&mut tail, 15, 5);
+        assert_eq!(tail.hashes(12, 14), Some(vec![[12; 32], [13; 32]]));
+        assert_eq!(tail.hashes(10, 20).map(|h| h.len()), Some(10));
+        assert_eq!(tail.hashes(9, 12), None, "starts before the tail");
+        assert_eq!(tail.hashes(18, 21), None, "ends after it");
+        assert_eq!(tail.hashes(14, 12), None, "backwards");
+        let tenants = tail.tenants(14, 17).expect("held");
+        assert_eq!(
+            tenants.iter().map(Option::is_some).collect::<Vec<_>>(),
+            [true, false, true]
+        );
+
+        // A commit that does not continue the tail replaces it.
+        commit(&mut tail, 30, 3);
+        assert_eq!(tail.hashes(15, 16), None);
+        assert_eq!(tail.hashes(30, 33).map(|h| h.len()), Some(3));
+
+        // A saved fold lets go of what its checkpoint covers; an older one changes nothing.
+        tail.forget_below(31);
+        assert_eq!(tail.hashes(30, 31), None);
+        assert_eq!(tail.hashes(31, 33), Some(vec![[31; 32], [32; 32]]));
+        tail.forget_below(5);
+        assert_eq!(tail.hashes(31, 33).map(|h| h.len()), Some(2));
+        tail.forget_below(100);
+        assert_eq!(tail.hashes(33, 33), Some(vec![]));
+        commit(&mut tail, 33, 1);
+        assert_eq!(tail.hashes(33, 34), Some(vec![[33; 32]]));
+    }
+
+    #[test]
+    fn without_folds_the_tail_keeps_the_newest_half_of_its_limit() {
+        let mut tail = Tail::default();
+        let max = TAIL_MAX as i64;
+        commit(&mut tail, 0, max);
+        assert_eq!(tail.hashes(0, max).map(|h| h.len()), Some(TAIL_MAX));
+        commit(&mut tail, max, 1);
+        let end = max + 1;
+        assert_eq!(tail.hashes(end - max / 2, end).map(|h| h.len()), Some(TAIL_MAX / 2));
+        assert_eq!(tail.hashes(end - max / 2 - 1, end), None);
+        assert_eq!(tail.hashes(end - 1, end), Some(vec![[max as u8; 32]]));
+    }
+
+    #[test]
+    fn runs_group_each_customers_entries_in_order() {
+        let t = |s: &str| Some(Arc::from(s));
+        let tenants = [t("b"), None, t("a"), t("b"), None, t("a")];
+        let runs = runs_of(7, &tenants);
+        let got: Vec<_> = runs.iter().map(|r| (r.tenant.clone(), r.encode(0))).collect();
+        let packed = |s: &[i64]| s.iter().flat_map(|x| x.to_be_bytes()).collect::<Vec<u8>>();
+        assert_eq!(
+            got,
+            [
+                ("a".to_string(), Some((12, packed(&[9, 12])))),
+                ("b".to_string(), Some((10, packed(&[7, 10])))),
+            ]
+        );
     }
 }
