@@ -15,7 +15,9 @@
 //! - [`access`]: the entries of the access log, one per access granted or refused.
 //! - [`auth`]: roles, permissions and their scope; lockout, expiry and block rules.
 //! - [`vault`]: collections and records of the vault, checked against the agreement.
+//! - [`operation`]: every operation named in the access log, with the permission it needs.
 //! - [`policy`]: the one decision every vault operation passes.
+//! - [`incident`]: the incident register's fields, workflow, delivery keys and deadlines.
 
 pub mod access;
 pub mod agreement;
@@ -27,6 +29,7 @@ pub mod geo;
 pub mod ids;
 pub mod incident;
 pub mod lang;
+pub mod operation;
 pub mod policy;
 pub mod vault;
 pub mod vocabulary;

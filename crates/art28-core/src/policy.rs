@@ -16,110 +16,12 @@
 //!    (`erasure_before_end`).
 
 use crate::agreement::ProcessorAgreement;
-use crate::auth::{Permission, Principal, authorize};
+use crate::auth::Principal;
 use crate::error::{Error, ErrorCode, Result};
 use crate::ids::CustomerId;
 use jiff::Timestamp;
 
-/// What is being done in the vault.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Operation {
-    /// Define a collection.
-    DefineCollection,
-    /// Add a record.
-    Create,
-    /// Read a record by id.
-    Read,
-    /// Change a record.
-    Update,
-    /// Delete a record.
-    Delete,
-    /// Find all records of a data subject.
-    Query,
-    /// List a collection's records.
-    List,
-    /// Erase a data subject (crypto-shredding).
-    EraseSubject,
-    /// Erase all of a customer's data (crypto-shredding).
-    EraseTenant,
-    /// Export the customer's data (pseudonymised or whole).
-    Export,
-    /// Place or lift a legal hold.
-    LegalHold,
-}
-
-impl Operation {
-    /// Every operation.
-    pub const ALL: &'static [Operation] = &[
-        Operation::DefineCollection,
-        Operation::Create,
-        Operation::Read,
-        Operation::Update,
-        Operation::Delete,
-        Operation::Query,
-        Operation::List,
-        Operation::EraseSubject,
-        Operation::EraseTenant,
-        Operation::Export,
-        Operation::LegalHold,
-    ];
-
-    /// The operation an access entry names ([`Operation::as_str`]), if it is a vault operation.
-    pub fn from_log(name: &str) -> Option<Operation> {
-        Operation::ALL.iter().copied().find(|o| o.as_str() == name)
-    }
-
-    /// The permission the operation needs.
-    pub fn permission(self) -> Permission {
-        match self {
-            Operation::DefineCollection => Permission::CollectionsManage,
-            Operation::Read | Operation::Query | Operation::List => Permission::VaultRead,
-            Operation::Create | Operation::Update | Operation::Delete => Permission::VaultWrite,
-            Operation::EraseSubject | Operation::EraseTenant => Permission::VaultErase,
-            Operation::Export => Permission::VaultExport,
-            Operation::LegalHold => Permission::LegalHoldManage,
-        }
-    }
-
-    /// The operation's name in the access log.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Operation::DefineCollection => "vault.collection.define",
-            Operation::Create => "vault.record.create",
-            Operation::Read => "vault.record.read",
-            Operation::Update => "vault.record.update",
-            Operation::Delete => "vault.record.delete",
-            Operation::Query => "vault.subject.query",
-            Operation::List => "vault.record.list",
-            Operation::EraseSubject => "vault.subject.erase",
-            Operation::EraseTenant => "vault.tenant.erase",
-            Operation::Export => "vault.export",
-            Operation::LegalHold => "vault.legal_hold",
-        }
-    }
-
-    /// Whether the operation changes the data (and so is refused while suspended).
-    pub fn changes_data(self) -> bool {
-        matches!(
-            self,
-            Operation::DefineCollection | Operation::Create | Operation::Update | Operation::Delete
-        )
-    }
-
-    /// Whether the operation touches personal data itself, and so needs a purpose.
-    pub fn touches_data(self) -> bool {
-        matches!(
-            self,
-            Operation::Create
-                | Operation::Read
-                | Operation::Update
-                | Operation::Delete
-                | Operation::Query
-                | Operation::List
-                | Operation::Export
-        )
-    }
-}
+pub use crate::operation::Operation;
 
 /// The customer's state, as far as the vault cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,7 +59,7 @@ pub struct Request<'a> {
 
 /// Granted (`Ok`) or refused with the rule that refused.
 pub fn decide(r: &Request<'_>) -> Result<()> {
-    authorize(r.principal, r.operation.permission(), Some(r.tenant))?;
+    r.operation.authorize(r.principal, Some(r.tenant))?;
     let op = r.operation;
     match r.state {
         TenantState::Erased => {
@@ -169,7 +71,7 @@ pub fn decide(r: &Request<'_>) -> Result<()> {
         TenantState::Terminated
             if !matches!(
                 op,
-                Operation::Export | Operation::EraseSubject | Operation::EraseTenant | Operation::LegalHold
+                Operation::VaultExport | Operation::SubjectErase | Operation::TenantErase | Operation::LegalHold
             ) =>
         {
             return Err(Error::new(
@@ -192,7 +94,7 @@ pub fn decide(r: &Request<'_>) -> Result<()> {
         _ => {}
     }
     let staff = acting_as_staff(r.principal, r.tenant);
-    if op.touches_data() || op == Operation::DefineCollection {
+    if op.touches_data() || op == Operation::CollectionDefine {
         let Some(agreement) = r.agreement else {
             return Err(Error::new(
                 ErrorCode::NoAgreementInForce,
@@ -205,7 +107,7 @@ pub fn decide(r: &Request<'_>) -> Result<()> {
         }
     }
     if staff {
-        if op == Operation::EraseTenant {
+        if op == Operation::TenantErase {
             if r.state != TenantState::Terminated {
                 return Err(Error::new(
                     ErrorCode::ErasureBeforeEnd,

@@ -365,7 +365,9 @@ pub async fn scope(store: &dyn Store, who: &Principal, q: &ScopeQuery) -> Result
         let (first, rest) = path.split_once('/').map_or((path, None), |(a, b)| (a, Some(b)));
         let in_systems = systems.is_empty() || systems.contains(first);
         match Operation::from_log(&e.operation) {
-            Some(Operation::Read | Operation::Update | Operation::Delete | Operation::Create) if in_systems => {
+            Some(
+                Operation::RecordRead | Operation::RecordUpdate | Operation::RecordDelete | Operation::RecordCreate,
+            ) if in_systems => {
                 let acc = per.entry(tenant.clone()).or_default();
                 acc.entries += 1;
                 match rest {
@@ -377,7 +379,7 @@ pub async fn scope(store: &dyn Store, who: &Principal, q: &ScopeQuery) -> Result
                     }
                 }
             }
-            Some(Operation::List | Operation::Export) => {
+            Some(Operation::RecordList | Operation::VaultExport) => {
                 let everything = first == "*" || first.starts_with("*?");
                 if !everything && !in_systems {
                     continue;
@@ -392,7 +394,7 @@ pub async fn scope(store: &dyn Store, who: &Principal, q: &ScopeQuery) -> Result
                     }
                 }
             }
-            Some(Operation::Query) if systems.is_empty() => {
+            Some(Operation::SubjectQuery) if systems.is_empty() => {
                 let acc = per.entry(tenant.clone()).or_default();
                 acc.entries += 1;
                 if rest.is_some_and(|r| r != "-") {

@@ -398,7 +398,7 @@ impl Vault {
         mut query: ContextQuery,
     ) -> Step<Granted> {
         // The cheapest refusal first: no role for this at all, before anything is read.
-        authorize(who, op.permission(), Some(tenant))?;
+        op.authorize(who, Some(tenant))?;
         query.on = Some(today(self.clock.as_ref()));
         let context = self.store.vault_context(tenant, query).await?;
         let Some(customer) = &context.customer else {
@@ -412,7 +412,7 @@ impl Vault {
         let mut staff_grant_until = None;
         if policy::acting_as_staff(who, tenant)
             && op != Operation::LegalHold
-            && op != Operation::EraseTenant
+            && op != Operation::TenantErase
             && let Ok(g) = live_grant(self.store.as_ref(), self.clock.as_ref(), who, tenant).await
         {
             staff_grant_until = Some(g.ends_at);
@@ -574,7 +574,7 @@ impl Vault {
         tenant: &CustomerId,
         def: &CollectionDef,
     ) -> Result<LogReceipt> {
-        let op = Operation::DefineCollection;
+        let op = Operation::CollectionDefine;
         let resource = format!("vault/{}", def.name.chars().take(64).collect::<String>());
         let step = async {
             let g = self.judge(ctx, who, tenant, op, ContextQuery::default()).await?;
@@ -631,7 +631,7 @@ impl Vault {
                 tenant,
                 collection,
                 &[(subject.to_string(), values.clone())],
-                Operation::Create,
+                Operation::RecordCreate,
             )
             .await?;
         Ok((ids.into_iter().next().unwrap_or_default(), receipt))
@@ -646,7 +646,7 @@ impl Vault {
         collection: &str,
         records: &[(String, Values)],
     ) -> Result<(Vec<String>, LogReceipt)> {
-        self.import_inner(ctx, who, tenant, collection, records, Operation::Create)
+        self.import_inner(ctx, who, tenant, collection, records, Operation::RecordCreate)
             .await
     }
 
@@ -788,7 +788,7 @@ impl Vault {
         collection: &str,
         id: &str,
     ) -> Result<(Record, LogReceipt)> {
-        let op = Operation::Read;
+        let op = Operation::RecordRead;
         let resource = format!("vault/{}/{}", clip(collection), clip(id));
         let step = async {
             let g = self.judge(ctx, who, tenant, op, ContextQuery::default()).await?;
@@ -814,7 +814,7 @@ impl Vault {
         version: u64,
         changes: &Values,
     ) -> Result<(u64, LogReceipt)> {
-        let op = Operation::Update;
+        let op = Operation::RecordUpdate;
         let resource = format!("vault/{}/{}", clip(collection), clip(id));
         let step = async {
             let query = ContextQuery {
@@ -869,7 +869,7 @@ impl Vault {
         collection: &str,
         id: &str,
     ) -> Result<LogReceipt> {
-        let op = Operation::Delete;
+        let op = Operation::RecordDelete;
         let resource = format!("vault/{}/{}", clip(collection), clip(id));
         let step = async {
             let g = self.judge(ctx, who, tenant, op, ContextQuery::default()).await?;
@@ -888,7 +888,7 @@ impl Vault {
         tenant: &CustomerId,
         lookup: &Lookup,
     ) -> Result<(Vec<Record>, LogReceipt)> {
-        let op = Operation::Query;
+        let op = Operation::SubjectQuery;
         let step = async {
             let g = self.judge(ctx, who, tenant, op, ContextQuery::default()).await?;
             let keys = match &g.context.tenant_key {
@@ -939,7 +939,7 @@ impl Vault {
         after: &str,
         limit: usize,
     ) -> Result<(Vec<Record>, LogReceipt)> {
-        let op = Operation::List;
+        let op = Operation::RecordList;
         let resource = format!("vault/{}", clip(collection));
         let step = async {
             let query = ContextQuery {
@@ -977,7 +977,7 @@ impl Vault {
         tenant: &CustomerId,
         subject: &str,
     ) -> Result<(u64, LogReceipt)> {
-        let op = Operation::EraseSubject;
+        let op = Operation::SubjectErase;
         let step = async {
             let g = self.judge(ctx, who, tenant, op, ContextQuery::default()).await?;
             let keys = self.tenant_keys(tenant, g.context.tenant_key.as_ref(), false).await?;
@@ -1009,7 +1009,7 @@ impl Vault {
     /// Erase all of a customer's data: its key at once, so every record is unreadable from this
     /// moment, in every copy; the sealed rows are purged in the background.
     pub async fn erase_tenant(&self, ctx: &RequestContext, who: &Principal, tenant: &CustomerId) -> Result<LogReceipt> {
-        let op = Operation::EraseTenant;
+        let op = Operation::TenantErase;
         let resource = "vault/*".to_string();
         let step = async {
             let g = self.judge(ctx, who, tenant, op, ContextQuery::default()).await?;
@@ -1138,7 +1138,7 @@ impl Vault {
         pseudonymise: bool,
         keep_key: bool,
     ) -> Result<(Export, LogReceipt)> {
-        let op = Operation::Export;
+        let op = Operation::VaultExport;
         let resource = if pseudonymise {
             "vault/*?pseudonymised"
         } else {
