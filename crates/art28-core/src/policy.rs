@@ -71,7 +71,12 @@ pub fn decide(r: &Request<'_>) -> Result<()> {
         TenantState::Terminated
             if !matches!(
                 op,
-                Operation::VaultExport | Operation::SubjectErase | Operation::TenantErase | Operation::LegalHold
+                Operation::VaultExport
+                    | Operation::SubjectErase
+                    | Operation::TenantErase
+                    | Operation::LegalHold
+                    | Operation::LegalHoldList
+                    | Operation::CollectionList
             ) =>
         {
             return Err(Error::new(
@@ -117,7 +122,7 @@ pub fn decide(r: &Request<'_>) -> Result<()> {
                     ),
                 ));
             }
-        } else if op != Operation::LegalHold && r.staff_grant_until.is_none_or(|end| r.now >= end) {
+        } else if needs_staff_grant(op) && r.staff_grant_until.is_none_or(|end| r.now >= end) {
             return Err(Error::new(
                 ErrorCode::NoAccessGrant,
                 format!(
@@ -162,4 +167,15 @@ fn check_purpose(agreement: &ProcessorAgreement, purpose: Option<&str>) -> Resul
             ),
         )),
     }
+}
+
+/// Whether the processor's staff need a live access grant for the operation: for everything on
+/// the customer's data, not for legal holds (the processor's own duty, R7.3), not for the list
+/// of collection definitions (which holds no personal data), and not for erasing a customer
+/// whose agreement has ended (judged on its own above).
+pub fn needs_staff_grant(op: Operation) -> bool {
+    !matches!(
+        op,
+        Operation::LegalHold | Operation::LegalHoldList | Operation::CollectionList | Operation::TenantErase
+    )
 }

@@ -1,6 +1,6 @@
 //! The JSON API under `/api/v1`, and the OpenAPI document generated from it.
 //!
-//! Handlers only extract, call the service or store, and map: no rule lives here. Each
+//! Handlers only extract, call one service method, and map: no rule lives here. Each
 //! handler's signature shows what it requires: `Authorized<perm::X>` checks permission X for the
 //! customer in the path; `Caller` means the handler authorizes once it knows the customer.
 
@@ -14,14 +14,11 @@ use aide::openapi::{Info, OpenApi};
 use aide::transform::TransformOperation;
 use art28_core::ErrorCode;
 use art28_core::agreement::ProcessorAgreement;
-use art28_core::auth::Permission;
 use art28_core::ids::{AgreementId, CustomerId};
 use art28_core::lang::Lang;
 use art28_core::vocabulary::Vocabulary;
 use art28_render::DocFormat;
-use art28_service::access::{Access, log_read};
-use art28_service::{agreements, clock::today, customers};
-use art28_store::{AgreementVersion, AgreementVersionMeta, ContactRecord, CustomerRecord};
+use art28_service::records::{AgreementVersion, AgreementVersionMeta, ContactRecord, CustomerRecord};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -277,19 +274,9 @@ fn version_no(s: &str) -> ApiResult<u32> {
         .ok_or_else(|| ApiError::new(ErrorCode::BadRequest, "the version must be a whole number from 1"))
 }
 
-fn date_or_today(state: &AppState, on: Option<&str>) -> ApiResult<art28_core::date::Date> {
-    match on {
-        None => Ok(today(state.clock.as_ref())),
-        Some(s) => s.parse().map_err(|m: String| ApiError::new(ErrorCode::BadRequest, m)),
-    }
-}
-
-async fn existing_customer(state: &AppState, id: &CustomerId) -> ApiResult<CustomerRecord> {
-    state
-        .store
-        .customer(id)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::CustomerNotFound, format!("customer `{id}` does not exist")))
+fn date_arg(on: Option<&str>) -> ApiResult<Option<art28_core::date::Date>> {
+    on.map(|s| s.parse().map_err(|m: String| ApiError::new(ErrorCode::BadRequest, m)))
+        .transpose()
 }
 
 /// A response with the id of its access entry in the `x-art28-access-id` header.
@@ -324,28 +311,10 @@ impl<T: aide::OperationOutput> aide::OperationOutput for WithAccess<T> {
     }
 }
 
-/// Log a granted read of a customer's data; the data may leave only after this.
-async fn logged(
-    state: &AppState,
-    op: &Caller,
-    tenant: &CustomerId,
-    operation: &str,
-    resource: String,
-) -> ApiResult<String> {
-    let access = Access {
-        tenant: Some(tenant),
-        operation,
-        resource,
-    };
-    Ok(log_read(state.store.as_ref(), state.clock.as_ref(), &op.ctx, access)
-        .await?
-        .access_id)
-}
-
 // ---------- handlers ----------
 
 async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
-    state.store.processor().await?;
+    state.agreements.ping().await?;
     Ok(Json(Health {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
@@ -357,11 +326,7 @@ async fn openapi_json(State(state): State<AppState>) -> impl IntoApiResponse {
 }
 
 async fn get_processor(_: Caller, State(state): State<AppState>) -> ApiResult<Json<ProcessorView>> {
-    let p = state
-        .store
-        .processor()
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::AgreementNotFound, "no processor profile is set up yet"))?;
+    let p = state.agreements.processor().await?;
     Ok(Json(ProcessorView {
         name: p.name,
         registration: p.registration,
@@ -370,21 +335,8 @@ async fn get_processor(_: Caller, State(state): State<AppState>) -> ApiResult<Js
 }
 
 async fn list_customers(op: Caller, State(state): State<AppState>) -> ApiResult<Json<Vec<CustomerView>>> {
-    // Staff who may read customers see all; a customer's representatives see their own.
-    let all = art28_core::auth::authorize(&op.principal, Permission::CustomersRead, None).is_ok();
-    let visible = |c: &CustomerRecord| {
-        all || art28_core::auth::authorize(&op.principal, Permission::AgreementsRead, Some(&c.id)).is_ok()
-    };
-    Ok(Json(
-        state
-            .store
-            .customers()
-            .await?
-            .into_iter()
-            .filter(visible)
-            .map(Into::into)
-            .collect(),
-    ))
+    let visible = state.agreements.customers(&op.principal).await?;
+    Ok(Json(visible.into_iter().map(Into::into).collect()))
 }
 
 async fn create_customer(
@@ -393,15 +345,10 @@ async fn create_customer(
     ApiJson(body): ApiJson<NewCustomerBody>,
 ) -> ApiResult<WithAccess<(StatusCode, Json<CustomerView>)>> {
     let id = customer_id(&body.id)?;
-    let created = customers::create_customer(
-        state.store.as_ref(),
-        state.clock.as_ref(),
-        &op.ctx,
-        id,
-        &body.name,
-        body.language,
-    )
-    .await?;
+    let created = state
+        .agreements
+        .create_customer(&op.ctx, &op.principal, id, &body.name, body.language)
+        .await?;
     Ok(WithAccess(
         created.receipt.access_id,
         (StatusCode::CREATED, Json(created.value.into())),
@@ -414,16 +361,13 @@ async fn get_customer(
     Path(p): Path<CustomerPath>,
 ) -> ApiResult<WithAccess<Json<CustomerDetail>>> {
     let id = customer_id(&p.customer)?;
-    let customer = existing_customer(&state, &id).await?;
-    let contacts = state.store.contacts(&id).await?;
-    let in_force = state.store.agreement_in_force(&id, today(state.clock.as_ref())).await?;
-    let access_id = logged(&state, &op, &id, "customer.read", format!("customer/{id}")).await?;
+    let (detail, receipt) = state.agreements.customer(&op.ctx, &op.principal, &id).await?;
     Ok(WithAccess(
-        access_id,
+        receipt.access_id,
         Json(CustomerDetail {
-            customer: customer.into(),
-            contacts: contacts.into_iter().map(Into::into).collect(),
-            agreement_in_force: in_force.map(|v| v.meta.into()),
+            customer: detail.customer.into(),
+            contacts: detail.contacts.into_iter().map(Into::into).collect(),
+            agreement_in_force: detail.in_force.map(Into::into),
         }),
     ))
 }
@@ -434,18 +378,9 @@ async fn customer_history(
     Path(p): Path<CustomerPath>,
 ) -> ApiResult<WithAccess<Json<Vec<VersionView>>>> {
     let id = customer_id(&p.customer)?;
-    existing_customer(&state, &id).await?;
-    let history = state.store.customer_agreement_history(&id).await?;
-    let access_id = logged(
-        &state,
-        &op,
-        &id,
-        "agreement.history",
-        format!("customer/{id}/agreements"),
-    )
-    .await?;
+    let (history, receipt) = state.agreements.history(&op.ctx, &op.principal, &id).await?;
     Ok(WithAccess(
-        access_id,
+        receipt.access_id,
         Json(history.into_iter().map(Into::into).collect()),
     ))
 }
@@ -457,23 +392,9 @@ async fn customer_agreement(
     Query(q): Query<OnQuery>,
 ) -> ApiResult<WithAccess<Json<AgreementView>>> {
     let id = customer_id(&p.customer)?;
-    existing_customer(&state, &id).await?;
-    let on = date_or_today(&state, q.on.as_deref())?;
-    let v = state.store.agreement_in_force(&id, on).await?.ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::AgreementNotFound,
-            format!("customer `{id}` has no agreement in force on {on}"),
-        )
-    })?;
-    let access_id = logged(
-        &state,
-        &op,
-        &id,
-        "agreement.read",
-        format!("agreement/{}@{}", v.meta.id, v.meta.version),
-    )
-    .await?;
-    Ok(WithAccess(access_id, Json(v.into())))
+    let on = date_arg(q.on.as_deref())?;
+    let (v, receipt) = state.agreements.in_force(&op.ctx, &op.principal, &id, on).await?;
+    Ok(WithAccess(receipt.access_id, Json(v.into())))
 }
 
 /// A rendered document.
@@ -540,11 +461,11 @@ async fn customer_document(
     Query(q): Query<DocumentQuery>,
 ) -> ApiResult<WithAccess<Document>> {
     let id = customer_id(&p.customer)?;
-    let customer = existing_customer(&state, &id).await?;
-    let lang = match q.lang.as_deref() {
-        None => customer.language,
-        Some(s) => s.parse().map_err(|m: String| ApiError::new(ErrorCode::BadRequest, m))?,
-    };
+    let lang: Option<Lang> = q
+        .lang
+        .as_deref()
+        .map(|s| s.parse().map_err(|m: String| ApiError::new(ErrorCode::BadRequest, m)))
+        .transpose()?;
     let format = match q.format.as_deref() {
         None | Some("html") => DocFormat::Html,
         Some("md") | Some("markdown") => DocFormat::Markdown,
@@ -555,24 +476,13 @@ async fn customer_document(
             ));
         }
     };
-    let on = date_or_today(&state, q.on.as_deref())?;
-    let v = state.store.agreement_in_force(&id, on).await?.ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::AgreementNotFound,
-            format!("customer `{id}` has no agreement in force on {on}"),
-        )
-    })?;
-    let body = art28_render::render_agreement(&v.agreement, lang, format)?;
-    let access_id = logged(
-        &state,
-        &op,
-        &id,
-        "agreement.render",
-        format!("agreement/{}@{}", v.meta.id, v.meta.version),
-    )
-    .await?;
+    let on = date_arg(q.on.as_deref())?;
+    let (body, receipt) = state
+        .agreements
+        .document(&op.ctx, &op.principal, &id, lang, format, on)
+        .await?;
     Ok(WithAccess(
-        access_id,
+        receipt.access_id,
         Document {
             body,
             content_type: match format {
@@ -584,79 +494,30 @@ async fn customer_document(
 }
 
 async fn standard_agreements(op: Caller, State(state): State<AppState>) -> ApiResult<Json<Vec<VersionView>>> {
-    op.holds_anywhere(Permission::AgreementsRead)?;
-    Ok(Json(
-        state
-            .store
-            .standard_agreements()
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-    ))
+    let list = state.agreements.standard_agreements(&op.principal).await?;
+    Ok(Json(list.into_iter().map(Into::into).collect()))
 }
 
 async fn agreement_versions(
     op: Caller,
     State(state): State<AppState>,
     Path(p): Path<AgreementPath>,
-) -> ApiResult<Json<Vec<VersionView>>> {
+) -> ApiResult<WithAccess<Json<Vec<VersionView>>>> {
     let id = agreement_id(&p.agreement)?;
-    let versions = state.store.agreement_versions(&id).await?;
-    match versions.first().and_then(|v| v.customer.clone()) {
-        _ if versions.is_empty() => {
-            return Err(ApiError::new(
-                ErrorCode::AgreementNotFound,
-                format!("agreement `{id}` does not exist"),
-            ));
-        }
-        Some(tenant) => {
-            op.require(
-                &state,
-                Permission::AgreementsRead,
-                &tenant,
-                "agreement.history",
-                format!("agreement/{id}"),
-            )
-            .await?;
-        }
-        None => op.holds_anywhere(Permission::AgreementsRead)?,
-    }
-    Ok(Json(versions.into_iter().map(Into::into).collect()))
+    let (versions, receipt) = state.agreements.versions(&op.ctx, &op.principal, &id).await?;
+    Ok(WithAccess(
+        receipt.map(|r| r.access_id).unwrap_or_default(),
+        Json(versions.into_iter().map(Into::into).collect()),
+    ))
 }
 
-/// A stored version; a customer's version is logged as read (standard agreements are not
-/// any customer's data).
-/// A stored version, after authorization for its customer; a customer's version is logged as
-/// read (standard agreements are not any customer's data).
+/// A stored version, after the service's checks (a customer's version is logged as read;
+/// standard agreements are not any customer's data).
 async fn stored_version(state: &AppState, op: &Caller, p: &VersionPath) -> ApiResult<(AgreementVersion, String)> {
     let id = agreement_id(&p.agreement)?;
     let version = version_no(&p.version)?;
-    let v = state.store.agreement_version(&id, version).await?.ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::AgreementNotFound,
-            format!("agreement `{id}` has no version {version}"),
-        )
-    })?;
-    let resource = format!("agreement/{id}@{version}");
-    let access_id = match &v.meta.customer {
-        Some(tenant) => {
-            op.require(
-                state,
-                Permission::AgreementsRead,
-                tenant,
-                "agreement.read",
-                resource.clone(),
-            )
-            .await?;
-            logged(state, op, tenant, "agreement.read", resource).await?
-        }
-        None => {
-            op.holds_anywhere(Permission::AgreementsRead)?;
-            String::new()
-        }
-    };
-    Ok((v, access_id))
+    let (v, receipt) = state.agreements.version(&op.ctx, &op.principal, &id, version).await?;
+    Ok((v, receipt.map(|r| r.access_id).unwrap_or_default()))
 }
 
 async fn agreement_version(
@@ -682,14 +543,10 @@ async fn record_agreement(
     State(state): State<AppState>,
     TomlBody(body): TomlBody,
 ) -> ApiResult<WithAccess<(StatusCode, Json<VersionView>)>> {
-    let v = agreements::record_agreement(
-        state.store.as_ref(),
-        state.clock.as_ref(),
-        &op.ctx,
-        "request body",
-        &body,
-    )
-    .await?;
+    let v = state
+        .agreements
+        .record(&op.ctx, &op.principal, "request body", &body)
+        .await?;
     Ok(WithAccess(
         v.receipt.access_id,
         (StatusCode::CREATED, Json(v.value.meta.into())),

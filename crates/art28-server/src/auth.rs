@@ -7,18 +7,18 @@
 //! on an existing customer's route is written to the access log with the rule that refused.
 
 use crate::error::ApiError;
-use crate::error::ApiResult;
 use crate::state::AppState;
 use aide::OperationInput;
 use aide::generate::GenContext;
-use aide::openapi::{Operation, SecurityRequirement};
+use aide::openapi::{Operation as DocOperation, SecurityRequirement};
 use art28_core::access::{Actor, ActorKind};
 use art28_core::auth::{Grant, Permission, Principal, Role, authorize};
 use art28_core::ids::CustomerId;
+use art28_core::operation::Operation;
 use art28_core::{Error, ErrorCode};
-use art28_service::access::{Access, RequestContext, log_refusal};
+use art28_service::access::RequestContext;
 use art28_service::accounts;
-use art28_store::AccountRecord;
+use art28_service::records::AccountRecord;
 use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, RawPathParams};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -36,45 +36,6 @@ pub struct Caller {
     pub principal: Principal,
     /// The account, for a person or a token (none for the operator token).
     pub account: Option<AccountRecord>,
-}
-
-impl Caller {
-    /// Whether any role of the caller, for any customer, has the permission (for data that
-    /// belongs to no customer, such as checkpoints of the log or the standard agreements).
-    pub fn holds_anywhere(&self, need: Permission) -> ApiResult<()> {
-        if self.principal.grants.iter().any(|g| g.role.has(need)) {
-            Ok(())
-        } else {
-            Err(ApiError::new(
-                ErrorCode::PermissionDenied,
-                format!("none of this account's roles allows `{need}`"),
-            ))
-        }
-    }
-
-    /// Authorize for a customer, logging a refusal in that customer's access log.
-    pub async fn require(
-        &self,
-        state: &AppState,
-        need: Permission,
-        tenant: &CustomerId,
-        operation: &str,
-        resource: String,
-    ) -> ApiResult<()> {
-        match authorize(&self.principal, need, Some(tenant)) {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                let access = Access {
-                    tenant: Some(tenant),
-                    operation,
-                    resource,
-                };
-                Err(ApiError(
-                    log_refusal(state.store.as_ref(), state.clock.as_ref(), &self.ctx, access, e).await,
-                ))
-            }
-        }
-    }
 }
 
 /// The operator token's principal: the bootstrap credential of the processor, with the
@@ -336,22 +297,26 @@ pub fn context(parts: &Parts, actor: Actor) -> RequestContext {
     }
 }
 
-/// The operation a route performs, as named in the access log.
-pub fn operation_of(method: &axum::http::Method, route: &str) -> &'static str {
+/// The operation a route performs, for refusals recorded before its handler runs.
+pub fn operation_of(method: &axum::http::Method, route: &str) -> Operation {
     match (method.as_str(), route) {
-        ("GET", "/api/v1/customers/{customer}") => "customer.read",
-        ("GET", "/api/v1/customers/{customer}/agreements") => "agreement.history",
-        ("GET", "/api/v1/customers/{customer}/agreement") => "agreement.read",
-        ("GET", "/api/v1/customers/{customer}/agreement/document") => "agreement.render",
-        ("GET", "/api/v1/customers/{customer}/log") | ("GET", "/api/v1/customers/{customer}/log/bundle") => "log.read",
-        ("POST", "/api/v1/agreements") => "agreement.record",
-        ("POST", "/api/v1/customers") => "customer.create",
-        ("GET", "/api/v1/customers/{customer}/tokens") => "token.list",
-        ("POST", "/api/v1/customers/{customer}/tokens") => "token.create",
-        ("DELETE", "/api/v1/customers/{customer}/tokens/{token}") => "token.revoke",
-        ("GET", "/api/v1/customers/{customer}/access-grants") => "access_grant.list",
-        ("POST", "/api/v1/customers/{customer}/access-grants") => "access_grant.request",
-        _ => "api.request",
+        ("GET", "/api/v1/customers/{customer}") => Operation::CustomerRead,
+        ("GET", "/api/v1/customers/{customer}/agreements") => Operation::AgreementHistory,
+        ("GET", "/api/v1/customers/{customer}/agreement") => Operation::AgreementRead,
+        ("GET", "/api/v1/customers/{customer}/agreement/document") => Operation::AgreementRender,
+        ("GET", "/api/v1/customers/{customer}/log") | ("GET", "/api/v1/customers/{customer}/log/bundle") => {
+            Operation::LogRead
+        }
+        ("POST", "/api/v1/agreements") => Operation::AgreementRecord,
+        ("POST", "/api/v1/customers") => Operation::CustomerCreate,
+        ("GET", "/api/v1/customers/{customer}/tokens") => Operation::TokenList,
+        ("POST", "/api/v1/customers/{customer}/tokens") => Operation::TokenCreate,
+        ("DELETE", "/api/v1/customers/{customer}/tokens/{token}") => Operation::TokenRevoke,
+        ("GET", "/api/v1/customers/{customer}/access-grants") => Operation::AccessGrantList,
+        ("POST", "/api/v1/customers/{customer}/access-grants") => Operation::AccessGrantRequest,
+        ("GET", "/api/v1/customers/{customer}/vault/legal-holds") => Operation::LegalHoldList,
+        ("GET", "/api/v1/customers/{customer}/vault/collections") => Operation::CollectionList,
+        _ => Operation::ApiRequest,
     }
 }
 
@@ -366,27 +331,22 @@ async fn log_unauthenticated(parts: &mut Parts, state: &AppState, error: Error) 
 /// Write a refusal on a route of an existing customer (the `{customer}` in the path) to that
 /// customer's access log, naming the route's operation; hand the error back either way.
 async fn log_route_refusal(parts: &mut Parts, state: &AppState, ctx: &RequestContext, error: Error) -> Error {
-    let Some(tenant) = path_tenant(parts, state).await else {
-        return error;
-    };
-    if !matches!(state.store.customer(&tenant).await, Ok(Some(_))) {
-        return error;
-    }
+    let tenant = path_tenant(parts, state).await;
     let route = parts
         .extensions
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_string())
         .unwrap_or_default();
-    let access = Access {
-        tenant: Some(&tenant),
-        operation: operation_of(&parts.method, &route),
-        resource: parts.uri.path().trim_start_matches("/api/v1/").to_string(),
-    };
-    log_refusal(state.store.as_ref(), state.clock.as_ref(), ctx, access, error).await
+    let operation = operation_of(&parts.method, &route);
+    let resource = parts.uri.path().trim_start_matches("/api/v1/").to_string();
+    state
+        .log
+        .refused(ctx, tenant.as_ref(), operation, resource, error)
+        .await
 }
 
 impl OperationInput for Caller {
-    fn operation_input(_ctx: &mut GenContext, operation: &mut Operation) {
+    fn operation_input(_ctx: &mut GenContext, operation: &mut DocOperation) {
         let requirement: SecurityRequirement = [("bearer".to_string(), Vec::new())].into_iter().collect();
         if !operation.security.contains(&requirement) {
             operation.security.push(requirement);
@@ -395,13 +355,13 @@ impl OperationInput for Caller {
 }
 
 impl OperationInput for PendingCaller {
-    fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
+    fn operation_input(ctx: &mut GenContext, operation: &mut DocOperation) {
         Caller::operation_input(ctx, operation);
     }
 }
 
 impl<N: Needs> OperationInput for Authorized<N> {
-    fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
+    fn operation_input(ctx: &mut GenContext, operation: &mut DocOperation) {
         Caller::operation_input(ctx, operation);
         let line = format!("Requires the permission `{}`.", N::PERMISSION);
         match &mut operation.description {

@@ -116,7 +116,7 @@ pub struct Bound {
 #[derive(Clone)]
 struct Folder {
     staff_credential_expiry: art28_core::duration::IsoDuration,
-    ledger: Arc<Ledger>,
+    log: Arc<art28_service::access_log::AccessLog>,
     store: Arc<dyn art28_store::Store>,
     clock: Arc<dyn Clock>,
     vault: Arc<art28_service::vault::Vault>,
@@ -184,15 +184,13 @@ impl std::fmt::Debug for Outbox {
 
 impl std::fmt::Debug for Folder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Folder")
-            .field("ledger", &self.ledger)
-            .finish_non_exhaustive()
+        f.debug_struct("Folder").field("log", &self.log).finish_non_exhaustive()
     }
 }
 
 impl Folder {
     async fn fold(&self) {
-        if let Err(e) = self.ledger.fold(self.store.as_ref(), self.clock.as_ref()).await {
+        if let Err(e) = self.log.fold().await {
             tracing::error!(code = %e.code, "folding the access log failed; retrying");
         }
     }
@@ -312,14 +310,20 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         None => tracing::warn!("no smtp_relay configured: breach notices by e-mail wait in the outbox until one is"),
     }
     let outbox_wake = Arc::new(tokio::sync::Notify::new());
+    let log = Arc::new(art28_service::access_log::AccessLog::new(
+        store.clone(),
+        clock.clone(),
+        ledger,
+    ));
     let state = AppState {
+        agreements: Arc::new(art28_service::agreements::Agreements::new(store.clone(), clock.clone())),
+        log: log.clone(),
         outbox_wake: outbox_wake.clone(),
         vault: vault.clone(),
         save_keyring: Arc::new(data.keyring_saver()),
         store: store.clone(),
         clock: clock.clone(),
         operator: data.operator_digest(),
-        ledger: ledger.clone(),
         hasher: Arc::new(art28_service::passwords::PasswordHasher::default()),
         lockout: art28_core::auth::LockoutPolicy::default(),
         openapi: Arc::new(serde_json::Value::Null),
@@ -336,7 +340,7 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         router,
         folder: Folder {
             staff_credential_expiry: config.staff_credential_expiry,
-            ledger,
+            log,
             store: store.clone(),
             clock: clock.clone(),
             vault,

@@ -11,17 +11,13 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use art28_core::ErrorCode;
 use art28_core::access::AccessEntry;
-use art28_core::auth::Permission;
 use art28_core::ids::CustomerId;
-use art28_ledger::bundle::{Bundle, BundleEntry, ConsistencyStep};
-use art28_service::access::{Access, log_read};
+use art28_service::access_log::MAX_PAGE;
+use art28_service::records::StoredCheckpoint;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-
-/// Most entries per page.
-const MAX_PAGE: usize = 1000;
 
 /// A signed checkpoint.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -36,8 +32,8 @@ pub struct CheckpointView {
     pub signed_at: String,
 }
 
-impl From<art28_store::StoredCheckpoint> for CheckpointView {
-    fn from(c: art28_store::StoredCheckpoint) -> Self {
+impl From<StoredCheckpoint> for CheckpointView {
+    fn from(c: StoredCheckpoint) -> Self {
         Self {
             size: c.size,
             root: hex::encode(c.root),
@@ -108,72 +104,14 @@ pub struct CustomerPath {
     pub customer: String,
 }
 
-async fn checkpoint_at(state: &AppState, size: u64) -> ApiResult<art28_store::StoredCheckpoint> {
-    state.store.checkpoint_at(size).await?.ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::BadRequest,
-            format!("no checkpoint was signed at size {size}"),
-        )
-    })
-}
-
-async fn tenant_page(
-    state: &AppState,
-    op: &Caller,
-    customer: &str,
-    q: &PageQuery,
-) -> ApiResult<(
-    CustomerId,
-    art28_store::StoredCheckpoint,
-    Vec<(u64, Vec<u8>, Vec<[u8; 32]>)>,
-    String,
-)> {
-    let tenant: CustomerId = customer.parse()?;
-    if state.store.customer(&tenant).await?.is_none() {
-        return Err(ApiError::new(
-            ErrorCode::CustomerNotFound,
-            format!("customer `{tenant}` does not exist"),
-        ));
-    }
-    // Folded first, so the view includes everything logged up to now.
-    let cp = state.ledger.latest(state.store.as_ref(), state.clock.as_ref()).await?;
-    let limit = q.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
-    let from = q.from.unwrap_or(0);
-    let entries = state.store.tenant_log(&tenant, from, cp.size, limit).await?;
-    let indices: Vec<u64> = entries.iter().map(|e| e.index).collect();
-    let proofs = state.store.inclusion_proofs(&indices, cp.size).await?;
-    let out: Vec<_> = entries
-        .into_iter()
-        .zip(proofs)
-        .map(|(e, p)| (e.index, e.bytes, p))
-        .collect();
-    // Reading the log is itself an access; its entry lands after this page's checkpoint.
-    let access = Access {
-        tenant: Some(&tenant),
-        operation: "log.read",
-        resource: format!("log/{tenant}?from={from}&limit={limit}"),
-    };
-    let access_id = log_read(state.store.as_ref(), state.clock.as_ref(), &op.ctx, access)
-        .await?
-        .access_id;
-    Ok((tenant, cp, out, access_id))
-}
-
 /// The latest signed checkpoint.
 pub async fn latest_checkpoint(op: Caller, State(state): State<AppState>) -> ApiResult<Json<CheckpointView>> {
-    op.holds_anywhere(Permission::LogRead)?;
-    Ok(Json(
-        state
-            .ledger
-            .latest(state.store.as_ref(), state.clock.as_ref())
-            .await?
-            .into(),
-    ))
+    Ok(Json(state.log.checkpoint(&op.principal).await?.into()))
 }
 
 /// The log's public key in the C2SP verifier-key form.
 pub async fn public_key(State(state): State<AppState>) -> String {
-    format!("{}\n", state.ledger.verifier().to_vkey())
+    format!("{}\n", state.log.verifier().to_vkey())
 }
 
 /// A customer's entries with inclusion proofs.
@@ -183,30 +121,32 @@ pub async fn customer_log(
     Path(p): Path<CustomerPath>,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<WithAccess<Json<LogPage>>> {
-    let limit = q.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
-    let (_, cp, rows, access_id) = tenant_page(&state, &op, &p.customer, &q).await?;
-    let next = if rows.len() == limit {
-        rows.last().map(|(i, _, _)| i + 1)
-    } else {
-        None
-    };
-    let entries = rows
+    let tenant: CustomerId = p.customer.parse()?;
+    let (page, receipt) = state
+        .log
+        .page(
+            &op.ctx,
+            &op.principal,
+            &tenant,
+            q.from.unwrap_or(0),
+            q.limit.unwrap_or(MAX_PAGE),
+        )
+        .await?;
+    let entries = page
+        .entries
         .into_iter()
-        .map(|(index, bytes, proof)| {
-            let entry = AccessEntry::from_bytes(&bytes).map_err(|m| ApiError::new(ErrorCode::Internal, m))?;
-            Ok(EntryView {
-                index,
-                entry,
-                proof: proof.iter().map(hex::encode).collect(),
-            })
+        .map(|e| EntryView {
+            index: e.index,
+            entry: e.entry,
+            proof: e.proof.iter().map(hex::encode).collect(),
         })
-        .collect::<ApiResult<Vec<_>>>()?;
+        .collect();
     Ok(WithAccess(
-        access_id,
+        receipt.access_id,
         Json(LogPage {
-            checkpoint: cp.into(),
+            checkpoint: page.checkpoint.into(),
             entries,
-            next,
+            next: page.next,
         }),
     ))
 }
@@ -218,21 +158,21 @@ pub async fn customer_bundle(
     Path(p): Path<CustomerPath>,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<WithAccess<Json<serde_json::Value>>> {
-    let (_, cp, rows, access_id) = tenant_page(&state, &op, &p.customer, &q).await?;
-    let origin = state.ledger.verifier().name().to_string();
-    let mut bundle = Bundle::new(&origin, &cp.note);
-    bundle.entries = rows
-        .iter()
-        .map(|(i, bytes, proof)| BundleEntry::new(*i, bytes, proof))
-        .collect();
-    if let Some(since) = q.since.filter(|s| *s < cp.size) {
-        let old = checkpoint_at(&state, since).await?;
-        let proof = state.store.consistency_proof(since, cp.size).await?;
-        bundle.consistency.push(ConsistencyStep::new(&old.note, &proof));
-    }
+    let tenant: CustomerId = p.customer.parse()?;
+    let (bundle, receipt) = state
+        .log
+        .bundle(
+            &op.ctx,
+            &op.principal,
+            &tenant,
+            q.from.unwrap_or(0),
+            q.limit.unwrap_or(MAX_PAGE),
+            q.since,
+        )
+        .await?;
     // The bundle is the ledger crate's format (`art28/log-bundle/v1`), documented there.
     let value = serde_json::to_value(&bundle).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-    Ok(WithAccess(access_id, Json(value)))
+    Ok(WithAccess(receipt.access_id, Json(value)))
 }
 
 /// A consistency proof between two signed checkpoints.
@@ -241,22 +181,10 @@ pub async fn consistency(
     State(state): State<AppState>,
     Query(q): Query<ConsistencyQuery>,
 ) -> ApiResult<Json<ConsistencyView>> {
-    op.holds_anywhere(Permission::LogRead)?;
-    let new = match q.new {
-        Some(n) => checkpoint_at(&state, n).await?,
-        None => state.ledger.latest(state.store.as_ref(), state.clock.as_ref()).await?,
-    };
-    if q.old > new.size {
-        return Err(ApiError::new(
-            ErrorCode::BadRequest,
-            "the old size must not exceed the new size",
-        ));
-    }
-    let old = checkpoint_at(&state, q.old).await?;
-    let proof = state.store.consistency_proof(old.size, new.size).await?;
+    let c = state.log.consistency(&op.principal, q.old, q.new).await?;
     Ok(Json(ConsistencyView {
-        old: old.into(),
-        new: new.into(),
-        proof: proof.iter().map(hex::encode).collect(),
+        old: c.old.into(),
+        new: c.new.into(),
+        proof: c.proof.iter().map(hex::encode).collect(),
     }))
 }

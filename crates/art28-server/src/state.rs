@@ -1,8 +1,9 @@
 //! Shared state of the server.
 
 use crate::auth::TokenDigest;
+use art28_service::access_log::AccessLog;
+use art28_service::agreements::Agreements;
 use art28_service::clock::Clock;
-use art28_service::ledger::Ledger;
 use art28_store::prelude::*;
 use std::sync::Arc;
 
@@ -18,8 +19,10 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Digest of the operator token.
     pub operator: TokenDigest,
-    /// The access log's tree and signer.
-    pub ledger: Arc<Ledger>,
+    /// Agreements and customers.
+    pub agreements: Arc<Agreements>,
+    /// The access log's readers' door (checkpoints, pages, bundles, proofs, route refusals).
+    pub log: Arc<AccessLog>,
     /// Password hashing (argon2id).
     pub hasher: Arc<art28_service::passwords::PasswordHasher>,
     /// When failed logins slow down and lock.

@@ -13,8 +13,8 @@ use art28_core::ErrorCode;
 use art28_core::ids::CustomerId;
 use art28_core::vault::{CollectionDef, IdentifierKind, Values};
 use art28_service::access::RequestContext;
+use art28_service::records::LegalHoldRecord;
 use art28_service::vault::{Export, Lookup, Record, Rotation};
-use art28_store::LegalHoldRecord;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -236,10 +236,13 @@ pub async fn list_collections(
     caller: Caller,
     State(state): State<AppState>,
     Path(p): Path<CustomerPath>,
-) -> ApiResult<Json<Vec<CollectionDef>>> {
+) -> ApiResult<WithAccess<Json<Vec<CollectionDef>>>> {
     let t = tenant(&p.customer)?;
-    let list = state.vault.collections(&caller.principal, &t).await?;
-    Ok(Json(list.into_iter().map(|c| c.def).collect()))
+    let (list, receipt) = state.vault.collections(&caller.ctx, &caller.principal, &t).await?;
+    Ok(WithAccess(
+        receipt.access_id,
+        Json(list.into_iter().map(|c| c.def).collect()),
+    ))
 }
 
 /// Define a collection.
@@ -462,13 +465,15 @@ pub async fn erase_tenant(
 
 /// A customer's legal holds.
 pub async fn list_holds(
-    _: Authorized<perm::LegalHoldManage>,
+    caller: Caller,
     State(state): State<AppState>,
     Path(p): Path<CustomerPath>,
-) -> ApiResult<Json<Vec<HoldView>>> {
+) -> ApiResult<WithAccess<Json<Vec<HoldView>>>> {
     let t = tenant(&p.customer)?;
-    Ok(Json(
-        state.store.legal_holds(&t).await?.into_iter().map(Into::into).collect(),
+    let (holds, receipt) = state.vault.legal_holds(&caller.ctx, &caller.principal, &t).await?;
+    Ok(WithAccess(
+        receipt.access_id,
+        Json(holds.into_iter().map(Into::into).collect()),
     ))
 }
 

@@ -8,7 +8,7 @@ use art28_core::{Error, ErrorCode, Result};
 use art28_store::{CustomerRecord, Logged, NewCustomer, Store};
 
 /// Add a customer, logged; a refusal (`customer_exists`, `bad_request`) is logged too.
-pub async fn create_customer(
+pub(crate) async fn create_customer(
     store: &dyn Store,
     clock: &dyn Clock,
     ctx: &RequestContext,
@@ -18,7 +18,7 @@ pub async fn create_customer(
 ) -> Result<Logged<CustomerRecord>> {
     let access = Access {
         tenant: Some(&id),
-        operation: "customer.create",
+        operation: art28_core::operation::Operation::CustomerCreate.as_str(),
         resource: format!("customer/{id}"),
     };
     let name = name.trim();

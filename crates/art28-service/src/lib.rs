@@ -17,6 +17,7 @@
 //! - [`demo`]: the fictional processor and example customers behind `art28 serve --demo`.
 
 pub mod access;
+pub mod access_log;
 pub mod accounts;
 pub mod agreements;
 pub mod clock;
@@ -29,3 +30,9 @@ pub mod passwords;
 pub mod staff_access;
 pub mod vault;
 pub mod webhook;
+
+/// The records the services take and hand out, as the store keeps them. The server and the CLI
+/// name them from here: they reach the store only through the services.
+pub mod records {
+    pub use art28_store::model::*;
+}

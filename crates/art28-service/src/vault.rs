@@ -18,7 +18,7 @@ use crate::clock::{Clock, today};
 use crate::staff_access::live_grant;
 use art28_core::access::AccessEntry;
 use art28_core::agreement::ProcessorAgreement;
-use art28_core::auth::{Principal, authorize};
+use art28_core::auth::Principal;
 use art28_core::ids::{AgreementId, CustomerId};
 use art28_core::policy::{self, Operation, TenantState};
 use art28_core::vault::{CollectionDef, IdentifierKind, Values, check_categories, check_subject, check_values};
@@ -411,8 +411,7 @@ impl Vault {
         let mut ctx = ctx.clone();
         let mut staff_grant_until = None;
         if policy::acting_as_staff(who, tenant)
-            && op != Operation::LegalHold
-            && op != Operation::TenantErase
+            && policy::needs_staff_grant(op)
             && let Ok(g) = live_grant(self.store.as_ref(), self.clock.as_ref(), who, tenant).await
         {
             staff_grant_until = Some(g.ends_at);
@@ -604,12 +603,45 @@ impl Vault {
         }
     }
 
-    /// A customer's collections (definitions only, no personal data).
-    pub async fn collections(&self, who: &Principal, tenant: &CustomerId) -> Result<Vec<StoredCollection>> {
-        if authorize(who, art28_core::auth::Permission::VaultRead, Some(tenant)).is_err() {
-            authorize(who, art28_core::auth::Permission::CollectionsManage, Some(tenant))?;
+    /// A customer's collections (definitions only, no personal data), for those who may read
+    /// its vault; judged and logged like every vault call.
+    pub async fn collections(
+        &self,
+        ctx: &RequestContext,
+        who: &Principal,
+        tenant: &CustomerId,
+    ) -> Result<(Vec<StoredCollection>, LogReceipt)> {
+        let op = Operation::CollectionList;
+        let resource = "vault/collections".to_string();
+        let step = async {
+            let g = self.judge(ctx, who, tenant, op, ContextQuery::default()).await?;
+            let list = stored(self.store.collections(tenant).await)?;
+            let entry = self.entry(&g.ctx, tenant, op, resource.clone());
+            let receipt = stored(self.store.log_access(&entry).await)?;
+            Ok((list, receipt))
         }
-        self.store.collections(tenant).await
+        .await;
+        self.door(ctx, self.access(tenant, op, &resource), step).await
+    }
+
+    /// A customer's legal holds, lifted ones included; judged and logged like every vault call.
+    pub async fn legal_holds(
+        &self,
+        ctx: &RequestContext,
+        who: &Principal,
+        tenant: &CustomerId,
+    ) -> Result<(Vec<LegalHoldRecord>, LogReceipt)> {
+        let op = Operation::LegalHoldList;
+        let resource = "vault/legal-holds".to_string();
+        let step = async {
+            let g = self.judge(ctx, who, tenant, op, ContextQuery::default()).await?;
+            let holds = stored(self.store.legal_holds(tenant).await)?;
+            let entry = self.entry(&g.ctx, tenant, op, resource.clone());
+            let receipt = stored(self.store.log_access(&entry).await)?;
+            Ok((holds, receipt))
+        }
+        .await;
+        self.door(ctx, self.access(tenant, op, &resource), step).await
     }
 
     // ----- records -----

@@ -22,7 +22,10 @@ const SCHELDE: &str = "scheldepoort-documentbeheer";
 
 struct World {
     dir: tempfile::TempDir,
-    store: Arc<SqliteStore>,
+    /// The store, as the services see it.
+    store: Arc<dyn Store>,
+    /// The same store as SQLite, for what only SQLite does (backups).
+    sqlite: Arc<SqliteStore>,
     clock: Arc<ManualClock>,
     keyring: Keyring,
     vault: Vault,
@@ -34,7 +37,8 @@ fn keyring() -> Keyring {
 
 async fn world() -> World {
     let dir = tempfile::tempdir().expect("tmp");
-    let store = Arc::new(SqliteStore::open(&dir.path().join("db.sqlite")).expect("open"));
+    let sqlite = Arc::new(SqliteStore::open(&dir.path().join("db.sqlite")).expect("open"));
+    let store: Arc<dyn Store> = sqlite.clone();
     let clock = Arc::new(ManualClock::new("2026-11-22T12:00:00Z".parse().expect("ts")));
     art28_service::demo::load_demo(store.as_ref(), clock.as_ref())
         .await
@@ -49,6 +53,7 @@ async fn world() -> World {
     World {
         dir,
         store,
+        sqlite,
         clock,
         keyring,
         vault,
@@ -117,7 +122,7 @@ fn anna() -> Values {
 }
 
 /// The last `n` entries of the log.
-async fn last_entries(store: &SqliteStore, n: u64) -> Vec<AccessEntry> {
+async fn last_entries(store: &dyn Store, n: u64) -> Vec<AccessEntry> {
     let size = store.log_size().await.expect("size");
     let mut out = Vec::new();
     for t in [BAKKERIJ, HANZEVELD, SCHELDE] {
@@ -136,7 +141,7 @@ macro_rules! one_entry {
         let out = $op.await;
         let after = $w.store.log_size().await.expect("size");
         assert_eq!(after - before, 1, "exactly one access entry for {}", stringify!($op));
-        let e = last_entries(&$w.store, 1).await.pop().expect("entry");
+        let e = last_entries($w.store.as_ref(), 1).await.pop().expect("entry");
         assert_eq!(e.decision, $decision, "{e:?}");
         assert_eq!(e.rule.as_deref(), $rule, "{e:?}");
         out
@@ -178,7 +183,7 @@ async fn records_round_trip_and_every_operation_leaves_one_entry() {
     )
     .expect("create");
     assert!(rec.starts_with("rec_"));
-    let e = last_entries(&w.store, 1).await.pop().expect("entry");
+    let e = last_entries(w.store.as_ref(), 1).await.pop().expect("entry");
     assert_eq!(e.access_id, receipt.access_id);
     assert_eq!(e.operation, "vault.record.create");
     assert_eq!(e.purpose.as_deref(), Some("payroll"));
@@ -598,7 +603,7 @@ async fn staff_reach_data_only_under_a_live_grant() {
     )
     .expect("under grant");
     assert_eq!(r.subject, "emp-1042");
-    let e = last_entries(&w.store, 1).await.pop().expect("entry");
+    let e = last_entries(w.store.as_ref(), 1).await.pop().expect("entry");
     assert!(e.reference.as_deref().is_some_and(|r| r.contains("TICKET-77")), "{e:?}");
     // After the grant ends: refused again.
     w.clock.advance(jiff::SignedDuration::from_hours(5));
@@ -648,7 +653,7 @@ async fn erased_subjects_and_customers_stay_erased_after_restoring_an_older_back
 
     // The backup is made before the erasures.
     let backup = w.dir.path().join("backup.sqlite");
-    w.store.backup_to(&backup).await.expect("backup");
+    w.sqlite.backup_to(&backup).await.expect("backup");
 
     let (n, _) = w
         .vault
@@ -931,4 +936,107 @@ async fn concurrent_creates_of_one_new_subject_share_its_key() {
         .await
         .expect("query");
     assert_eq!(found.len(), 2);
+}
+
+/// Listing a customer's collections and legal holds is judged like every vault call: one entry
+/// each, granted for the customer's own accounts, refused (with the rule) for another
+/// customer's, which learns nothing of them.
+#[tokio::test]
+async fn listing_collections_and_holds_leaves_one_entry_and_is_refused_for_another_customer() {
+    let w = world().await;
+    let admin = customer(Role::CustomerAdmin, BAKKERIJ);
+    let t = id(BAKKERIJ);
+    setup_employees(&w).await;
+    w.vault
+        .place_legal_hold(&ctx("x"), &admin, &t, None, "a court order keeps everything")
+        .await
+        .expect("hold");
+
+    let (collections, receipt) =
+        one_entry!(w, Decision::Granted, None, w.vault.collections(&ctx("x"), &admin, &t)).expect("collections");
+    assert_eq!(
+        collections.iter().map(|c| c.def.name.as_str()).collect::<Vec<_>>(),
+        vec!["employees"]
+    );
+    let entry = last_entries(w.store.as_ref(), 1).await.pop().expect("entry");
+    assert_eq!(entry.access_id, receipt.access_id);
+    assert_eq!(entry.operation, "vault.collection.list");
+    assert_eq!(entry.tenant.as_ref(), Some(&t));
+
+    let (holds, _) = one_entry!(w, Decision::Granted, None, w.vault.legal_holds(&ctx("x"), &admin, &t)).expect("holds");
+    assert_eq!(holds.len(), 1);
+    assert_eq!(holds[0].reason, "a court order keeps everything");
+    let entry = last_entries(w.store.as_ref(), 1).await.pop().expect("entry");
+    assert_eq!(entry.operation, "vault.legal_hold.list");
+
+    let stranger = customer(Role::CustomerAdmin, HANZEVELD);
+    let err = one_entry!(
+        w,
+        Decision::Refused,
+        Some("tenant_mismatch"),
+        w.vault.collections(&ctx("x"), &stranger, &t)
+    )
+    .expect_err("another customer's collections");
+    assert_eq!(err.code, ErrorCode::TenantMismatch);
+    assert!(!err.message.contains("employees"), "{}", err.message);
+    let err = one_entry!(
+        w,
+        Decision::Refused,
+        Some("tenant_mismatch"),
+        w.vault.legal_holds(&ctx("x"), &stranger, &t)
+    )
+    .expect_err("another customer's holds");
+    assert_eq!(err.code, ErrorCode::TenantMismatch);
+    assert!(!err.message.contains("court"), "{}", err.message);
+}
+
+/// An import whose new data subject keeps colliding with one added meanwhile is retried; when
+/// the tries run out the call fails with `record_version_conflict` and leaves exactly one
+/// entry, the refusal (the store wrote nothing of the failed tries). A trigger in the database
+/// stands in for the other writer: before every insert of a subject it adds the same subject.
+#[tokio::test]
+async fn an_import_that_keeps_conflicting_leaves_exactly_one_refused_entry() {
+    let w = world().await;
+    let admin = customer(Role::CustomerAdmin, BAKKERIJ);
+    let t = id(BAKKERIJ);
+    setup_employees(&w).await;
+    rusqlite::Connection::open(w.dir.path().join("db.sqlite"))
+        .expect("raw")
+        .execute_batch(
+            "CREATE TRIGGER another_writer BEFORE INSERT ON vault_subjects
+             WHEN NOT EXISTS (SELECT 1 FROM vault_subjects WHERE tenant = NEW.tenant AND ref_index = NEW.ref_index)
+             BEGIN
+                 INSERT INTO vault_subjects (tenant, ref_index, wrapped_key) VALUES (NEW.tenant, NEW.ref_index, x'00');
+             END;",
+        )
+        .expect("trigger");
+    let records = vec![("emp-2001".to_string(), anna()), ("emp-2002".to_string(), anna())];
+    let err = one_entry!(
+        w,
+        Decision::Refused,
+        Some("record_version_conflict"),
+        w.vault.import(&ctx("payroll"), &admin, &t, "employees", &records)
+    )
+    .expect_err("conflicts every time");
+    assert_eq!(err.code, ErrorCode::RecordVersionConflict);
+    let (found, _) = w
+        .vault
+        .query(&ctx("payroll"), &admin, &t, &Lookup::Subject("emp-2001".into()))
+        .await
+        .expect("query");
+    assert!(found.is_empty(), "nothing of the import stayed");
+
+    // With the other writer gone, the same import goes through with one granted entry.
+    rusqlite::Connection::open(w.dir.path().join("db.sqlite"))
+        .expect("raw")
+        .execute_batch("DROP TRIGGER another_writer;")
+        .expect("drop");
+    let (ids, _) = one_entry!(
+        w,
+        Decision::Granted,
+        None,
+        w.vault.import(&ctx("payroll"), &admin, &t, "employees", &records)
+    )
+    .expect("import");
+    assert_eq!(ids.len(), 2);
 }
