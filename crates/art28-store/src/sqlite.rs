@@ -335,6 +335,15 @@ INSERT INTO access_log_runs (tenant, last, seqs)
 
 DROP TABLE access_log_tenant;
 "#,
+    // 11: which normalisation of identifiers a record's blind indexes were made with (see
+    // `vault::BLIND_VERSION`). Rows written before are at 1 (phone numbers as bare digits);
+    // blind indexes are HMACs under each customer's key, which the database never sees, so the
+    // vault re-indexes them at start (`Vault::reindex_blind`), finding them by the partial
+    // index, which stays empty once that is done.
+    r#"
+ALTER TABLE vault_records ADD COLUMN blind_version INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX vault_records_blind_stale ON vault_records (tenant, id) WHERE blind_version < 2;
+"#,
 ];
 
 /// Number of reader connections kept open.
@@ -1644,6 +1653,21 @@ impl Store for SqliteStore {
     }
     async fn vault_purge(&self, limit: usize, at: Timestamp) -> Result<crate::PurgeProgress> {
         self.vault_purge_impl(limit, at).await
+    }
+    async fn vault_stale_blind(
+        &self,
+        after: Option<(&CustomerId, &str)>,
+        limit: usize,
+    ) -> Result<Vec<(CustomerId, crate::VaultRecordRow)>> {
+        self.vault_stale_blind_impl(after, limit).await
+    }
+    async fn vault_reindex_blind(
+        &self,
+        tenant: &CustomerId,
+        changes: Vec<crate::BlindChange>,
+        entry: &AccessEntry,
+    ) -> Result<u64> {
+        self.vault_reindex_blind_impl(tenant, changes, entry).await
     }
     async fn place_legal_hold(
         &self,
