@@ -135,6 +135,9 @@ error_codes! {
     RecordNotFound = ("record_not_found", NotFound),
     /// A record does not fit its collection (unknown or missing field, value too long).
     RecordInvalid = ("record_invalid", Invalid),
+    /// A phone number (a record's phone identifier, or a lookup by phone) cannot be read as a
+    /// number in E.164 form; the message names the field, not the value.
+    PhoneInvalid = ("phone_invalid", Invalid),
     /// The record changed since the version the caller read.
     RecordVersionConflict = ("record_version_conflict", Conflict),
     /// A category of personal data the customer's agreement does not cover.

@@ -25,7 +25,8 @@ pub const MAX_SUBJECT_CHARS: usize = 200;
 pub enum IdentifierKind {
     /// An e-mail address (compared case-insensitively).
     Email,
-    /// A phone number (compared on its digits).
+    /// A phone number (compared in E.164 form, national numbers read in the customer's
+    /// region; see [`normalize_phone`]).
     Phone,
     /// An identifier of the customer's own (employee number, customer number).
     Id,
@@ -211,6 +212,91 @@ pub fn check_values(def: &CollectionDef, values: &Values, partial: bool) -> Resu
     Ok(())
 }
 
+/// Longest phone number read, in bytes: E.164 has at most 15 digits; this leaves room for
+/// spaces, punctuation and an extension, and keeps the parser's work small.
+pub const MAX_PHONE_BYTES: usize = 64;
+
+/// The region in which a phone number written without its country code is read: an ISO
+/// 3166-1 alpha-2 code that has a telephone numbering plan (`NL`, `BE`, `DE`).
+///
+/// Reading phone numbers is a rule of the domain, not cryptography: `06 12345678` written by
+/// a Dutch customer and `+31 6 12345678` are one number, and its blind index must be made from
+/// one form. The rules are libphonenumber's metadata (the `phonenumber` crate), which is pure
+/// code and data with no IO, so it lives here beside the other checks of a record's values,
+/// and `art28-crypto` stays a thin layer over RustCrypto.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct PhoneRegion(phonenumber::country::Id);
+
+impl PhoneRegion {
+    /// The Netherlands: the region when the customer's own is not known.
+    pub const FALLBACK: PhoneRegion = PhoneRegion(phonenumber::country::Id::NL);
+
+    /// A region from its ISO 3166-1 alpha-2 code, in either case; `None` for a code that names
+    /// no numbering plan (`EU`, `XX`, `NLD`).
+    pub fn parse(code: &str) -> Option<Self> {
+        let code = code.trim();
+        if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return None;
+        }
+        code.to_ascii_uppercase().parse().ok().map(PhoneRegion)
+    }
+
+    /// The customer's region: the country of the customer party in its agreement when that is
+    /// a region with a numbering plan, [`PhoneRegion::FALLBACK`] otherwise (no agreement, a
+    /// standard agreement, a country code such as `EU`).
+    pub fn of_customer(agreement: Option<&ProcessorAgreement>) -> Self {
+        agreement
+            .and_then(|a| a.customer.as_ref())
+            .and_then(|c| Self::parse(&c.country))
+            .unwrap_or(Self::FALLBACK)
+    }
+
+    /// The ISO 3166-1 alpha-2 code.
+    pub fn code(&self) -> &str {
+        self.0.as_ref()
+    }
+}
+
+impl std::fmt::Debug for PhoneRegion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PhoneRegion({})", self.code())
+    }
+}
+
+impl std::fmt::Display for PhoneRegion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A phone number in E.164 form (`+31612345678`), as blind indexes take it.
+///
+/// A number with a `+` or an international prefix (`0031…` from the Netherlands) names its own
+/// country; one without is read as a number of `region` (`06 12345678` in `NL`). Spaces,
+/// dashes, dots and brackets are ignored; an extension is dropped (E.164 has none). Refused
+/// with `phone_invalid` unless the metadata knows it as a valid number of its country (length
+/// and prefixes); the message says why but never repeats the value, which is personal data.
+/// Callers put the field's name in front of the message.
+pub fn normalize_phone(value: &str, region: PhoneRegion) -> Result<String> {
+    let refuse = |why: &str| {
+        Error::new(
+            ErrorCode::PhoneInvalid,
+            format!(
+                "is not a valid phone number ({why}); give it with its country code, e.g. `+31 6 12345678`, \
+                 or as a national number of {region}"
+            ),
+        )
+    };
+    if value.len() > MAX_PHONE_BYTES {
+        return Err(refuse(&format!("longer than {MAX_PHONE_BYTES} bytes")));
+    }
+    let number = phonenumber::parse(Some(region.0), value).map_err(|e| refuse(&e.to_string()))?;
+    if !number.is_valid() {
+        return Err(refuse("no such number in its country's numbering plan"));
+    }
+    Ok(number.format().mode(phonenumber::Mode::E164).to_string())
+}
+
 /// Check a data-subject reference: 1 to [`MAX_SUBJECT_CHARS`] characters, not blank.
 pub fn check_subject(subject: &str) -> Result<()> {
     let n = subject.trim().chars().count();
@@ -225,4 +311,75 @@ pub fn check_subject(subject: &str) -> Result<()> {
 
 fn clip(s: &str) -> String {
     s.chars().take(64).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nl() -> PhoneRegion {
+        PhoneRegion::FALLBACK
+    }
+
+    #[test]
+    fn national_and_international_forms_give_one_e164() {
+        for v in [
+            "06 12345678",
+            "06-1234 5678",
+            "+31 6 12345678",
+            "0031612345678",
+            " 0031 6-1234 5678 ",
+            "+31 (0)6 1234 5678",
+            "tel:+31-6-1234-5678",
+        ] {
+            assert_eq!(normalize_phone(v, nl()).as_deref(), Ok("+31612345678"), "{v}");
+        }
+        assert_eq!(normalize_phone("020 123 4567", nl()).as_deref(), Ok("+31201234567"));
+    }
+
+    #[test]
+    fn national_numbers_are_read_in_the_region() {
+        let be = PhoneRegion::parse("be").expect("BE");
+        assert_eq!(normalize_phone("0470 12 34 56", be).as_deref(), Ok("+32470123456"));
+        assert_eq!(normalize_phone("+32 470 12 34 56", nl()).as_deref(), Ok("+32470123456"));
+        // The same digits mean another number in another region, or none.
+        assert_eq!(
+            normalize_phone("06 12345678", be).map_err(|e| e.code),
+            Err(ErrorCode::PhoneInvalid)
+        );
+        // A number with its country code is the same whatever the region.
+        assert_eq!(normalize_phone("+31 6 12345678", be).as_deref(), Ok("+31612345678"));
+    }
+
+    #[test]
+    fn what_is_not_a_valid_number_is_refused_without_echoing_it() {
+        for v in [
+            "not a number",
+            "12",
+            "",
+            "   ",
+            "06 1234",
+            "+31 6 1234567890123",
+            "+999 12345678",
+            &"1".repeat(MAX_PHONE_BYTES + 1),
+        ] {
+            let e = normalize_phone(v, nl()).expect_err(v);
+            assert_eq!(e.code, ErrorCode::PhoneInvalid, "{v}");
+        }
+        for v in ["06 1234", "+31 6 1234567890123", "+999 12345678"] {
+            let e = normalize_phone(v, nl()).expect_err(v);
+            assert!(!e.message.contains(v), "{v}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn regions_come_from_the_customer_or_fall_back_to_nl() {
+        assert_eq!(PhoneRegion::parse("BE").map(|r| r.to_string()).as_deref(), Some("BE"));
+        assert_eq!(PhoneRegion::parse(" de ").map(|r| r.to_string()).as_deref(), Some("DE"));
+        for bad in ["EU", "XX", "NLD", "", "N1"] {
+            assert_eq!(PhoneRegion::parse(bad), None, "{bad}");
+        }
+        assert_eq!(PhoneRegion::of_customer(None), PhoneRegion::FALLBACK);
+        assert_eq!(PhoneRegion::FALLBACK.code(), "NL");
+    }
 }

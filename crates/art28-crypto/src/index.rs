@@ -44,8 +44,9 @@ fn hmac(key: &Key, message: &[u8]) -> [u8; 32] {
 /// `ad(&[b"art28/blind/v1", kind, normalized])`).
 ///
 /// `kind` separates identifier types (e.g. `"email"`, `"phone"`); `normalized` must already be passed through the
-/// matching normaliser ([`normalize_email`], [`normalize_phone`], [`normalize_id`]). Use a key derived for this
-/// purpose only (see [`Key::derive`]).
+/// matching normaliser ([`normalize_email`], [`normalize_id`]; phone numbers are read to E.164 by
+/// `art28_core::vault::normalize_phone`, a rule of the domain rather than of cryptography). Use a key derived for
+/// this purpose only (see [`Key::derive`]).
 pub fn blind_index(key: &Key, kind: &str, normalized: &str) -> [u8; 32] {
     hmac(key, &ad(&[BLIND_TAG, kind.as_bytes(), normalized.as_bytes()]))
 }
@@ -63,22 +64,6 @@ pub fn pseudonym(key: &Key, kind: &str, value: &str) -> String {
 /// Normalises an e-mail address for indexing: surrounding whitespace trimmed, lowercased.
 pub fn normalize_email(s: &str) -> String {
     s.trim().to_lowercase()
-}
-
-/// Normalises a phone number for indexing: only ASCII digits are kept, plus a leading `+`; an international `00`
-/// prefix becomes `+`. So `"0031 6-1234 5678"` and `"+31 6 1234 5678"` both give `"+31612345678"`.
-///
-/// National numbers (`"06 1234 5678"`) are kept as digits; no country is assumed.
-pub fn normalize_phone(s: &str) -> String {
-    let trimmed = s.trim();
-    let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
-    if trimmed.starts_with('+') {
-        format!("+{digits}")
-    } else if let Some(rest) = digits.strip_prefix("00") {
-        format!("+{rest}")
-    } else {
-        digits
-    }
 }
 
 /// Normalises a generic identifier for indexing: surrounding whitespace trimmed, nothing else.

@@ -22,7 +22,7 @@ mod key;
 mod keyring;
 
 pub use aead::{open, seal, unwrap, wrap};
-pub use index::{ad, blind_index, normalize_email, normalize_id, normalize_phone, pseudonym};
+pub use index::{ad, blind_index, normalize_email, normalize_id, pseudonym};
 pub use key::{KEY_LEN, Key};
 pub use keyring::{Keyring, MasterKey};
 

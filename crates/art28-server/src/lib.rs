@@ -299,6 +299,10 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
     if back > 0 {
         tracing::warn!(erasures = back, "erasures replayed from the journal");
     }
+    // Records written under an older normalisation of identifiers (phone numbers as bare
+    // digits) get their blind indexes made again before any lookup is served; after the first
+    // start of this version it finds nothing to do.
+    vault.reindex_blind().await?;
     let mut couriers: Vec<Arc<dyn art28_service::incidents::Courier>> = vec![Arc::new(
         art28_service::webhook::WebhookSender::new(store.clone(), vault.clone(), clock.clone())?,
     )];

@@ -16,17 +16,20 @@
 use crate::access::{Access, RequestContext, entry, log_refusal};
 use crate::clock::{Clock, today};
 use crate::staff_access::live_grant;
-use art28_core::access::AccessEntry;
+use art28_core::access::{AccessEntry, Actor};
 use art28_core::agreement::ProcessorAgreement;
 use art28_core::auth::Principal;
 use art28_core::ids::{AgreementId, CustomerId};
 use art28_core::policy::{self, Operation, TenantState};
-use art28_core::vault::{CollectionDef, IdentifierKind, Values, check_categories, check_subject, check_values};
+use art28_core::vault::{
+    CollectionDef, FieldDef, IdentifierKind, PhoneRegion, Values, check_categories, check_subject, check_values,
+    normalize_phone,
+};
 use art28_core::vocabulary::Vocabulary;
 use art28_core::{Error, ErrorCode, Result};
 use art28_crypto::{Key, Keyring};
 use art28_store::{
-    ContextQuery, CustomerStatus, ErasureRecord, LegalHoldRecord, LogReceipt, NewSubject, NewVaultRecord,
+    BlindChange, ContextQuery, CustomerStatus, ErasureRecord, LegalHoldRecord, LogReceipt, NewSubject, NewVaultRecord,
     PurgeProgress, QueryKey, RecordChange, Store, StoredCollection, SubjectRef, TenantKeyRow, VaultContext,
     VaultRecordRow,
 };
@@ -44,6 +47,9 @@ const EXPORT_PAGE: usize = 1000;
 pub const MAX_LIST: usize = 1000;
 /// Most records in one import.
 pub const MAX_IMPORT: usize = 10_000;
+/// Records read per step of the re-index at start; each customer in a step gets one access
+/// entry for its share.
+const REINDEX_BATCH: usize = 500;
 
 /// A record as the caller sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -312,12 +318,19 @@ fn open_values(
     Ok((subject.ok_or_else(broken)?, values))
 }
 
-fn normalize(kind: IdentifierKind, value: &str) -> String {
-    match kind {
+/// An identifying value as its blind index takes it; a phone number that cannot be read in
+/// the customer's region is refused (`phone_invalid`).
+fn normalize(kind: IdentifierKind, value: &str, region: PhoneRegion) -> Result<String> {
+    Ok(match kind {
         IdentifierKind::Email => art28_crypto::normalize_email(value),
-        IdentifierKind::Phone => art28_crypto::normalize_phone(value),
+        IdentifierKind::Phone => normalize_phone(value, region)?,
         IdentifierKind::Id => art28_crypto::normalize_id(value),
-    }
+    })
+}
+
+/// A field's value refused by its normaliser, with the field named in front.
+fn field_refusal(field: &FieldDef, e: Error) -> Error {
+    Error::new(e.code, format!("field `{}` {}", field.name, e.message))
 }
 
 /// Categories that identify a person directly: replaced by pseudonyms in a pseudonymised copy.
@@ -515,22 +528,30 @@ impl Vault {
         })
     }
 
-    fn blind_of(keys: &TenantKeys, def: &CollectionDef, values: &Values) -> Vec<[u8; 32]> {
-        let mut out: Vec<[u8; 32]> = def
-            .identifiers()
-            .filter_map(|f| {
-                let kind = f.identifier?;
-                let v = values.get(&f.name)?;
-                Some(art28_crypto::blind_index(
-                    &keys.blind,
-                    kind.as_str(),
-                    &normalize(kind, v),
-                ))
-            })
-            .collect();
+    /// Blind indexes of a record's identifying values. A value its normaliser refuses goes to
+    /// `refused`: returning the error refuses the write (a value given now), returning `Ok`
+    /// keeps the record without that index (a value kept from before, which only its
+    /// correction can make findable again).
+    fn blind_of(
+        keys: &TenantKeys,
+        def: &CollectionDef,
+        values: &Values,
+        region: PhoneRegion,
+        refused: &mut dyn FnMut(&FieldDef, Error) -> Result<()>,
+    ) -> Result<Vec<[u8; 32]>> {
+        let mut out = Vec::new();
+        for f in def.identifiers() {
+            let (Some(kind), Some(v)) = (f.identifier, values.get(&f.name)) else {
+                continue;
+            };
+            match normalize(kind, v, region) {
+                Ok(n) => out.push(art28_crypto::blind_index(&keys.blind, kind.as_str(), &n)),
+                Err(e) => refused(f, e)?,
+            }
+        }
         out.sort();
         out.dedup();
-        out
+        Ok(out)
     }
 
     fn collection<'a>(
@@ -765,9 +786,18 @@ impl Vault {
                     .subjects
             }
         };
+        let region = PhoneRegion::of_customer(Some(agreement));
         let mut known: HashMap<[u8; 32], (SubjectRef, Key)> = HashMap::new();
         let mut new_records = Vec::with_capacity(records.len());
-        for ((subject, values), id) in records.iter().zip(ids) {
+        for (n, ((subject, values), id)) in records.iter().zip(ids).enumerate() {
+            // Every value is given now: one that cannot be indexed refuses the whole write.
+            let blind = Self::blind_of(&keys, &coll.def, values, region, &mut |f, e| {
+                let e = field_refusal(f, e);
+                Err(match records.len() {
+                    1 => e,
+                    _ => Error::new(e.code, format!("record {} of the import: {}", n + 1, e.message)),
+                })
+            })?;
             let idx = Self::subject_index(&keys, subject);
             if let std::collections::hash_map::Entry::Vacant(slot) = known.entry(idx) {
                 let entry = match subjects.get(&idx) {
@@ -800,7 +830,7 @@ impl Vault {
                 // adds it once.
                 subject: subject_ref.clone(),
                 sealed: seal_values(key, tenant, collection, id, subject, values),
-                blind: Self::blind_of(&keys, &coll.def, values),
+                blind,
             });
         }
         let entry = self.entry(&g.ctx, tenant, op, resource.to_string());
@@ -878,12 +908,28 @@ impl Vault {
             values.extend(changes.iter().map(|(k, v)| (k.clone(), v.clone())));
             let subject_key = art28_crypto::unwrap(&keys.data, &row.subject_key, &subject_context(tenant))
                 .map_err(|_| Error::new(ErrorCode::KeyUnavailable, "the data subject's key does not open"))?;
+            // A value given now that cannot be indexed refuses the update; one kept from
+            // before (written under an older rule) does not hold up a change to other fields.
+            let blind = Self::blind_of(
+                &keys,
+                &coll.def,
+                &values,
+                PhoneRegion::of_customer(Some(agreement)),
+                &mut |f, e| {
+                    if changes.contains_key(&f.name) {
+                        return Err(field_refusal(f, e));
+                    }
+                    tracing::warn!(%tenant, record = %clip(id), field = %f.name, code = %e.code,
+                        "a kept identifying value cannot be indexed; the record cannot be found by it until corrected");
+                    Ok(())
+                },
+            )?;
             let change = RecordChange {
                 id: id.to_string(),
                 collection: collection.to_string(),
                 version,
                 sealed: seal_values(&subject_key, tenant, collection, id, &current.subject, &values),
-                blind: Self::blind_of(&keys, &coll.def, &values),
+                blind,
             };
             let entry = self.entry(&g.ctx, tenant, op, resource.clone());
             stored(self.store.vault_update(tenant, change, self.clock.now(), &entry).await)
@@ -923,6 +969,15 @@ impl Vault {
         let op = Operation::SubjectQuery;
         let step = async {
             let g = self.judge(ctx, who, tenant, op, ContextQuery::default()).await?;
+            // The value is read before anything else: a phone number that cannot be read is
+            // refused whether or not the customer keeps data yet.
+            let value = match lookup {
+                Lookup::Identifier(kind, v) => Some(
+                    normalize(*kind, v, PhoneRegion::of_customer(g.agreement.as_deref()))
+                        .map_err(|e| Error::new(e.code, format!("the {} looked up {}", kind.as_str(), e.message)))?,
+                ),
+                Lookup::Subject(_) => None,
+            };
             let keys = match &g.context.tenant_key {
                 Some(_) => Some(self.tenant_keys(tenant, g.context.tenant_key.as_ref(), false).await?),
                 None => None,
@@ -935,8 +990,8 @@ impl Vault {
                         format!("vault/subject/{}", &hex::encode(idx)[..16]),
                     )
                 }
-                (Some(k), Lookup::Identifier(kind, v)) => {
-                    let d = art28_crypto::blind_index(&k.blind, kind.as_str(), &normalize(*kind, v));
+                (Some(k), Lookup::Identifier(kind, _)) => {
+                    let d = art28_crypto::blind_index(&k.blind, kind.as_str(), value.as_deref().unwrap_or_default());
                     (
                         QueryKey::Identifier(d),
                         format!("vault/{}/{}", kind.as_str(), &hex::encode(d)[..16]),
@@ -1078,6 +1133,99 @@ impl Vault {
         Ok(back)
     }
 
+    /// Make the blind indexes of records written under an older normalisation again (phone
+    /// numbers were kept as bare digits; now E.164 in the customer's region). Blind indexes are
+    /// HMACs under each customer's key, so only the vault can do this: at start, before
+    /// serving. Each record is opened, indexed anew and replaced only if unchanged since it was
+    /// read; each customer's share of a batch leaves one access entry of the `migration` job
+    /// (`vault.reindex`). A phone number that cannot be read loses its index (a warning names
+    /// the record, never the value); a record that cannot be opened is left for the next
+    /// start. Idempotent, and a crash midway leaves the rows done marked done. How many
+    /// records were re-indexed.
+    pub async fn reindex_blind(&self) -> Result<u64> {
+        let mut after: Option<(CustomerId, String)> = None;
+        let mut total = 0;
+        loop {
+            let rows = self
+                .store
+                .vault_stale_blind(after.as_ref().map(|(t, id)| (t, id.as_str())), REINDEX_BATCH)
+                .await?;
+            let Some((t, last)) = rows.last() else { break };
+            after = Some((t.clone(), last.id.clone()));
+            for share in rows.chunk_by(|a, b| a.0 == b.0) {
+                total += self.reindex_share(share).await?;
+            }
+        }
+        if total > 0 {
+            tracing::info!(
+                records = total,
+                "blind indexes made again with the current normalisation"
+            );
+        }
+        Ok(total)
+    }
+
+    /// Re-index one customer's records of a batch, under one access entry.
+    async fn reindex_share(&self, share: &[(CustomerId, VaultRecordRow)]) -> Result<u64> {
+        let Some((tenant, _)) = share.first() else { return Ok(0) };
+        let query = ContextQuery {
+            on: Some(today(self.clock.as_ref())),
+            ..ContextQuery::default()
+        };
+        let context = self.store.vault_context(tenant, query).await?;
+        // Erased since the batch was read: nothing to open, nothing to index.
+        let Some(key_row) = &context.tenant_key else {
+            return Ok(0);
+        };
+        let keys = self.tenant_keys(tenant, Some(key_row), false).await?;
+        let region = PhoneRegion::of_customer(self.agreement(&context).await?.as_deref());
+        let defs: HashMap<String, CollectionDef> = self
+            .store
+            .collections(tenant)
+            .await?
+            .into_iter()
+            .map(|c| (c.def.name.clone(), c.def))
+            .collect();
+        let mut changes = Vec::with_capacity(share.len());
+        for (_, row) in share {
+            let Some(def) = defs.get(&row.collection) else {
+                tracing::warn!(%tenant, record = %row.id, "a record of no known collection is not re-indexed");
+                continue;
+            };
+            let record = match self.open_record(tenant, &keys, row) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!(%tenant, record = %row.id, code = %e.code, "a record that does not open is not re-indexed; tried again at the next start");
+                    continue;
+                }
+            };
+            let blind = Self::blind_of(&keys, def, &record.values, region, &mut |f, e| {
+                tracing::warn!(%tenant, record = %row.id, field = %f.name, code = %e.code,
+                    "an identifying value cannot be indexed; the record cannot be found by it until corrected");
+                Ok(())
+            })?;
+            changes.push(BlindChange {
+                id: row.id.clone(),
+                version: row.version,
+                blind,
+            });
+        }
+        if changes.is_empty() {
+            return Ok(0);
+        }
+        let entry = entry(
+            &RequestContext::of(Actor::job("migration")),
+            self.clock.as_ref(),
+            &Access {
+                tenant: Some(tenant),
+                operation: "vault.reindex",
+                resource: format!("vault/*?reindex:{}", changes.len()),
+            },
+            None,
+        );
+        self.store.vault_reindex_blind(tenant, changes, &entry).await
+    }
+
     /// The key that signs webhooks to a customer, for a webhook generation: derived from the
     /// customer's key (created if `create` and it has none), so nothing secret is stored for it,
     /// it follows master-key rotation, and it is gone when the customer's data is erased.
@@ -1189,6 +1337,7 @@ impl Vault {
                 None => None,
             };
             let mapping = Key::generate();
+            let region = PhoneRegion::of_customer(g.agreement.as_deref());
             let defs: HashMap<&str, &CollectionDef> =
                 collections.iter().map(|c| (c.def.name.as_str(), &c.def)).collect();
             let mut records = Vec::new();
@@ -1202,7 +1351,7 @@ impl Vault {
                         let mut rec = logged(self.open_record(tenant, &keys, row))?;
                         if pseudonymise {
                             let def = defs.get(rec.collection.as_str()).copied();
-                            pseudonymise_record(&mut rec, def, &mapping);
+                            pseudonymise_record(&mut rec, def, &mapping, region);
                         }
                         records.push(rec);
                     }
@@ -1297,7 +1446,7 @@ fn hold_refusal(h: &LegalHoldRecord) -> Error {
     )
 }
 
-fn pseudonymise_record(rec: &mut Record, def: Option<&CollectionDef>, key: &Key) {
+fn pseudonymise_record(rec: &mut Record, def: Option<&CollectionDef>, key: &Key, region: PhoneRegion) {
     rec.subject = art28_crypto::pseudonym(key, "subject", &art28_crypto::normalize_id(&rec.subject));
     rec.id = art28_crypto::pseudonym(key, "record", &rec.id);
     let Some(def) = def else {
@@ -1312,7 +1461,10 @@ fn pseudonymise_record(rec: &mut Record, def: Option<&CollectionDef>, key: &Key)
         if special {
             *value = format!("dummy:{}", field.category);
         } else if let Some(kind) = field.identifier {
-            *value = art28_crypto::pseudonym(key, kind.as_str(), &normalize(kind, value));
+            // A value that cannot be normalised (an old phone number) still gets a pseudonym,
+            // of its trimmed form: the copy is complete, only unlinkable to its other spellings.
+            let n = normalize(kind, value, region).unwrap_or_else(|_| value.trim().to_string());
+            *value = art28_crypto::pseudonym(key, kind.as_str(), &n);
         } else if direct_identifier(&field.category) {
             *value = art28_crypto::pseudonym(key, &field.category, value.trim());
         }

@@ -309,6 +309,27 @@ pub trait VaultStore: Send + Sync + 'static {
     async fn vault_replay_erasure(&self, erasure: &ErasureRecord) -> Result<bool>;
     /// Remove up to `limit` sealed rows of erased customers.
     async fn vault_purge(&self, limit: usize, at: Timestamp) -> Result<PurgeProgress>;
+    /// Up to `limit` records whose blind indexes were made with an older normalisation than
+    /// [`BLIND_VERSION`], in (customer, record id) order after `after`; only customers whose
+    /// key is kept (an erased customer's records cannot be opened to re-index). For the
+    /// re-index at start; a record it cannot open stays behind the cursor until next start.
+    async fn vault_stale_blind(
+        &self,
+        after: Option<(&CustomerId, &str)>,
+        limit: usize,
+    ) -> Result<Vec<(CustomerId, VaultRecordRow)>>;
+    /// Replace the blind indexes of one customer's records made again with the current
+    /// normalisation, and mark them at [`BLIND_VERSION`]; each only if the record is still at
+    /// the version read and still stale (compare-and-set: a record changed meanwhile was
+    /// indexed anew by its own write). Neither `version` nor the sealed values change. `entry`
+    /// (the re-index job's access to the customer's records) is appended in the same
+    /// transaction. How many records were re-indexed.
+    async fn vault_reindex_blind(
+        &self,
+        tenant: &CustomerId,
+        changes: Vec<BlindChange>,
+        entry: &AccessEntry,
+    ) -> Result<u64>;
     /// Place a legal hold.
     async fn place_legal_hold(
         &self,

@@ -1,8 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use art28_crypto::{
-    CryptoError, KEY_LEN, Key, Keyring, MasterKey, ad, blind_index, normalize_email, normalize_id, normalize_phone,
-    open, pseudonym, seal, unwrap, wrap,
+    CryptoError, KEY_LEN, Key, Keyring, MasterKey, ad, blind_index, normalize_email, normalize_id, open, pseudonym,
+    seal, unwrap, wrap,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -227,20 +227,6 @@ mod index {
         assert_eq!(
             blind_index(&key, "email", &normalize_email("  A@B.nl ")),
             blind_index(&key, "email", &normalize_email("a@b.nl"))
-        );
-    }
-
-    #[test]
-    fn phone_normalisation() {
-        assert_eq!(normalize_phone("0031 6-1234 5678"), "+31612345678");
-        assert_eq!(normalize_phone("+31612345678"), "+31612345678");
-        assert_eq!(normalize_phone(" +31 (0)6 1234 5678"), "+310612345678");
-        assert_eq!(normalize_phone("06-1234 5678"), "0612345678");
-        assert_eq!(normalize_phone("6+1"), "61");
-        let key = Key::generate();
-        assert_eq!(
-            blind_index(&key, "phone", &normalize_phone("0031 6-1234 5678")),
-            blind_index(&key, "phone", &normalize_phone("+31612345678"))
         );
     }
 

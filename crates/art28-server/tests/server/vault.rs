@@ -176,3 +176,70 @@ async fn the_vault_over_http_judges_seals_logs_and_erases() {
     assert_eq!(r.json::<Value>().await.expect("json")["values"]["name"], "Bram");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_phone_number_is_looked_up_in_e164_and_a_bad_one_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = start(dir.path(), true).await;
+    let admin = account(&s, "anna.admin", "customer_admin", Some("bakkerij-de-vries")).await;
+    let c = &s.client;
+    let contacts = json!({"name": "contacts", "fields": [
+        {"name": "name", "category": "identification"},
+        {"name": "phone", "category": "contact", "identifier": "phone"}
+    ]});
+    let r = c
+        .post(s.url(COLLECTIONS))
+        .bearer_auth(&admin)
+        .json(&contacts)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 201);
+    let records = "/api/v1/customers/bakkerij-de-vries/vault/collections/contacts/records?purpose=payroll";
+    let lookup = "/api/v1/customers/bakkerij-de-vries/vault/lookup?purpose=payroll";
+    let r = c
+        .post(s.url(records))
+        .bearer_auth(&admin)
+        .json(&json!({"subject": "emp-7", "values": {"name": "Joost", "phone": "06 12345678"}}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.expect("json");
+    for phone in ["+31 6 12345678", "0031612345678"] {
+        let r = c
+            .post(s.url(lookup))
+            .bearer_auth(&admin)
+            .json(&json!({ "phone": phone }))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status(), 200);
+        let found: Value = r.json().await.expect("json");
+        assert_eq!(found["records"][0]["id"], created["id"], "{phone}");
+        assert_eq!(found["records"].as_array().map(Vec::len), Some(1));
+    }
+
+    let r = c
+        .post(s.url(records))
+        .bearer_auth(&admin)
+        .json(&json!({"subject": "emp-8", "values": {"name": "Kees", "phone": "not a number"}}))
+        .send()
+        .await
+        .expect("send");
+    let (status, rule, body) = code(r).await;
+    assert_eq!((status, rule.as_str()), (400, "phone_invalid"));
+    assert!(
+        body["error"]["message"].as_str().is_some_and(|m| m.contains("`phone`")),
+        "{body}"
+    );
+    let r = c
+        .post(s.url(lookup))
+        .bearer_auth(&admin)
+        .json(&json!({"phone": "12"}))
+        .send()
+        .await
+        .expect("send");
+    let (status, rule, _) = code(r).await;
+    assert_eq!((status, rule.as_str()), (400, "phone_invalid"));
+}

@@ -1040,3 +1040,475 @@ async fn an_import_that_keeps_conflicting_leaves_exactly_one_refused_entry() {
     .expect("import");
     assert_eq!(ids.len(), 2);
 }
+
+// ----- phone numbers: E.164 in the customer's region -----
+
+fn contacts() -> CollectionDef {
+    CollectionDef {
+        name: "contacts".into(),
+        fields: vec![
+            field("name", "identification", None),
+            field("email", "contact", Some(IdentifierKind::Email)),
+            field("phone", "contact", Some(IdentifierKind::Phone)),
+        ],
+    }
+}
+
+fn by_phone(v: &str) -> Lookup {
+    Lookup::Identifier(IdentifierKind::Phone, v.into())
+}
+
+/// The ids of the records a lookup finds.
+async fn found(w: &World, who: &Principal, tenant: &str, purpose: &str, lookup: &Lookup) -> Vec<String> {
+    let (records, _) = w
+        .vault
+        .query(&ctx(purpose), who, &id(tenant), lookup)
+        .await
+        .expect("query");
+    records.into_iter().map(|r| r.id).collect()
+}
+
+#[tokio::test]
+async fn a_phone_number_is_found_in_any_of_its_forms_in_the_customers_region() {
+    let w = world().await;
+    let admin = customer(Role::CustomerAdmin, BAKKERIJ);
+    let t = id(BAKKERIJ);
+    w.vault
+        .define_collection(&ctx("payroll"), &admin, &t, &contacts())
+        .await
+        .expect("define");
+    let (rec, _) = w
+        .vault
+        .create(
+            &ctx("payroll"),
+            &admin,
+            &t,
+            "contacts",
+            "emp-7",
+            &values(&[("name", "Joost"), ("phone", "06 12345678")]),
+        )
+        .await
+        .expect("create");
+    for v in ["+31 6 12345678", "0031612345678", "06-1234 5678", "+31612345678"] {
+        assert_eq!(
+            found(&w, &admin, BAKKERIJ, "payroll", &by_phone(v)).await,
+            [rec.as_str()],
+            "{v}"
+        );
+    }
+    // Another number, or another country's, finds nothing.
+    assert!(
+        found(&w, &admin, BAKKERIJ, "payroll", &by_phone("06 12345679"))
+            .await
+            .is_empty()
+    );
+    assert!(
+        found(&w, &admin, BAKKERIJ, "payroll", &by_phone("+32 470 12 34 56"))
+            .await
+            .is_empty()
+    );
+
+    // The Belgian customer's national numbers are read as Belgian.
+    let s = id(SCHELDE);
+    let sadmin = customer(Role::CustomerAdmin, SCHELDE);
+    w.vault
+        .define_collection(&ctx("document_management"), &sadmin, &s, &contacts())
+        .await
+        .expect("define");
+    let (brec, _) = w
+        .vault
+        .create(
+            &ctx("document_management"),
+            &sadmin,
+            &s,
+            "contacts",
+            "client-12",
+            &values(&[("name", "Lotte"), ("phone", "0470 12 34 56")]),
+        )
+        .await
+        .expect("create");
+    for v in ["+32 470 12 34 56", "0032470123456", "0470123456"] {
+        assert_eq!(
+            found(&w, &sadmin, SCHELDE, "document_management", &by_phone(v)).await,
+            [brec.as_str()],
+            "{v}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unreadable_phone_number_is_refused_on_write_and_lookup_with_one_entry_each() {
+    let w = world().await;
+    let admin = customer(Role::CustomerAdmin, BAKKERIJ);
+    let t = id(BAKKERIJ);
+    w.vault
+        .define_collection(&ctx("payroll"), &admin, &t, &contacts())
+        .await
+        .expect("define");
+    let stored_before = w.store.vault_list(&t, None, "", 100, None).await.expect("list").0.len();
+    for bad in ["not a number", "12"] {
+        let err = one_entry!(
+            w,
+            Decision::Refused,
+            Some("phone_invalid"),
+            w.vault.create(
+                &ctx("payroll"),
+                &admin,
+                &t,
+                "contacts",
+                "emp-8",
+                &values(&[("name", "Kees"), ("phone", bad)])
+            )
+        )
+        .expect_err(bad);
+        assert_eq!(err.code, ErrorCode::PhoneInvalid);
+        assert!(err.message.contains("field `phone`"), "{}", err.message);
+        let err = one_entry!(
+            w,
+            Decision::Refused,
+            Some("phone_invalid"),
+            w.vault.query(&ctx("payroll"), &admin, &t, &by_phone(bad))
+        )
+        .expect_err(bad);
+        assert_eq!(err.code, ErrorCode::PhoneInvalid);
+    }
+    // An import is refused whole, naming the record.
+    let ok = values(&[("name", "Kees"), ("phone", "+31 6 12345678")]);
+    let bad = values(&[("name", "Mien"), ("phone", "12")]);
+    let err = one_entry!(
+        w,
+        Decision::Refused,
+        Some("phone_invalid"),
+        w.vault.import(
+            &ctx("payroll"),
+            &admin,
+            &t,
+            "contacts",
+            &[("emp-8".into(), ok.clone()), ("emp-9".into(), bad.clone())]
+        )
+    )
+    .expect_err("import");
+    assert!(err.message.starts_with("record 2 of the import"), "{}", err.message);
+    let stored = w.store.vault_list(&t, None, "", 100, None).await.expect("list").0.len();
+    assert_eq!(stored, stored_before, "nothing written");
+
+    // An update that gives a bad phone number is refused; the record keeps its value.
+    let (rec, _) = w
+        .vault
+        .create(&ctx("payroll"), &admin, &t, "contacts", "emp-8", &ok)
+        .await
+        .expect("create");
+    let err = one_entry!(
+        w,
+        Decision::Refused,
+        Some("phone_invalid"),
+        w.vault.update(
+            &ctx("payroll"),
+            &admin,
+            &t,
+            "contacts",
+            &rec,
+            1,
+            &values(&[("phone", "12")])
+        )
+    )
+    .expect_err("update");
+    assert_eq!(err.code, ErrorCode::PhoneInvalid);
+    assert_eq!(
+        found(&w, &admin, BAKKERIJ, "payroll", &by_phone("06 12345678")).await,
+        [rec]
+    );
+}
+
+/// The customer's blind-index key, made as the vault makes it, to write what an older art28
+/// wrote.
+async fn blind_key(w: &World, tenant: &str) -> Key {
+    let (_, row) = w
+        .store
+        .tenant_keys()
+        .await
+        .expect("keys")
+        .into_iter()
+        .find(|(t, _)| t.as_str() == tenant)
+        .expect("tenant key");
+    let master = w.keyring.get(&row.master_key_id).expect("master key");
+    let context = art28_crypto::ad(&[b"art28/tenant-key/v1", tenant.as_bytes()]);
+    let data = art28_crypto::unwrap(master.key(), &row.wrapped, &context).expect("unwrap");
+    data.derive(b"art28/blind-index/v1")
+}
+
+/// Put a record back as an older art28 left it: these blind indexes, at blind version 1.
+fn as_written_before(db: &rusqlite::Connection, tenant: &str, record: &str, blind: &[[u8; 32]]) {
+    db.execute(
+        "DELETE FROM vault_blind WHERE tenant = ?1 AND record = ?2",
+        [tenant, record],
+    )
+    .expect("drop indexes");
+    for d in blind {
+        db.execute(
+            "INSERT INTO vault_blind (tenant, digest, record) VALUES (?1, ?2, ?3)",
+            rusqlite::params![tenant, d.as_slice(), record],
+        )
+        .expect("old index");
+    }
+    let concat: Vec<u8> = blind.iter().flatten().copied().collect();
+    db.execute(
+        "UPDATE vault_records SET blind = ?1, blind_version = 1 WHERE tenant = ?2 AND id = ?3",
+        rusqlite::params![concat, tenant, record],
+    )
+    .expect("old row");
+}
+
+#[tokio::test]
+async fn records_indexed_the_old_way_are_reindexed_at_start_once() {
+    let w = world().await;
+    let admin = customer(Role::CustomerAdmin, BAKKERIJ);
+    let t = id(BAKKERIJ);
+    w.vault
+        .define_collection(&ctx("payroll"), &admin, &t, &contacts())
+        .await
+        .expect("define");
+    let email = "joost@bakkerij-devries.example";
+    let (rec, _) = w
+        .vault
+        .create(
+            &ctx("payroll"),
+            &admin,
+            &t,
+            "contacts",
+            "emp-7",
+            &values(&[("name", "Joost"), ("email", email), ("phone", "06 12345678")]),
+        )
+        .await
+        .expect("create");
+    // As written before: the phone number's bare digits, as the old normaliser kept them.
+    let key = blind_key(&w, BAKKERIJ).await;
+    let old_phone = art28_crypto::blind_index(&key, "phone", "0612345678");
+    let email_index = art28_crypto::blind_index(&key, "email", &art28_crypto::normalize_email(email));
+    let db = rusqlite::Connection::open(w.dir.path().join("db.sqlite")).expect("raw");
+    as_written_before(&db, BAKKERIJ, &rec, &[old_phone, email_index]);
+    assert!(
+        found(&w, &admin, BAKKERIJ, "payroll", &by_phone("+31 6 12345678"))
+            .await
+            .is_empty()
+    );
+
+    let before = w.store.log_size().await.expect("size");
+    assert_eq!(w.vault.reindex_blind().await.expect("reindex"), 1);
+    assert_eq!(
+        w.store.log_size().await.expect("size") - before,
+        1,
+        "one entry for the customer"
+    );
+    let e = last_entries(w.store.as_ref(), 1).await.pop().expect("entry");
+    assert_eq!(
+        (e.actor.clone(), e.operation.as_str()),
+        (Actor::job("migration"), "vault.reindex")
+    );
+    assert_eq!((e.tenant.as_ref(), e.decision), (Some(&t), Decision::Granted));
+
+    for v in ["+31 6 12345678", "0031612345678", "06 12345678"] {
+        assert_eq!(
+            found(&w, &admin, BAKKERIJ, "payroll", &by_phone(v)).await,
+            [rec.as_str()],
+            "{v}"
+        );
+    }
+    let by_email = Lookup::Identifier(IdentifierKind::Email, email.into());
+    assert_eq!(found(&w, &admin, BAKKERIJ, "payroll", &by_email).await, [rec.as_str()]);
+    let old_left: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM vault_blind WHERE digest = ?1",
+            [old_phone.as_slice()],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(old_left, 0, "the old index is gone");
+    let (version, sealed_same): (i64, bool) = db
+        .query_row(
+            "SELECT version, blind_version = 2 FROM vault_records WHERE id = ?1",
+            [&rec],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("row");
+    assert_eq!((version, sealed_same), (1, true), "the record's version stays");
+
+    // Done once: a second start re-indexes nothing and logs nothing.
+    let before = w.store.log_size().await.expect("size");
+    assert_eq!(w.vault.reindex_blind().await.expect("again"), 0);
+    assert_eq!(w.store.log_size().await.expect("size"), before);
+}
+
+#[tokio::test]
+async fn an_old_phone_number_that_cannot_be_read_loses_only_its_own_index() {
+    let w = world().await;
+    let admin = customer(Role::CustomerAdmin, BAKKERIJ);
+    let t = id(BAKKERIJ);
+    // Written before phone numbers were checked: the collection's phone field is not an
+    // identifier yet, so `12` is stored; then it is made one, as the old definition had it.
+    let mut def = contacts();
+    def.fields[2].identifier = None;
+    w.vault
+        .define_collection(&ctx("payroll"), &admin, &t, &def)
+        .await
+        .expect("define");
+    let email = "mien@bakkerij-devries.example";
+    let (rec, _) = w
+        .vault
+        .create(
+            &ctx("payroll"),
+            &admin,
+            &t,
+            "contacts",
+            "emp-9",
+            &values(&[("name", "Mien"), ("email", email), ("phone", "12")]),
+        )
+        .await
+        .expect("create");
+    let db = rusqlite::Connection::open(w.dir.path().join("db.sqlite")).expect("raw");
+    let json = serde_json::to_string(&contacts()).expect("json");
+    db.execute(
+        "UPDATE vault_collections SET definition = ?1 WHERE tenant = ?2 AND name = 'contacts'",
+        [json.as_str(), BAKKERIJ],
+    )
+    .expect("identifier");
+    let key = blind_key(&w, BAKKERIJ).await;
+    let old_phone = art28_crypto::blind_index(&key, "phone", "12");
+    let email_index = art28_crypto::blind_index(&key, "email", &art28_crypto::normalize_email(email));
+    as_written_before(&db, BAKKERIJ, &rec, &[old_phone, email_index]);
+
+    assert_eq!(w.vault.reindex_blind().await.expect("reindex"), 1);
+    let by_email = Lookup::Identifier(IdentifierKind::Email, email.into());
+    assert_eq!(found(&w, &admin, BAKKERIJ, "payroll", &by_email).await, [rec.as_str()]);
+    let digests: i64 = db
+        .query_row("SELECT COUNT(*) FROM vault_blind WHERE record = ?1", [&rec], |r| {
+            r.get(0)
+        })
+        .expect("count");
+    assert_eq!(digests, 1, "only the e-mail address is indexed");
+    // Changing another field is not held up by the old value; correcting it makes the record
+    // findable by phone again.
+    let (v, _) = w
+        .vault
+        .update(
+            &ctx("payroll"),
+            &admin,
+            &t,
+            "contacts",
+            &rec,
+            1,
+            &values(&[("name", "Mien J.")]),
+        )
+        .await
+        .expect("update other field");
+    w.vault
+        .update(
+            &ctx("payroll"),
+            &admin,
+            &t,
+            "contacts",
+            &rec,
+            v,
+            &values(&[("phone", "06 87654321")]),
+        )
+        .await
+        .expect("correct the phone");
+    assert_eq!(
+        found(&w, &admin, BAKKERIJ, "payroll", &by_phone("+31 6 87654321")).await,
+        [rec]
+    );
+}
+
+#[tokio::test]
+async fn the_reindex_leaves_a_record_changed_since_it_was_read() {
+    let w = world().await;
+    let admin = customer(Role::CustomerAdmin, BAKKERIJ);
+    let t = id(BAKKERIJ);
+    w.vault
+        .define_collection(&ctx("payroll"), &admin, &t, &contacts())
+        .await
+        .expect("define");
+    let (rec, _) = w
+        .vault
+        .create(
+            &ctx("payroll"),
+            &admin,
+            &t,
+            "contacts",
+            "emp-7",
+            &values(&[("name", "Joost"), ("phone", "06 12345678")]),
+        )
+        .await
+        .expect("create");
+    let key = blind_key(&w, BAKKERIJ).await;
+    let db = rusqlite::Connection::open(w.dir.path().join("db.sqlite")).expect("raw");
+    as_written_before(
+        &db,
+        BAKKERIJ,
+        &rec,
+        &[art28_crypto::blind_index(&key, "phone", "0612345678")],
+    );
+    let stale = w.store.vault_stale_blind(None, 10).await.expect("stale");
+    assert_eq!(
+        stale
+            .iter()
+            .map(|(t, r)| (t.as_str(), r.id.as_str()))
+            .collect::<Vec<_>>(),
+        [(BAKKERIJ, rec.as_str())]
+    );
+    assert!(
+        w.store
+            .vault_stale_blind(Some((&t, rec.as_str())), 10)
+            .await
+            .expect("after")
+            .is_empty(),
+        "the cursor moves past it"
+    );
+
+    // Changed between the re-index's read and its write: the change's own indexes stay.
+    w.vault
+        .update(
+            &ctx("payroll"),
+            &admin,
+            &t,
+            "contacts",
+            &rec,
+            1,
+            &values(&[("phone", "06 87654321")]),
+        )
+        .await
+        .expect("update");
+    let entry = art28_service::access::entry(
+        &RequestContext::of(Actor::job("migration")),
+        w.clock.as_ref(),
+        &art28_service::access::Access {
+            tenant: Some(&t),
+            operation: "vault.reindex",
+            resource: "vault/*?reindex:1".into(),
+        },
+        None,
+    );
+    let change = art28_store::BlindChange {
+        id: rec.clone(),
+        version: stale[0].1.version,
+        blind: vec![[9; 32]],
+    };
+    let before = w.store.log_size().await.expect("size");
+    assert_eq!(
+        w.store
+            .vault_reindex_blind(&t, vec![change], &entry)
+            .await
+            .expect("cas"),
+        0
+    );
+    assert_eq!(
+        w.store.log_size().await.expect("size") - before,
+        1,
+        "the job's entry is logged"
+    );
+    assert_eq!(
+        found(&w, &admin, BAKKERIJ, "payroll", &by_phone("+31 6 87654321")).await,
+        [rec]
+    );
+    assert!(w.store.vault_stale_blind(None, 10).await.expect("stale").is_empty());
+}

@@ -8,6 +8,24 @@ use jiff::Timestamp;
 
 use super::agreements::{AgreementVersionMeta, CustomerRecord};
 
+/// The normalisation of identifiers that blind indexes are made with now, stored with each
+/// record (`vault_records.blind_version`): 1 kept a phone number's bare digits, 2 reads it to
+/// E.164 in the customer's region. Every write stores this; older rows are re-indexed at start
+/// ([`crate::VaultStore::vault_stale_blind`], [`crate::VaultStore::vault_reindex_blind`]). Migration 11's
+/// partial index names the same number.
+pub const BLIND_VERSION: u32 = 2;
+
+/// A record's blind indexes made again, for [`crate::VaultStore::vault_reindex_blind`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlindChange {
+    /// Record id.
+    pub id: String,
+    /// The record's version when it was read; nothing changes if it has moved on.
+    pub version: u64,
+    /// Its blind indexes, of every identifying value, in the current normalisation.
+    pub blind: Vec<[u8; 32]>,
+}
+
 /// A customer's key, wrapped under a master key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantKeyRow {

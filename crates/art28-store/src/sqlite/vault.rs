@@ -165,8 +165,8 @@ fn insert_record(conn: &Connection, tenant: &str, r: &NewVaultRecord, at: i64) -
 
 fn insert_record_as(conn: &Connection, tenant: &str, r: &NewVaultRecord, subject: i64, at: i64) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO vault_records (tenant, id, collection, subject, version, sealed, blind, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?7)",
+        "INSERT INTO vault_records (tenant, id, collection, subject, version, sealed, blind, blind_version, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?8)",
     )
     .and_then(|mut st| {
         st.execute(params![
@@ -176,6 +176,7 @@ fn insert_record_as(conn: &Connection, tenant: &str, r: &NewVaultRecord, subject
             subject,
             r.sealed,
             concat(&r.blind),
+            BLIND_VERSION,
             at
         ])
     })
@@ -551,10 +552,19 @@ impl VaultStore for SqliteStore {
                 }
                 delete_blind(c, t, &change.id)?;
                 c.prepare_cached(
-                    "UPDATE vault_records SET sealed = ?1, blind = ?2, version = version + 1, updated_at = ?3
-                     WHERE tenant = ?4 AND id = ?5",
+                    "UPDATE vault_records SET sealed = ?1, blind = ?2, blind_version = ?3, version = version + 1, updated_at = ?4
+                     WHERE tenant = ?5 AND id = ?6",
                 )
-                .and_then(|mut st| st.execute(params![change.sealed, concat(&change.blind), micros(at), t, change.id]))
+                .and_then(|mut st| {
+                    st.execute(params![
+                        change.sealed,
+                        concat(&change.blind),
+                        BLIND_VERSION,
+                        micros(at),
+                        t,
+                        change.id
+                    ])
+                })
                 .map_err(db_err)?;
                 insert_blind(c, t, &change.id, &change.blind)?;
                 let receipt = log::append(c, &log::Prepared::new(&entry))?;
@@ -822,6 +832,75 @@ impl VaultStore for SqliteStore {
                 removed,
                 done: removed == 0,
             })
+        })
+        .await
+    }
+
+    /// Records whose blind indexes are older than [`BLIND_VERSION`], of customers whose key
+    /// is kept, in (customer, id) order after `after`. Found by migration 11's partial index.
+    async fn vault_stale_blind(
+        &self,
+        after: Option<(&CustomerId, &str)>,
+        limit: usize,
+    ) -> Result<Vec<(CustomerId, VaultRecordRow)>> {
+        let (after_tenant, after_id) = match after {
+            Some((t, id)) => (t.as_str().to_string(), id.to_string()),
+            None => (String::new(), String::new()),
+        };
+        let limit = limit as i64;
+        let rows: Vec<(String, VaultRecordRow)> = self
+            .read(move |c| {
+                // `< 2` spelled as in the partial index's WHERE (BLIND_VERSION), so SQLite uses it.
+                c.prepare_cached(&format!(
+                    "SELECT {RECORD_COLS}, r.tenant FROM vault_records r JOIN vault_subjects s ON s.id = r.subject
+                     WHERE r.blind_version < 2 AND (r.tenant, r.id) > (?1, ?2)
+                       AND EXISTS (SELECT 1 FROM vault_tenant_keys k WHERE k.tenant = r.tenant)
+                     ORDER BY r.tenant, r.id LIMIT ?3"
+                ))
+                .and_then(|mut st| {
+                    st.query_map(params![after_tenant, after_id, limit], |r| {
+                        Ok((r.get(8)?, record_row(r)?))
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .map_err(db_err)
+            })
+            .await?;
+        rows.into_iter().map(|(t, row)| Ok((t.parse()?, row))).collect()
+    }
+
+    /// Replace stale blind indexes of one customer's records, each if the record is still at
+    /// the version read and still stale, with the job's access entry, in one transaction.
+    async fn vault_reindex_blind(
+        &self,
+        tenant: &CustomerId,
+        changes: Vec<BlindChange>,
+        entry: &AccessEntry,
+    ) -> Result<u64> {
+        let (tenant, entry) = (tenant.clone(), log::Prepared::new(entry));
+        self.write(move |c| {
+            let t = tenant.as_str();
+            let mut done = 0u64;
+            for ch in &changes {
+                let current = c
+                    .prepare_cached(
+                        "SELECT 1 FROM vault_records WHERE tenant = ?1 AND id = ?2 AND version = ?3 AND blind_version < ?4",
+                    )
+                    .and_then(|mut st| st.exists(params![t, ch.id, ch.version as i64, BLIND_VERSION]))
+                    .map_err(db_err)?;
+                if !current {
+                    continue;
+                }
+                // The old digests are found through the row's own copy: remove them first.
+                delete_blind(c, t, &ch.id)?;
+                c.prepare_cached("UPDATE vault_records SET blind = ?1, blind_version = ?2 WHERE tenant = ?3 AND id = ?4")
+                    .and_then(|mut st| st.execute(params![concat(&ch.blind), BLIND_VERSION, t, ch.id]))
+                    .map_err(db_err)?;
+                insert_blind(c, t, &ch.id, &ch.blind)?;
+                done += 1;
+            }
+            log::append(c, &entry)?;
+            Ok(done)
         })
         .await
     }

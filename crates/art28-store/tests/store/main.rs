@@ -361,11 +361,13 @@ async fn the_customer_index_survives_the_upgrades_to_schemas_9_and_10() {
     assert_eq!(before, (0..700).step_by(4).collect::<Vec<u64>>());
     drop(store);
 
-    // Put the database back into its schema-8 shape.
+    // Put the database back into its schema-8 shape (migration 11 undone too).
     {
         let c = rusqlite::Connection::open(&path).expect("raw");
         c.execute_batch(
-            "DROP TABLE access_log_runs;
+            "DROP INDEX vault_records_blind_stale;
+             ALTER TABLE vault_records DROP COLUMN blind_version;
+             DROP TABLE access_log_runs;
              ALTER TABLE access_log ADD COLUMN access_id TEXT NOT NULL DEFAULT 'acc';
              CREATE INDEX access_log_tenant ON access_log (tenant, seq);
              PRAGMA user_version = 8;",
@@ -400,4 +402,115 @@ async fn the_customer_index_survives_the_upgrades_to_schemas_9_and_10() {
         "across the converted runs and the new fold's"
     );
     assert_eq!(indexed(&path), 700);
+}
+
+/// Records written before migration 11 are at blind version 1: listed as stale (through the
+/// partial index) until their blind indexes are replaced, which happens once, by
+/// compare-and-set on the record's version.
+#[tokio::test]
+async fn records_from_before_migration_11_are_listed_stale_until_reindexed() {
+    use art28_store::{BlindChange, NewSubject, NewVaultRecord, QueryKey, SubjectRef, TenantKeyRow};
+    let (_dir, path) = temp_db();
+    let store = SqliteStore::open(&path).expect("open");
+    let t = suite::seed(&store).await;
+    let at: jiff::Timestamp = "2026-01-02T09:00:00Z".parse().expect("ts");
+    let key = TenantKeyRow {
+        master_key_id: "mk".into(),
+        wrapped: vec![7; 40],
+    };
+    store.put_tenant_key(&t, &key, at).await.expect("key");
+    let record = NewVaultRecord {
+        id: "rec_a".into(),
+        collection: "contacts".into(),
+        subject: SubjectRef::New(NewSubject {
+            ref_index: [1; 32],
+            wrapped_key: vec![1; 40],
+        }),
+        sealed: vec![0; 16],
+        blind: vec![[2; 32]],
+    };
+    let entry = suite::next_entry(Some(&t), "vault.record.create");
+    store.vault_create(&t, vec![record], at, &entry).await.expect("create");
+    assert!(
+        store.vault_stale_blind(None, 10).await.expect("stale").is_empty(),
+        "new writes are current"
+    );
+    store.close().await.expect("close");
+
+    // Back to schema 10: the column is gone, as in a database of the previous release.
+    {
+        let c = rusqlite::Connection::open(&path).expect("raw");
+        c.execute_batch(
+            "DROP INDEX vault_records_blind_stale;
+             ALTER TABLE vault_records DROP COLUMN blind_version;
+             PRAGMA user_version = 10;",
+        )
+        .expect("downgrade");
+    }
+    let store = SqliteStore::open(&path).expect("upgrade");
+    let stale = store.vault_stale_blind(None, 10).await.expect("stale");
+    assert_eq!(
+        stale
+            .iter()
+            .map(|(t, r)| (t.clone(), r.id.as_str(), r.version))
+            .collect::<Vec<_>>(),
+        [(t.clone(), "rec_a", 1)]
+    );
+    let plan: String = rusqlite::Connection::open(&path)
+        .expect("raw")
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT tenant, id FROM vault_records WHERE blind_version < 2 AND (tenant, id) > ('', '') ORDER BY tenant, id",
+            [],
+            |r| r.get(3),
+        )
+        .expect("plan");
+    assert!(plan.contains("vault_records_blind_stale"), "{plan}");
+
+    let change = |version| BlindChange {
+        id: "rec_a".into(),
+        version,
+        blind: vec![[3; 32]],
+    };
+    let reindex = suite::next_entry(Some(&t), "vault.reindex");
+    assert_eq!(
+        store
+            .vault_reindex_blind(&t, vec![change(2)], &reindex)
+            .await
+            .expect("cas"),
+        0,
+        "not at the version read"
+    );
+    let reindex = suite::next_entry(Some(&t), "vault.reindex");
+    assert_eq!(
+        store
+            .vault_reindex_blind(&t, vec![change(1)], &reindex)
+            .await
+            .expect("reindex"),
+        1
+    );
+    let reindex = suite::next_entry(Some(&t), "vault.reindex");
+    assert_eq!(
+        store
+            .vault_reindex_blind(&t, vec![change(1)], &reindex)
+            .await
+            .expect("again"),
+        0,
+        "done once"
+    );
+    assert!(store.vault_stale_blind(None, 10).await.expect("stale").is_empty());
+    let q = |d: [u8; 32]| {
+        let store = store.clone();
+        let t = t.clone();
+        async move {
+            let e = suite::next_entry(Some(&t), "vault.query");
+            let (rows, _) = store.vault_query(&t, QueryKey::Identifier(d), &e).await.expect("query");
+            rows.into_iter().map(|r| (r.id, r.version)).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        q([3; 32]).await,
+        [("rec_a".to_string(), 1)],
+        "found by the new index, version kept"
+    );
+    assert!(q([2; 32]).await.is_empty(), "the old index is gone");
 }

@@ -42,7 +42,7 @@ pub fn entry(tenant: Option<&CustomerId>, operation: &str, n: u64) -> AccessEntr
 
 static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-fn next_entry(tenant: Option<&CustomerId>, operation: &str) -> AccessEntry {
+pub fn next_entry(tenant: Option<&CustomerId>, operation: &str) -> AccessEntry {
     entry(
         tenant,
         operation,
