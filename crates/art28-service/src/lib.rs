@@ -1,20 +1,26 @@
-//! # art28-service: the use cases
+//! # art28-service: the doors
 //!
-//! The one place where agreement rules, the store and (as they arrive) the crypto and the
-//! access log are composed. The HTTP server and the CLI call these functions and nothing
-//! below them, so a rule is enforced the same way whichever door a request comes through.
+//! The one place where agreement rules, the store, the crypto and the access log are composed.
+//! Each aggregate has a door, a struct over the store and the clock: every call authorizes with
+//! its [`art28_core::operation::Operation`], applies core's rules, and leaves exactly one access
+//! entry for the customer it concerns, granted or refused. The HTTP server, the CLI and the jobs
+//! call these and nothing below them, so a rule is enforced the same way whichever way a
+//! request comes in.
 //!
-//! - [`clock`]: time comes from a [`clock::Clock`] the caller hands in; tests use a manual one.
-//! - [`agreements`]: recording agreement versions (resolving a customer's deviations against
-//!   the stored standard agreement) and reading what is in force.
-//! - [`access`]: access entries for every read and refusal; state changes carry theirs
-//!   into the store's transaction.
-//! - [`ledger`]: folding the access log into its Merkle tree and signing checkpoints.
-//! - [`passwords`]: argon2id hashing in `spawn_blocking`, a dummy hash for unknown users,
-//!   and the strength rule for new passwords.
+//! - [`agreements`]: [`agreements::Agreements`], agreement versions (a customer's deviations
+//!   resolved against the stored standard) and customers ([`customers`] onboards them).
+//! - [`access_log`]: [`access_log::AccessLog`], the log for its readers: checkpoints, a
+//!   customer's entries with proofs, bundles, consistency proofs, refusals at the door.
+//! - [`access`]: making access entries; [`ledger`]: folding the log into its Merkle tree and
+//!   signing checkpoints.
+//! - [`accounts`], [`passwords`]: accounts, role grants, tokens, sessions; argon2id in
+//!   `spawn_blocking` with a dummy hash for unknown users. [`staff_access`]: staff access grants.
+//! - [`vault`]: [`vault::Vault`], customers' personal data: judge, seal, log.
 //! - [`incidents`]: the incident register, scoping from the access log, breach notices and
 //!   their outbox; [`mail`] delivers them over SMTP, [`webhook`] as signed HTTPS posts.
+//! - [`clock`]: time comes from a [`clock::Clock`] the caller hands in; tests use a manual one.
 //! - [`demo`]: the fictional processor and example customers behind `art28 serve --demo`.
+//! - [`records`]: the stored types the doors take and return.
 
 pub mod access;
 pub mod access_log;

@@ -7,6 +7,7 @@ mod aiosmtpd;
 mod api;
 mod harness;
 mod incidents;
+mod layering;
 mod lifecycle;
 mod log;
 mod vault;
