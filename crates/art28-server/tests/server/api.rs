@@ -365,3 +365,53 @@ async fn vocabulary_lists_dpv_mappings() {
     );
     s.stop().await;
 }
+
+/// Another customer's agreement, asked for by id, reads as one that does not exist: the same
+/// status, code and message; the attempt goes to the owner's access log.
+#[tokio::test]
+async fn another_customers_agreement_reads_as_not_found() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = start(dir.path(), true).await;
+    let other = crate::accounts::account(
+        &s,
+        "henk.admin",
+        "customer_admin",
+        Some("hanzeveld-installatietechniek"),
+    )
+    .await;
+    let c = &s.client;
+    let ask = |path: String| {
+        let r = c.get(s.url(&path)).bearer_auth(&other).send();
+        async move { code(r.await.expect("send")).await }
+    };
+    for tail in ["/versions", "/versions/1", "/versions/1/source"] {
+        let (status, rule, body) = ask(format!("/api/v1/agreements/bakkerij-de-vries{tail}")).await;
+        let (m_status, m_rule, m_body) = ask(format!("/api/v1/agreements/no-such-agreement{tail}")).await;
+        assert_eq!((status, rule.as_str()), (404, "agreement_not_found"), "{tail}: {body}");
+        assert_eq!((m_status, m_rule.as_str()), (404, "agreement_not_found"), "{tail}");
+        let message = |b: &Value, id: &str| b["error"]["message"].as_str().unwrap_or_default().replace(id, "X");
+        assert_eq!(
+            message(&body, "bakkerij-de-vries"),
+            message(&m_body, "no-such-agreement"),
+            "{tail}: the answers differ only in the id asked for"
+        );
+    }
+    // The owner sees the attempts, refused with the rule.
+    let log: Value = s
+        .get("/api/v1/customers/bakkerij-de-vries/log")
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    let refused: Vec<&Value> = log["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["entry"]["decision"] == "refused" && e["entry"]["actor"]["id"] == "henk.admin")
+        .collect();
+    assert_eq!(refused.len(), 3);
+    assert!(refused.iter().all(|e| e["entry"]["rule"] == "tenant_mismatch"));
+    s.stop().await;
+}

@@ -243,3 +243,67 @@ async fn a_phone_number_is_looked_up_in_e164_and_a_bad_one_is_refused() {
     let (status, rule, _) = code(r).await;
     assert_eq!((status, rule.as_str()), (400, "phone_invalid"));
 }
+
+/// Listing collections and legal holds over HTTP: one access entry each (its id in the header),
+/// refused for another customer's administrator, which learns nothing of them.
+#[tokio::test]
+async fn listing_collections_and_holds_is_logged_and_refused_for_another_customer() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = start(dir.path(), true).await;
+    let admin = account(&s, "anna.admin", "customer_admin", Some("bakkerij-de-vries")).await;
+    let other = account(
+        &s,
+        "henk.admin",
+        "customer_admin",
+        Some("hanzeveld-installatietechniek"),
+    )
+    .await;
+    let c = &s.client;
+    let r = c
+        .post(s.url(COLLECTIONS))
+        .bearer_auth(&admin)
+        .json(&employees())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 201);
+    let holds = "/api/v1/customers/bakkerij-de-vries/vault/legal-holds";
+    let r = c
+        .post(s.url(holds))
+        .bearer_auth(&admin)
+        .json(&json!({"reason": "fiscal retention, 7 years"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 201);
+
+    for (path, expect) in [(COLLECTIONS, "employees"), (holds, "fiscal retention, 7 years")] {
+        let r = c.get(s.url(path)).bearer_auth(&admin).send().await.expect("send");
+        assert_eq!(r.status(), 200, "{path}");
+        let access_id = r.headers()["x-art28-access-id"].to_str().expect("hdr").to_string();
+        let body = r.text().await.expect("body");
+        assert!(body.contains(expect), "{path}: {body}");
+        let log: Value = c
+            .get(s.url("/api/v1/customers/bakkerij-de-vries/log"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .expect("send")
+            .json()
+            .await
+            .expect("json");
+        let entries = log["entries"].as_array().expect("entries");
+        let mine: Vec<&Value> = entries
+            .iter()
+            .filter(|e| e["entry"]["access_id"] == access_id.as_str())
+            .collect();
+        assert_eq!(mine.len(), 1, "{path}: one entry for the listing");
+        assert_eq!(mine[0]["entry"]["decision"], "granted");
+
+        let r = c.get(s.url(path)).bearer_auth(&other).send().await.expect("send");
+        let (status, rule, body) = code(r).await;
+        assert_eq!((status, rule.as_str()), (403, "tenant_mismatch"), "{path}");
+        assert!(!body.to_string().contains(expect), "{path}: {body}");
+    }
+    s.stop().await;
+}
