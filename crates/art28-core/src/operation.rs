@@ -123,6 +123,8 @@ operations! {
     LegalHoldList = ("vault.legal_hold.list", LegalHoldManage),
     /// Rotate the vault's master key.
     MasterKeyRotate = ("vault.master_key.rotate", KeysManage),
+    /// Make a customer's blind indexes again with the current normalisation (a job at start).
+    VaultReindex = ("vault.reindex", KeysManage),
     // ----- incidents, notices and webhooks -----
     /// Report an incident into the register.
     IncidentReport = ("incident.report", IncidentsReport),

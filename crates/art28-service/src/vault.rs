@@ -1218,7 +1218,7 @@ impl Vault {
             self.clock.as_ref(),
             &Access {
                 tenant: Some(tenant),
-                operation: "vault.reindex",
+                operation: Operation::VaultReindex.as_str(),
                 resource: format!("vault/*?reindex:{}", changes.len()),
             },
             None,
