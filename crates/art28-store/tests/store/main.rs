@@ -2,11 +2,13 @@
 //! pass; this file runs it against SQLite and adds SQLite-specific checks.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
+#[macro_use]
 mod suite;
 
 use art28_core::ErrorCode;
 use art28_store::prelude::*;
 use art28_store::sqlite::{SqliteStore, WriterStats};
+use std::sync::Arc;
 
 fn temp_db() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -36,33 +38,14 @@ where
     tasks.join_all().await
 }
 
-#[tokio::test]
-async fn sqlite_passes_the_conformance_suite() {
-    let (_dir, path) = temp_db();
+/// A fresh SQLite store in a temporary directory, for the conformance suite.
+async fn sqlite_store() -> (tempfile::TempDir, Arc<dyn Store>) {
+    let (dir, path) = temp_db();
     let store = SqliteStore::open(&path).expect("open");
-    suite::run(&store).await;
+    (dir, Arc::new(store))
 }
 
-#[tokio::test]
-async fn sqlite_passes_the_access_log_suite() {
-    let (_dir, path) = temp_db();
-    let store = SqliteStore::open(&path).expect("open");
-    suite::run_log(&store).await;
-}
-
-#[tokio::test]
-async fn sqlite_passes_the_accounts_suite() {
-    let (_dir, path) = temp_db();
-    let store = SqliteStore::open(&path).expect("open");
-    suite::run_accounts(&store).await;
-}
-
-#[tokio::test]
-async fn sqlite_passes_the_incidents_suite() {
-    let (_dir, path) = temp_db();
-    let store = SqliteStore::open(&path).expect("open");
-    suite::run_incidents(&store).await;
-}
+conformance!(sqlite, sqlite_store);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_writers_share_commits_and_lose_nothing() {
