@@ -799,13 +799,19 @@ impl VaultStore for SqliteStore {
                 if budget <= 0 {
                     return Ok(PurgeProgress { removed, done: false });
                 }
+                // The budget is shared by the three tables: a step removes at most `limit`
+                // rows in all, not `limit` of each.
                 let mut step = 0u64;
                 for sql in [
                     "DELETE FROM vault_blind WHERE (tenant, digest, record) IN (SELECT tenant, digest, record FROM vault_blind WHERE tenant = ?1 LIMIT ?2)",
                     "DELETE FROM vault_records WHERE (tenant, id) IN (SELECT tenant, id FROM vault_records WHERE tenant = ?1 LIMIT ?2)",
                     "DELETE FROM vault_subjects WHERE id IN (SELECT id FROM vault_subjects WHERE tenant = ?1 LIMIT ?2)",
                 ] {
-                    step += c.execute(sql, params![tenant, budget]).map_err(db_err)? as u64;
+                    let left = budget - step as i64;
+                    if left <= 0 {
+                        break;
+                    }
+                    step += c.execute(sql, params![tenant, left]).map_err(db_err)? as u64;
                 }
                 removed += step;
                 if step == 0 {
