@@ -130,7 +130,21 @@ fn concat(blind: &[[u8; 32]]) -> Vec<u8> {
 
 fn insert_record(conn: &Connection, tenant: &str, r: &NewVaultRecord, at: i64) -> Result<()> {
     let subject: i64 = match &r.subject {
-        SubjectRef::Existing(id) => *id as i64,
+        SubjectRef::Existing(id) => {
+            // Read as known, but erased (or not this customer's) by the time of the write: a
+            // record under it could never be opened, and would outlive the erasure.
+            let known = conn
+                .prepare_cached("SELECT 1 FROM vault_subjects WHERE id = ?1 AND tenant = ?2")
+                .and_then(|mut st| st.exists(params![*id as i64, tenant]))
+                .map_err(db_err)?;
+            if !known {
+                return Err(Error::new(
+                    ErrorCode::RecordVersionConflict,
+                    "the data subject changed since it was read; try again",
+                ));
+            }
+            *id as i64
+        }
         SubjectRef::New(s) => {
             // The same new subject named again in one import: the row added first is its.
             let existing: Option<(i64, Vec<u8>)> = conn

@@ -77,6 +77,7 @@ macro_rules! conformance_suite {
                 collections_are_defined_once,
                 records_are_created_for_new_and_existing_subjects,
                 a_conflicting_new_subject_writes_nothing,
+                a_record_for_a_subject_that_is_gone_writes_nothing,
                 a_read_of_a_missing_record_writes_nothing,
                 an_update_applies_only_at_the_version_it_read,
                 a_delete_removes_the_record_and_its_blind_indexes,

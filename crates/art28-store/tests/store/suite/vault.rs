@@ -509,6 +509,47 @@ pub async fn a_conflicting_new_subject_writes_nothing(store: &dyn Store) {
     );
 }
 
+pub async fn a_record_for_a_subject_that_is_gone_writes_nothing(store: &dyn Store) {
+    let customer = vault_customer(store).await;
+    let other = id("andere-klant");
+    add_customer(store, &other).await;
+    prepare(store, &other).await;
+    create(store, &customer, vec![record("r1", "employees", new_subject(1), &[1])]).await;
+    create(store, &other, vec![record("o1", "employees", new_subject(7), &[7])]).await;
+    let s1 = subject_id(store, &customer, 1).await;
+    let theirs = subject_id(store, &other, 7).await;
+    // Read as existing, then erased before the write: the write must not add records that
+    // nothing can open (the service reads again and retries).
+    store
+        .vault_erase_subject(&customer, subject(1), &vault_entry(&customer, "subject.erase"))
+        .await
+        .expect("erase");
+    let before = size(store).await;
+    for gone in [s1, theirs, 999_999] {
+        let err = store
+            .vault_create(
+                &customer,
+                vec![record("r2", "employees", SubjectRef::Existing(gone), &[2])],
+                ts(AT),
+                &vault_entry(&customer, "record.create"),
+            )
+            .await
+            .expect_err("no such subject of this customer");
+        assert_eq!(err.code, ErrorCode::RecordVersionConflict, "subject {gone}");
+    }
+    assert_eq!(size(store).await, before, "no entries");
+    assert_eq!(ids_of(store, &customer).await, Vec::<String>::new());
+    assert_eq!(
+        store
+            .vault_reach(&customer, &[], &["employees".into()])
+            .await
+            .expect("reach"),
+        VaultReach::default(),
+        "no record kept, not even one that cannot be listed"
+    );
+    assert_eq!(ids_of(store, &other).await, vec!["o1"]);
+}
+
 pub async fn a_read_of_a_missing_record_writes_nothing(store: &dyn Store) {
     let customer = vault_customer(store).await;
     create(store, &customer, vec![record("r1", "employees", new_subject(1), &[1])]).await;
