@@ -14,8 +14,9 @@
 //!   `kill -9`; one module per aggregate; migrations are numbered SQL files in
 //!   `migrations/sqlite/`.
 //!
-//! Every backend runs the one conformance suite (`tests/store/suite.rs`), instantiated by
-//! `conformance!` with a store factory; PostgreSQL adds one line there.
+//! Every backend runs the one conformance suite (`tests/store/suite/`, a module per
+//! aggregate), instantiated by `conformance!` with a store factory; PostgreSQL adds one line
+//! there. Its coverage test fails when a trait method has no call in the suite.
 //!
 //! The store never reads a clock: every timestamp it records is handed in by the caller, so
 //! deadlines can be tested with an injected clock.

@@ -67,9 +67,11 @@ pub struct NewSubject {
 /// Which subject a new record is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SubjectRef {
-    /// One already known.
+    /// One already known; `record_version_conflict` if it is gone by the time of the write
+    /// (erased since it was read: read again, retry).
     Existing(u64),
-    /// A new one; `subject_changed` if another writer created it first (read again, retry).
+    /// A new one; `record_version_conflict` if another writer created it first (read again,
+    /// retry).
     New(NewSubject),
 }
 

@@ -130,7 +130,21 @@ fn concat(blind: &[[u8; 32]]) -> Vec<u8> {
 
 fn insert_record(conn: &Connection, tenant: &str, r: &NewVaultRecord, at: i64) -> Result<()> {
     let subject: i64 = match &r.subject {
-        SubjectRef::Existing(id) => *id as i64,
+        SubjectRef::Existing(id) => {
+            // Read as known, but erased (or not this customer's) by the time of the write: a
+            // record under it could never be opened, and would outlive the erasure.
+            let known = conn
+                .prepare_cached("SELECT 1 FROM vault_subjects WHERE id = ?1 AND tenant = ?2")
+                .and_then(|mut st| st.exists(params![*id as i64, tenant]))
+                .map_err(db_err)?;
+            if !known {
+                return Err(Error::new(
+                    ErrorCode::RecordVersionConflict,
+                    "the data subject changed since it was read; try again",
+                ));
+            }
+            *id as i64
+        }
         SubjectRef::New(s) => {
             // The same new subject named again in one import: the row added first is its.
             let existing: Option<(i64, Vec<u8>)> = conn
@@ -809,13 +823,19 @@ impl VaultStore for SqliteStore {
                 if budget <= 0 {
                     return Ok(PurgeProgress { removed, done: false });
                 }
+                // The budget is shared by the three tables: a step removes at most `limit`
+                // rows in all, not `limit` of each.
                 let mut step = 0u64;
                 for sql in [
                     "DELETE FROM vault_blind WHERE (tenant, digest, record) IN (SELECT tenant, digest, record FROM vault_blind WHERE tenant = ?1 LIMIT ?2)",
                     "DELETE FROM vault_records WHERE (tenant, id) IN (SELECT tenant, id FROM vault_records WHERE tenant = ?1 LIMIT ?2)",
                     "DELETE FROM vault_subjects WHERE id IN (SELECT id FROM vault_subjects WHERE tenant = ?1 LIMIT ?2)",
                 ] {
-                    step += c.execute(sql, params![tenant, budget]).map_err(db_err)? as u64;
+                    let left = budget - step as i64;
+                    if left <= 0 {
+                        break;
+                    }
+                    step += c.execute(sql, params![tenant, left]).map_err(db_err)? as u64;
                 }
                 removed += step;
                 if step == 0 {
