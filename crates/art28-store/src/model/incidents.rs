@@ -113,7 +113,8 @@ pub struct IncidentChange {
     pub details: Option<Details>,
     /// Move from the first status to the second.
     pub status: Option<(Status, Status)>,
-    /// Add these customers (or replace their scope and deadline).
+    /// Add these customers, or replace the scope of one already on it (its deadline, once set,
+    /// stays: a new scope never moves it).
     pub customers: Vec<AffectedCustomer>,
     /// Remove these customers (the service keeps every customer that has a notice).
     pub remove_customers: Vec<CustomerId>,
