@@ -17,7 +17,6 @@ use art28_core::auth::{Grant, Permission, Principal, Role, authorize};
 use art28_core::ids::CustomerId;
 use art28_core::{Error, ErrorCode};
 use art28_service::access::{Access, RequestContext, log_refusal};
-use art28_service::accounts;
 use art28_store::AccountRecord;
 use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, RawPathParams};
 use axum::http::header::AUTHORIZATION;
@@ -160,7 +159,7 @@ async fn authenticate(parts: &mut Parts, state: &AppState, allow_pending_change:
             },
         )
     } else {
-        match accounts::authenticate(state.store.as_ref(), state.clock.as_ref(), token, allow_pending_change).await {
+        match state.accounts.authenticate(token, allow_pending_change).await {
             Ok((account, principal)) => {
                 let kind = if principal.token_limit.is_some() {
                     ActorKind::Token

@@ -12,7 +12,6 @@
 //!
 //! Rules live in `art28-service` and `art28-core`, never here.
 
-pub mod access_api;
 pub mod api;
 pub mod auth;
 pub mod config;
@@ -22,6 +21,7 @@ pub mod extract;
 pub mod incident_api;
 pub mod log_api;
 pub mod session_api;
+pub mod staff_access_api;
 pub mod state;
 pub mod vault_api;
 
@@ -120,6 +120,7 @@ struct Folder {
     store: Arc<dyn art28_store::Store>,
     clock: Arc<dyn Clock>,
     vault: Arc<art28_service::vault::Vault>,
+    accounts: Arc<art28_service::accounts::Accounts>,
 }
 
 /// Delivers queued breach notices (every second, and at once when woken) and raises notice
@@ -200,13 +201,7 @@ impl Folder {
     /// Disable credentials unused for longer than their term. A scan of the current state, so
     /// it is idempotent and nothing is lost across restarts.
     async fn expire(&self) {
-        match art28_service::accounts::expire_unused(
-            self.store.as_ref(),
-            self.clock.as_ref(),
-            &self.staff_credential_expiry,
-        )
-        .await
-        {
+        match self.accounts.expire_unused(&self.staff_credential_expiry).await {
             Ok(disabled) if !disabled.is_empty() => {
                 tracing::info!(count = disabled.len(), "unused credentials disabled")
             }
@@ -312,6 +307,12 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         None => tracing::warn!("no smtp_relay configured: breach notices by e-mail wait in the outbox until one is"),
     }
     let outbox_wake = Arc::new(tokio::sync::Notify::new());
+    let accounts = Arc::new(art28_service::accounts::Accounts::new(
+        store.clone(),
+        clock.clone(),
+        art28_service::passwords::PasswordHasher::default(),
+        art28_core::auth::LockoutPolicy::default(),
+    ));
     let state = AppState {
         outbox_wake: outbox_wake.clone(),
         vault: vault.clone(),
@@ -320,8 +321,11 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         clock: clock.clone(),
         operator: data.operator_digest(),
         ledger: ledger.clone(),
-        hasher: Arc::new(art28_service::passwords::PasswordHasher::default()),
-        lockout: art28_core::auth::LockoutPolicy::default(),
+        accounts: accounts.clone(),
+        staff_access: Arc::new(art28_service::staff_access::StaffAccess::new(
+            store.clone(),
+            clock.clone(),
+        )),
         openapi: Arc::new(serde_json::Value::Null),
     };
     let router = app(state, config.max_body_bytes);
@@ -340,6 +344,7 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
             store: store.clone(),
             clock: clock.clone(),
             vault,
+            accounts,
         },
         outbox: Outbox {
             store,

@@ -9,6 +9,9 @@
 //!   the stored standard agreement) and reading what is in force.
 //! - [`access`]: access entries for every read and refusal; state changes carry theirs
 //!   into the store's transaction.
+//! - [`accounts`] ([`accounts::Accounts`]): logins, sessions, machine tokens and the
+//!   permission register; [`staff_access`] ([`staff_access::StaffAccess`]): staff's time-bound
+//!   access grants. Each call that concerns a customer leaves one entry in its access log.
 //! - [`ledger`]: folding the access log into its Merkle tree and signing checkpoints.
 //! - [`passwords`]: argon2id hashing in `spawn_blocking`, a dummy hash for unknown users,
 //!   and the strength rule for new passwords.
@@ -22,6 +25,7 @@ pub mod agreements;
 pub mod clock;
 pub mod customers;
 pub mod demo;
+mod door;
 pub mod incidents;
 pub mod ledger;
 pub mod mail;

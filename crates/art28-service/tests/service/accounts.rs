@@ -1,67 +1,94 @@
 //! Account rules with an injected clock: credential expiry, audited re-enabling, the 48-hour block.
 
 use art28_core::ErrorCode;
-use art28_core::auth::Role;
+use art28_core::access::{Actor, ActorKind};
+use art28_core::auth::{LockoutPolicy, Principal, Role};
 use art28_core::duration::IsoDuration;
-use art28_service::accounts::{self, AccountRequest};
+use art28_core::ids::CustomerId;
+use art28_service::access::RequestContext;
+use art28_service::accounts::{AccountRequest, Accounts};
 use art28_service::clock::{Clock, ManualClock};
 use art28_service::passwords::{Argon2Params, PasswordHasher};
+use art28_store::AccountRecord;
 use art28_store::prelude::*;
-use art28_store::sqlite::SqliteStore;
 use jiff::SignedDuration;
 use secrecy::SecretString;
+use std::sync::Arc;
 
 const PASSWORD: &str = "Wadlopen-naar-Schiermonnikoog-2026";
+const BAKKERIJ: &str = "bakkerij-de-vries";
 
 struct World {
     _dir: tempfile::TempDir,
-    store: SqliteStore,
-    clock: ManualClock,
-    hasher: PasswordHasher,
-    admin: art28_core::auth::Principal,
+    store: Arc<dyn Store>,
+    clock: Arc<ManualClock>,
+    accounts: Accounts,
+    admin: Principal,
+}
+
+fn id(s: &str) -> CustomerId {
+    s.parse().expect("id")
+}
+
+/// Accounts over the world's store, with quick hashing and a lockout policy.
+fn accounts_with(store: &Arc<dyn Store>, clock: &Arc<ManualClock>, lockout: LockoutPolicy) -> Accounts {
+    // The OWASP floor keeps these tests quick; production uses the recommended parameters.
+    let hasher = PasswordHasher::new(Argon2Params::OWASP_MINIMUM).expect("hasher");
+    Accounts::new(store.clone(), clock.clone(), hasher, lockout)
 }
 
 async fn world() -> World {
-    let dir = tempfile::tempdir().expect("tmp");
-    let store = SqliteStore::open(&dir.path().join("db.sqlite")).expect("open");
-    let clock = ManualClock::new("2026-03-01T12:00:00Z".parse().expect("ts"));
-    art28_service::demo::load_demo(&store, &clock).await.expect("demo");
-    // The OWASP floor keeps these tests quick; production uses the recommended parameters.
-    let hasher = PasswordHasher::new(Argon2Params::OWASP_MINIMUM).expect("hasher");
+    let (dir, store) = crate::open_store();
+    let clock = Arc::new(ManualClock::new("2026-03-01T12:00:00Z".parse().expect("ts")));
+    art28_service::demo::load_demo(store.as_ref(), clock.as_ref())
+        .await
+        .expect("demo");
+    let accounts = accounts_with(&store, &clock, LockoutPolicy::default());
     let secret = SecretString::from(PASSWORD.to_string());
-    let a = accounts::bootstrap_admin(&store, &clock, &hasher, "beheer", "Beheerder", &secret)
+    let a = accounts
+        .bootstrap_admin("beheer", "Beheerder", &secret)
         .await
         .expect("bootstrap");
-    let admin = accounts::principal(&store, &a).await.expect("principal");
+    let admin = accounts.principal(&a).await.expect("principal");
     World {
         _dir: dir,
         store,
         clock,
-        hasher,
+        accounts,
         admin,
     }
 }
 
-async fn customer_account(
-    w: &World,
-    username: &str,
-    role: Role,
-) -> (art28_store::AccountRecord, art28_core::auth::Principal) {
+/// The request context of a person.
+fn ctx(username: &str) -> RequestContext {
+    RequestContext::of(Actor {
+        kind: ActorKind::User,
+        id: username.into(),
+    })
+}
+
+async fn account_of(w: &World, username: &str, role: Role, customer: &str) -> (AccountRecord, Principal) {
     let request = AccountRequest {
         username: username.into(),
         display_name: username.into(),
         password: SecretString::from(format!("{PASSWORD}-{username}")),
         role,
-        customer: Some("bakkerij-de-vries".parse().expect("id")),
+        customer: Some(id(customer)),
     };
-    let (a, _) = accounts::create_account(&w.store, &w.clock, &w.hasher, &w.admin, request)
+    let (a, _) = w
+        .accounts
+        .create_account(&ctx("beheer"), &w.admin, request)
         .await
         .expect("create");
-    let p = accounts::principal(&w.store, &a).await.expect("principal");
+    let p = w.accounts.principal(&a).await.expect("principal");
     (a, p)
 }
 
-async fn events(store: &SqliteStore) -> Vec<String> {
+async fn customer_account(w: &World, username: &str, role: Role) -> (AccountRecord, Principal) {
+    account_of(w, username, role, BAKKERIJ).await
+}
+
+async fn events(store: &dyn Store) -> Vec<String> {
     store
         .security_events(0, 1000)
         .await
@@ -74,15 +101,10 @@ async fn events(store: &SqliteStore) -> Vec<String> {
 #[tokio::test]
 async fn bootstrap_only_on_an_empty_data_directory() {
     let w = world().await;
-    let again = accounts::bootstrap_admin(
-        &w.store,
-        &w.clock,
-        &w.hasher,
-        "beheer2",
-        "B",
-        &SecretString::from(PASSWORD.to_string()),
-    )
-    .await;
+    let again = w
+        .accounts
+        .bootstrap_admin("beheer2", "B", &SecretString::from(PASSWORD.to_string()))
+        .await;
     assert_eq!(again.expect_err("second bootstrap").code, ErrorCode::AccountExists);
 }
 
@@ -93,66 +115,37 @@ async fn unused_credentials_expire_after_the_agreements_term_and_re_enabling_is_
     let six_months = IsoDuration::months(6);
     // One day short of six calendar months after creation: nothing expires.
     w.clock.set("2026-08-31T12:00:00Z".parse().expect("ts"));
-    assert!(
-        accounts::expire_unused(&w.store, &w.clock, &six_months)
-            .await
-            .expect("job")
-            .is_empty()
-    );
+    assert!(w.accounts.expire_unused(&six_months).await.expect("job").is_empty());
     // Six calendar months after creation (1 March → 1 September): both unused accounts expire.
     w.clock.set("2026-09-01T12:00:00Z".parse().expect("ts"));
-    let expired = accounts::expire_unused(&w.store, &w.clock, &six_months)
-        .await
-        .expect("job");
+    let expired = w.accounts.expire_unused(&six_months).await.expect("job");
     let mut names: Vec<&str> = expired.iter().map(|a| a.username.as_str()).collect();
     names.sort_unstable();
     assert_eq!(names, vec!["beheer", "piet"]);
     // Running again (e.g. after a restart) changes nothing.
-    assert!(
-        accounts::expire_unused(&w.store, &w.clock, &six_months)
-            .await
-            .expect("job")
-            .is_empty()
-    );
-    let login = accounts::login(
-        &w.store,
-        &w.clock,
-        &w.hasher,
-        &Default::default(),
-        "piet",
-        &SecretString::from(format!("{PASSWORD}-piet")),
-        None,
-    )
-    .await;
+    assert!(w.accounts.expire_unused(&six_months).await.expect("job").is_empty());
+    let pw = SecretString::from(format!("{PASSWORD}-piet"));
+    let login = w.accounts.login("piet", &pw, None).await;
     assert_eq!(login.expect_err("disabled").code, ErrorCode::AccountDisabled);
 
     // Re-enabling needs a reason and the right to manage the customer's accounts.
     assert_eq!(
-        accounts::enable_account(&w.store, &w.clock, &w.admin, user.id, " ")
+        w.accounts
+            .enable_account(&ctx("beheer"), &w.admin, user.id, " ")
             .await
             .expect_err("no reason")
             .code,
         ErrorCode::BadRequest
     );
-    let a = accounts::enable_account(&w.store, &w.clock, &w.admin, user.id, "back from leave")
+    let a = w
+        .accounts
+        .enable_account(&ctx("beheer"), &w.admin, user.id, "back from leave")
         .await
         .expect("enable");
     assert!(!a.disabled);
     assert_eq!(a.status_reason.as_deref(), Some("back from leave"));
-    assert!(
-        accounts::login(
-            &w.store,
-            &w.clock,
-            &w.hasher,
-            &Default::default(),
-            "piet",
-            &SecretString::from(format!("{PASSWORD}-piet")),
-            None
-        )
-        .await
-        .is_ok()
-    );
-    let kinds = events(&w.store).await;
+    assert!(w.accounts.login("piet", &pw, None).await.is_ok());
+    let kinds = events(w.store.as_ref()).await;
     assert_eq!(kinds.iter().filter(|k| *k == "account_expired").count(), 2);
     assert!(kinds.contains(&"account_enabled".to_string()));
 }
@@ -163,41 +156,32 @@ async fn a_fellow_representative_is_blocked_for_at_most_48_hours_and_it_lifts_it
     let (_, boss) = customer_account(&w, "anke", Role::CustomerAdmin).await;
     let (user, user_p) = customer_account(&w, "piet", Role::CustomerUser).await;
     let pw = SecretString::from(format!("{PASSWORD}-piet"));
+    let c = ctx("anke");
+    let block = |who: &Principal, account: u64, hours: i64, grounds: &'static str| {
+        let (w, c, who) = (&w, &c, who.clone());
+        async move { w.accounts.block_account(c, &who, account, hours, grounds).await }
+    };
 
-    let too_long = accounts::block_account(&w.store, &w.clock, &boss, user.id, 49, "suspected fraud").await;
+    let too_long = block(&boss, user.id, 49, "suspected fraud").await;
     assert_eq!(too_long.expect_err("49 h").code, ErrorCode::BlockTooLong);
     assert_eq!(
-        accounts::block_account(&w.store, &w.clock, &boss, user.id, 24, " ")
-            .await
-            .expect_err("grounds")
-            .code,
+        block(&boss, user.id, 24, " ").await.expect_err("grounds").code,
         ErrorCode::BadRequest
     );
     assert_eq!(
-        accounts::block_account(&w.store, &w.clock, &user_p, user.id, 1, "x")
-            .await
-            .expect_err("user may not")
-            .code,
+        block(&user_p, user.id, 1, "x").await.expect_err("user may not").code,
         ErrorCode::PermissionDenied
     );
     assert_eq!(
-        accounts::block_account(&w.store, &w.clock, &w.admin, user.id, 1, "x")
-            .await
-            .expect_err("staff may not")
-            .code,
+        block(&w.admin, user.id, 1, "x").await.expect_err("staff may not").code,
         ErrorCode::PermissionDenied
     );
     assert_eq!(
-        accounts::block_account(&w.store, &w.clock, &boss, boss.account_id, 1, "x")
-            .await
-            .expect_err("self")
-            .code,
+        block(&boss, boss.account_id, 1, "x").await.expect_err("self").code,
         ErrorCode::BadRequest
     );
 
-    let blocked = accounts::block_account(&w.store, &w.clock, &boss, user.id, 48, "suspected fraud")
-        .await
-        .expect("block");
+    let blocked = block(&boss, user.id, 48, "suspected fraud").await.expect("block");
     assert_eq!(
         blocked.blocked_until,
         Some(
@@ -207,8 +191,7 @@ async fn a_fellow_representative_is_blocked_for_at_most_48_hours_and_it_lifts_it
                 .expect("ts")
         )
     );
-    let policy = art28_core::auth::LockoutPolicy::default();
-    let login = async |w: &World| accounts::login(&w.store, &w.clock, &w.hasher, &policy, "piet", &pw, None).await;
+    let login = async |w: &World| w.accounts.login("piet", &pw, None).await;
     assert_eq!(login(&w).await.expect_err("blocked").code, ErrorCode::AccountBlocked);
     w.clock.advance(SignedDuration::from_hours(47));
     assert_eq!(
@@ -217,7 +200,7 @@ async fn a_fellow_representative_is_blocked_for_at_most_48_hours_and_it_lifts_it
     );
     w.clock.advance(SignedDuration::from_hours(1));
     assert!(login(&w).await.is_ok(), "the block lifts itself after 48 hours");
-    assert!(events(&w.store).await.contains(&"account_blocked".to_string()));
+    assert!(events(w.store.as_ref()).await.contains(&"account_blocked".to_string()));
 }
 
 #[tokio::test]
@@ -225,11 +208,15 @@ async fn login_timing_does_not_tell_whether_a_user_exists() {
     let w = world().await;
     customer_account(&w, "piet", Role::CustomerUser).await;
     // No lockout in the way: the comparison is about the answer's timing, not the throttle.
-    let policy = art28_core::auth::LockoutPolicy {
-        lock_after: u32::MAX,
-        free_failures: u32::MAX,
-        ..Default::default()
-    };
+    let accounts = accounts_with(
+        &w.store,
+        &w.clock,
+        LockoutPolicy {
+            lock_after: u32::MAX,
+            free_failures: u32::MAX,
+            ..Default::default()
+        },
+    );
     let wrong = SecretString::from("definitely-not-the-password".to_string());
     // A leak (say, no password check for an unknown name) is systematic and shows in every
     // round; load from tests running beside this one comes in bursts and can skew one round's
@@ -250,7 +237,7 @@ async fn login_timing_does_not_tell_whether_a_user_exists() {
                     ("nobody-here", &mut unknown)
                 };
                 let start = std::time::Instant::now();
-                let r = accounts::login(&w.store, &w.clock, &w.hasher, &policy, name, &wrong, None).await;
+                let r = accounts.login(name, &wrong, None).await;
                 out.push(start.elapsed().as_secs_f64());
                 assert_eq!(
                     r.expect_err("wrong").code,
@@ -279,48 +266,48 @@ async fn a_disclosed_password_must_be_changed_before_anything_else() {
     let w = world().await;
     let (user, user_p) = customer_account(&w, "piet", Role::CustomerUser).await;
     let pw = SecretString::from(format!("{PASSWORD}-piet"));
-    let policy = art28_core::auth::LockoutPolicy::default();
     // Settle the initial forced change first.
     let fresh = SecretString::from(format!("{PASSWORD}-piet-2"));
     let account = w.store.account(user.id).await.expect("get").expect("exists");
-    accounts::change_password(&w.store, &w.clock, &w.hasher, &account, &pw, &fresh)
-        .await
-        .expect("change");
-    let s = accounts::login(&w.store, &w.clock, &w.hasher, &policy, "piet", &fresh, None)
-        .await
-        .expect("login");
+    w.accounts.change_password(&account, &pw, &fresh).await.expect("change");
+    let s = w.accounts.login("piet", &fresh, None).await.expect("login");
     let key = secrecy::ExposeSecret::expose_secret(&s.session_key).to_string();
-    assert!(accounts::authenticate(&w.store, &w.clock, &key, false).await.is_ok());
+    assert!(w.accounts.authenticate(&key, false).await.is_ok());
 
     assert_eq!(
-        accounts::mark_password_disclosed(&w.store, &w.clock, &user_p, user.id, "pasted in chat")
+        w.accounts
+            .mark_password_disclosed(&ctx("piet"), &user_p, user.id, "pasted in chat")
             .await
             .expect_err("user")
             .code,
         ErrorCode::PermissionDenied
     );
-    accounts::mark_password_disclosed(&w.store, &w.clock, &w.admin, user.id, "pasted in a public chat")
+    w.accounts
+        .mark_password_disclosed(&ctx("beheer"), &w.admin, user.id, "pasted in a public chat")
         .await
         .expect("mark");
     assert!(
-        accounts::authenticate(&w.store, &w.clock, &key, false).await.is_err(),
+        w.accounts.authenticate(&key, false).await.is_err(),
         "its sessions ended"
     );
-    let s = accounts::login(&w.store, &w.clock, &w.hasher, &policy, "piet", &fresh, None)
-        .await
-        .expect("login still works");
+    let s = w.accounts.login("piet", &fresh, None).await.expect("login still works");
     assert!(s.account.must_change_password);
     let key = secrecy::ExposeSecret::expose_secret(&s.session_key).to_string();
     assert_eq!(
-        accounts::authenticate(&w.store, &w.clock, &key, false)
+        w.accounts
+            .authenticate(&key, false)
             .await
             .expect_err("change first")
             .code,
         ErrorCode::PasswordChangeRequired
     );
     assert!(
-        accounts::authenticate(&w.store, &w.clock, &key, true).await.is_ok(),
+        w.accounts.authenticate(&key, true).await.is_ok(),
         "only the change itself is allowed"
     );
-    assert!(events(&w.store).await.contains(&"password_disclosed".to_string()));
+    assert!(
+        events(w.store.as_ref())
+            .await
+            .contains(&"password_disclosed".to_string())
+    );
 }
