@@ -1,12 +1,14 @@
-//! Account rules with an injected clock: credential expiry, audited re-enabling, the 48-hour block.
+//! Account rules with an injected clock: credential expiry, audited re-enabling, the 48-hour
+//! block; one access entry in the customer's log for every call that concerns it; another
+//! customer's accounts, grants and tokens answer as if they did not exist.
 
 use art28_core::ErrorCode;
-use art28_core::access::{Actor, ActorKind};
-use art28_core::auth::{LockoutPolicy, Principal, Role};
+use art28_core::access::{AccessEntry, Actor, ActorKind, Decision};
+use art28_core::auth::{LockoutPolicy, Permission, Principal, Role};
 use art28_core::duration::IsoDuration;
 use art28_core::ids::CustomerId;
 use art28_service::access::RequestContext;
-use art28_service::accounts::{AccountRequest, Accounts};
+use art28_service::accounts::{AccountRequest, Accounts, TokenRequest};
 use art28_service::clock::{Clock, ManualClock};
 use art28_service::passwords::{Argon2Params, PasswordHasher};
 use art28_store::AccountRecord;
@@ -17,6 +19,7 @@ use std::sync::Arc;
 
 const PASSWORD: &str = "Wadlopen-naar-Schiermonnikoog-2026";
 const BAKKERIJ: &str = "bakkerij-de-vries";
+const HANZEVELD: &str = "hanzeveld-installatietechniek";
 
 struct World {
     _dir: tempfile::TempDir,
@@ -96,6 +99,44 @@ async fn events(store: &dyn Store) -> Vec<String> {
         .into_iter()
         .map(|e| e.kind)
         .collect()
+}
+
+/// Every entry in a customer's access log, oldest first.
+async fn entries(store: &dyn Store, tenant: &str) -> Vec<AccessEntry> {
+    let size = store.log_size().await.expect("size");
+    store
+        .tenant_log(&id(tenant), 0, size, 100_000)
+        .await
+        .expect("log")
+        .iter()
+        .map(|e| AccessEntry::from_bytes(&e.bytes).expect("entry"))
+        .collect()
+}
+
+/// Run a call and check that it left exactly one entry in the whole log, in `$tenant`'s log,
+/// naming the operation, with this decision and rule; evaluates to the call's result.
+macro_rules! one_entry {
+    ($w:expr, $tenant:expr, $op:expr, $decision:expr, $rule:expr, $call:expr) => {{
+        let before = $w.store.log_size().await.expect("size");
+        let own_before = entries($w.store.as_ref(), $tenant).await.len();
+        let out = $call.await;
+        assert_eq!(
+            $w.store.log_size().await.expect("size") - before,
+            1,
+            "exactly one entry for {}",
+            stringify!($call)
+        );
+        let own = entries($w.store.as_ref(), $tenant).await;
+        assert_eq!(own.len() - own_before, 1, "in {}'s log: {}", $tenant, stringify!($call));
+        let e = own.last().expect("entry");
+        assert_eq!(
+            (e.operation.as_str(), e.decision, e.rule.as_deref()),
+            ($op.as_str(), $decision, $rule),
+            "{}",
+            stringify!($call)
+        );
+        out
+    }};
 }
 
 #[tokio::test]
@@ -309,5 +350,355 @@ async fn a_disclosed_password_must_be_changed_before_anything_else() {
         events(w.store.as_ref())
             .await
             .contains(&"password_disclosed".to_string())
+    );
+}
+
+#[tokio::test]
+async fn every_call_on_a_customers_accounts_tokens_and_grants_leaves_one_entry_in_its_log() {
+    use art28_core::operation::Operation as Op;
+    let w = world().await;
+    let t = id(BAKKERIJ);
+    let (_, boss) = customer_account(&w, "anke", Role::CustomerAdmin).await;
+    let (user, user_p) = customer_account(&w, "piet", Role::CustomerUser).await;
+    let (a, b) = (&ctx("anke"), &ctx("beheer"));
+    let (granted, refused) = (Decision::Granted, Decision::Refused);
+    let pd = Some("permission_denied");
+
+    // Creating an account of the customer, and the refusal of one the caller may not add.
+    let request = |name: &str, role: Role| AccountRequest {
+        username: name.into(),
+        display_name: name.into(),
+        password: SecretString::from(format!("{PASSWORD}-{name}")),
+        role,
+        customer: Some(t.clone()),
+    };
+    let (kees, _) = one_entry!(
+        w,
+        BAKKERIJ,
+        Op::AccountCreate,
+        granted,
+        None,
+        w.accounts
+            .create_account(b, &w.admin, request("kees", Role::CustomerUser))
+    )
+    .expect("created");
+    let e = one_entry!(
+        w,
+        BAKKERIJ,
+        Op::AccountCreate,
+        refused,
+        pd,
+        w.accounts
+            .create_account(&ctx("piet"), &user_p, request("sneaky", Role::CustomerAdmin))
+    )
+    .expect_err("a user adds no accounts");
+    assert_eq!(e.code, ErrorCode::PermissionDenied);
+
+    // Reads of the customer's registers are logged before they are returned.
+    let listed = one_entry!(
+        w,
+        BAKKERIJ,
+        Op::AccountList,
+        granted,
+        None,
+        w.accounts.accounts(a, &boss, Some(&t))
+    )
+    .expect("list");
+    assert!(listed.iter().all(|x| x.tenant.as_ref() == Some(&t)) && listed.len() == 3);
+    let register = one_entry!(
+        w,
+        BAKKERIJ,
+        Op::GrantList,
+        granted,
+        None,
+        w.accounts.grants(a, &boss, Some(&t))
+    )
+    .expect("register");
+    assert_eq!(register.len(), 3);
+    // Across all customers: staff only, and no customer's log.
+    let before = w.store.log_size().await.expect("size");
+    assert!(w.accounts.accounts(b, &w.admin, None).await.expect("all").len() >= 4);
+    assert_eq!(
+        w.accounts.accounts(a, &boss, None).await.expect_err("all").code,
+        ErrorCode::TenantMismatch
+    );
+    assert_eq!(w.store.log_size().await.expect("size"), before);
+
+    // Changes to one of its accounts.
+    let g = one_entry!(
+        w,
+        BAKKERIJ,
+        Op::GrantAdd,
+        granted,
+        None,
+        w.accounts
+            .grant_role(a, &boss, kees.id, Role::CustomerAuditor, Some(t.clone()))
+    )
+    .expect("grant");
+    one_entry!(
+        w,
+        BAKKERIJ,
+        Op::GrantAdd,
+        refused,
+        Some("role_scope_invalid"),
+        w.accounts.grant_role(b, &w.admin, kees.id, Role::SupportEngineer, None)
+    )
+    .expect_err("a staff role for a customer's account");
+    one_entry!(
+        w,
+        BAKKERIJ,
+        Op::GrantRevoke,
+        granted,
+        None,
+        w.accounts.revoke_grant(a, &boss, g.id)
+    )
+    .expect("revoke");
+    one_entry!(
+        w,
+        BAKKERIJ,
+        Op::GrantRevoke,
+        refused,
+        pd,
+        w.accounts.revoke_grant(&ctx("piet"), &user_p, g.id)
+    )
+    .expect_err("a user revokes nothing");
+    one_entry!(
+        w,
+        BAKKERIJ,
+        Op::AccountBlock,
+        granted,
+        None,
+        w.accounts.block_account(a, &boss, user.id, 2, "suspected fraud")
+    )
+    .expect("block");
+    one_entry!(
+        w,
+        BAKKERIJ,
+        Op::AccountBlock,
+        refused,
+        Some("block_too_long"),
+        w.accounts.block_account(a, &boss, user.id, 49, "suspected fraud")
+    )
+    .expect_err("too long");
+    one_entry!(
+        w,
+        BAKKERIJ,
+        Op::AccountPasswordDisclosed,
+        granted,
+        None,
+        w.accounts
+            .mark_password_disclosed(a, &boss, kees.id, "on a sticky note")
+    )
+    .expect("disclosed");
+    one_entry!(
+        w,
+        BAKKERIJ,
+        Op::AccountEnable,
+        granted,
+        None,
+        w.accounts.enable_account(a, &boss, kees.id, "checked")
+    )
+    .expect("enable");
+    one_entry!(
+        w,
+        BAKKERIJ,
+        Op::AccountEnable,
+        refused,
+        Some("bad_request"),
+        w.accounts.enable_account(a, &boss, kees.id, "")
+    )
+    .expect_err("no reason");
+
+    // Its machine tokens.
+    let token = |operations: Vec<Permission>| TokenRequest {
+        customer: t.clone(),
+        operations,
+        purposes: vec![],
+        days: 30,
+    };
+    let (_, tok) = one_entry!(
+        w,
+        BAKKERIJ,
+        Op::TokenCreate,
+        granted,
+        None,
+        w.accounts
+            .create_token(a, &boss, token(vec![Permission::AgreementsRead]))
+    )
+    .expect("token");
+    let e = one_entry!(
+        w,
+        BAKKERIJ,
+        Op::TokenCreate,
+        refused,
+        pd,
+        w.accounts
+            .create_token(a, &boss, token(vec![Permission::CustomersManage]))
+    )
+    .expect_err("not held");
+    assert!(e.message.contains("customers_manage"), "{}", e.message);
+    let listed = one_entry!(
+        w,
+        BAKKERIJ,
+        Op::TokenList,
+        granted,
+        None,
+        w.accounts.tokens(a, &boss, &t)
+    )
+    .expect("tokens");
+    assert_eq!(
+        listed.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(),
+        vec![tok.id.as_str()]
+    );
+    one_entry!(
+        w,
+        BAKKERIJ,
+        Op::TokenRevoke,
+        granted,
+        None,
+        w.accounts.revoke_token(a, &boss, &t, &tok.id)
+    )
+    .expect("revoke");
+    one_entry!(
+        w,
+        BAKKERIJ,
+        Op::TokenRevoke,
+        refused,
+        Some("token_not_found"),
+        w.accounts.revoke_token(a, &boss, &t, "tok_000000000000")
+    )
+    .expect_err("no such token");
+
+    // The entries name the caller as it came through the door.
+    let last = entries(w.store.as_ref(), BAKKERIJ).await.pop().expect("entry");
+    assert_eq!(last.actor.id, "anke");
+    assert_eq!(last.resource, "token/tok_000000000000");
+    // A staff account concerns no customer: its changes leave no customer's entry.
+    let staff = w
+        .store
+        .account_by_username("beheer")
+        .await
+        .expect("get")
+        .expect("staff");
+    let before = w.store.log_size().await.expect("size");
+    w.accounts
+        .enable_account(b, &w.admin, staff.id, "routine")
+        .await
+        .expect("enable staff");
+    assert_eq!(w.store.log_size().await.expect("size"), before);
+}
+
+#[tokio::test]
+async fn another_customers_accounts_grants_and_tokens_answer_as_unknown_and_its_log_stays_silent() {
+    let w = world().await;
+    let (t, h) = (id(BAKKERIJ), id(HANZEVELD));
+    let (_, boss) = customer_account(&w, "anke", Role::CustomerAdmin).await;
+    let (hans, hans_p) = account_of(&w, "hans", Role::CustomerAdmin, HANZEVELD).await;
+    let staff = w
+        .store
+        .account_by_username("beheer")
+        .await
+        .expect("get")
+        .expect("staff");
+    let hans_grant = w.store.grants(Some(hans.id), None, false).await.expect("grants")[0].id;
+    let (_, hans_token) = w
+        .accounts
+        .create_token(
+            &ctx("hans"),
+            &hans_p,
+            TokenRequest {
+                customer: h.clone(),
+                operations: vec![Permission::AgreementsRead],
+                purposes: vec![],
+                days: 30,
+            },
+        )
+        .await
+        .expect("token");
+    let unknown: u64 = 999_999;
+    let a = ctx("anke");
+    let theirs_before = entries(w.store.as_ref(), HANZEVELD).await.len();
+
+    // One call per operation that names an account: on an account of the other customer, on a
+    // staff account, and on one that does not exist. All three answer alike.
+    let calls = async |target: u64| {
+        vec![
+            w.accounts
+                .enable_account(&a, &boss, target, "why not")
+                .await
+                .map(|_| ()),
+            w.accounts
+                .block_account(&a, &boss, target, 2, "why not")
+                .await
+                .map(|_| ()),
+            w.accounts
+                .mark_password_disclosed(&a, &boss, target, "why not")
+                .await
+                .map(|_| ()),
+            w.accounts
+                .grant_role(&a, &boss, target, Role::CustomerUser, Some(t.clone()))
+                .await
+                .map(|_| ()),
+        ]
+    };
+    let own_before = entries(w.store.as_ref(), BAKKERIJ).await.len();
+    let [theirs, staffs, nobodys] = [calls(hans.id).await, calls(staff.id).await, calls(unknown).await];
+    let shown = |target: u64, r: &art28_core::Result<()>| {
+        let e = r.as_ref().expect_err("refused");
+        (e.code, e.message.replace(&target.to_string(), "N"))
+    };
+    for (i, ((theirs, staffs), nobodys)) in theirs.iter().zip(&staffs).zip(&nobodys).enumerate() {
+        let unknown_answer = shown(unknown, nobodys);
+        assert_eq!(unknown_answer.0, ErrorCode::AccountNotFound);
+        assert_eq!(shown(hans.id, theirs), unknown_answer, "call {i}: another customer's");
+        assert_eq!(shown(staff.id, staffs), unknown_answer, "call {i}: a staff account");
+        assert!(!theirs.as_ref().expect_err("refused").message.contains(HANZEVELD));
+    }
+    // Each refusal is in the caller's own customer's log, with the rule, and none in theirs.
+    let own = entries(w.store.as_ref(), BAKKERIJ).await;
+    assert_eq!(own.len() - own_before, 12);
+    assert!(
+        own[own_before..]
+            .iter()
+            .all(|e| e.decision == Decision::Refused && e.rule.as_deref() == Some("account_not_found"))
+    );
+
+    // Their role grant and their token, likewise.
+    let e = w
+        .accounts
+        .revoke_grant(&a, &boss, hans_grant)
+        .await
+        .expect_err("theirs");
+    let u = w.accounts.revoke_grant(&a, &boss, unknown).await.expect_err("none");
+    assert_eq!(e.code, ErrorCode::GrantNotFound);
+    assert_eq!(
+        (e.code, e.message.replace(&hans_grant.to_string(), "N")),
+        (u.code, u.message.replace(&unknown.to_string(), "N"))
+    );
+    let e = w
+        .accounts
+        .revoke_token(&a, &boss, &t, &hans_token.id)
+        .await
+        .expect_err("theirs");
+    let u = w
+        .accounts
+        .revoke_token(&a, &boss, &t, "tok_000000000000")
+        .await
+        .expect_err("none");
+    assert_eq!((e.code, u.code), (ErrorCode::TokenNotFound, ErrorCode::TokenNotFound));
+    assert_eq!(
+        e.message.replace(&hans_token.id, "X"),
+        u.message.replace("tok_000000000000", "X")
+    );
+    assert!(!e.message.contains(HANZEVELD));
+
+    // Nothing of this reached the other customer's log, and their things are untouched.
+    assert_eq!(entries(w.store.as_ref(), HANZEVELD).await.len(), theirs_before);
+    let hans_now = w.store.account(hans.id).await.expect("get").expect("hans");
+    assert_eq!(hans_now, hans, "their account is as it was");
+    assert!(w.store.tokens(&h).await.expect("tokens")[0].revoked_at.is_none());
+    assert!(
+        w.store.grants(Some(hans.id), None, false).await.expect("grants").len() == 1,
+        "their grant stands"
     );
 }

@@ -1,10 +1,12 @@
 //! Staff access grants with an injected clock: no standing access, time-bound grants, the
-//! customer's approval where its agreement asks for it.
+//! customer's approval where its agreement asks for it; one entry in the customer's access log
+//! per call; another customer's grant answers as one that does not exist.
 
 use art28_core::ErrorCode;
-use art28_core::access::{Actor, ActorKind};
+use art28_core::access::{AccessEntry, Actor, ActorKind, Decision};
 use art28_core::auth::{AccessReason, Principal, Role};
 use art28_core::ids::CustomerId;
+use art28_core::operation::Operation;
 use art28_service::access::RequestContext;
 use art28_service::accounts::{AccountRequest, Accounts};
 use art28_service::clock::{Clock, ManualClock};
@@ -82,6 +84,43 @@ async fn person(w: &World, name: &str, role: Role, customer: Option<&str>) -> Pr
 
 fn in_hours(w: &World, h: i64) -> Timestamp {
     w.clock.now().saturating_add(SignedDuration::from_hours(h)).expect("ts")
+}
+
+async fn entries(store: &dyn Store, tenant: &str) -> Vec<AccessEntry> {
+    let size = store.log_size().await.expect("size");
+    store
+        .tenant_log(&id(tenant), 0, size, 100_000)
+        .await
+        .expect("log")
+        .iter()
+        .map(|e| AccessEntry::from_bytes(&e.bytes).expect("entry"))
+        .collect()
+}
+
+/// Run a call and check it left exactly one entry in the log, in `$tenant`'s, naming the
+/// operation, with this decision and rule.
+macro_rules! one_entry {
+    ($w:expr, $tenant:expr, $op:expr, $decision:expr, $rule:expr, $call:expr) => {{
+        let before = $w.store.log_size().await.expect("size");
+        let own_before = entries($w.store.as_ref(), $tenant).await.len();
+        let out = $call.await;
+        assert_eq!(
+            $w.store.log_size().await.expect("size") - before,
+            1,
+            "{}",
+            stringify!($call)
+        );
+        let own = entries($w.store.as_ref(), $tenant).await;
+        assert_eq!(own.len() - own_before, 1, "in {}'s log: {}", $tenant, stringify!($call));
+        let e = own.last().expect("entry");
+        assert_eq!(
+            (e.operation.as_str(), e.decision, e.rule.as_deref()),
+            ($op.as_str(), $decision, $rule),
+            "{}",
+            stringify!($call)
+        );
+        out
+    }};
 }
 
 #[tokio::test]
@@ -222,4 +261,169 @@ async fn staff_reach_customer_data_only_under_a_live_grant() {
             .code,
         ErrorCode::TenantMismatch
     );
+}
+
+#[tokio::test]
+async fn every_call_on_staff_access_grants_leaves_one_entry_in_the_customers_log() {
+    let w = world().await;
+    let support = person(&w, "sanne.support", Role::SupportEngineer, None).await;
+    let other = person(&w, "otto.support", Role::SupportEngineer, None).await;
+    let boss = person(&w, "els.beheer", Role::CustomerAdmin, Some(BELGIAN)).await;
+    let t = id(BELGIAN);
+    let (s, c) = (&ctx("sanne.support"), &ctx("els.beheer"));
+    let (granted, refused) = (Decision::Granted, Decision::Refused);
+    let reason = AccessReason::Migration;
+
+    let g = one_entry!(
+        w,
+        BELGIAN,
+        Operation::AccessGrantRequest,
+        granted,
+        None,
+        w.grants.request(s, &support, &t, reason, "MIG-1", in_hours(&w, 24))
+    )
+    .expect("request");
+    one_entry!(
+        w,
+        BELGIAN,
+        Operation::AccessGrantRequest,
+        refused,
+        Some("bad_request"),
+        w.grants.request(s, &support, &t, reason, "MIG-1", in_hours(&w, 24 * 4))
+    )
+    .expect_err("longer than the agreement allows");
+    one_entry!(
+        w,
+        BELGIAN,
+        Operation::AccessGrantRequest,
+        refused,
+        Some("permission_denied"),
+        w.grants.request(c, &boss, &t, reason, "MIG-1", in_hours(&w, 24))
+    )
+    .expect_err("customers do not ask");
+    let seen = one_entry!(
+        w,
+        BELGIAN,
+        Operation::AccessGrantList,
+        granted,
+        None,
+        w.grants.list(c, &boss, &t)
+    )
+    .expect("list");
+    assert_eq!(seen.iter().map(|x| x.id).collect::<Vec<_>>(), vec![g.id]);
+    one_entry!(
+        w,
+        BELGIAN,
+        Operation::AccessGrantDecide,
+        refused,
+        Some("permission_denied"),
+        w.grants.decide(s, &support, &t, g.id, true)
+    )
+    .expect_err("no self-approval");
+    one_entry!(
+        w,
+        BELGIAN,
+        Operation::AccessGrantDecide,
+        granted,
+        None,
+        w.grants.decide(c, &boss, &t, g.id, true)
+    )
+    .expect("approve");
+    one_entry!(
+        w,
+        BELGIAN,
+        Operation::AccessGrantDecide,
+        refused,
+        Some("access_grant_not_found"),
+        w.grants.decide(c, &boss, &t, g.id, false)
+    )
+    .expect_err("decided already");
+    // Someone else of the staff may not end it; the holder may.
+    let e = one_entry!(
+        w,
+        BELGIAN,
+        Operation::AccessGrantRevoke,
+        refused,
+        Some("permission_denied"),
+        w.grants.revoke(&ctx("otto.support"), &other, &t, g.id)
+    )
+    .expect_err("not the holder");
+    let none = w
+        .grants
+        .revoke(&ctx("otto.support"), &other, &t, 999_999)
+        .await
+        .expect_err("no such grant");
+    assert_eq!(
+        (e.code, e.message),
+        (none.code, none.message),
+        "the same answer whether the grant exists or not"
+    );
+    let ended = one_entry!(
+        w,
+        BELGIAN,
+        Operation::AccessGrantRevoke,
+        granted,
+        None,
+        w.grants.revoke(s, &support, &t, g.id)
+    )
+    .expect("the holder ends it");
+    assert_eq!(ended.status, AccessGrantStatus::Revoked);
+    let last = entries(w.store.as_ref(), BELGIAN).await.pop().expect("entry");
+    assert_eq!(
+        (last.actor.id.as_str(), last.resource),
+        ("sanne.support", format!("access-grant/{}", g.id))
+    );
+}
+
+#[tokio::test]
+async fn another_customers_access_grant_answers_as_one_that_does_not_exist() {
+    let w = world().await;
+    let support = person(&w, "sanne.support", Role::SupportEngineer, None).await;
+    let anke = person(&w, "anke", Role::CustomerAdmin, Some(BAKKERIJ)).await;
+    let (t, b) = (id(BAKKERIJ), id(BELGIAN));
+    let theirs = w
+        .grants
+        .request(
+            &ctx("sanne.support"),
+            &support,
+            &b,
+            AccessReason::Migration,
+            "MIG-2",
+            in_hours(&w, 24),
+        )
+        .await
+        .expect("request");
+    let unknown = 999_999;
+    let a = &ctx("anke");
+    let theirs_before = entries(w.store.as_ref(), BELGIAN).await.len();
+    let own_before = entries(w.store.as_ref(), BAKKERIJ).await.len();
+
+    // Named under its own customer, the other customer's grant is not there.
+    let mut answers = Vec::new();
+    for grant in [theirs.id, unknown] {
+        let mut row = Vec::new();
+        for r in [
+            w.grants.decide(a, &anke, &t, grant, true).await,
+            w.grants.decide(a, &anke, &t, grant, false).await,
+            w.grants.revoke(a, &anke, &t, grant).await,
+        ] {
+            let e = r.expect_err("refused");
+            assert_eq!(e.code, ErrorCode::AccessGrantNotFound);
+            assert!(!e.message.contains(BELGIAN), "{}", e.message);
+            row.push(e.message.replace(&grant.to_string(), "N"));
+        }
+        answers.push(row);
+    }
+    assert_eq!(answers[0], answers[1]);
+    // The refusals are in the caller's own log; the other customer's log has none of them.
+    let own = entries(w.store.as_ref(), BAKKERIJ).await;
+    assert_eq!(own.len() - own_before, 6);
+    assert!(
+        own[own_before..]
+            .iter()
+            .all(|e| e.rule.as_deref() == Some("access_grant_not_found"))
+    );
+    assert_eq!(entries(w.store.as_ref(), BELGIAN).await.len(), theirs_before);
+    let still = w.store.access_grants(Some(&b), None).await.expect("grants");
+    assert_eq!(still[0].status, AccessGrantStatus::Requested);
 }
