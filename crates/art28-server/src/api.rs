@@ -739,18 +739,18 @@ pub fn routes() -> ApiRouter<AppState> {
         .api_route(
             "/api/v1/customers/{customer}/access-grants",
             get_with(
-                crate::access_api::list,
+                crate::staff_access_api::list,
                 doc!("Every staff access grant for the customer", "access"),
             )
             .post_with(
-                crate::access_api::request,
+                crate::staff_access_api::request,
                 doc!("Ask for time-bound access to the customer's data", "access"),
             ),
         )
         .api_route(
             "/api/v1/customers/{customer}/access-grants/{grant}/{action}",
             post_with(
-                crate::access_api::decide,
+                crate::staff_access_api::decide,
                 doc!("Approve, reject or end an access grant", "access"),
             ),
         )

@@ -17,7 +17,6 @@ use art28_core::ids::CustomerId;
 use art28_core::operation::Operation;
 use art28_core::{Error, ErrorCode};
 use art28_service::access::RequestContext;
-use art28_service::accounts;
 use art28_service::records::AccountRecord;
 use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, RawPathParams};
 use axum::http::header::AUTHORIZATION;
@@ -121,7 +120,7 @@ async fn authenticate(parts: &mut Parts, state: &AppState, allow_pending_change:
             },
         )
     } else {
-        match accounts::authenticate(state.store.as_ref(), state.clock.as_ref(), token, allow_pending_change).await {
+        match state.accounts.authenticate(token, allow_pending_change).await {
             Ok((account, principal)) => {
                 let kind = if principal.token_limit.is_some() {
                     ActorKind::Token

@@ -12,7 +12,6 @@
 //!
 //! Rules live in `art28-service` and `art28-core`, never here.
 
-pub mod access_api;
 pub mod api;
 pub mod auth;
 pub mod config;
@@ -22,6 +21,7 @@ pub mod extract;
 pub mod incident_api;
 pub mod log_api;
 pub mod session_api;
+pub mod staff_access_api;
 pub mod state;
 pub mod vault_api;
 
@@ -117,9 +117,8 @@ pub struct Bound {
 struct Folder {
     staff_credential_expiry: art28_core::duration::IsoDuration,
     log: Arc<art28_service::access_log::AccessLog>,
-    store: Arc<dyn art28_store::Store>,
-    clock: Arc<dyn Clock>,
     vault: Arc<art28_service::vault::Vault>,
+    accounts: Arc<art28_service::accounts::Accounts>,
 }
 
 /// Delivers queued breach notices (every second, and at once when woken) and raises notice
@@ -198,13 +197,7 @@ impl Folder {
     /// Disable credentials unused for longer than their term. A scan of the current state, so
     /// it is idempotent and nothing is lost across restarts.
     async fn expire(&self) {
-        match art28_service::accounts::expire_unused(
-            self.store.as_ref(),
-            self.clock.as_ref(),
-            &self.staff_credential_expiry,
-        )
-        .await
-        {
+        match self.accounts.expire_unused(&self.staff_credential_expiry).await {
             Ok(disabled) if !disabled.is_empty() => {
                 tracing::info!(count = disabled.len(), "unused credentials disabled")
             }
@@ -319,6 +312,12 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         clock.clone(),
         ledger,
     ));
+    let accounts = Arc::new(art28_service::accounts::Accounts::new(
+        store.clone(),
+        clock.clone(),
+        art28_service::passwords::PasswordHasher::default(),
+        art28_core::auth::LockoutPolicy::default(),
+    ));
     let state = AppState {
         agreements: Arc::new(art28_service::agreements::Agreements::new(store.clone(), clock.clone())),
         log: log.clone(),
@@ -328,8 +327,11 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         store: store.clone(),
         clock: clock.clone(),
         operator: data.operator_digest(),
-        hasher: Arc::new(art28_service::passwords::PasswordHasher::default()),
-        lockout: art28_core::auth::LockoutPolicy::default(),
+        accounts: accounts.clone(),
+        staff_access: Arc::new(art28_service::staff_access::StaffAccess::new(
+            store.clone(),
+            clock.clone(),
+        )),
         openapi: Arc::new(serde_json::Value::Null),
     };
     let router = app(state, config.max_body_bytes);
@@ -345,9 +347,8 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         folder: Folder {
             staff_credential_expiry: config.staff_credential_expiry,
             log,
-            store: store.clone(),
-            clock: clock.clone(),
             vault,
+            accounts,
         },
         outbox: Outbox {
             store,

@@ -1,4 +1,6 @@
-//! Logging in and out, changing one's password, and adding accounts.
+//! Logging in and out, changing one's password, accounts, machine tokens, security events and
+//! the permission register. Each handler calls one method of
+//! [`art28_service::accounts::Accounts`], which judges the call and logs it.
 
 use crate::auth::{Authorized, Caller, ClientAddr, PendingCaller, perm};
 use crate::error::{ApiError, ApiResult};
@@ -84,8 +86,8 @@ pub struct AccountView {
     pub last_used_at: Option<String>,
 }
 
-impl From<art28_store::AccountRecord> for AccountView {
-    fn from(a: art28_store::AccountRecord) -> Self {
+impl From<art28_service::records::AccountRecord> for AccountView {
+    fn from(a: art28_service::records::AccountRecord) -> Self {
         Self {
             id: a.id,
             username: a.username,
@@ -112,17 +114,10 @@ pub async fn login(
     ApiJson(body): ApiJson<LoginBody>,
 ) -> ApiResult<(StatusCode, [(axum::http::HeaderName, String); 1], Json<SessionView>)> {
     let password = SecretString::from(body.password);
-    let (store, clock) = (state.store.as_ref(), state.clock.as_ref());
-    let s = accounts::login(
-        store,
-        clock,
-        &state.hasher,
-        &state.lockout,
-        &body.username,
-        &password,
-        client.as_deref(),
-    )
-    .await?;
+    let s = state
+        .accounts
+        .login(&body.username, &password, client.as_deref())
+        .await?;
     let key = secrecy::ExposeSecret::expose_secret(&s.session_key).to_string();
     // The portal's cookie: not readable by scripts, sent only over HTTPS (browsers treat
     // localhost as secure) and never with requests started by other sites.
@@ -156,7 +151,7 @@ pub async fn logout(
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(|k| k.trim().to_string());
     if let Some(key) = bearer.or_else(|| crate::auth::session_cookie(&headers)) {
-        accounts::logout(state.store.as_ref(), &key).await?;
+        state.accounts.logout(&key).await?;
     }
     let clear = format!(
         "{}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0",
@@ -178,15 +173,7 @@ pub async fn change_password(
         SecretString::from(body.old_password),
         SecretString::from(body.new_password),
     );
-    accounts::change_password(
-        state.store.as_ref(),
-        state.clock.as_ref(),
-        &state.hasher,
-        &account,
-        &old,
-        &new,
-    )
-    .await?;
+    state.accounts.change_password(&account, &old, &new).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -205,14 +192,10 @@ pub async fn create_account(
         role,
         customer,
     };
-    let (account, _) = accounts::create_account(
-        state.store.as_ref(),
-        state.clock.as_ref(),
-        &state.hasher,
-        &caller.principal,
-        request,
-    )
-    .await?;
+    let (account, _) = state
+        .accounts
+        .create_account(&caller.ctx, &caller.principal, request)
+        .await?;
     Ok((StatusCode::CREATED, Json(account.into())))
 }
 
@@ -223,15 +206,10 @@ pub async fn list_accounts(
     Query(q): Query<AccountsQuery>,
 ) -> ApiResult<Json<Vec<AccountView>>> {
     let customer: Option<art28_core::ids::CustomerId> = q.customer.as_deref().map(str::parse).transpose()?;
-    art28_core::auth::authorize(
-        &caller.principal,
-        art28_core::auth::Permission::AccountsRead,
-        customer.as_ref(),
-    )?;
     Ok(Json(
         state
-            .store
-            .accounts(customer.as_ref())
+            .accounts
+            .accounts(&caller.ctx, &caller.principal, customer.as_ref())
             .await?
             .into_iter()
             .map(Into::into)
@@ -269,13 +247,17 @@ pub struct EventView {
 
 /// Security events, for the security officer.
 pub async fn security_events(
-    _: Authorized<perm::SecurityEventsRead>,
+    caller: Authorized<perm::SecurityEventsRead>,
     State(state): State<AppState>,
     Query(q): Query<EventsQuery>,
 ) -> ApiResult<Json<Vec<EventView>>> {
     let events = state
-        .store
-        .security_events(q.after.unwrap_or(0), q.limit.unwrap_or(1000).clamp(1, 1000))
+        .accounts
+        .security_events(
+            &caller.principal,
+            q.after.unwrap_or(0),
+            q.limit.unwrap_or(1000).clamp(1, 1000),
+        )
         .await?;
     Ok(Json(
         events
@@ -325,14 +307,10 @@ pub async fn enable_account(
     axum::extract::Path(p): axum::extract::Path<AccountPath>,
     ApiJson(body): ApiJson<EnableBody>,
 ) -> ApiResult<Json<AccountView>> {
-    let a = accounts::enable_account(
-        state.store.as_ref(),
-        state.clock.as_ref(),
-        &caller.principal,
-        p.account,
-        &body.reason,
-    )
-    .await?;
+    let a = state
+        .accounts
+        .enable_account(&caller.ctx, &caller.principal, p.account, &body.reason)
+        .await?;
     Ok(Json(a.into()))
 }
 
@@ -343,15 +321,10 @@ pub async fn block_account(
     axum::extract::Path(p): axum::extract::Path<AccountPath>,
     ApiJson(body): ApiJson<BlockBody>,
 ) -> ApiResult<Json<AccountView>> {
-    let a = accounts::block_account(
-        state.store.as_ref(),
-        state.clock.as_ref(),
-        &caller.principal,
-        p.account,
-        body.hours,
-        &body.grounds,
-    )
-    .await?;
+    let a = state
+        .accounts
+        .block_account(&caller.ctx, &caller.principal, p.account, body.hours, &body.grounds)
+        .await?;
     Ok(Json(a.into()))
 }
 
@@ -390,8 +363,8 @@ pub struct TokenView {
     pub last_used_at: Option<String>,
 }
 
-impl From<art28_store::TokenRecord> for TokenView {
-    fn from(t: art28_store::TokenRecord) -> Self {
+impl From<art28_service::records::TokenRecord> for TokenView {
+    fn from(t: art28_service::records::TokenRecord) -> Self {
         Self {
             id: t.id,
             token: None,
@@ -439,8 +412,10 @@ pub async fn create_token(
         purposes: body.purposes,
         days: body.days,
     };
-    let (secret, record) =
-        accounts::create_token(state.store.as_ref(), state.clock.as_ref(), &caller.principal, request).await?;
+    let (secret, record) = state
+        .accounts
+        .create_token(&caller.ctx, &caller.principal, request)
+        .await?;
     let mut view = TokenView::from(record);
     view.token = Some(secrecy::ExposeSecret::expose_secret(&secret).to_string());
     Ok((StatusCode::CREATED, Json(view)))
@@ -448,14 +423,14 @@ pub async fn create_token(
 
 /// The customer's machine tokens, without secrets.
 pub async fn list_tokens(
-    _: Authorized<perm::TokensManage>,
+    caller: Authorized<perm::TokensManage>,
     State(state): State<AppState>,
     axum::extract::Path(p): axum::extract::Path<CustomerOnly>,
 ) -> ApiResult<Json<Vec<TokenView>>> {
     Ok(Json(
         state
-            .store
-            .tokens(&p.customer.parse()?)
+            .accounts
+            .tokens(&caller.ctx, &caller.principal, &p.customer.parse()?)
             .await?
             .into_iter()
             .map(Into::into)
@@ -469,14 +444,10 @@ pub async fn revoke_token(
     State(state): State<AppState>,
     axum::extract::Path(p): axum::extract::Path<TokenPath>,
 ) -> ApiResult<StatusCode> {
-    accounts::revoke_token(
-        state.store.as_ref(),
-        state.clock.as_ref(),
-        &caller.principal,
-        &p.customer.parse()?,
-        &p.token,
-    )
-    .await?;
+    state
+        .accounts
+        .revoke_token(&caller.ctx, &caller.principal, &p.customer.parse()?, &p.token)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -511,8 +482,8 @@ pub struct GrantView {
     pub revoked_at: Option<String>,
 }
 
-impl From<art28_store::GrantRecord> for GrantView {
-    fn from(g: art28_store::GrantRecord) -> Self {
+impl From<art28_service::records::GrantRecord> for GrantView {
+    fn from(g: art28_service::records::GrantRecord) -> Self {
         Self {
             id: g.id,
             account_id: g.account_id,
@@ -542,15 +513,10 @@ pub async fn add_grant(
 ) -> ApiResult<(StatusCode, Json<GrantView>)> {
     let role: Role = body.role.parse()?;
     let customer = body.customer.as_deref().map(str::parse).transpose()?;
-    let g = accounts::grant_role(
-        state.store.as_ref(),
-        state.clock.as_ref(),
-        &caller.principal,
-        p.account,
-        role,
-        customer,
-    )
-    .await?;
+    let g = state
+        .accounts
+        .grant_role(&caller.ctx, &caller.principal, p.account, role, customer)
+        .await?;
     Ok((StatusCode::CREATED, Json(g.into())))
 }
 
@@ -561,7 +527,9 @@ pub async fn revoke_grant(
     axum::extract::Path(p): axum::extract::Path<GrantPath>,
 ) -> ApiResult<Json<GrantView>> {
     Ok(Json(
-        accounts::revoke_grant(state.store.as_ref(), state.clock.as_ref(), &caller.principal, p.grant)
+        state
+            .accounts
+            .revoke_grant(&caller.ctx, &caller.principal, p.grant)
             .await?
             .into(),
     ))
@@ -574,15 +542,10 @@ pub async fn grant_register(
     Query(q): Query<AccountsQuery>,
 ) -> ApiResult<Json<Vec<GrantView>>> {
     let customer: Option<art28_core::ids::CustomerId> = q.customer.as_deref().map(str::parse).transpose()?;
-    art28_core::auth::authorize(
-        &caller.principal,
-        art28_core::auth::Permission::AccountsRead,
-        customer.as_ref(),
-    )?;
     Ok(Json(
         state
-            .store
-            .grants(None, customer.as_ref(), true)
+            .accounts
+            .grants(&caller.ctx, &caller.principal, customer.as_ref())
             .await?
             .into_iter()
             .map(Into::into)
@@ -597,13 +560,9 @@ pub async fn password_disclosed(
     axum::extract::Path(p): axum::extract::Path<AccountPath>,
     ApiJson(body): ApiJson<EnableBody>,
 ) -> ApiResult<Json<AccountView>> {
-    let a = accounts::mark_password_disclosed(
-        state.store.as_ref(),
-        state.clock.as_ref(),
-        &caller.principal,
-        p.account,
-        &body.reason,
-    )
-    .await?;
+    let a = state
+        .accounts
+        .mark_password_disclosed(&caller.ctx, &caller.principal, p.account, &body.reason)
+        .await?;
     Ok(Json(a.into()))
 }

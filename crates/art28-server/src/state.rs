@@ -23,10 +23,11 @@ pub struct AppState {
     pub agreements: Arc<Agreements>,
     /// The access log's readers' door (checkpoints, pages, bundles, proofs, route refusals).
     pub log: Arc<AccessLog>,
-    /// Password hashing (argon2id).
-    pub hasher: Arc<art28_service::passwords::PasswordHasher>,
-    /// When failed logins slow down and lock.
-    pub lockout: art28_core::auth::LockoutPolicy,
+    /// Accounts, sessions, machine tokens and the permission register (with the password
+    /// hasher and the lockout rules).
+    pub accounts: Arc<art28_service::accounts::Accounts>,
+    /// Staff access grants.
+    pub staff_access: Arc<art28_service::staff_access::StaffAccess>,
     /// The vault.
     pub vault: Arc<art28_service::vault::Vault>,
     /// Writes the vault's keyring durably (to `vault.keys` in the data directory).

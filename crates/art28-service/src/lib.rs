@@ -13,8 +13,11 @@
 //!   customer's entries with proofs, bundles, consistency proofs, refusals at the door.
 //! - [`access`]: making access entries; [`ledger`]: folding the log into its Merkle tree and
 //!   signing checkpoints.
-//! - [`accounts`], [`passwords`]: accounts, role grants, tokens, sessions; argon2id in
-//!   `spawn_blocking` with a dummy hash for unknown users. [`staff_access`]: staff access grants.
+//! - [`accounts`] ([`accounts::Accounts`]): logins, sessions, machine tokens and the
+//!   permission register; [`staff_access`] ([`staff_access::StaffAccess`]): staff's time-bound
+//!   access grants. Each call that concerns a customer leaves one entry in its access log.
+//! - [`passwords`]: argon2id hashing in `spawn_blocking`, a dummy hash for unknown users, and
+//!   the strength rule for new passwords.
 //! - [`vault`]: [`vault::Vault`], customers' personal data: judge, seal, log.
 //! - [`incidents`]: the incident register, scoping from the access log, breach notices and
 //!   their outbox; [`mail`] delivers them over SMTP, [`webhook`] as signed HTTPS posts.
@@ -29,6 +32,7 @@ pub mod agreements;
 pub mod clock;
 pub mod customers;
 pub mod demo;
+mod door;
 pub mod incidents;
 pub mod ledger;
 pub mod mail;

@@ -1,5 +1,7 @@
 //! `art28 admin …`: administration on the data directory itself, while no server runs on it.
 
+use art28_core::auth::LockoutPolicy;
+use art28_service::accounts::Accounts;
 use art28_service::clock::SystemClock;
 use art28_service::passwords::PasswordHasher;
 use clap::Subcommand;
@@ -7,6 +9,7 @@ use secrecy::SecretString;
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Subcommand, Debug)]
 pub enum AdminCommand {
@@ -53,16 +56,13 @@ pub fn run(cmd: AdminCommand) -> ExitCode {
     };
     let result = runtime.block_on(async {
         let data = art28_server::datadir::DataDir::open(&data_dir)?;
-        let store = data.store();
-        art28_service::accounts::bootstrap_admin(
-            store.as_ref(),
-            &SystemClock,
-            &PasswordHasher::default(),
-            &username,
-            &display_name,
-            &password,
-        )
-        .await
+        let accounts = Accounts::new(
+            data.store(),
+            Arc::new(SystemClock),
+            PasswordHasher::default(),
+            LockoutPolicy::default(),
+        );
+        accounts.bootstrap_admin(&username, &display_name, &password).await
     });
     match result {
         Ok(account) => {

@@ -2,8 +2,9 @@
 //! connections doing the same write/read mix as the in-process figure it is compared with.
 
 use crate::bench_vault::{bench_collection, bench_tenant, create_body, in_process_mix, setup_one};
-use art28_core::auth::Permission;
-use art28_service::accounts::{self, AccountRequest, TokenRequest};
+use art28_core::auth::{LockoutPolicy, Permission};
+use art28_service::access::RequestContext;
+use art28_service::accounts::{AccountRequest, Accounts, TokenRequest};
 use art28_service::clock::{Clock, SystemClock};
 use art28_service::passwords::{Argon2Params, PasswordHasher};
 use art28_store::sqlite::SqliteStore;
@@ -53,54 +54,52 @@ pub async fn http_mix(dir: &Path, quick: bool, show: bool) -> Result<serde_json:
         let store = Arc::new(SqliteStore::open(&data.join("art28.sqlite")).map_err(err)?);
         let vault = setup_one(store.clone(), &data).await?;
         let hasher = PasswordHasher::new(Argon2Params::OWASP_MINIMUM).map_err(err)?;
+        let accounts = Accounts::new(store.clone(), clock.clone(), hasher, LockoutPolicy::default());
+        let setup = RequestContext::of(art28_core::access::Actor::operator());
         let password = SecretString::from("Wadlopen-naar-Schiermonnikoog-2026".to_string());
-        let a = accounts::bootstrap_admin(store.as_ref(), clock.as_ref(), &hasher, "beheer", "Beheer", &password)
+        let a = accounts
+            .bootstrap_admin("beheer", "Beheer", &password)
             .await
             .map_err(err)?;
-        let admin = accounts::principal(store.as_ref(), &a).await.map_err(err)?;
-        let (customer_admin, _) = accounts::create_account(
-            store.as_ref(),
-            clock.as_ref(),
-            &hasher,
-            &admin,
-            AccountRequest {
-                username: "klantbeheer".into(),
-                display_name: "Klantbeheer".into(),
-                password: SecretString::from("Wadlopen-naar-Schiermonnikoog-2026-k".to_string()),
-                role: art28_core::auth::Role::CustomerAdmin,
-                customer: Some(t.clone()),
-            },
-        )
-        .await
-        .map_err(err)?;
+        let admin = accounts.principal(&a).await.map_err(err)?;
+        let (customer_admin, _) = accounts
+            .create_account(
+                &setup,
+                &admin,
+                AccountRequest {
+                    username: "klantbeheer".into(),
+                    display_name: "Klantbeheer".into(),
+                    password: SecretString::from("Wadlopen-naar-Schiermonnikoog-2026-k".to_string()),
+                    role: art28_core::auth::Role::CustomerAdmin,
+                    customer: Some(t.clone()),
+                },
+            )
+            .await
+            .map_err(err)?;
         // The holder of an account made by an administrator changes its password first.
-        accounts::change_password(
-            store.as_ref(),
-            clock.as_ref(),
-            &hasher,
-            &customer_admin,
-            &SecretString::from("Wadlopen-naar-Schiermonnikoog-2026-k".to_string()),
-            &SecretString::from("Fietsen-langs-de-Amstel-bij-nacht-77".to_string()),
-        )
-        .await
-        .map_err(err)?;
-        let principal = accounts::principal(store.as_ref(), &customer_admin)
+        accounts
+            .change_password(
+                &customer_admin,
+                &SecretString::from("Wadlopen-naar-Schiermonnikoog-2026-k".to_string()),
+                &SecretString::from("Fietsen-langs-de-Amstel-bij-nacht-77".to_string()),
+            )
             .await
             .map_err(err)?;
-        let (secret, _) = accounts::create_token(
-            store.as_ref(),
-            clock.as_ref(),
-            &principal,
-            TokenRequest {
-                customer: t.clone(),
-                operations: vec![Permission::VaultRead, Permission::VaultWrite],
-                purposes: vec!["payroll".into()],
-                days: 1,
-            },
-        )
-        .await
-        .map_err(err)?;
-        let mut ctx = art28_service::access::RequestContext::of(art28_core::access::Actor::operator());
+        let principal = accounts.principal(&customer_admin).await.map_err(err)?;
+        let (secret, _) = accounts
+            .create_token(
+                &setup,
+                &principal,
+                TokenRequest {
+                    customer: t.clone(),
+                    operations: vec![Permission::VaultRead, Permission::VaultWrite],
+                    purposes: vec!["payroll".into()],
+                    days: 1,
+                },
+            )
+            .await
+            .map_err(err)?;
+        let mut ctx = RequestContext::of(art28_core::access::Actor::operator());
         ctx.purpose = Some("payroll".into());
         let body = create_body(0);
         let values: art28_core::vault::Values = serde_json::from_value(body["values"].clone()).map_err(err)?;

@@ -656,3 +656,118 @@ async fn portal_sessions_use_a_strict_cookie_and_unsafe_requests_need_the_csrf_t
     assert_eq!(r.status(), 401);
     s.stop().await;
 }
+
+/// A customer's log entries as far as the latest checkpoint, oldest first.
+async fn log_entries(s: &TestServer, customer: &str) -> Vec<Value> {
+    let page: Value = s
+        .get(&format!("/api/v1/customers/{customer}/log"))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    page["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["entry"].clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn another_customers_account_or_grant_named_by_id_answers_as_unknown_over_http() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = start(dir.path(), true).await;
+    let (own, other) = ("bakkerij-de-vries", "hanzeveld-installatietechniek");
+    let admin = account(&s, "anke.admin", "customer_admin", Some(own)).await;
+    account(&s, "hans.admin", "customer_admin", Some(other)).await;
+    let theirs: Vec<Value> = s
+        .get(&format!("/api/v1/accounts?customer={other}"))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    let hans = theirs[0]["id"].as_u64().expect("id");
+    let register: Vec<Value> = s
+        .get(&format!("/api/v1/grants?customer={other}"))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    let hans_grant = register[0]["id"].as_u64().expect("id");
+    let unknown = 999_999u64;
+
+    let call = |method: reqwest::Method, path: String, body: Value| {
+        let (c, url, t) = (s.client.clone(), s.url(&path), admin.clone());
+        async move {
+            let r = c
+                .request(method, url)
+                .bearer_auth(t)
+                .json(&body)
+                .send()
+                .await
+                .expect("send");
+            code(r).await
+        }
+    };
+    let post = reqwest::Method::POST;
+    let mut refusals = 0;
+    for (path, body) in [
+        ("enable", json!({"reason": "why not"})),
+        ("block", json!({"hours": 2, "grounds": "why not"})),
+        ("password-disclosed", json!({"reason": "why not"})),
+        ("grants", json!({"role": "customer_user", "customer": own})),
+    ] {
+        let (st, c, body_theirs) = call(post.clone(), format!("/api/v1/accounts/{hans}/{path}"), body.clone()).await;
+        let (st_u, c_u, body_unknown) = call(post.clone(), format!("/api/v1/accounts/{unknown}/{path}"), body).await;
+        assert_eq!((st, c.as_str()), (404, "account_not_found"), "{path}: {body_theirs}");
+        assert_eq!((st_u, c_u), (st, c), "{path}");
+        let text = body_theirs.to_string();
+        assert!(!text.contains(other) && !text.contains("Hanzeveld"), "{path}: {text}");
+        assert_eq!(
+            text.replace(&hans.to_string(), "N"),
+            body_unknown.to_string().replace(&unknown.to_string(), "N")
+        );
+        refusals += 2;
+    }
+    let (st, c, body) = call(
+        reqwest::Method::DELETE,
+        format!("/api/v1/grants/{hans_grant}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!((st, c.as_str()), (404, "grant_not_found"), "{body}");
+    refusals += 1;
+
+    // The refusals are in the caller's own log once folded; none of them in the other's.
+    let mut mine = Vec::new();
+    for _ in 0..50 {
+        mine = log_entries(&s, own)
+            .await
+            .into_iter()
+            .filter(|e| e["actor"]["id"] == "anke.admin" && e["decision"] == "refused")
+            .collect();
+        if mine.len() >= refusals {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(mine.len(), refusals);
+    assert!(
+        mine.iter()
+            .all(|e| matches!(e["rule"].as_str(), Some("account_not_found" | "grant_not_found")))
+    );
+    assert!(
+        log_entries(&s, other)
+            .await
+            .iter()
+            .all(|e| e["actor"]["id"] != "anke.admin"),
+        "nothing of it in the other customer's log"
+    );
+    s.stop().await;
+}

@@ -25,6 +25,14 @@ fn ctx() -> RequestContext {
     RequestContext::of(Actor::operator())
 }
 
+/// A fresh, empty store in its own directory: the one place the service tests name a backend
+/// (the directory must outlive the store).
+fn open_store() -> (tempfile::TempDir, std::sync::Arc<dyn Store>) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = SqliteStore::open(&dir.path().join("db.sqlite")).expect("open");
+    (dir, std::sync::Arc::new(store))
+}
+
 fn setup() -> (tempfile::TempDir, SqliteStore, ManualClock) {
     let dir = tempfile::tempdir().expect("tmp");
     let store = SqliteStore::open(&dir.path().join("db.sqlite")).expect("open");

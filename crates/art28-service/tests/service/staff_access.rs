@@ -1,173 +1,174 @@
 //! Staff access grants with an injected clock: no standing access, time-bound grants, the
-//! customer's approval where its agreement asks for it.
+//! customer's approval where its agreement asks for it; one entry in the customer's access log
+//! per call; another customer's grant answers as one that does not exist.
 
 use art28_core::ErrorCode;
-use art28_core::auth::{AccessReason, Role};
-use art28_service::accounts::{self, AccountRequest};
+use art28_core::access::{AccessEntry, Actor, ActorKind, Decision};
+use art28_core::auth::{AccessReason, Principal, Role};
+use art28_core::ids::CustomerId;
+use art28_core::operation::Operation;
+use art28_service::access::RequestContext;
+use art28_service::accounts::{AccountRequest, Accounts};
 use art28_service::clock::{Clock, ManualClock};
 use art28_service::passwords::{Argon2Params, PasswordHasher};
-use art28_service::staff_access::{decide, live_grant, request_access, revoke};
+use art28_service::staff_access::StaffAccess;
 use art28_store::AccessGrantStatus;
 use art28_store::prelude::*;
-use art28_store::sqlite::SqliteStore;
-use jiff::SignedDuration;
+use jiff::{SignedDuration, Timestamp};
 use secrecy::SecretString;
+use std::sync::Arc;
 
 const PASSWORD: &str = "Wadlopen-naar-Schiermonnikoog-2026";
+const BAKKERIJ: &str = "bakkerij-de-vries";
+/// Its agreement asks for the customer's approval and allows at most 3 days.
+const BELGIAN: &str = "scheldepoort-documentbeheer";
 
-async fn person(
-    store: &SqliteStore,
-    clock: &ManualClock,
-    hasher: &PasswordHasher,
-    admin: &art28_core::auth::Principal,
-    name: &str,
-    role: Role,
-    customer: Option<&str>,
-) -> art28_core::auth::Principal {
+struct World {
+    _dir: tempfile::TempDir,
+    store: Arc<dyn Store>,
+    clock: Arc<ManualClock>,
+    accounts: Accounts,
+    grants: StaffAccess,
+    admin: Principal,
+}
+
+fn id(s: &str) -> CustomerId {
+    s.parse().expect("id")
+}
+
+fn ctx(username: &str) -> RequestContext {
+    RequestContext::of(Actor {
+        kind: ActorKind::User,
+        id: username.into(),
+    })
+}
+
+async fn world() -> World {
+    let (dir, store) = crate::open_store();
+    let clock = Arc::new(ManualClock::new("2026-11-22T12:00:00Z".parse().expect("ts")));
+    art28_service::demo::load_demo(store.as_ref(), clock.as_ref())
+        .await
+        .expect("demo");
+    let hasher = PasswordHasher::new(Argon2Params::OWASP_MINIMUM).expect("hasher");
+    let accounts = Accounts::new(store.clone(), clock.clone(), hasher, Default::default());
+    let a = accounts
+        .bootstrap_admin("beheer", "Beheerder", &SecretString::from(PASSWORD.to_string()))
+        .await
+        .expect("bootstrap");
+    let admin = accounts.principal(&a).await.expect("principal");
+    World {
+        _dir: dir,
+        grants: StaffAccess::new(store.clone(), clock.clone()),
+        store,
+        clock,
+        accounts,
+        admin,
+    }
+}
+
+async fn person(w: &World, name: &str, role: Role, customer: Option<&str>) -> Principal {
     let request = AccountRequest {
         username: name.into(),
         display_name: name.into(),
         password: SecretString::from(format!("{PASSWORD}-{name}")),
         role,
-        customer: customer.map(|c| c.parse().expect("id")),
+        customer: customer.map(id),
     };
-    let (a, _) = accounts::create_account(store, clock, hasher, admin, request)
+    let (a, _) = w
+        .accounts
+        .create_account(&ctx("beheer"), &w.admin, request)
         .await
         .expect("create");
-    accounts::principal(store, &a).await.expect("principal")
+    w.accounts.principal(&a).await.expect("principal")
+}
+
+fn in_hours(w: &World, h: i64) -> Timestamp {
+    w.clock.now().saturating_add(SignedDuration::from_hours(h)).expect("ts")
+}
+
+async fn entries(store: &dyn Store, tenant: &str) -> Vec<AccessEntry> {
+    let size = store.log_size().await.expect("size");
+    store
+        .tenant_log(&id(tenant), 0, size, 100_000)
+        .await
+        .expect("log")
+        .iter()
+        .map(|e| AccessEntry::from_bytes(&e.bytes).expect("entry"))
+        .collect()
+}
+
+/// Run a call and check it left exactly one entry in the log, in `$tenant`'s, naming the
+/// operation, with this decision and rule.
+macro_rules! one_entry {
+    ($w:expr, $tenant:expr, $op:expr, $decision:expr, $rule:expr, $call:expr) => {{
+        let before = $w.store.log_size().await.expect("size");
+        let own_before = entries($w.store.as_ref(), $tenant).await.len();
+        let out = $call.await;
+        assert_eq!(
+            $w.store.log_size().await.expect("size") - before,
+            1,
+            "{}",
+            stringify!($call)
+        );
+        let own = entries($w.store.as_ref(), $tenant).await;
+        assert_eq!(own.len() - own_before, 1, "in {}'s log: {}", $tenant, stringify!($call));
+        let e = own.last().expect("entry");
+        assert_eq!(
+            (e.operation.as_str(), e.decision, e.rule.as_deref()),
+            ($op.as_str(), $decision, $rule),
+            "{}",
+            stringify!($call)
+        );
+        out
+    }};
 }
 
 #[tokio::test]
 async fn staff_reach_customer_data_only_under_a_live_grant() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let store = SqliteStore::open(&dir.path().join("db.sqlite")).expect("open");
-    let clock = ManualClock::new("2026-11-22T12:00:00Z".parse().expect("ts"));
-    art28_service::demo::load_demo(&store, &clock).await.expect("demo");
-    let hasher = PasswordHasher::new(Argon2Params::OWASP_MINIMUM).expect("hasher");
-    let a = accounts::bootstrap_admin(
-        &store,
-        &clock,
-        &hasher,
-        "beheer",
-        "Beheerder",
-        &SecretString::from(PASSWORD.to_string()),
-    )
-    .await
-    .expect("bootstrap");
-    let admin = accounts::principal(&store, &a).await.expect("principal");
-    let support = person(
-        &store,
-        &clock,
-        &hasher,
-        &admin,
-        "sanne.support",
-        Role::SupportEngineer,
-        None,
-    )
-    .await;
-    let bakkerij: art28_core::ids::CustomerId = "bakkerij-de-vries".parse().expect("id");
-    let belgian: art28_core::ids::CustomerId = "scheldepoort-documentbeheer".parse().expect("id");
-    let belgian_admin = person(
-        &store,
-        &clock,
-        &hasher,
-        &admin,
-        "els.beheer",
-        Role::CustomerAdmin,
-        Some(belgian.as_str()),
-    )
-    .await;
-    let belgian_user = person(
-        &store,
-        &clock,
-        &hasher,
-        &admin,
-        "jan.gebruiker",
-        Role::CustomerUser,
-        Some(belgian.as_str()),
-    )
-    .await;
+    let w = world().await;
+    let support = person(&w, "sanne.support", Role::SupportEngineer, None).await;
+    let bakkerij = id(BAKKERIJ);
+    let belgian = id(BELGIAN);
+    let belgian_admin = person(&w, "els.beheer", Role::CustomerAdmin, Some(BELGIAN)).await;
+    let belgian_user = person(&w, "jan.gebruiker", Role::CustomerUser, Some(BELGIAN)).await;
+    let (s, c) = (&ctx("sanne.support"), &ctx("els.beheer"));
 
     // No standing access, for staff and for the processor administrator alike.
     assert_eq!(
-        live_grant(&store, &clock, &support, &bakkerij)
-            .await
-            .expect_err("none")
-            .code,
+        w.grants.live_grant(&support, &bakkerij).await.expect_err("none").code,
         ErrorCode::NoAccessGrant
     );
-    let in_hours = |h: i64| clock.now().saturating_add(SignedDuration::from_hours(h)).expect("ts");
+    let ask = |who: &Principal, tenant: &CustomerId, reason: AccessReason, ticket: &'static str, ends: Timestamp| {
+        let (w, who, tenant) = (&w, who.clone(), tenant.clone());
+        async move { w.grants.request(s, &who, &tenant, reason, ticket, ends).await }
+    };
+    let ticket = AccessReason::SupportTicket;
     assert_eq!(
-        request_access(
-            &store,
-            &clock,
-            &admin,
-            &bakkerij,
-            AccessReason::SupportTicket,
-            "T-1",
-            in_hours(2)
-        )
-        .await
-        .expect_err("admin")
-        .code,
+        ask(&w.admin, &bakkerij, ticket, "T-1", in_hours(&w, 2))
+            .await
+            .expect_err("admin")
+            .code,
         ErrorCode::PermissionDenied
     );
     // Bad requests: no ticket, longer than the agreement allows (7 days by default), in the past.
-    assert_eq!(
-        request_access(
-            &store,
-            &clock,
-            &support,
-            &bakkerij,
-            AccessReason::SupportTicket,
-            " ",
-            in_hours(2)
-        )
-        .await
-        .expect_err("ticket")
-        .code,
-        ErrorCode::BadRequest
-    );
-    assert_eq!(
-        request_access(
-            &store,
-            &clock,
-            &support,
-            &bakkerij,
-            AccessReason::SupportTicket,
-            "T-1",
-            in_hours(24 * 8)
-        )
-        .await
-        .expect_err("long")
-        .code,
-        ErrorCode::BadRequest
-    );
-    assert_eq!(
-        request_access(
-            &store,
-            &clock,
-            &support,
-            &bakkerij,
-            AccessReason::SupportTicket,
-            "T-1",
-            in_hours(-1)
-        )
-        .await
-        .expect_err("past")
-        .code,
-        ErrorCode::BadRequest
-    );
+    for (t, ends) in [(" ", 2), ("T-1", 24 * 8), ("T-1", -1)] {
+        assert_eq!(
+            ask(&support, &bakkerij, ticket, t, in_hours(&w, ends))
+                .await
+                .expect_err("bad")
+                .code,
+            ErrorCode::BadRequest,
+            "{t} {ends}"
+        );
+    }
 
     // Without a lockbox in the agreement the grant works at once, until its end.
-    let g = request_access(
-        &store,
-        &clock,
+    let g = ask(
         &support,
         &bakkerij,
         AccessReason::InvestigateFault,
         "INC-4711",
-        in_hours(4),
+        in_hours(&w, 4),
     )
     .await
     .expect("grant");
@@ -175,189 +176,254 @@ async fn staff_reach_customer_data_only_under_a_live_grant() {
         (g.status, g.decided_by.as_deref()),
         (AccessGrantStatus::Approved, Some("agreement"))
     );
-    assert_eq!(
-        live_grant(&store, &clock, &support, &bakkerij).await.expect("live").id,
-        g.id
-    );
+    assert_eq!(w.grants.live_grant(&support, &bakkerij).await.expect("live").id, g.id);
     assert!(
-        live_grant(&store, &clock, &support, &belgian).await.is_err(),
+        w.grants.live_grant(&support, &belgian).await.is_err(),
         "a grant is for one customer"
     );
-    clock.advance(SignedDuration::from_hours(4));
+    w.clock.advance(SignedDuration::from_hours(4));
     assert_eq!(
-        live_grant(&store, &clock, &support, &bakkerij)
-            .await
-            .expect_err("ended")
-            .code,
+        w.grants.live_grant(&support, &bakkerij).await.expect_err("ended").code,
         ErrorCode::NoAccessGrant
     );
 
     // The Belgian agreement asks for approval (and allows at most 3 days).
     assert!(
-        request_access(
-            &store,
-            &clock,
+        ask(
             &support,
             &belgian,
             AccessReason::Migration,
             "MIG-9",
-            in_hours(24 * 4)
+            in_hours(&w, 24 * 4)
         )
         .await
         .is_err()
     );
-    let g = request_access(
-        &store,
-        &clock,
-        &support,
-        &belgian,
-        AccessReason::Migration,
-        "MIG-9",
-        in_hours(24),
-    )
-    .await
-    .expect("request");
+    let g = ask(&support, &belgian, AccessReason::Migration, "MIG-9", in_hours(&w, 24))
+        .await
+        .expect("request");
     assert_eq!(g.status, AccessGrantStatus::Requested);
     assert!(
-        live_grant(&store, &clock, &support, &belgian).await.is_err(),
+        w.grants.live_grant(&support, &belgian).await.is_err(),
         "not before the customer approves"
     );
     assert_eq!(
-        decide(&store, &clock, &belgian_user, &belgian, g.id, true)
+        w.grants
+            .decide(&ctx("jan.gebruiker"), &belgian_user, &belgian, g.id, true)
             .await
             .expect_err("user")
             .code,
         ErrorCode::PermissionDenied
     );
     assert_eq!(
-        decide(&store, &clock, &support, &belgian, g.id, true)
+        w.grants
+            .decide(s, &support, &belgian, g.id, true)
             .await
             .expect_err("self-approval")
             .code,
         ErrorCode::PermissionDenied
     );
-    let approved = decide(&store, &clock, &belgian_admin, &belgian, g.id, true)
+    let approved = w
+        .grants
+        .decide(c, &belgian_admin, &belgian, g.id, true)
         .await
         .expect("approve");
     assert_eq!(approved.decided_by.as_deref(), Some("els.beheer"));
-    assert!(live_grant(&store, &clock, &support, &belgian).await.is_ok());
+    assert!(w.grants.live_grant(&support, &belgian).await.is_ok());
     assert_eq!(
-        decide(&store, &clock, &belgian_admin, &belgian, g.id, false)
+        w.grants
+            .decide(c, &belgian_admin, &belgian, g.id, false)
             .await
             .expect_err("decided")
             .code,
         ErrorCode::AccessGrantNotFound
     );
     // The customer can end it early.
-    revoke(&store, &clock, &belgian_admin, &belgian, g.id)
+    w.grants
+        .revoke(c, &belgian_admin, &belgian, g.id)
         .await
         .expect("revoke");
-    assert!(live_grant(&store, &clock, &support, &belgian).await.is_err());
+    assert!(w.grants.live_grant(&support, &belgian).await.is_err());
 
     // The customer sees every grant for it, and only its own.
-    let seen = store.access_grants(Some(&belgian), None).await.expect("grants");
+    let seen = w.grants.list(c, &belgian_admin, &belgian).await.expect("grants");
+    assert_eq!(seen, w.store.access_grants(Some(&belgian), None).await.expect("stored"));
     assert_eq!(seen.len(), 1);
     assert_eq!(
         (seen[0].reason.as_str(), seen[0].ticket.as_str(), seen[0].status),
         ("migration", "MIG-9", AccessGrantStatus::Revoked)
     );
+    assert_eq!(
+        w.grants
+            .list(c, &belgian_admin, &bakkerij)
+            .await
+            .expect_err("another customer's")
+            .code,
+        ErrorCode::TenantMismatch
+    );
 }
 
 #[tokio::test]
-async fn the_staff_door_logs_refusals_and_names_the_grant_it_used() {
-    use art28_core::access::{AccessEntry, Decision};
-    use art28_service::access::RequestContext;
-    use art28_service::staff_access::staff_data_access;
-    let dir = tempfile::tempdir().expect("tmp");
-    let store = SqliteStore::open(&dir.path().join("db.sqlite")).expect("open");
-    let clock = ManualClock::new("2026-11-22T12:00:00Z".parse().expect("ts"));
-    art28_service::demo::load_demo(&store, &clock).await.expect("demo");
-    let hasher = PasswordHasher::new(Argon2Params::OWASP_MINIMUM).expect("hasher");
-    let a = accounts::bootstrap_admin(
-        &store,
-        &clock,
-        &hasher,
-        "beheer",
-        "Beheerder",
-        &SecretString::from(PASSWORD.to_string()),
-    )
-    .await
-    .expect("bootstrap");
-    let admin = accounts::principal(&store, &a).await.expect("principal");
-    let support = person(
-        &store,
-        &clock,
-        &hasher,
-        &admin,
-        "sanne.support",
-        Role::SupportEngineer,
+async fn every_call_on_staff_access_grants_leaves_one_entry_in_the_customers_log() {
+    let w = world().await;
+    let support = person(&w, "sanne.support", Role::SupportEngineer, None).await;
+    let other = person(&w, "otto.support", Role::SupportEngineer, None).await;
+    let boss = person(&w, "els.beheer", Role::CustomerAdmin, Some(BELGIAN)).await;
+    let t = id(BELGIAN);
+    let (s, c) = (&ctx("sanne.support"), &ctx("els.beheer"));
+    let (granted, refused) = (Decision::Granted, Decision::Refused);
+    let reason = AccessReason::Migration;
+
+    let g = one_entry!(
+        w,
+        BELGIAN,
+        Operation::AccessGrantRequest,
+        granted,
         None,
+        w.grants.request(s, &support, &t, reason, "MIG-1", in_hours(&w, 24))
     )
-    .await;
-    let tenant: art28_core::ids::CustomerId = "bakkerij-de-vries".parse().expect("id");
-    let ctx = RequestContext::of(art28_core::access::Actor {
-        kind: art28_core::access::ActorKind::User,
-        id: "sanne.support".into(),
-    });
-
-    let err = staff_data_access(
-        &store,
-        &clock,
-        &ctx,
-        &support,
-        &tenant,
-        "record.read",
-        "record/employees/1".into(),
+    .expect("request");
+    one_entry!(
+        w,
+        BELGIAN,
+        Operation::AccessGrantRequest,
+        refused,
+        Some("bad_request"),
+        w.grants.request(s, &support, &t, reason, "MIG-1", in_hours(&w, 24 * 4))
     )
-    .await
-    .expect_err("no grant");
-    assert_eq!(err.code, ErrorCode::NoAccessGrant);
-    let ends = clock.now().saturating_add(SignedDuration::from_hours(2)).expect("ts");
-    let g = request_access(
-        &store,
-        &clock,
-        &support,
-        &tenant,
-        AccessReason::InvestigateFault,
-        "INC-1",
-        ends,
+    .expect_err("longer than the agreement allows");
+    one_entry!(
+        w,
+        BELGIAN,
+        Operation::AccessGrantRequest,
+        refused,
+        Some("permission_denied"),
+        w.grants.request(c, &boss, &t, reason, "MIG-1", in_hours(&w, 24))
     )
-    .await
-    .expect("grant");
-    let (used, receipt) = staff_data_access(
-        &store,
-        &clock,
-        &ctx,
-        &support,
-        &tenant,
-        "record.read",
-        "record/employees/1".into(),
+    .expect_err("customers do not ask");
+    let seen = one_entry!(
+        w,
+        BELGIAN,
+        Operation::AccessGrantList,
+        granted,
+        None,
+        w.grants.list(c, &boss, &t)
     )
-    .await
-    .expect("granted");
-    assert_eq!(used.id, g.id);
-
-    let size = store.log_size().await.expect("size");
-    let entries: Vec<AccessEntry> = store
-        .tenant_log(&tenant, 0, size, 1000)
+    .expect("list");
+    assert_eq!(seen.iter().map(|x| x.id).collect::<Vec<_>>(), vec![g.id]);
+    one_entry!(
+        w,
+        BELGIAN,
+        Operation::AccessGrantDecide,
+        refused,
+        Some("permission_denied"),
+        w.grants.decide(s, &support, &t, g.id, true)
+    )
+    .expect_err("no self-approval");
+    one_entry!(
+        w,
+        BELGIAN,
+        Operation::AccessGrantDecide,
+        granted,
+        None,
+        w.grants.decide(c, &boss, &t, g.id, true)
+    )
+    .expect("approve");
+    one_entry!(
+        w,
+        BELGIAN,
+        Operation::AccessGrantDecide,
+        refused,
+        Some("access_grant_not_found"),
+        w.grants.decide(c, &boss, &t, g.id, false)
+    )
+    .expect_err("decided already");
+    // Someone else of the staff may not end it; the holder may.
+    let e = one_entry!(
+        w,
+        BELGIAN,
+        Operation::AccessGrantRevoke,
+        refused,
+        Some("permission_denied"),
+        w.grants.revoke(&ctx("otto.support"), &other, &t, g.id)
+    )
+    .expect_err("not the holder");
+    let none = w
+        .grants
+        .revoke(&ctx("otto.support"), &other, &t, 999_999)
         .await
-        .expect("log")
-        .iter()
-        .map(|e| AccessEntry::from_bytes(&e.bytes).expect("entry"))
-        .collect();
-    let staff: Vec<&AccessEntry> = entries.iter().filter(|e| e.operation == "record.read").collect();
-    assert_eq!(staff.len(), 2);
+        .expect_err("no such grant");
     assert_eq!(
-        (staff[0].decision, staff[0].rule.as_deref()),
-        (Decision::Refused, Some("no_access_grant"))
+        (e.code, e.message),
+        (none.code, none.message),
+        "the same answer whether the grant exists or not"
     );
-    assert_eq!(staff[1].decision, Decision::Granted);
-    assert_eq!(staff[1].access_id, receipt.access_id);
+    let ended = one_entry!(
+        w,
+        BELGIAN,
+        Operation::AccessGrantRevoke,
+        granted,
+        None,
+        w.grants.revoke(s, &support, &t, g.id)
+    )
+    .expect("the holder ends it");
+    assert_eq!(ended.status, AccessGrantStatus::Revoked);
+    let last = entries(w.store.as_ref(), BELGIAN).await.pop().expect("entry");
+    assert_eq!(
+        (last.actor.id.as_str(), last.resource),
+        ("sanne.support", format!("access-grant/{}", g.id))
+    );
+}
+
+#[tokio::test]
+async fn another_customers_access_grant_answers_as_one_that_does_not_exist() {
+    let w = world().await;
+    let support = person(&w, "sanne.support", Role::SupportEngineer, None).await;
+    let anke = person(&w, "anke", Role::CustomerAdmin, Some(BAKKERIJ)).await;
+    let (t, b) = (id(BAKKERIJ), id(BELGIAN));
+    let theirs = w
+        .grants
+        .request(
+            &ctx("sanne.support"),
+            &support,
+            &b,
+            AccessReason::Migration,
+            "MIG-2",
+            in_hours(&w, 24),
+        )
+        .await
+        .expect("request");
+    let unknown = 999_999;
+    let a = &ctx("anke");
+    let theirs_before = entries(w.store.as_ref(), BELGIAN).await.len();
+    let own_before = entries(w.store.as_ref(), BAKKERIJ).await.len();
+
+    // Named under its own customer, the other customer's grant is not there.
+    let mut answers = Vec::new();
+    for grant in [theirs.id, unknown] {
+        let mut row = Vec::new();
+        for r in [
+            w.grants.decide(a, &anke, &t, grant, true).await,
+            w.grants.decide(a, &anke, &t, grant, false).await,
+            w.grants.revoke(a, &anke, &t, grant).await,
+        ] {
+            let e = r.expect_err("refused");
+            assert_eq!(e.code, ErrorCode::AccessGrantNotFound);
+            assert!(!e.message.contains(BELGIAN), "{}", e.message);
+            row.push(e.message.replace(&grant.to_string(), "N"));
+        }
+        answers.push(row);
+    }
+    assert_eq!(answers[0], answers[1]);
+    // The refusals are in the caller's own log; the other customer's log has none of them.
+    let own = entries(w.store.as_ref(), BAKKERIJ).await;
+    assert_eq!(own.len() - own_before, 6);
     assert!(
-        staff[1]
-            .reference
-            .as_deref()
-            .is_some_and(|r| r.contains(&format!("access-grant/{}", g.id)) && r.contains("INC-1"))
+        own[own_before..]
+            .iter()
+            .all(|e| e.rule.as_deref() == Some("access_grant_not_found"))
     );
-    assert_eq!(staff[1].purpose.as_deref(), Some("investigate_fault"));
+    assert_eq!(entries(w.store.as_ref(), BELGIAN).await.len(), theirs_before);
+    let still = w.store.access_grants(Some(&b), None).await.expect("grants");
+    assert_eq!(still[0].status, AccessGrantStatus::Requested);
 }

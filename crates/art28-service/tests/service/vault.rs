@@ -535,34 +535,30 @@ async fn staff_reach_data_only_under_a_live_grant() {
     // Staff access grants are for a person's account: make one.
     let hasher = art28_service::passwords::PasswordHasher::new(art28_service::passwords::Argon2Params::OWASP_MINIMUM)
         .expect("hasher");
-    let a = art28_service::accounts::bootstrap_admin(
-        w.store.as_ref(),
-        w.clock.as_ref(),
-        &hasher,
-        "beheer",
-        "Beheer",
-        &secrecy::SecretString::from("Wadlopen-naar-Schiermonnikoog-2026".to_string()),
-    )
-    .await
-    .expect("admin");
-    let admin = art28_service::accounts::principal(w.store.as_ref(), &a)
+    let accounts = art28_service::accounts::Accounts::new(w.store.clone(), w.clock.clone(), hasher, Default::default());
+    let a = accounts
+        .bootstrap_admin(
+            "beheer",
+            "Beheer",
+            &secrecy::SecretString::from("Wadlopen-naar-Schiermonnikoog-2026".to_string()),
+        )
         .await
-        .expect("p");
-    let (acc, _) = art28_service::accounts::create_account(
-        w.store.as_ref(),
-        w.clock.as_ref(),
-        &hasher,
-        &admin,
-        art28_service::accounts::AccountRequest {
-            username: "support".into(),
-            display_name: "Support".into(),
-            password: secrecy::SecretString::from("Wadlopen-naar-Schiermonnikoog-2026-s".to_string()),
-            role: Role::SupportEngineer,
-            customer: None,
-        },
-    )
-    .await
-    .expect("support");
+        .expect("admin");
+    let admin = accounts.principal(&a).await.expect("p");
+    let (acc, _) = accounts
+        .create_account(
+            &ctx("setup"),
+            &admin,
+            art28_service::accounts::AccountRequest {
+                username: "support".into(),
+                display_name: "Support".into(),
+                password: secrecy::SecretString::from("Wadlopen-naar-Schiermonnikoog-2026-s".to_string()),
+                role: Role::SupportEngineer,
+                customer: None,
+            },
+        )
+        .await
+        .expect("support");
     let support = Principal {
         account_id: acc.id,
         ..support
@@ -584,17 +580,10 @@ async fn staff_reach_data_only_under_a_live_grant() {
     assert_eq!(err.code, ErrorCode::PermissionDenied);
 
     let ends = w.clock.now() + jiff::SignedDuration::from_hours(4);
-    art28_service::staff_access::request_access(
-        w.store.as_ref(),
-        w.clock.as_ref(),
-        &support,
-        &t,
-        AccessReason::SupportTicket,
-        "TICKET-77",
-        ends,
-    )
-    .await
-    .expect("grant");
+    art28_service::staff_access::StaffAccess::new(w.store.clone(), w.clock.clone())
+        .request(&ctx("x"), &support, &t, AccessReason::SupportTicket, "TICKET-77", ends)
+        .await
+        .expect("grant");
     let (r, _) = one_entry!(
         w,
         Decision::Granted,

@@ -1,5 +1,7 @@
-//! Staff access grants over HTTP: staff ask, the customer sees every grant and (where its
-//! agreement says so) approves or rejects; either may end a grant early.
+//! Staff access grants over HTTP (`/api/v1/customers/{customer}/access-grants`): staff ask,
+//! the customer sees every grant and (where its agreement says so) approves or rejects; either
+//! may end a grant early. Each handler calls one method of
+//! [`art28_service::staff_access::StaffAccess`], which judges the call and logs it.
 
 use crate::auth::{Authorized, Caller, perm};
 use crate::error::{ApiError, ApiResult};
@@ -7,8 +9,7 @@ use crate::extract::ApiJson;
 use crate::state::AppState;
 use art28_core::ErrorCode;
 use art28_core::ids::CustomerId;
-use art28_service::staff_access;
-use art28_store::AccessGrantRecord;
+use art28_service::records::AccessGrantRecord;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -97,30 +98,24 @@ pub async fn request(
             "ends_at must be an RFC 3339 time, e.g. 2026-11-23T17:00:00Z",
         )
     })?;
-    let g = staff_access::request_access(
-        state.store.as_ref(),
-        state.clock.as_ref(),
-        &caller.principal,
-        &tenant,
-        reason,
-        &body.ticket,
-        ends_at,
-    )
-    .await?;
+    let g = state
+        .staff_access
+        .request(&caller.ctx, &caller.principal, &tenant, reason, &body.ticket, ends_at)
+        .await?;
     Ok((StatusCode::CREATED, Json(g.into())))
 }
 
 /// Every access grant for a customer.
 pub async fn list(
-    _: Authorized<perm::AccessGrantsRead>,
+    caller: Authorized<perm::AccessGrantsRead>,
     State(state): State<AppState>,
     Path(p): Path<CustomerPath>,
 ) -> ApiResult<Json<Vec<AccessGrantView>>> {
     let tenant: CustomerId = p.customer.parse()?;
     Ok(Json(
         state
-            .store
-            .access_grants(Some(&tenant), None)
+            .staff_access
+            .list(&caller.ctx, &caller.principal, &tenant)
             .await?
             .into_iter()
             .map(Into::into)
@@ -135,11 +130,11 @@ pub async fn decide(
     Path(p): Path<DecisionPath>,
 ) -> ApiResult<Json<AccessGrantView>> {
     let tenant: CustomerId = p.customer.parse()?;
-    let (store, clock, who) = (state.store.as_ref(), state.clock.as_ref(), &caller.principal);
+    let (grants, ctx, who) = (&state.staff_access, &caller.ctx, &caller.principal);
     let g = match p.action.as_str() {
-        "approve" => staff_access::decide(store, clock, who, &tenant, p.grant, true).await?,
-        "reject" => staff_access::decide(store, clock, who, &tenant, p.grant, false).await?,
-        "revoke" => staff_access::revoke(store, clock, who, &tenant, p.grant).await?,
+        "approve" => grants.decide(ctx, who, &tenant, p.grant, true).await?,
+        "reject" => grants.decide(ctx, who, &tenant, p.grant, false).await?,
+        "revoke" => grants.revoke(ctx, who, &tenant, p.grant).await?,
         other => {
             return Err(ApiError::new(
                 ErrorCode::BadRequest,
