@@ -711,21 +711,35 @@ pub async fn run_incidents(store: &dyn Store) {
         AffectedCustomer, DeliveryOutcome, IncidentChange, IncidentEvent, NewDelivery, NewIncident, NewNotice,
     };
     let customer = seed(store).await;
+    // The operations in a customer's access log, to see which writes carried their entries.
+    async fn logged(store: &dyn Store, customer: CustomerId) -> Vec<String> {
+        let size = store.log_size().await.expect("size");
+        store
+            .tenant_log(&customer, 0, size, 1000)
+            .await
+            .expect("log")
+            .iter()
+            .map(|e| AccessEntry::from_bytes(&e.bytes).expect("entry").operation)
+            .collect()
+    }
     let details = Details {
         summary: "lost laptop".into(),
         ..Details::default()
     };
     let inc = store
-        .create_incident(&NewIncident {
-            source: Source::SubProcessor,
-            kind: IncidentKind::SecurityIncident,
-            reported_by: "hoster (operator)".into(),
-            reporter_tenant: None,
-            reported_to: "security officer".into(),
-            aware_at: ts("2026-01-02T08:00:00Z"),
-            created_at: ts("2026-01-02T09:00:00Z"),
-            details: details.clone(),
-        })
+        .create_incident(
+            &NewIncident {
+                source: Source::SubProcessor,
+                kind: IncidentKind::SecurityIncident,
+                reported_by: "hoster (operator)".into(),
+                reporter_tenant: None,
+                reported_to: "security officer".into(),
+                aware_at: ts("2026-01-02T08:00:00Z"),
+                created_at: ts("2026-01-02T09:00:00Z"),
+                details: details.clone(),
+            },
+            &[],
+        )
         .await
         .expect("create");
     assert_eq!((inc.status, inc.version, inc.events.len()), (Status::Reported, 1, 1));
@@ -747,6 +761,7 @@ pub async fn run_incidents(store: &dyn Store) {
                 ..IncidentChange::default()
             },
             &event(Status::Reported, Status::Triaged),
+            &[],
         )
         .await
         .expect("triage");
@@ -757,6 +772,7 @@ pub async fn run_incidents(store: &dyn Store) {
             1,
             &IncidentChange::default(),
             &event(Status::Triaged, Status::Triaged),
+            &[],
         )
         .await
         .expect_err("stale");
@@ -770,6 +786,7 @@ pub async fn run_incidents(store: &dyn Store) {
                 ..IncidentChange::default()
             },
             &event(Status::Reported, Status::Triaged),
+            &[],
         )
         .await
         .expect_err("wrong from");
@@ -795,9 +812,14 @@ pub async fn run_incidents(store: &dyn Store) {
                 ..IncidentChange::default()
             },
             &event(Status::Triaged, Status::Breach),
+            &[entry(Some(&customer), "incident.manage", 1)],
         )
         .await
         .expect("breach");
+    assert_eq!(
+        logged(store, customer.clone()).await.last().map(String::as_str),
+        Some("incident.manage")
+    );
     assert_eq!(inc.customers.len(), 1);
     let pending = store.pending_first_notices().await.expect("pending");
     assert_eq!(
@@ -859,6 +881,7 @@ pub async fn run_incidents(store: &dyn Store) {
                 ..IncidentChange::default()
             },
             &event(Status::Breach, Status::Notified),
+            &[entry(Some(&customer), "notice.send", 1)],
         )
         .await
         .expect("notices");
@@ -873,10 +896,17 @@ pub async fn run_incidents(store: &dyn Store) {
             (ts("2026-01-02T11:00:00Z"), "officer"),
             &IncidentChange::default(),
             &event(Status::Notified, Status::Notified),
+            &[entry(Some(&customer), "notice.send", 2)],
         )
         .await
         .expect_err("duplicate");
     assert_eq!(dup.code, ErrorCode::IncidentVersionConflict);
+    let before = logged(store, customer.clone()).await;
+    assert_eq!(
+        before.iter().filter(|o| *o == "notice.send").count(),
+        1,
+        "a refused write keeps none of its entries"
+    );
     assert_eq!(store.notices(Some(inc.id), None).await.expect("n").len(), 1);
     // The outbox: due at the notice time, not before.
     assert!(
@@ -924,20 +954,91 @@ pub async fn run_incidents(store: &dyn Store) {
     // Acknowledgement: only by the notice's customer, and the first one stays.
     let id = notices[0].id;
     let e = store
-        .acknowledge_notice(id, &other, "x", ts("2026-01-02T12:00:00Z"))
+        .acknowledge_notice(
+            id,
+            &other,
+            "x",
+            ts("2026-01-02T12:00:00Z"),
+            &entry(Some(&other), "notice.acknowledge", 1),
+        )
         .await
         .expect_err("other customer");
     assert_eq!(e.code, ErrorCode::NoticeNotFound);
+    assert!(
+        logged(store, other.clone()).await.is_empty(),
+        "nothing written for the refusal"
+    );
     let n = store
-        .acknowledge_notice(id, &customer, "anke", ts("2026-01-02T12:00:00Z"))
+        .acknowledge_notice(
+            id,
+            &customer,
+            "anke",
+            ts("2026-01-02T12:00:00Z"),
+            &entry(Some(&customer), "notice.acknowledge", 2),
+        )
         .await
         .expect("ack");
     let n2 = store
-        .acknowledge_notice(id, &customer, "later", ts("2026-01-02T13:00:00Z"))
+        .acknowledge_notice(
+            id,
+            &customer,
+            "later",
+            ts("2026-01-02T13:00:00Z"),
+            &entry(Some(&customer), "notice.acknowledge", 3),
+        )
         .await
         .expect("ack again");
     assert_eq!(n2.acknowledged_by.as_deref(), Some("anke"));
     assert_eq!(n.acknowledged_at, n2.acknowledged_at);
+    let after = logged(store, customer.clone()).await;
+    assert_eq!(
+        after[before.len()..],
+        ["notice.acknowledge", "notice.acknowledge"],
+        "each acknowledgement has its entry"
+    );
+    // A webhook set and removed, each with its entry; removing none is refused and writes none.
+    let hook = store
+        .set_webhook(
+            &customer,
+            Some("https://hooks.example/art28"),
+            ts("2026-01-02T12:00:00Z"),
+            "anke",
+            &[],
+            &entry(Some(&customer), "webhook.set", 1),
+        )
+        .await
+        .expect("set")
+        .expect("kept");
+    assert_eq!(hook.generation, 1);
+    store
+        .set_webhook(
+            &customer,
+            None,
+            ts("2026-01-02T12:01:00Z"),
+            "anke",
+            &[],
+            &entry(Some(&customer), "webhook.set", 2),
+        )
+        .await
+        .expect("remove");
+    let none = store
+        .set_webhook(
+            &customer,
+            None,
+            ts("2026-01-02T12:02:00Z"),
+            "anke",
+            &[],
+            &entry(Some(&customer), "webhook.set", 3),
+        )
+        .await
+        .expect_err("none left");
+    assert_eq!(none.code, ErrorCode::WebhookNotFound);
+    let hooks = logged(store, customer.clone()).await;
+    assert_eq!(
+        hooks.iter().filter(|o| *o == "webhook.set").count(),
+        2,
+        "the refused removal wrote no entry"
+    );
     // The store takes a customer off when told to: keeping one that has a notice is the
     // service's rule (`art28_core::incident::check_removal`).
     let e = store
@@ -949,6 +1050,7 @@ pub async fn run_incidents(store: &dyn Store) {
                 ..IncidentChange::default()
             },
             &event(Status::Notified, Status::Notified),
+            &[],
         )
         .await
         .expect("remove");
