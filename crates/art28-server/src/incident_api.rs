@@ -4,16 +4,20 @@
 //! (`/api/v1/customers/{customer}/incidents…`) let a customer report (R4.5), follow the
 //! incidents that touch it, read its notices and acknowledge them. A customer's view never
 //! names another customer.
+//!
+//! Handlers take the authenticated [`Caller`], call one method of
+//! [`art28_service::incidents::Incidents`] (which judges the call and writes its access
+//! entries) and map the result.
 
 use crate::api::{CustomerPath, customer_id};
-use crate::auth::{Authorized, perm};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use art28_core::ErrorCode;
 use art28_core::incident::{self, CustomerScope, DeadlineState, Details, Step};
-use art28_service::incidents::{self, Deadline, Draft, Report, ScopeQuery};
-use art28_store::{IncidentRecord, NoticeRecord};
+use art28_service::incidents::{Deadline, Draft, Report, ScopeQuery};
+use art28_service::records::{IncidentRecord, NoticeRecord};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -296,121 +300,98 @@ pub struct NoticeBody {
     pub update: Option<String>,
 }
 
+/// The time views are computed at (deadline states): the service's clock.
 fn now(state: &AppState) -> Timestamp {
-    state.clock.now()
+    state.incidents.now()
 }
 
 /// Register an incident (staff).
 pub async fn report(
-    caller: Authorized<perm::IncidentsReport>,
+    caller: Caller,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<Report>,
 ) -> ApiResult<(StatusCode, Json<IncidentView>)> {
-    let i = incidents::report(
-        state.store.as_ref(),
-        state.clock.as_ref(),
-        &caller.principal,
-        None,
-        body,
-    )
-    .await?;
+    let i = state
+        .incidents
+        .report(&caller.ctx, &caller.principal, None, body)
+        .await?;
     Ok((StatusCode::CREATED, Json(view(i, now(&state)))))
 }
 
 /// A customer reports a breach, incident, account misuse or inspection (R4.5).
 pub async fn customer_report(
-    caller: Authorized<perm::IncidentsReport>,
+    caller: Caller,
     State(state): State<AppState>,
     Path(p): Path<CustomerPath>,
     ApiJson(body): ApiJson<Report>,
 ) -> ApiResult<(StatusCode, Json<IncidentView>)> {
     let c = customer_id(&p.customer)?;
-    let i = incidents::report(
-        state.store.as_ref(),
-        state.clock.as_ref(),
-        &caller.principal,
-        Some(&c),
-        body,
-    )
-    .await?;
+    let i = state
+        .incidents
+        .report(&caller.ctx, &caller.principal, Some(&c), body)
+        .await?;
     // A new report names no affected customers yet: it holds only what the caller sent.
     Ok((StatusCode::CREATED, Json(view(i, now(&state)))))
 }
 
 /// Every incident (staff).
-pub async fn list(
-    caller: Authorized<perm::IncidentsRead>,
-    State(state): State<AppState>,
-) -> ApiResult<Json<Vec<IncidentView>>> {
+pub async fn list(caller: Caller, State(state): State<AppState>) -> ApiResult<Json<Vec<IncidentView>>> {
+    let all = state.incidents.list(&caller.ctx, &caller.principal, None).await?;
     let t = now(&state);
-    let all = incidents::list(state.store.as_ref(), &caller.principal, None).await?;
     Ok(Json(all.into_iter().map(|i| view(i, t)).collect()))
 }
 
 /// One incident (staff).
 pub async fn get(
-    caller: Authorized<perm::IncidentsRead>,
+    caller: Caller,
     State(state): State<AppState>,
     Path(p): Path<IncidentPath>,
 ) -> ApiResult<Json<IncidentView>> {
-    let i = incidents::get(state.store.as_ref(), &caller.principal, None, p.id).await?;
+    let i = state.incidents.get(&caller.ctx, &caller.principal, None, p.id).await?;
     Ok(Json(view(i, now(&state))))
 }
 
 /// Replace what is known about an incident.
 pub async fn update_details(
-    caller: Authorized<perm::IncidentsManage>,
+    caller: Caller,
     State(state): State<AppState>,
     Path(p): Path<IncidentPath>,
     ApiJson(body): ApiJson<DetailsBody>,
 ) -> ApiResult<Json<IncidentView>> {
-    let i = incidents::update_details(
-        state.store.as_ref(),
-        state.clock.as_ref(),
-        &caller.principal,
-        p.id,
-        body.version,
-        body.details,
-    )
-    .await?;
+    let i = state
+        .incidents
+        .update_details(&caller.principal, p.id, body.version, body.details)
+        .await?;
     Ok(Json(view(i, now(&state))))
 }
 
 /// Take a workflow step.
 pub async fn step(
-    caller: Authorized<perm::IncidentsManage>,
+    caller: Caller,
     State(state): State<AppState>,
     Path(p): Path<IncidentPath>,
     ApiJson(body): ApiJson<StepBody>,
 ) -> ApiResult<Json<IncidentView>> {
-    let i = incidents::step(
-        state.store.as_ref(),
-        state.clock.as_ref(),
-        &caller.principal,
-        p.id,
-        body.version,
-        body.step,
-        body.reason.as_deref(),
-    )
-    .await?;
+    let i = state
+        .incidents
+        .step(&caller.principal, p.id, body.version, body.step, body.reason.as_deref())
+        .await?;
     Ok(Json(view(i, now(&state))))
 }
 
 /// Search the access log for the customers, records, data subjects and categories that
 /// actors reached in a window.
 pub async fn scope(
-    caller: Authorized<perm::IncidentsManage>,
+    caller: Caller,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<ScopeQuery>,
 ) -> ApiResult<Json<Vec<CustomerScope>>> {
-    Ok(Json(
-        incidents::scope(state.store.as_ref(), &caller.principal, &body).await?,
-    ))
+    Ok(Json(state.incidents.scope(&caller.principal, &body).await?))
 }
 
 /// Name the customers an incident touches.
 pub async fn set_customers(
-    caller: Authorized<perm::IncidentsManage>,
+    caller: Caller,
     State(state): State<AppState>,
     Path(p): Path<IncidentPath>,
     ApiJson(body): ApiJson<CustomersBody>,
@@ -425,40 +406,30 @@ pub async fn set_customers(
         .iter()
         .map(|c| customer_id(c))
         .collect::<ApiResult<Vec<_>>>()?;
-    let i = incidents::set_customers(
-        state.store.as_ref(),
-        state.clock.as_ref(),
-        &caller.principal,
-        p.id,
-        body.version,
-        add,
-        remove,
-    )
-    .await?;
+    let i = state
+        .incidents
+        .set_customers(&caller.ctx, &caller.principal, p.id, body.version, add, remove)
+        .await?;
     Ok(Json(view(i, now(&state))))
 }
 
 /// The notices a send would queue now, for a person to check.
 pub async fn preview(
-    caller: Authorized<perm::IncidentsManage>,
+    caller: Caller,
     State(state): State<AppState>,
     Path(p): Path<IncidentPath>,
     ApiJson(body): ApiJson<NoticeBody>,
 ) -> ApiResult<Json<Vec<Draft>>> {
-    let (_, drafts) = incidents::drafts(
-        state.store.as_ref(),
-        state.clock.as_ref(),
-        &caller.principal,
-        p.id,
-        body.update.as_deref(),
-    )
-    .await?;
+    let (_, drafts) = state
+        .incidents
+        .drafts(&caller.principal, p.id, body.update.as_deref())
+        .await?;
     Ok(Json(drafts))
 }
 
 /// Confirm and queue the notices.
 pub async fn send(
-    caller: Authorized<perm::IncidentsManage>,
+    caller: Caller,
     State(state): State<AppState>,
     Path(p): Path<IncidentPath>,
     ApiJson(body): ApiJson<NoticeBody>,
@@ -469,15 +440,10 @@ pub async fn send(
             "name the incident `version` you previewed; the notices go out as composed from it",
         )
     })?;
-    let (_, notices) = incidents::send(
-        state.store.as_ref(),
-        state.clock.as_ref(),
-        &caller.principal,
-        p.id,
-        version,
-        body.update.as_deref(),
-    )
-    .await?;
+    let (_, notices) = state
+        .incidents
+        .send(&caller.ctx, &caller.principal, p.id, version, body.update.as_deref())
+        .await?;
     // Deliver at once rather than at the next tick of the outbox.
     state.outbox_wake.notify_one();
     Ok((StatusCode::CREATED, Json(notices.into_iter().map(Into::into).collect())))
@@ -485,86 +451,91 @@ pub async fn send(
 
 /// Every notice of an incident, with delivery status (staff).
 pub async fn notices(
-    caller: Authorized<perm::IncidentsRead>,
+    caller: Caller,
     State(state): State<AppState>,
     Path(p): Path<IncidentPath>,
 ) -> ApiResult<Json<Vec<NoticeView>>> {
-    let all = incidents::notices(state.store.as_ref(), &caller.principal, None, p.id).await?;
+    let all = state
+        .incidents
+        .notices(&caller.ctx, &caller.principal, None, p.id)
+        .await?;
     Ok(Json(all.into_iter().map(Into::into).collect()))
 }
 
 /// Every notice deadline of open incidents, with its state now (staff: the security
 /// officer's watch list).
-pub async fn deadlines(
-    caller: Authorized<perm::IncidentsRead>,
-    State(state): State<AppState>,
-) -> ApiResult<Json<Vec<Deadline>>> {
+pub async fn deadlines(caller: Caller, State(state): State<AppState>) -> ApiResult<Json<Vec<Deadline>>> {
     Ok(Json(
-        incidents::deadlines(state.store.as_ref(), state.clock.as_ref(), &caller.principal, None).await?,
+        state.incidents.deadlines(&caller.ctx, &caller.principal, None).await?,
     ))
 }
 
 /// The customer's incidents.
 pub async fn customer_list(
-    caller: Authorized<perm::IncidentsRead>,
+    caller: Caller,
     State(state): State<AppState>,
     Path(p): Path<CustomerPath>,
 ) -> ApiResult<Json<Vec<IncidentView>>> {
     let c = customer_id(&p.customer)?;
+    let all = state.incidents.list(&caller.ctx, &caller.principal, Some(&c)).await?;
     let t = now(&state);
-    let all = incidents::list(state.store.as_ref(), &caller.principal, Some(&c)).await?;
     Ok(Json(all.into_iter().map(|i| view(i, t)).collect()))
 }
 
 /// One of the customer's incidents.
 pub async fn customer_get(
-    caller: Authorized<perm::IncidentsRead>,
+    caller: Caller,
     State(state): State<AppState>,
     Path(p): Path<CustomerIncidentPath>,
 ) -> ApiResult<Json<IncidentView>> {
     let c = customer_id(&p.customer)?;
-    let i = incidents::get(state.store.as_ref(), &caller.principal, Some(&c), p.id).await?;
+    let i = state
+        .incidents
+        .get(&caller.ctx, &caller.principal, Some(&c), p.id)
+        .await?;
     Ok(Json(view(i, now(&state))))
 }
 
 /// The notices the customer was sent about an incident.
 pub async fn customer_notices(
-    caller: Authorized<perm::IncidentsRead>,
+    caller: Caller,
     State(state): State<AppState>,
     Path(p): Path<CustomerIncidentPath>,
 ) -> ApiResult<Json<Vec<NoticeView>>> {
     let c = customer_id(&p.customer)?;
-    let all = incidents::notices(state.store.as_ref(), &caller.principal, Some(&c), p.id).await?;
+    let all = state
+        .incidents
+        .notices(&caller.ctx, &caller.principal, Some(&c), p.id)
+        .await?;
     Ok(Json(all.into_iter().map(Into::into).collect()))
 }
 
 /// The customer's deadlines.
 pub async fn customer_deadlines(
-    caller: Authorized<perm::IncidentsRead>,
+    caller: Caller,
     State(state): State<AppState>,
     Path(p): Path<CustomerPath>,
 ) -> ApiResult<Json<Vec<Deadline>>> {
     let c = customer_id(&p.customer)?;
     Ok(Json(
-        incidents::deadlines(state.store.as_ref(), state.clock.as_ref(), &caller.principal, Some(&c)).await?,
+        state
+            .incidents
+            .deadlines(&caller.ctx, &caller.principal, Some(&c))
+            .await?,
     ))
 }
 
 /// The customer acknowledges receipt of a notice.
 pub async fn acknowledge(
-    caller: Authorized<perm::NoticesAcknowledge>,
+    caller: Caller,
     State(state): State<AppState>,
     Path(p): Path<CustomerNoticePath>,
 ) -> ApiResult<Json<NoticeView>> {
     let c = customer_id(&p.customer)?;
-    let n = incidents::acknowledge(
-        state.store.as_ref(),
-        state.clock.as_ref(),
-        &caller.principal,
-        &c,
-        p.notice,
-    )
-    .await?;
+    let n = state
+        .incidents
+        .acknowledge(&caller.ctx, &caller.principal, &c, p.notice)
+        .await?;
     Ok(Json(n.into()))
 }
 
@@ -725,37 +696,43 @@ fn csv(views: &[IncidentView]) -> ApiResult<Csv> {
         .map_err(|_| ApiError::new(ErrorCode::Internal, "the CSV export failed"))
 }
 
+/// The register for export: the whole of it (staff) or the customer's part, views at now.
+async fn exported(state: &AppState, caller: &Caller, customer: Option<&str>) -> ApiResult<Vec<IncidentView>> {
+    let c = customer.map(customer_id).transpose()?;
+    let all = state
+        .incidents
+        .export(&caller.ctx, &caller.principal, c.as_ref())
+        .await?;
+    let t = now(state);
+    Ok(all.into_iter().map(|i| view(i, t)).collect())
+}
+
 /// The whole register as JSON (for the processor's auditor).
-pub async fn export_json(
-    caller: Authorized<perm::IncidentsRead>,
-    State(state): State<AppState>,
-) -> ApiResult<Json<Vec<IncidentView>>> {
-    list(caller, State(state)).await
+pub async fn export_json(caller: Caller, State(state): State<AppState>) -> ApiResult<Json<Vec<IncidentView>>> {
+    Ok(Json(exported(&state, &caller, None).await?))
 }
 
 /// The whole register as CSV.
-pub async fn export_csv(caller: Authorized<perm::IncidentsRead>, State(state): State<AppState>) -> ApiResult<Csv> {
-    let Json(all) = list(caller, State(state)).await?;
-    csv(&all)
+pub async fn export_csv(caller: Caller, State(state): State<AppState>) -> ApiResult<Csv> {
+    csv(&exported(&state, &caller, None).await?)
 }
 
 /// The customer's incidents as JSON.
 pub async fn customer_export_json(
-    caller: Authorized<perm::IncidentsRead>,
+    caller: Caller,
     State(state): State<AppState>,
-    path: Path<CustomerPath>,
+    Path(p): Path<CustomerPath>,
 ) -> ApiResult<Json<Vec<IncidentView>>> {
-    customer_list(caller, State(state), path).await
+    Ok(Json(exported(&state, &caller, Some(&p.customer)).await?))
 }
 
 /// The customer's incidents as CSV.
 pub async fn customer_export_csv(
-    caller: Authorized<perm::IncidentsRead>,
+    caller: Caller,
     State(state): State<AppState>,
-    path: Path<CustomerPath>,
+    Path(p): Path<CustomerPath>,
 ) -> ApiResult<Csv> {
-    let Json(all) = customer_list(caller, State(state), path).await?;
-    csv(&all)
+    csv(&exported(&state, &caller, Some(&p.customer)).await?)
 }
 
 /// A webhook to set.
@@ -783,7 +760,7 @@ pub struct WebhookView {
     pub secret: Option<String>,
 }
 
-fn hook_view(h: art28_store::WebhookRecord, secret: Option<String>) -> WebhookView {
+fn hook_view(h: art28_service::records::WebhookRecord, secret: Option<String>) -> WebhookView {
     WebhookView {
         url: h.url,
         generation: h.generation,
@@ -795,42 +772,40 @@ fn hook_view(h: art28_store::WebhookRecord, secret: Option<String>) -> WebhookVi
 
 /// Set or replace the customer's webhook for breach notices; answers with a new secret.
 pub async fn set_webhook(
-    caller: Authorized<perm::WebhooksManage>,
+    caller: Caller,
     State(state): State<AppState>,
     Path(p): Path<CustomerPath>,
     ApiJson(body): ApiJson<WebhookBody>,
 ) -> ApiResult<Json<WebhookView>> {
     let c = customer_id(&p.customer)?;
-    let (hook, secret) = art28_service::webhook::set(
-        state.store.as_ref(),
-        &state.vault,
-        state.clock.as_ref(),
-        &caller.principal,
-        &c,
-        &body.url,
-    )
-    .await?;
+    let (hook, secret) = state
+        .incidents
+        .set_webhook(&caller.ctx, &caller.principal, &c, &body.url)
+        .await?;
     Ok(Json(hook_view(hook, Some(secret))))
 }
 
 /// The customer's webhook, without its secret.
 pub async fn get_webhook(
-    caller: Authorized<perm::WebhooksManage>,
+    caller: Caller,
     State(state): State<AppState>,
     Path(p): Path<CustomerPath>,
 ) -> ApiResult<Json<WebhookView>> {
     let c = customer_id(&p.customer)?;
-    let hook = art28_service::webhook::get(state.store.as_ref(), &caller.principal, &c).await?;
+    let hook = state.incidents.webhook(&caller.ctx, &caller.principal, &c).await?;
     Ok(Json(hook_view(hook, None)))
 }
 
 /// Remove the customer's webhook.
 pub async fn remove_webhook(
-    caller: Authorized<perm::WebhooksManage>,
+    caller: Caller,
     State(state): State<AppState>,
     Path(p): Path<CustomerPath>,
 ) -> ApiResult<StatusCode> {
     let c = customer_id(&p.customer)?;
-    art28_service::webhook::remove(state.store.as_ref(), state.clock.as_ref(), &caller.principal, &c).await?;
+    state
+        .incidents
+        .remove_webhook(&caller.ctx, &caller.principal, &c)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

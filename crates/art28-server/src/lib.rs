@@ -125,16 +125,14 @@ struct Folder {
 /// deadlines that are due soon or overdue to the security officer as security events.
 #[derive(Clone)]
 struct Outbox {
-    store: Arc<dyn art28_store::Store>,
-    clock: Arc<dyn Clock>,
+    incidents: Arc<art28_service::incidents::Incidents>,
     couriers: Vec<Arc<dyn art28_service::incidents::Courier>>,
     wake: Arc<tokio::sync::Notify>,
 }
 
 impl Outbox {
     async fn deliver(&self) {
-        match art28_service::incidents::deliver_due(self.store.as_ref(), self.clock.as_ref(), &self.couriers, 100).await
-        {
+        match self.incidents.deliver_due(&self.couriers, 100).await {
             Ok(r) if r.sent + r.failed > 0 => tracing::info!(sent = r.sent, failed = r.failed, "outbox run"),
             Ok(_) => {}
             Err(e) => tracing::error!(code = %e.code, "the outbox failed; retrying"),
@@ -142,11 +140,8 @@ impl Outbox {
     }
 
     /// Raise due-soon and overdue first notices, each once per run of the server.
-    async fn watch(
-        &self,
-        raised: &mut std::collections::HashSet<(u64, art28_core::ids::CustomerId, art28_core::incident::DeadlineState)>,
-    ) {
-        if let Err(e) = art28_service::incidents::raise_alerts(self.store.as_ref(), self.clock.as_ref(), raised).await {
+    async fn watch(&self, raised: &mut art28_service::incidents::Raised) {
+        if let Err(e) = self.incidents.raise_alerts(raised).await {
             tracing::error!(code = %e.code, "checking notice deadlines failed; retrying");
         }
     }
@@ -154,7 +149,7 @@ impl Outbox {
     async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut raised = std::collections::HashSet::new();
+        let mut raised = art28_service::incidents::Raised::new();
         let mut ticks: u64 = 0;
         loop {
             tokio::select! {
@@ -306,6 +301,11 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         )?)),
         None => tracing::warn!("no smtp_relay configured: breach notices by e-mail wait in the outbox until one is"),
     }
+    let incidents = Arc::new(art28_service::incidents::Incidents::new(
+        store.clone(),
+        clock.clone(),
+        vault.clone(),
+    ));
     let outbox_wake = Arc::new(tokio::sync::Notify::new());
     let log = Arc::new(art28_service::access_log::AccessLog::new(
         store.clone(),
@@ -323,9 +323,8 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         log: log.clone(),
         outbox_wake: outbox_wake.clone(),
         vault: vault.clone(),
+        incidents: incidents.clone(),
         save_keyring: Arc::new(data.keyring_saver()),
-        store: store.clone(),
-        clock: clock.clone(),
         operator: data.operator_digest(),
         accounts: accounts.clone(),
         staff_access: Arc::new(art28_service::staff_access::StaffAccess::new(
@@ -351,8 +350,7 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
             accounts,
         },
         outbox: Outbox {
-            store,
-            clock,
+            incidents,
             couriers,
             wake: outbox_wake,
         },

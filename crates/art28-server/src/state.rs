@@ -1,22 +1,16 @@
-//! Shared state of the server.
+//! Shared state of the server: the doors of `art28-service`, never the store itself.
 
 use crate::auth::TokenDigest;
 use art28_service::access_log::AccessLog;
 use art28_service::agreements::Agreements;
-use art28_service::clock::Clock;
-use art28_store::prelude::*;
 use std::sync::Arc;
 
 /// Writes a keyring durably.
 pub type SaveKeyring = dyn Fn(&art28_crypto::Keyring) -> art28_core::Result<()> + Send + Sync;
 
-/// What every handler can reach.
+/// What every handler can reach: the doors, and the few things that are the server's own.
 #[derive(Clone)]
 pub struct AppState {
-    /// The store.
-    pub store: Arc<dyn Store>,
-    /// The clock.
-    pub clock: Arc<dyn Clock>,
     /// Digest of the operator token.
     pub operator: TokenDigest,
     /// Agreements and customers.
@@ -30,6 +24,8 @@ pub struct AppState {
     pub staff_access: Arc<art28_service::staff_access::StaffAccess>,
     /// The vault.
     pub vault: Arc<art28_service::vault::Vault>,
+    /// The incident register, breach notices and customers' webhooks.
+    pub incidents: Arc<art28_service::incidents::Incidents>,
     /// Writes the vault's keyring durably (to `vault.keys` in the data directory).
     pub save_keyring: Arc<SaveKeyring>,
     /// Wakes the outbox at once (after notices are queued).
@@ -41,7 +37,7 @@ pub struct AppState {
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
-            .field("clock", &self.clock)
+            .field("vault", &self.vault)
             .finish_non_exhaustive()
     }
 }

@@ -6,19 +6,27 @@
 //! under the customer's webhook secret. The secret is derived from the customer's key and the
 //! webhook's generation ([`crate::vault::Vault::webhook_key`]); it is shown once, when the
 //! webhook is set, and never stored. Redirects are not followed.
+//!
+//! A customer sets, reads and removes its webhook through [`Incidents`]; each call leaves one
+//! entry in its access log (resource `webhook`).
 
+use crate::access::{Access, RequestContext, log_read};
 use crate::clock::Clock;
-use crate::incidents::Courier;
+use crate::incidents::{Courier, Fail, Incidents};
 use crate::staff_access::event;
 use crate::vault::Vault;
-use art28_core::auth::{Permission, Principal, authorize};
+use art28_core::auth::Principal;
 use art28_core::ids::CustomerId;
+use art28_core::operation::Operation;
 use art28_core::{Error, ErrorCode, Result};
 use art28_store::{DeliveryRecord, NoticeRecord, Store, WebhookRecord};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The resource every webhook entry names.
+const RESOURCE: &str = "webhook";
 
 /// Posts notices to customers' webhooks.
 #[derive(Clone)]
@@ -165,49 +173,90 @@ fn check_url(url: &str) -> Result<()> {
     }
 }
 
-/// Set (or replace) a customer's webhook; the new secret (hex) is in the answer, once.
-pub async fn set(
-    store: &dyn Store,
-    vault: &Vault,
-    clock: &dyn Clock,
-    who: &Principal,
-    tenant: &CustomerId,
-    url: &str,
-) -> Result<(WebhookRecord, String)> {
-    authorize(who, Permission::WebhooksManage, Some(tenant))?;
-    let url = url.trim();
-    check_url(url)?;
-    let now = clock.now();
-    let event = event(
-        now,
-        who,
-        "webhook_set",
-        format!("{tenant}: breach notices also to {url}"),
-    );
-    let hook = store
-        .set_webhook(tenant, Some(url), now, &who.username, &[event])
-        .await?
-        .ok_or_else(|| Error::new(ErrorCode::WebhookNotFound, "the webhook was not kept"))?;
-    let key = vault.webhook_key(tenant, hook.generation, true).await?;
-    Ok((hook, hex::encode(key.expose())))
-}
+impl Incidents {
+    /// Set (or replace) a customer's webhook; the new secret (hex) is in the answer, once. One
+    /// entry in the customer's log, written with the change (or the refusal: a bad address).
+    pub async fn set_webhook(
+        &self,
+        ctx: &RequestContext,
+        who: &Principal,
+        tenant: &CustomerId,
+        url: &str,
+    ) -> Result<(WebhookRecord, String)> {
+        let op = Operation::WebhookSet;
+        let step = async {
+            self.judge(who, tenant, op).await?;
+            let url = url.trim();
+            check_url(url)?;
+            let now = self.clock.now();
+            let event = event(
+                now,
+                who,
+                "webhook_set",
+                format!("{tenant}: breach notices also to {url}"),
+            );
+            let entry = self.entry(ctx, tenant, op, RESOURCE);
+            let hook = self
+                .store
+                .set_webhook(tenant, Some(url), now, &who.username, &[event], &entry)
+                .await?
+                .ok_or_else(|| Fail::Failed(Error::new(ErrorCode::WebhookNotFound, "the webhook was not kept")))?;
+            // The entry is written: what fails from here is a failure, not a refusal.
+            let key = self
+                .vault
+                .webhook_key(tenant, hook.generation, true)
+                .await
+                .map_err(Fail::Failed)?;
+            Ok((hook, hex::encode(key.expose())))
+        }
+        .await;
+        self.door(ctx, tenant, op, RESOURCE, step).await
+    }
 
-/// The customer's webhook (without its secret).
-pub async fn get(store: &dyn Store, who: &Principal, tenant: &CustomerId) -> Result<WebhookRecord> {
-    authorize(who, Permission::WebhooksManage, Some(tenant))?;
-    store.webhook(tenant).await?.ok_or_else(|| {
-        Error::new(
-            ErrorCode::WebhookNotFound,
-            format!("customer `{tenant}` has no webhook"),
-        )
-    })
-}
+    /// The customer's webhook (without its secret); one entry in its log.
+    pub async fn webhook(&self, ctx: &RequestContext, who: &Principal, tenant: &CustomerId) -> Result<WebhookRecord> {
+        let op = Operation::WebhookRead;
+        let step = async {
+            self.judge(who, tenant, op).await?;
+            let hook = self.store.webhook(tenant).await?.ok_or_else(|| {
+                Error::new(
+                    ErrorCode::WebhookNotFound,
+                    format!("customer `{tenant}` has no webhook"),
+                )
+            })?;
+            log_read(
+                self.store.as_ref(),
+                self.clock.as_ref(),
+                ctx,
+                Access {
+                    tenant: Some(tenant),
+                    operation: op.as_str(),
+                    resource: RESOURCE.into(),
+                },
+            )
+            .await
+            .map_err(Fail::Failed)?;
+            Ok(hook)
+        }
+        .await;
+        self.door(ctx, tenant, op, RESOURCE, step).await
+    }
 
-/// Remove the customer's webhook; notices still go by e-mail.
-pub async fn remove(store: &dyn Store, clock: &dyn Clock, who: &Principal, tenant: &CustomerId) -> Result<()> {
-    authorize(who, Permission::WebhooksManage, Some(tenant))?;
-    let now = clock.now();
-    let event = event(now, who, "webhook_removed", format!("{tenant}: webhook removed"));
-    store.set_webhook(tenant, None, now, &who.username, &[event]).await?;
-    Ok(())
+    /// Remove the customer's webhook; notices still go by e-mail. One entry in its log (a
+    /// refusal, `webhook_not_found`, when it has none).
+    pub async fn remove_webhook(&self, ctx: &RequestContext, who: &Principal, tenant: &CustomerId) -> Result<()> {
+        let op = Operation::WebhookSet;
+        let step = async {
+            self.judge(who, tenant, op).await?;
+            let now = self.clock.now();
+            let event = event(now, who, "webhook_removed", format!("{tenant}: webhook removed"));
+            let entry = self.entry(ctx, tenant, op, RESOURCE);
+            self.store
+                .set_webhook(tenant, None, now, &who.username, &[event], &entry)
+                .await?;
+            Ok(())
+        }
+        .await;
+        self.door(ctx, tenant, op, RESOURCE, step).await
+    }
 }

@@ -361,26 +361,32 @@ pub trait VaultStore: Send + Sync + 'static {
 }
 
 /// Incidents and the outbox: the register with its history and affected customers, breach
-/// notices as sent with their deliveries, and customers' webhooks.
+/// notices as sent with their deliveries, and customers' webhooks. A change that concerns
+/// customers carries their access entries and writes them in its transaction; one whose
+/// precondition fails (a version that moved on, no such notice or webhook) writes nothing, so
+/// the service logs the refusal.
 #[async_trait::async_trait]
 pub trait IncidentStore: Send + Sync + 'static {
-    /// Register an incident (status `reported`), with its first history line.
-    async fn create_incident(&self, incident: &NewIncident) -> Result<IncidentRecord>;
+    /// Register an incident (status `reported`), with its first history line and the access
+    /// entries given (a customer's report: one in its log).
+    async fn create_incident(&self, incident: &NewIncident, entries: &[AccessEntry]) -> Result<IncidentRecord>;
     /// One incident with its customers and history.
     async fn incident(&self, id: u64) -> Result<Option<IncidentRecord>>;
     /// Every incident, or those a customer reported or is affected by, oldest first.
     async fn incidents(&self, tenant: Option<&CustomerId>) -> Result<Vec<IncidentRecord>>;
-    /// Change an incident still at `version`, with a history line, in one transaction:
-    /// `incident_version_conflict` if it moved on.
+    /// Change an incident still at `version`, with a history line and the access entries
+    /// given, in one transaction: `incident_version_conflict` if it moved on.
     async fn update_incident(
         &self,
         id: u64,
         version: u64,
         change: &IncidentChange,
         event: &IncidentEvent,
+        entries: &[AccessEntry],
     ) -> Result<IncidentRecord>;
-    /// Store notices and queue their deliveries, apply `change`, and add the history line, in
-    /// one transaction.
+    /// Store notices and queue their deliveries, apply `change`, and add the history line and
+    /// the access entries given (one per customer told), in one transaction.
+    #[allow(clippy::too_many_arguments)]
     async fn add_notices(
         &self,
         id: u64,
@@ -389,11 +395,20 @@ pub trait IncidentStore: Send + Sync + 'static {
         created: (Timestamp, &str),
         change: &IncidentChange,
         event: &IncidentEvent,
+        entries: &[AccessEntry],
     ) -> Result<(IncidentRecord, Vec<NoticeRecord>)>;
     /// Notices, of an incident and/or a customer.
     async fn notices(&self, incident: Option<u64>, tenant: Option<&CustomerId>) -> Result<Vec<NoticeRecord>>;
-    /// The customer acknowledges receipt (the first acknowledgement stays).
-    async fn acknowledge_notice(&self, id: u64, tenant: &CustomerId, by: &str, at: Timestamp) -> Result<NoticeRecord>;
+    /// The customer acknowledges receipt (the first acknowledgement stays), with its access
+    /// entry; `notice_not_found` (nothing written) unless the notice is the customer's.
+    async fn acknowledge_notice(
+        &self,
+        id: u64,
+        tenant: &CustomerId,
+        by: &str,
+        at: Timestamp,
+        entry: &AccessEntry,
+    ) -> Result<NoticeRecord>;
     /// Pending deliveries on the given channels (`email`, `webhook`) whose next attempt is
     /// due, with their notices.
     async fn due_deliveries(
@@ -403,7 +418,8 @@ pub trait IncidentStore: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<(DeliveryRecord, NoticeRecord)>>;
     /// Set (`Some(url)`, a new generation) or remove (`None`) a customer's webhook, with its
-    /// security events; `webhook_not_found` when there is none to remove.
+    /// security events and access entry; `webhook_not_found` (nothing written) when there is
+    /// none to remove.
     async fn set_webhook(
         &self,
         tenant: &CustomerId,
@@ -411,6 +427,7 @@ pub trait IncidentStore: Send + Sync + 'static {
         at: Timestamp,
         by: &str,
         events: &[NewSecurityEvent],
+        entry: &AccessEntry,
     ) -> Result<Option<WebhookRecord>>;
     /// A customer's webhook.
     async fn webhook(&self, tenant: &CustomerId) -> Result<Option<WebhookRecord>>;

@@ -1249,3 +1249,125 @@ async fn webhooks_are_signed_retried_and_carry_one_idempotency_key() {
     assert_eq!(kinds.iter().filter(|k| **k == "webhook_removed").count(), 1);
     s.stop().await;
 }
+
+/// The operations and rules in a customer's access log, oldest first (read as the operator).
+async fn logged(s: &TestServer, customer: &str) -> Vec<(String, String, Option<String>)> {
+    let page = json_of(
+        s.get(&format!("/api/v1/customers/{customer}/log"))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    page["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            let e = &e["entry"];
+            (
+                e["operation"].as_str().unwrap_or_default().to_string(),
+                e["resource"].as_str().unwrap_or_default().to_string(),
+                e["rule"].as_str().map(str::to_string),
+            )
+        })
+        .filter(|(op, _, _)| op != "log.read")
+        .collect()
+}
+
+#[tokio::test]
+async fn a_customers_incident_routes_are_judged_by_the_service_and_logged_once_in_its_own_log() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = start_mailing(dir.path(), "127.0.0.1:9").await;
+    let c = &s.client;
+    // An incident that touches Hanzeveld only.
+    let inc = json_of(
+        s.post("/api/v1/incidents")
+            .json(&json!({"details": {"summary": "Misdirected export"}}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    let id = inc["id"].as_u64().expect("id");
+    json_of(
+        c.put(s.url(&format!("/api/v1/incidents/{id}/customers")))
+            .bearer_auth(&s.token)
+            .json(&json!({"version": inc["version"], "add": [{"customer": "hanzeveld-installatietechniek"}]}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    let hanzeveld = logged(&s, "hanzeveld-installatietechniek").await;
+    assert_eq!(
+        hanzeveld.last(),
+        Some(&("incident.manage".into(), format!("incident/{id}/affected"), None)),
+        "naming a customer is an entry in its log"
+    );
+    let bakkerij = logged(&s, "bakkerij-de-vries").await;
+
+    // Bakkerij asks for it: answered as a missing incident, logged in its own log only.
+    let anna = account(&s, "anna.admin", "customer_admin", Some("bakkerij-de-vries")).await;
+    let r = c
+        .get(s.url(&format!("/api/v1/customers/bakkerij-de-vries/incidents/{id}")))
+        .bearer_auth(&anna)
+        .send()
+        .await
+        .expect("send");
+    let (status, rule, body) = code(r).await;
+    assert_eq!((status, rule.as_str()), (404, "incident_not_found"));
+    assert!(!body.to_string().contains("hanzeveld"), "{body}");
+    let r = c
+        .get(s.url("/api/v1/customers/bakkerij-de-vries/incidents/99"))
+        .bearer_auth(&anna)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(code(r).await.0, 404, "the same as one that does not exist");
+    // Its own list, and a refusal for a user without the permission, by the operation's name.
+    let kees = account(&s, "kees", "customer_user", Some("bakkerij-de-vries")).await;
+    for who in [&anna, &kees] {
+        c.get(s.url("/api/v1/customers/bakkerij-de-vries/incidents"))
+            .bearer_auth(who)
+            .send()
+            .await
+            .expect("send");
+    }
+    // Adding the accounts is in the customer's log too (`account.create`); the incident
+    // routes' entries are the rest.
+    let after: Vec<_> = logged(&s, "bakkerij-de-vries")
+        .await
+        .into_iter()
+        .skip(bakkerij.len())
+        .filter(|(op, _, _)| op != "account.create")
+        .collect();
+    assert_eq!(
+        after[..],
+        [
+            (
+                "incident.read".into(),
+                format!("incident/{id}"),
+                Some("incident_not_found".into())
+            ),
+            (
+                "incident.read".into(),
+                "incident/99".into(),
+                Some("incident_not_found".into())
+            ),
+            ("incident.read".into(), "incidents".into(), None),
+            (
+                "incident.read".into(),
+                "incidents".into(),
+                Some("permission_denied".into())
+            ),
+        ],
+        "one entry per call"
+    );
+    assert_eq!(
+        logged(&s, "hanzeveld-installatietechniek").await,
+        hanzeveld,
+        "nothing of Bakkerij's calls in Hanzeveld's log"
+    );
+    s.stop().await;
+}

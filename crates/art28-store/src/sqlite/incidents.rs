@@ -3,11 +3,13 @@
 //!
 //! A notice and its deliveries are written in one transaction, so a notice is never composed
 //! without being queued, and the outbox survives restarts: a delivery is pending until the
-//! worker records its result.
+//! worker records its result. A change's access entries are appended last in its
+//! transaction, after every precondition held, so a refused change writes none.
 
-use super::{SqliteStore, db_err, from_micros, is_unique_violation, micros, parse_text};
+use super::{SqliteStore, db_err, from_micros, is_unique_violation, log, micros, parse_text};
 use crate::IncidentStore;
 use crate::model::*;
+use art28_core::access::AccessEntry;
 use art28_core::ids::CustomerId;
 use art28_core::incident::Status;
 use art28_core::{Error, ErrorCode, Result};
@@ -125,6 +127,18 @@ fn add_event(c: &Connection, id: u64, e: &IncidentEvent) -> Result<()> {
     })
     .map_err(db_err)?;
     Ok(())
+}
+
+/// Append access entries prepared on the caller's thread.
+fn append_all(c: &Connection, entries: &[log::Prepared]) -> Result<()> {
+    for e in entries {
+        log::append(c, e)?;
+    }
+    Ok(())
+}
+
+fn prepare(entries: &[AccessEntry]) -> Vec<log::Prepared> {
+    entries.iter().map(log::Prepared::new).collect()
 }
 
 fn not_found(id: u64) -> Error {
@@ -269,8 +283,8 @@ fn load_notices(c: &Connection, sql_where: &str, args: &[&dyn rusqlite::ToSql]) 
 
 #[async_trait::async_trait]
 impl IncidentStore for SqliteStore {
-    async fn create_incident(&self, new: &NewIncident) -> Result<IncidentRecord> {
-        let new = new.clone();
+    async fn create_incident(&self, new: &NewIncident, entries: &[AccessEntry]) -> Result<IncidentRecord> {
+        let (new, entries) = (new.clone(), prepare(entries));
         self.write(move |c| {
             let details = serde_json::to_string(&new.details).map_err(db_err)?;
             c.execute(
@@ -301,7 +315,9 @@ impl IncidentStore for SqliteStore {
                     note: format!("reported to {}", new.reported_to),
                 },
             )?;
-            load_incident(c, id)?.ok_or_else(|| not_found(id))
+            let inc = load_incident(c, id)?.ok_or_else(|| not_found(id))?;
+            append_all(c, &entries)?;
+            Ok(inc)
         })
         .await
     }
@@ -339,13 +355,16 @@ impl IncidentStore for SqliteStore {
         version: u64,
         change: &IncidentChange,
         event: &IncidentEvent,
+        entries: &[AccessEntry],
     ) -> Result<IncidentRecord> {
-        let (change, event) = (change.clone(), event.clone());
+        let (change, event, entries) = (change.clone(), event.clone(), prepare(entries));
         self.write(move |c| {
             let inc = claim(c, id, version)?;
             apply_change(c, &inc, &change)?;
             add_event(c, id, &event)?;
-            load_incident(c, id)?.ok_or_else(|| not_found(id))
+            let inc = load_incident(c, id)?.ok_or_else(|| not_found(id))?;
+            append_all(c, &entries)?;
+            Ok(inc)
         })
         .await
     }
@@ -358,8 +377,9 @@ impl IncidentStore for SqliteStore {
         created: (Timestamp, &str),
         change: &IncidentChange,
         event: &IncidentEvent,
+        entries: &[AccessEntry],
     ) -> Result<(IncidentRecord, Vec<NoticeRecord>)> {
-        let (notices, change, event) = (notices.to_vec(), change.clone(), event.clone());
+        let (notices, change, event, entries) = (notices.to_vec(), change.clone(), event.clone(), prepare(entries));
         let (at, by) = (created.0, created.1.to_string());
         self.write(move |c| {
             let inc = claim(c, id, version)?;
@@ -421,6 +441,7 @@ impl IncidentStore for SqliteStore {
             } else {
                 load_notices(c, &format!("id IN ({placeholders})"), &args)?
             };
+            append_all(c, &entries)?;
             Ok((inc, notices))
         })
         .await
@@ -439,8 +460,15 @@ impl IncidentStore for SqliteStore {
         .await
     }
 
-    async fn acknowledge_notice(&self, id: u64, tenant: &CustomerId, by: &str, at: Timestamp) -> Result<NoticeRecord> {
-        let (tenant, by) = (tenant.as_str().to_string(), by.to_string());
+    async fn acknowledge_notice(
+        &self,
+        id: u64,
+        tenant: &CustomerId,
+        by: &str,
+        at: Timestamp,
+        entry: &AccessEntry,
+    ) -> Result<NoticeRecord> {
+        let (tenant, by, entry) = (tenant.as_str().to_string(), by.to_string(), log::Prepared::new(entry));
         self.write(move |c| {
             c.execute(
                 "UPDATE notices SET acknowledged_at = ?3, acknowledged_by = ?4
@@ -449,14 +477,16 @@ impl IncidentStore for SqliteStore {
             )
             .map_err(db_err)?;
             let id = id as i64;
-            load_notices(c, "id = ?1 AND tenant = ?2", &[&id, &tenant])?
+            let notice = load_notices(c, "id = ?1 AND tenant = ?2", &[&id, &tenant])?
                 .pop()
                 .ok_or_else(|| {
                     Error::new(
                         ErrorCode::NoticeNotFound,
                         format!("there is no notice {id} for this customer"),
                     )
-                })
+                })?;
+            log::append(c, &entry)?;
+            Ok(notice)
         })
         .await
     }
@@ -521,8 +551,10 @@ impl IncidentStore for SqliteStore {
         at: Timestamp,
         by: &str,
         events: &[crate::NewSecurityEvent],
+        entry: &AccessEntry,
     ) -> Result<Option<WebhookRecord>> {
         let (tenant, url, by, events) = (tenant.clone(), url.map(str::to_string), by.to_string(), events.to_vec());
+        let entry = log::Prepared::new(entry);
         self.write(move |c| {
             let t = tenant.as_str();
             let existed = match &url {
@@ -553,7 +585,9 @@ impl IncidentStore for SqliteStore {
                 ));
             }
             super::accounts::insert_events(c, &events)?;
-            load_webhook(c, t)
+            let hook = load_webhook(c, t)?;
+            log::append(c, &entry)?;
+            Ok(hook)
         })
         .await
     }

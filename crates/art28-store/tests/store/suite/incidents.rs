@@ -109,13 +109,14 @@ fn notice(inc: u64, customer: &CustomerId, step: u32, deliveries: &[(&str, &str,
 
 /// An incident at status `breach` affecting `customers` (due in that order of deadlines).
 async fn breach(store: &dyn Store, customers: &[(&CustomerId, &str)]) -> IncidentRecord {
-    let inc = store.create_incident(&new_incident(None)).await.expect("create");
+    let inc = store.create_incident(&new_incident(None), &[]).await.expect("create");
     let inc = store
         .update_incident(
             inc.id,
             inc.version,
             &moving(Status::Reported, Status::Triaged),
             &step(Status::Reported, Status::Triaged),
+            &[],
         )
         .await
         .expect("triage");
@@ -128,6 +129,7 @@ async fn breach(store: &dyn Store, customers: &[(&CustomerId, &str)]) -> Inciden
                 ..moving(Status::Triaged, Status::Breach)
             },
             &step(Status::Triaged, Status::Breach),
+            &[],
         )
         .await
         .expect("breach")
@@ -143,6 +145,7 @@ async fn send(store: &dyn Store, inc: &IncidentRecord, notices: &[NewNotice]) ->
             (ts("2026-01-02T11:00:00Z"), "officer"),
             &IncidentChange::default(),
             &step(inc.status, inc.status),
+            &[],
         )
         .await
         .expect("notices")
@@ -153,7 +156,7 @@ pub async fn incidents_are_registered_and_listed_by_customer(store: &dyn Store) 
     let other = id("andere-klant");
     add_customer(store, &other).await;
     assert_eq!(store.incidents(None).await.expect("none"), vec![]);
-    let first = store.create_incident(&new_incident(None)).await.expect("create");
+    let first = store.create_incident(&new_incident(None), &[]).await.expect("create");
     assert_eq!(
         (
             first.status,
@@ -197,7 +200,7 @@ pub async fn incidents_are_registered_and_listed_by_customer(store: &dyn Store) 
         (None, Status::Reported, first.created_at, "hoster (operator)")
     );
     let reported = store
-        .create_incident(&new_incident(Some(&customer)))
+        .create_incident(&new_incident(Some(&customer)), &[])
         .await
         .expect("create");
     assert!(reported.id > first.id);
@@ -219,6 +222,7 @@ pub async fn incidents_are_registered_and_listed_by_customer(store: &dyn Store) 
                 ..IncidentChange::default()
             },
             &step(Status::Reported, Status::Reported),
+            &[],
         )
         .await
         .expect("affect");
@@ -244,7 +248,7 @@ pub async fn incidents_are_registered_and_listed_by_customer(store: &dyn Store) 
 }
 
 pub async fn a_change_needs_the_current_version_and_status(store: &dyn Store) {
-    let inc = store.create_incident(&new_incident(None)).await.expect("create");
+    let inc = store.create_incident(&new_incident(None), &[]).await.expect("create");
     let inc = store
         .update_incident(
             inc.id,
@@ -254,6 +258,7 @@ pub async fn a_change_needs_the_current_version_and_status(store: &dyn Store) {
                 ..moving(Status::Reported, Status::Triaged)
             },
             &step(Status::Reported, Status::Triaged),
+            &[],
         )
         .await
         .expect("triage");
@@ -273,6 +278,7 @@ pub async fn a_change_needs_the_current_version_and_status(store: &dyn Store) {
                 ..IncidentChange::default()
             },
             &step(Status::Triaged, Status::Triaged),
+            &[],
         )
         .await
         .expect_err("stale");
@@ -286,6 +292,7 @@ pub async fn a_change_needs_the_current_version_and_status(store: &dyn Store) {
                 ..moving(Status::Reported, Status::Triaged)
             },
             &step(Status::Reported, Status::Triaged),
+            &[],
         )
         .await
         .expect_err("wrong from");
@@ -296,6 +303,7 @@ pub async fn a_change_needs_the_current_version_and_status(store: &dyn Store) {
             1,
             &IncidentChange::default(),
             &step(Status::Triaged, Status::Triaged),
+            &[],
         )
         .await
         .expect_err("no such incident");
@@ -308,6 +316,7 @@ pub async fn a_change_needs_the_current_version_and_status(store: &dyn Store) {
             2,
             &moving(Status::Triaged, Status::NotABreach),
             &step(Status::Triaged, Status::NotABreach),
+            &[],
         )
         .await
         .expect("not a breach");
@@ -345,6 +354,7 @@ pub async fn notices_are_stored_with_exactly_their_deliveries(store: &dyn Store)
             (ts("2026-01-02T11:00:00Z"), "officer"),
             &moving(Status::Breach, Status::Notified),
             &step(Status::Breach, Status::Notified),
+            &[],
         )
         .await
         .expect("notices");
@@ -416,6 +426,7 @@ pub async fn notices_are_stored_with_exactly_their_deliveries(store: &dyn Store)
             (ts("2026-01-03T11:00:00Z"), "officer"),
             &IncidentChange::default(),
             &step(Status::Notified, Status::Notified),
+            &[],
         )
         .await
         .expect_err("stale");
@@ -428,6 +439,7 @@ pub async fn notices_are_stored_with_exactly_their_deliveries(store: &dyn Store)
             (ts("2026-01-03T11:00:00Z"), "officer"),
             &IncidentChange::default(),
             &step(Status::Notified, Status::Notified),
+            &[],
         )
         .await
         .expect_err("duplicate notice");
@@ -440,6 +452,7 @@ pub async fn notices_are_stored_with_exactly_their_deliveries(store: &dyn Store)
             (ts("2026-01-03T11:00:00Z"), "officer"),
             &moving(Status::Breach, Status::Notified),
             &step(Status::Breach, Status::Notified),
+            &[],
         )
         .await
         .expect_err("wrong from");
@@ -488,6 +501,7 @@ pub async fn a_duplicate_delivery_key_leaves_nothing_of_the_call(store: &dyn Sto
                 (ts("2026-01-02T12:00:00Z"), "officer"),
                 &moving(Status::Breach, Status::Notified),
                 &step(Status::Breach, Status::Notified),
+                &[],
             )
             .await
             .expect_err("duplicate key");
@@ -614,7 +628,7 @@ pub async fn pending_first_notices_end_with_the_first_delivery(store: &dyn Store
     )
     .await;
     // Another incident, found to be no breach: not pending.
-    let none = store.create_incident(&new_incident(None)).await.expect("create");
+    let none = store.create_incident(&new_incident(None), &[]).await.expect("create");
     store
         .update_incident(
             none.id,
@@ -624,6 +638,7 @@ pub async fn pending_first_notices_end_with_the_first_delivery(store: &dyn Store
                 ..moving(Status::Reported, Status::NotABreach)
             },
             &step(Status::Reported, Status::NotABreach),
+            &[],
         )
         .await
         .expect("no breach");
@@ -714,7 +729,7 @@ pub async fn the_first_acknowledgement_stays_and_only_the_customer_gives_it(stor
     .await;
     let id = notices[0].id;
     let e = store
-        .acknowledge_notice(id, &other, "x", ts("2026-01-02T12:00:00Z"))
+        .acknowledge_notice(id, &other, "x", ts("2026-01-02T12:00:00Z"), &next_entry(None, "test"))
         .await
         .expect_err("other customer");
     assert_eq!(e.code, ErrorCode::NoticeNotFound);
@@ -724,12 +739,24 @@ pub async fn the_first_acknowledgement_stays_and_only_the_customer_gives_it(stor
         "unchanged"
     );
     let e = store
-        .acknowledge_notice(9999, &customer, "x", ts("2026-01-02T12:00:00Z"))
+        .acknowledge_notice(
+            9999,
+            &customer,
+            "x",
+            ts("2026-01-02T12:00:00Z"),
+            &next_entry(None, "test"),
+        )
         .await
         .expect_err("no such notice");
     assert_eq!(e.code, ErrorCode::NoticeNotFound);
     let n = store
-        .acknowledge_notice(id, &customer, "anke", ts("2026-01-02T12:00:00Z"))
+        .acknowledge_notice(
+            id,
+            &customer,
+            "anke",
+            ts("2026-01-02T12:00:00Z"),
+            &next_entry(None, "test"),
+        )
         .await
         .expect("ack");
     assert_eq!(
@@ -737,7 +764,13 @@ pub async fn the_first_acknowledgement_stays_and_only_the_customer_gives_it(stor
         (Some(ts("2026-01-02T12:00:00Z")), Some("anke"))
     );
     let n2 = store
-        .acknowledge_notice(id, &customer, "later", ts("2026-01-02T13:00:00Z"))
+        .acknowledge_notice(
+            id,
+            &customer,
+            "later",
+            ts("2026-01-02T13:00:00Z"),
+            &next_entry(None, "test"),
+        )
         .await
         .expect("ack again");
     assert_eq!(n2, n, "the first acknowledgement stays");
@@ -771,6 +804,7 @@ pub async fn removing_a_customer_just_removes_it(store: &dyn Store) {
                 ..IncidentChange::default()
             },
             &step(Status::Breach, Status::Breach),
+            &[],
         )
         .await
         .expect("rescope");
@@ -787,6 +821,7 @@ pub async fn removing_a_customer_just_removes_it(store: &dyn Store) {
                 ..IncidentChange::default()
             },
             &step(Status::Breach, Status::Breach),
+            &[],
         )
         .await
         .expect("remove");
@@ -824,6 +859,7 @@ pub async fn webhooks_get_a_new_generation_each_change_and_a_tombstone(store: &d
             ts("2026-01-01T10:00:00Z"),
             "anke",
             &[event("webhook_removed")],
+            &next_entry(None, "test"),
         )
         .await
         .expect_err("nothing to remove");
@@ -836,7 +872,9 @@ pub async fn webhooks_get_a_new_generation_each_change_and_a_tombstone(store: &d
 
     let c = &customer;
     let set = |url: Option<&'static str>, at: &'static str, kind: &'static str| async move {
-        store.set_webhook(c, url, ts(at), "anke", &[event(kind)]).await
+        store
+            .set_webhook(c, url, ts(at), "anke", &[event(kind)], &next_entry(None, "test"))
+            .await
     };
     let w1 = set(Some("https://x.example/1"), "2026-01-01T10:00:00Z", "webhook_set")
         .await
@@ -892,6 +930,7 @@ pub async fn webhooks_get_a_new_generation_each_change_and_a_tombstone(store: &d
             ts("2026-01-05T10:00:00Z"),
             "bert",
             &[],
+            &next_entry(None, "test"),
         )
         .await
         .expect("other's")
@@ -901,5 +940,80 @@ pub async fn webhooks_get_a_new_generation_each_change_and_a_tombstone(store: &d
         event_kinds(store).await,
         vec!["webhook_set", "webhook_set", "webhook_removed", "webhook_set"],
         "events with their changes only"
+    );
+}
+
+/// The operations in a customer's access log, oldest first.
+async fn operations_logged(store: &dyn Store, customer: &CustomerId) -> Vec<String> {
+    let size = store.log_size().await.expect("size");
+    store
+        .tenant_log(customer, 0, size, 10_000)
+        .await
+        .expect("log")
+        .iter()
+        .map(|e| AccessEntry::from_bytes(&e.bytes).expect("entry").operation)
+        .collect()
+}
+
+/// Every write of the register takes the access entries it is given into its own transaction;
+/// a write that is refused keeps none of them.
+pub async fn register_writes_carry_their_entries_and_a_refused_one_keeps_none(store: &dyn Store) {
+    let customer = seed(store).await;
+    let before = operations_logged(store, &customer).await.len();
+    let report = entry(Some(&customer), "incident.report", 901);
+    let inc = store
+        .create_incident(&new_incident(Some(&customer)), std::slice::from_ref(&report))
+        .await
+        .expect("create");
+    let manage = entry(Some(&customer), "incident.manage", 902);
+    let inc = store
+        .update_incident(
+            inc.id,
+            inc.version,
+            &moving(Status::Reported, Status::Triaged),
+            &step(Status::Reported, Status::Triaged),
+            std::slice::from_ref(&manage),
+        )
+        .await
+        .expect("triage");
+    // A stale version: refused, and its entry is not kept.
+    let stale = entry(Some(&customer), "incident.stale", 903);
+    let err = store
+        .update_incident(
+            inc.id,
+            inc.version - 1,
+            &IncidentChange::default(),
+            &step(Status::Triaged, Status::Triaged),
+            std::slice::from_ref(&stale),
+        )
+        .await
+        .expect_err("stale");
+    assert_eq!(err.code, ErrorCode::IncidentVersionConflict);
+    let hook = entry(Some(&customer), "webhook.set", 904);
+    store
+        .set_webhook(
+            &customer,
+            Some("https://hooks.example/x"),
+            ts("2026-01-02T10:00:00Z"),
+            "anke",
+            &[],
+            &hook,
+        )
+        .await
+        .expect("hook");
+    // No webhook to remove for another customer: refused, nothing kept.
+    let other = id("andere-klant");
+    add_customer(store, &other).await;
+    let gone = entry(Some(&other), "webhook.set", 905);
+    store
+        .set_webhook(&other, None, ts("2026-01-02T10:00:00Z"), "x", &[], &gone)
+        .await
+        .expect_err("no webhook");
+    assert!(operations_logged(store, &other).await.is_empty());
+    let logged = operations_logged(store, &customer).await;
+    assert_eq!(
+        logged[before..],
+        ["incident.report", "incident.manage", "webhook.set"].map(String::from),
+        "each change with its entry, the refused one without"
     );
 }

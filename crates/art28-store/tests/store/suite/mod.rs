@@ -102,6 +102,7 @@ macro_rules! conformance_suite {
                 the_first_acknowledgement_stays_and_only_the_customer_gives_it,
                 removing_a_customer_just_removes_it,
                 webhooks_get_a_new_generation_each_change_and_a_tombstone,
+                register_writes_carry_their_entries_and_a_refused_one_keeps_none,
             }
         );
     };
