@@ -14,8 +14,9 @@
 
 use crate::access::RequestContext;
 use crate::clock::Clock;
-use crate::door::{existing_customer, finish, home, sees};
+use crate::door::{Carried, existing_customer, finish, finish_carried, home, sees};
 use crate::passwords::{PasswordHasher, check_strength};
+use art28_core::access::AccessEntry;
 use art28_core::auth::{Grant, LockoutPolicy, Permission, Principal, Role, Scope, TokenLimit};
 use art28_core::duration::IsoDuration;
 use art28_core::ids::CustomerId;
@@ -188,6 +189,40 @@ impl Accounts {
         .await
     }
 
+    /// The entry a change carries into its transaction (see [`crate::door::Carried`]).
+    fn carry(
+        &self,
+        ctx: &RequestContext,
+        tenant: Option<&CustomerId>,
+        operation: Operation,
+        resource: &str,
+    ) -> Carried {
+        Carried::new(ctx, self.clock.as_ref(), tenant, operation, resource)
+    }
+
+    /// [`Accounts::finish`] for a call whose change carried its entry.
+    async fn finish_carried<T>(
+        &self,
+        ctx: &RequestContext,
+        tenant: Option<&CustomerId>,
+        operation: Operation,
+        resource: String,
+        carried: &Carried,
+        result: Result<T>,
+    ) -> Result<T> {
+        finish_carried(
+            self.store.as_ref(),
+            self.clock.as_ref(),
+            ctx,
+            tenant,
+            operation,
+            resource,
+            carried,
+            result,
+        )
+        .await
+    }
+
     /// The account an operation names by id, if the caller may know of it, and the customer
     /// whose log gets the call's entry: the account's, or the caller's own when the account does
     /// not exist or belongs to a customer the caller cannot see (both answer `account_not_found`).
@@ -262,6 +297,7 @@ impl Accounts {
                     "first processor administrator created by bootstrap".into(),
                     None,
                 )],
+                None,
             )
             .await?;
         store
@@ -281,6 +317,7 @@ impl Accounts {
                     "processor_admin granted by bootstrap".into(),
                     None,
                 )],
+                None,
             )
             .await?;
         Ok(account)
@@ -512,6 +549,7 @@ impl Accounts {
                     "password changed by its owner".into(),
                     None,
                 )],
+                None,
             )
             .await?;
         self.store.delete_sessions(None, Some(account.id)).await
@@ -528,16 +566,21 @@ impl Accounts {
     ) -> Result<(AccountRecord, GrantRecord)> {
         let op = Operation::AccountCreate;
         let customer = request.customer.clone();
-        let result = self.add_account(who, request).await;
-        let resource = match (&result, &customer) {
-            (Ok((a, _)), _) => format!("account/{}", a.id),
-            (Err(_), Some(c)) => format!("customer/{c}/accounts"),
-            (Err(_), None) => "accounts".into(),
-        };
-        self.finish(ctx, customer.as_ref(), op, resource, result).await
+        let resource = customer
+            .as_ref()
+            .map_or_else(|| "accounts".into(), |c| format!("customer/{c}/accounts"));
+        let carried = self.carry(ctx, customer.as_ref(), op, &resource);
+        let result = self.add_account(who, request, carried.take().as_ref()).await;
+        self.finish_carried(ctx, customer.as_ref(), op, resource, &carried, result)
+            .await
     }
 
-    async fn add_account(&self, who: &Principal, request: AccountRequest) -> Result<(AccountRecord, GrantRecord)> {
+    async fn add_account(
+        &self,
+        who: &Principal,
+        request: AccountRequest,
+        entry: Option<&AccessEntry>,
+    ) -> Result<(AccountRecord, GrantRecord)> {
         let store = self.store.as_ref();
         let scope = match &request.customer {
             Some(c) => Scope::Customer(c.clone()),
@@ -582,6 +625,7 @@ impl Accounts {
                     format!("created by {}", who.username),
                     None,
                 )],
+                entry,
             )
             .await?;
         let record = store
@@ -601,6 +645,7 @@ impl Accounts {
                     format!("{} granted by {}", grant.role, who.username),
                     None,
                 )],
+                None,
             )
             .await?;
         Ok((account, record))
@@ -649,6 +694,7 @@ impl Accounts {
     ) -> Result<AccountRecord> {
         let op = Operation::AccountEnable;
         let (account, tenant) = self.target(who, account_id).await;
+        let carried = self.carry(ctx, tenant.as_ref(), op, &format!("account/{account_id}"));
         let result = async {
             let account = account?;
             op.authorize(who, account.tenant.as_ref())?;
@@ -658,7 +704,7 @@ impl Accounts {
             let now = self.clock.now();
             // Re-enabling counts as a use, so the expiry clock starts again.
             self.store
-                .update_account(account.id, AccountChange::Used { at: now }, &[])
+                .update_account(account.id, AccountChange::Used { at: now }, &[], None)
                 .await?;
             self.store
                 .update_account(
@@ -675,12 +721,20 @@ impl Accounts {
                         format!("re-enabled by {}: {reason}", who.username),
                         None,
                     )],
+                    carried.take().as_ref(),
                 )
                 .await
         }
         .await;
-        self.finish(ctx, tenant.as_ref(), op, format!("account/{account_id}"), result)
-            .await
+        self.finish_carried(
+            ctx,
+            tenant.as_ref(),
+            op,
+            format!("account/{account_id}"),
+            &carried,
+            result,
+        )
+        .await
     }
 
     /// Block a fellow representative of the same customer on stated grounds, for at most the
@@ -695,6 +749,7 @@ impl Accounts {
     ) -> Result<AccountRecord> {
         let op = Operation::AccountBlock;
         let (account, tenant) = self.target(who, account_id).await;
+        let carried = self.carry(ctx, tenant.as_ref(), op, &format!("account/{account_id}"));
         let result = async {
             let account = account?;
             let Some(customer) = account.tenant.clone() else {
@@ -743,14 +798,22 @@ impl Accounts {
                         format!("blocked until {until} by {}: {grounds}", who.username),
                         None,
                     )],
+                    carried.take().as_ref(),
                 )
                 .await?;
             self.store.delete_sessions(None, Some(account.id)).await?;
             Ok(a)
         }
         .await;
-        self.finish(ctx, tenant.as_ref(), op, format!("account/{account_id}"), result)
-            .await
+        self.finish_carried(
+            ctx,
+            tenant.as_ref(),
+            op,
+            format!("account/{account_id}"),
+            &carried,
+            result,
+        )
+        .await
     }
 
     /// Mark an account's password as disclosed or damaged: its sessions end and the password
@@ -765,6 +828,7 @@ impl Accounts {
     ) -> Result<AccountRecord> {
         let op = Operation::AccountPasswordDisclosed;
         let (account, tenant) = self.target(who, account_id).await;
+        let carried = self.carry(ctx, tenant.as_ref(), op, &format!("account/{account_id}"));
         let result = async {
             let account = account?;
             let officer = Operation::SecurityEventList.authorize(who, None).is_ok();
@@ -788,14 +852,22 @@ impl Accounts {
                         format!("marked by {}: {reason}", who.username),
                         None,
                     )],
+                    carried.take().as_ref(),
                 )
                 .await?;
             self.store.delete_sessions(None, Some(account.id)).await?;
             Ok(a)
         }
         .await;
-        self.finish(ctx, tenant.as_ref(), op, format!("account/{account_id}"), result)
-            .await
+        self.finish_carried(
+            ctx,
+            tenant.as_ref(),
+            op,
+            format!("account/{account_id}"),
+            &carried,
+            result,
+        )
+        .await
     }
 
     /// Issue a machine token acting as the issuer's account, narrowed to one customer, some
@@ -808,15 +880,19 @@ impl Accounts {
     ) -> Result<(SecretString, TokenRecord)> {
         let op = Operation::TokenCreate;
         let customer = request.customer.clone();
-        let result = self.issue_token(who, request).await;
-        let resource = match &result {
-            Ok((_, t)) => format!("token/{}", t.id),
-            Err(_) => format!("customer/{customer}/tokens"),
-        };
-        self.finish(ctx, Some(&customer), op, resource, result).await
+        let resource = format!("customer/{customer}/tokens");
+        let carried = self.carry(ctx, Some(&customer), op, &resource);
+        let result = self.issue_token(who, request, carried.take().as_ref()).await;
+        self.finish_carried(ctx, Some(&customer), op, resource, &carried, result)
+            .await
     }
 
-    async fn issue_token(&self, who: &Principal, request: TokenRequest) -> Result<(SecretString, TokenRecord)> {
+    async fn issue_token(
+        &self,
+        who: &Principal,
+        request: TokenRequest,
+        entry: Option<&AccessEntry>,
+    ) -> Result<(SecretString, TokenRecord)> {
         Operation::TokenCreate.authorize(who, Some(&request.customer))?;
         if who.account_id == 0 {
             return Err(Error::new(
@@ -888,6 +964,7 @@ impl Accounts {
                     format!("token {id} for {}", request.customer),
                     None,
                 )],
+                entry,
             )
             .await?;
         Ok((SecretString::from(secret), record))
@@ -921,6 +998,7 @@ impl Accounts {
         id: &str,
     ) -> Result<()> {
         let op = Operation::TokenRevoke;
+        let carried = self.carry(ctx, Some(customer), op, &format!("token/{id}"));
         let result = async {
             op.authorize(who, Some(customer))?;
             if !self.store.tokens(customer).await?.iter().any(|t| t.id == id) {
@@ -943,11 +1021,12 @@ impl Accounts {
                         format!("token {id} of {customer}"),
                         None,
                     )],
+                    carried.take().as_ref(),
                 )
                 .await
         }
         .await;
-        self.finish(ctx, Some(customer), op, format!("token/{id}"), result)
+        self.finish_carried(ctx, Some(customer), op, format!("token/{id}"), &carried, result)
             .await
     }
 
@@ -963,6 +1042,7 @@ impl Accounts {
     ) -> Result<GrantRecord> {
         let op = Operation::GrantAdd;
         let (account, tenant) = self.target(who, account_id).await;
+        let carried = self.carry(ctx, tenant.as_ref(), op, &format!("account/{account_id}"));
         let result = async {
             let scope = match &customer {
                 Some(c) => Scope::Customer(c.clone()),
@@ -995,12 +1075,20 @@ impl Accounts {
                         format!("{role} granted by {}", who.username),
                         None,
                     )],
+                    carried.take().as_ref(),
                 )
                 .await
         }
         .await;
-        self.finish(ctx, tenant.as_ref(), op, format!("account/{account_id}"), result)
-            .await
+        self.finish_carried(
+            ctx,
+            tenant.as_ref(),
+            op,
+            format!("account/{account_id}"),
+            &carried,
+            result,
+        )
+        .await
     }
 
     /// Revoke a grant; it stays in the register with who revoked it and when.
@@ -1018,6 +1106,7 @@ impl Accounts {
             Ok(None) => (Err(grant_not_found(grant_id)), home(who)),
             Err(e) => (Err(e), None),
         };
+        let carried = self.carry(ctx, tenant.as_ref(), op, &format!("grant/{grant_id}"));
         let result = async {
             let grant = grant?;
             op.authorize(who, grant.tenant.as_ref())?;
@@ -1037,11 +1126,12 @@ impl Accounts {
                         detail,
                         None,
                     )],
+                    carried.take().as_ref(),
                 )
                 .await
         }
         .await;
-        self.finish(ctx, tenant.as_ref(), op, format!("grant/{grant_id}"), result)
+        self.finish_carried(ctx, tenant.as_ref(), op, format!("grant/{grant_id}"), &carried, result)
             .await
     }
 
@@ -1110,6 +1200,7 @@ impl Accounts {
                         reason,
                         None,
                     )],
+                    None,
                 )
                 .await?;
             self.store.delete_sessions(None, Some(account.id)).await?;

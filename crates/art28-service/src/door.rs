@@ -13,8 +13,9 @@
 //! caller cannot see answers exactly as one that does not exist ([`sees`]), and its entry goes
 //! to the caller's own customer ([`home`]), or nowhere for staff — never to the other customer.
 
-use crate::access::{Access, RequestContext, log_read, log_refusal};
+use crate::access::{Access, RequestContext, entry, log_read, log_refusal};
 use crate::clock::Clock;
+use art28_core::access::AccessEntry;
 use art28_core::auth::Principal;
 use art28_core::ids::CustomerId;
 use art28_core::operation::Operation;
@@ -89,5 +90,65 @@ pub(crate) async fn finish<T>(
             Ok(None) => Err(e),
             Err(read) => Err(read),
         },
+    }
+}
+
+/// The granted entry of a call that changes something, made before the change so the store
+/// writes it in the change's transaction: the change and its entry are durable together. The
+/// first change of the call takes it ([`Carried::take`]); if none did (a call that ended
+/// without changing anything), [`finish_carried`] logs it afterwards.
+pub(crate) struct Carried(std::sync::Mutex<Option<AccessEntry>>);
+
+impl Carried {
+    /// The entry for `tenant`'s log (none for a call that concerns no customer).
+    pub(crate) fn new(
+        ctx: &RequestContext,
+        clock: &dyn Clock,
+        tenant: Option<&CustomerId>,
+        operation: Operation,
+        resource: &str,
+    ) -> Self {
+        let entry = tenant.map(|t| {
+            entry(
+                ctx,
+                clock,
+                &Access {
+                    tenant: Some(t),
+                    operation: operation.as_str(),
+                    resource: resource.to_string(),
+                },
+                None,
+            )
+        });
+        Self(std::sync::Mutex::new(entry))
+    }
+
+    /// The entry, for the change that carries it; later changes of the call get `None`.
+    pub(crate) fn take(&self) -> Option<AccessEntry> {
+        self.0.lock().ok().and_then(|mut e| e.take())
+    }
+}
+
+/// [`finish`] for a call whose change carried its entry: a success logs the entry only if no
+/// change took it; a failure (the change, with its entry, rolled back) logs the refusal.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn finish_carried<T>(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    ctx: &RequestContext,
+    tenant: Option<&CustomerId>,
+    operation: Operation,
+    resource: String,
+    carried: &Carried,
+    result: Result<T>,
+) -> Result<T> {
+    match result {
+        Ok(v) => {
+            if let Some(e) = carried.take() {
+                store.log_access(&e).await?;
+            }
+            Ok(v)
+        }
+        Err(e) => finish(store, clock, ctx, tenant, operation, resource, Err(e)).await,
     }
 }

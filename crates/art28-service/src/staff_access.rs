@@ -10,7 +10,8 @@
 
 use crate::access::RequestContext;
 use crate::clock::{Clock, today};
-use crate::door::{existing_customer, finish};
+use crate::door::{Carried, existing_customer, finish, finish_carried};
+use art28_core::access::AccessEntry;
 use art28_core::auth::{AccessReason, Principal};
 use art28_core::ids::CustomerId;
 use art28_core::operation::Operation;
@@ -93,6 +94,29 @@ impl StaffAccess {
         .await
     }
 
+    /// [`StaffAccess::finish`] for a call whose change carried its entry.
+    async fn finish_carried<T>(
+        &self,
+        ctx: &RequestContext,
+        tenant: &CustomerId,
+        operation: Operation,
+        resource: String,
+        carried: &Carried,
+        result: Result<T>,
+    ) -> Result<T> {
+        finish_carried(
+            self.store.as_ref(),
+            self.clock.as_ref(),
+            ctx,
+            Some(tenant),
+            operation,
+            resource,
+            carried,
+            result,
+        )
+        .await
+    }
+
     /// One of the customer's grants, or `access_grant_not_found` (also for another customer's).
     async fn grant_of(&self, tenant: &CustomerId, id: u64) -> Result<AccessGrantRecord> {
         self.store
@@ -144,12 +168,12 @@ impl StaffAccess {
         ends_at: Timestamp,
     ) -> Result<AccessGrantRecord> {
         let op = Operation::AccessGrantRequest;
-        let result = self.ask(who, tenant, reason, ticket, ends_at).await;
-        let resource = match &result {
-            Ok(g) => format!("access-grant/{}", g.id),
-            Err(_) => format!("customer/{tenant}/access-grants"),
-        };
-        self.finish(ctx, tenant, op, resource, result).await
+        let resource = format!("customer/{tenant}/access-grants");
+        let carried = Carried::new(ctx, self.clock.as_ref(), Some(tenant), op, &resource);
+        let result = self
+            .ask(who, tenant, reason, ticket, ends_at, carried.take().as_ref())
+            .await;
+        self.finish_carried(ctx, tenant, op, resource, &carried, result).await
     }
 
     async fn ask(
@@ -159,6 +183,7 @@ impl StaffAccess {
         reason: AccessReason,
         ticket: &str,
         ends_at: Timestamp,
+        entry: Option<&AccessEntry>,
     ) -> Result<AccessGrantRecord> {
         Operation::AccessGrantRequest.authorize(who, Some(tenant))?;
         if who.account_id == 0 {
@@ -224,6 +249,7 @@ impl StaffAccess {
                     decided_by,
                 },
                 &[event(now, who, "access_grant_requested", detail)],
+                entry,
             )
             .await
     }
@@ -238,6 +264,8 @@ impl StaffAccess {
         approve: bool,
     ) -> Result<AccessGrantRecord> {
         let op = Operation::AccessGrantDecide;
+        let resource = format!("access-grant/{id}");
+        let carried = Carried::new(ctx, self.clock.as_ref(), Some(tenant), op, &resource);
         let result = async {
             op.authorize(who, Some(tenant))?;
             self.grant_of(tenant, id).await?;
@@ -255,11 +283,12 @@ impl StaffAccess {
                     &who.username,
                     now,
                     &[event(now, who, kind, format!("grant {id} for {tenant}"))],
+                    carried.take().as_ref(),
                 )
                 .await
         }
         .await;
-        self.finish(ctx, tenant, op, format!("access-grant/{id}"), result).await
+        self.finish_carried(ctx, tenant, op, resource, &carried, result).await
     }
 
     /// End a grant early: the customer, or the staff member who holds it. To anyone else the
@@ -272,6 +301,8 @@ impl StaffAccess {
         id: u64,
     ) -> Result<AccessGrantRecord> {
         let op = Operation::AccessGrantRevoke;
+        let resource = format!("access-grant/{id}");
+        let carried = Carried::new(ctx, self.clock.as_ref(), Some(tenant), op, &resource);
         let result = async {
             let grant = match op.authorize(who, Some(tenant)) {
                 Ok(()) => self.grant_of(tenant, id).await?,
@@ -303,10 +334,11 @@ impl StaffAccess {
                         "access_grant_revoked",
                         format!("grant {id} for {tenant}"),
                     )],
+                    carried.take().as_ref(),
                 )
                 .await
         }
         .await;
-        self.finish(ctx, tenant, op, format!("access-grant/{id}"), result).await
+        self.finish_carried(ctx, tenant, op, resource, &carried, result).await
     }
 }

@@ -116,11 +116,18 @@ pub trait LogStore: Send + Sync + 'static {
 }
 
 /// Accounts, the permission register (role grants), security events, machine tokens, sessions
-/// and failed logins. Each change records its security events in the same transaction.
+/// and failed logins. Each change records its security events in the same transaction, and the
+/// access entry it is given (a change that concerns a customer has one), so the change and its
+/// entry are durable together.
 #[async_trait::async_trait]
 pub trait AccountStore: Send + Sync + 'static {
     /// Create an account; `account_exists` if the user name was ever used.
-    async fn create_account(&self, account: &NewAccount, events: &[NewSecurityEvent]) -> Result<AccountRecord>;
+    async fn create_account(
+        &self,
+        account: &NewAccount,
+        events: &[NewSecurityEvent],
+        entry: Option<&AccessEntry>,
+    ) -> Result<AccountRecord>;
     /// One account.
     async fn account(&self, id: u64) -> Result<Option<AccountRecord>>;
     /// An account by user name (case-insensitive).
@@ -133,11 +140,17 @@ pub trait AccountStore: Send + Sync + 'static {
         id: u64,
         change: AccountChange,
         events: &[NewSecurityEvent],
+        entry: Option<&AccessEntry>,
     ) -> Result<AccountRecord>;
     /// Active accounts whose credentials were last used (or, never used, created) before a time.
     async fn accounts_unused_since(&self, before: Timestamp) -> Result<Vec<AccountRecord>>;
     /// Add a grant to the register.
-    async fn add_grant(&self, grant: &NewGrant, events: &[NewSecurityEvent]) -> Result<GrantRecord>;
+    async fn add_grant(
+        &self,
+        grant: &NewGrant,
+        events: &[NewSecurityEvent],
+        entry: Option<&AccessEntry>,
+    ) -> Result<GrantRecord>;
     /// Revoke a grant; it stays in the register with who revoked it and when.
     async fn revoke_grant(
         &self,
@@ -145,6 +158,7 @@ pub trait AccountStore: Send + Sync + 'static {
         by: &str,
         at: Timestamp,
         events: &[NewSecurityEvent],
+        entry: Option<&AccessEntry>,
     ) -> Result<GrantRecord>;
     /// The register, filtered by account and/or customer.
     async fn grants(
@@ -158,13 +172,25 @@ pub trait AccountStore: Send + Sync + 'static {
     /// Security events after an id, oldest first.
     async fn security_events(&self, after_id: u64, limit: usize) -> Result<Vec<SecurityEventRecord>>;
     /// Store a machine token.
-    async fn create_token(&self, token: &NewToken, events: &[NewSecurityEvent]) -> Result<TokenRecord>;
+    async fn create_token(
+        &self,
+        token: &NewToken,
+        events: &[NewSecurityEvent],
+        entry: Option<&AccessEntry>,
+    ) -> Result<TokenRecord>;
     /// A token by the digest of its secret.
     async fn token_by_digest(&self, digest: [u8; 32]) -> Result<Option<TokenRecord>>;
     /// One customer's tokens.
     async fn tokens(&self, tenant: &CustomerId) -> Result<Vec<TokenRecord>>;
     /// Revoke a token.
-    async fn revoke_token(&self, id: &str, by: &str, at: Timestamp, events: &[NewSecurityEvent]) -> Result<()>;
+    async fn revoke_token(
+        &self,
+        id: &str,
+        by: &str,
+        at: Timestamp,
+        events: &[NewSecurityEvent],
+        entry: Option<&AccessEntry>,
+    ) -> Result<()>;
     /// Note a token's use.
     async fn touch_token(&self, id: &str, at: Timestamp) -> Result<()>;
     /// Store a session.
@@ -194,7 +220,8 @@ pub trait AccountStore: Send + Sync + 'static {
 }
 
 /// Staff access grants: time-bound permissions for the processor's staff to reach one customer's
-/// data, with a reason and a ticket. Each change records its security events with it.
+/// data, with a reason and a ticket. Each change records its security events and the access
+/// entry it is given in the same transaction.
 #[async_trait::async_trait]
 pub trait StaffAccessStore: Send + Sync + 'static {
     /// Record a staff member's access grant (approved at once, or waiting for the customer).
@@ -202,9 +229,11 @@ pub trait StaffAccessStore: Send + Sync + 'static {
         &self,
         grant: &NewAccessGrant,
         events: &[NewSecurityEvent],
+        entry: Option<&AccessEntry>,
     ) -> Result<AccessGrantRecord>;
     /// Move a grant from one state to another (approve, reject, revoke); `access_grant_not_found`
     /// unless it is in `from`.
+    #[allow(clippy::too_many_arguments)] // the state change, who and when, and its records
     async fn decide_access_grant(
         &self,
         id: u64,
@@ -213,6 +242,7 @@ pub trait StaffAccessStore: Send + Sync + 'static {
         by: &str,
         at: Timestamp,
         events: &[NewSecurityEvent],
+        entry: Option<&AccessEntry>,
     ) -> Result<AccessGrantRecord>;
     /// Grants for a customer and/or a staff account, oldest first.
     async fn access_grants(

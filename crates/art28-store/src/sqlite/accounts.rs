@@ -4,9 +4,10 @@
 //! session keys are stored only as SHA-256 digests; the secret itself is shown once, by the
 //! caller, and never kept.
 
-use super::{SqliteStore, db_err, from_micros, micros};
+use super::{SqliteStore, db_err, from_micros, log, micros};
 use crate::AccountStore;
 use crate::model::*;
+use art28_core::access::AccessEntry;
 use art28_core::ids::CustomerId;
 use art28_core::{Error, ErrorCode, Result};
 use jiff::Timestamp;
@@ -110,6 +111,15 @@ pub(crate) fn insert_events(conn: &Connection, es: &[NewSecurityEvent]) -> Resul
     events(conn, es)
 }
 
+/// A change's security events and its access entry, written in the change's transaction.
+pub(crate) fn record(conn: &Connection, es: &[NewSecurityEvent], entry: Option<&log::Prepared>) -> Result<()> {
+    events(conn, es)?;
+    if let Some(e) = entry {
+        log::append(conn, e)?;
+    }
+    Ok(())
+}
+
 pub(crate) fn events(conn: &Connection, es: &[NewSecurityEvent]) -> Result<()> {
     es.iter().try_for_each(|e| event(conn, e))
 }
@@ -147,7 +157,13 @@ fn attempts_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LoginAttempts> {
 
 #[async_trait::async_trait]
 impl AccountStore for SqliteStore {
-    async fn create_account(&self, a: &NewAccount, es: &[NewSecurityEvent]) -> Result<AccountRecord> {
+    async fn create_account(
+        &self,
+        a: &NewAccount,
+        es: &[NewSecurityEvent],
+        entry: Option<&AccessEntry>,
+    ) -> Result<AccountRecord> {
+        let entry = entry.map(log::Prepared::new);
         let (a, es) = (a.clone(), es.to_vec());
         self.write(move |conn| {
             let res = conn.execute(
@@ -179,7 +195,7 @@ impl AccountStore for SqliteStore {
             for e in &mut es {
                 e.account_id = Some(id);
             }
-            events(conn, &es)?;
+            record(conn, &es, entry.as_ref())?;
             get_account(conn, id)
         })
         .await
@@ -229,7 +245,14 @@ impl AccountStore for SqliteStore {
         .await
     }
 
-    async fn update_account(&self, id: u64, change: AccountChange, es: &[NewSecurityEvent]) -> Result<AccountRecord> {
+    async fn update_account(
+        &self,
+        id: u64,
+        change: AccountChange,
+        es: &[NewSecurityEvent],
+        entry: Option<&AccessEntry>,
+    ) -> Result<AccountRecord> {
+        let entry = entry.map(log::Prepared::new);
         let es = es.to_vec();
         self.write(move |conn| {
             let n = match &change {
@@ -256,13 +279,19 @@ impl AccountStore for SqliteStore {
             }
             .map_err(db_err)?;
             changed(n, &format!("account {id}"))?;
-            events(conn, &es)?;
+            record(conn, &es, entry.as_ref())?;
             get_account(conn, id)
         })
         .await
     }
 
-    async fn add_grant(&self, g: &NewGrant, es: &[NewSecurityEvent]) -> Result<GrantRecord> {
+    async fn add_grant(
+        &self,
+        g: &NewGrant,
+        es: &[NewSecurityEvent],
+        entry: Option<&AccessEntry>,
+    ) -> Result<GrantRecord> {
+        let entry = entry.map(log::Prepared::new);
         let (g, es) = (g.clone(), es.to_vec());
         self.write(move |conn| {
             get_account(conn, g.account_id)?;
@@ -272,7 +301,7 @@ impl AccountStore for SqliteStore {
             )
             .map_err(db_err)?;
             let id = conn.last_insert_rowid();
-            events(conn, &es)?;
+            record(conn, &es, entry.as_ref())?;
             conn.query_row("SELECT id, account_id, role, tenant, granted_by, granted_at, revoked_by, revoked_at FROM grants WHERE id = ?1", [id], grant_row)
                 .map_err(db_err)
         })
@@ -285,7 +314,9 @@ impl AccountStore for SqliteStore {
         by: &str,
         at: Timestamp,
         es: &[NewSecurityEvent],
+        entry: Option<&AccessEntry>,
     ) -> Result<GrantRecord> {
+        let entry = entry.map(log::Prepared::new);
         let (by, es) = (by.to_string(), es.to_vec());
         self.write(move |conn| {
             let n = conn
@@ -297,7 +328,7 @@ impl AccountStore for SqliteStore {
             if n == 0 {
                 return Err(Error::new(ErrorCode::GrantNotFound, format!("grant {grant_id} does not exist or is already revoked")));
             }
-            events(conn, &es)?;
+            record(conn, &es, entry.as_ref())?;
             conn.query_row("SELECT id, account_id, role, tenant, granted_by, granted_at, revoked_by, revoked_at FROM grants WHERE id = ?1", [grant_id as i64], grant_row)
                 .map_err(db_err)
         })
@@ -368,7 +399,13 @@ impl AccountStore for SqliteStore {
         .await
     }
 
-    async fn create_token(&self, t: &NewToken, es: &[NewSecurityEvent]) -> Result<TokenRecord> {
+    async fn create_token(
+        &self,
+        t: &NewToken,
+        es: &[NewSecurityEvent],
+        entry: Option<&AccessEntry>,
+    ) -> Result<TokenRecord> {
+        let entry = entry.map(log::Prepared::new);
         let (t, es) = (t.clone(), es.to_vec());
         self.write(move |conn| {
             get_account(conn, t.account_id)?;
@@ -388,7 +425,7 @@ impl AccountStore for SqliteStore {
                 ],
             )
             .map_err(db_err)?;
-            events(conn, &es)?;
+            record(conn, &es, entry.as_ref())?;
             conn.query_row(&format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE id = ?1"), [&t.id], token_row).map_err(db_err)
         })
         .await
@@ -417,7 +454,15 @@ impl AccountStore for SqliteStore {
         .await
     }
 
-    async fn revoke_token(&self, id: &str, by: &str, at: Timestamp, es: &[NewSecurityEvent]) -> Result<()> {
+    async fn revoke_token(
+        &self,
+        id: &str,
+        by: &str,
+        at: Timestamp,
+        es: &[NewSecurityEvent],
+        entry: Option<&AccessEntry>,
+    ) -> Result<()> {
+        let entry = entry.map(log::Prepared::new);
         let (id, by, es) = (id.to_string(), by.to_string(), es.to_vec());
         self.write(move |conn| {
             let n = conn
@@ -432,7 +477,7 @@ impl AccountStore for SqliteStore {
                     format!("token `{id}` does not exist or is already revoked"),
                 ));
             }
-            events(conn, &es)
+            record(conn, &es, entry.as_ref())
         })
         .await
     }

@@ -1,11 +1,13 @@
 //! Staff access grants in SQLite: time-bound, with a reason and a ticket, approved at once or by
 //! the customer; every change records its security events in the same transaction.
 
-use super::accounts::events;
+use super::accounts::record;
 use super::accounts::{parse_tenant, ts};
+use super::log;
 use super::{SqliteStore, db_err, micros};
 use crate::StaffAccessStore;
 use crate::model::*;
+use art28_core::access::AccessEntry;
 use art28_core::ids::CustomerId;
 use art28_core::{Error, ErrorCode, Result};
 use jiff::Timestamp;
@@ -38,7 +40,13 @@ fn access_grant_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccessGrantRecord
 
 #[async_trait::async_trait]
 impl StaffAccessStore for SqliteStore {
-    async fn create_access_grant(&self, g: &NewAccessGrant, es: &[NewSecurityEvent]) -> Result<AccessGrantRecord> {
+    async fn create_access_grant(
+        &self,
+        g: &NewAccessGrant,
+        es: &[NewSecurityEvent],
+        entry: Option<&AccessEntry>,
+    ) -> Result<AccessGrantRecord> {
+        let entry = entry.map(log::Prepared::new);
         let (g, es) = (g.clone(), es.to_vec());
         self.write(move |conn| {
             conn.execute(
@@ -59,12 +67,13 @@ impl StaffAccessStore for SqliteStore {
             )
             .map_err(db_err)?;
             let id = conn.last_insert_rowid();
-            events(conn, &es)?;
+            record(conn, &es, entry.as_ref())?;
             conn.query_row(&format!("SELECT {GRANT_COLS} FROM access_grants WHERE id = ?1"), [id], access_grant_row).map_err(db_err)
         })
         .await
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn decide_access_grant(
         &self,
         id: u64,
@@ -73,7 +82,9 @@ impl StaffAccessStore for SqliteStore {
         by: &str,
         at: Timestamp,
         es: &[NewSecurityEvent],
+        entry: Option<&AccessEntry>,
     ) -> Result<AccessGrantRecord> {
+        let entry = entry.map(log::Prepared::new);
         let (by, es) = (by.to_string(), es.to_vec());
         self.write(move |conn| {
             let n = conn
@@ -88,7 +99,7 @@ impl StaffAccessStore for SqliteStore {
                     format!("access grant {id} does not exist or is not {}", from.as_str()),
                 ));
             }
-            events(conn, &es)?;
+            record(conn, &es, entry.as_ref())?;
             conn.query_row(&format!("SELECT {GRANT_COLS} FROM access_grants WHERE id = ?1"), [id as i64], access_grant_row).map_err(db_err)
         })
         .await

@@ -20,7 +20,7 @@ fn new_account(username: &str, kind: AccountKind, tenant: Option<CustomerId>) ->
 
 async fn staff(store: &dyn Store, username: &str) -> AccountRecord {
     store
-        .create_account(&new_account(username, AccountKind::Staff, None), &[])
+        .create_account(&new_account(username, AccountKind::Staff, None), &[], None)
         .await
         .expect("staff account")
 }
@@ -30,6 +30,7 @@ async fn representative(store: &dyn Store, username: &str, customer: &CustomerId
         .create_account(
             &new_account(username, AccountKind::Customer, Some(customer.clone())),
             &[],
+            None,
         )
         .await
         .expect("customer account")
@@ -41,6 +42,7 @@ pub async fn accounts_are_unique_by_user_name_for_ever(store: &dyn Store) {
         .create_account(
             &new_account("Admin", AccountKind::Staff, None),
             &[event("account_created")],
+            None,
         )
         .await
         .expect("admin");
@@ -66,6 +68,7 @@ pub async fn accounts_are_unique_by_user_name_for_ever(store: &dyn Store) {
         .create_account(
             &new_account("ADMIN", AccountKind::Staff, None),
             &[event("account_created")],
+            None,
         )
         .await
         .expect_err("taken");
@@ -80,11 +83,16 @@ pub async fn accounts_are_unique_by_user_name_for_ever(store: &dyn Store) {
                 reason: "left the company".into(),
             },
             &[],
+            None,
         )
         .await
         .expect("disable");
     let again = store
-        .create_account(&new_account("anke", AccountKind::Customer, Some(customer.clone())), &[])
+        .create_account(
+            &new_account("anke", AccountKind::Customer, Some(customer.clone())),
+            &[],
+            None,
+        )
         .await
         .expect_err("never reused");
     assert_eq!(again.code, ErrorCode::AccountExists);
@@ -93,7 +101,8 @@ pub async fn accounts_are_unique_by_user_name_for_ever(store: &dyn Store) {
         store
             .create_account(
                 &new_account("orphan", AccountKind::Customer, Some(id("nobody-here"))),
-                &[]
+                &[],
+                None
             )
             .await
             .is_err()
@@ -132,7 +141,7 @@ pub async fn every_account_change_is_applied_with_its_events(store: &dyn Store) 
     let anke_id = anke.id;
     let change = |c: AccountChange, kind: &str| {
         let e = event(kind);
-        async move { store.update_account(anke_id, c, &[e]).await.expect("change") }
+        async move { store.update_account(anke_id, c, &[e], None).await.expect("change") }
     };
     let a = change(
         AccountChange::Password {
@@ -227,7 +236,7 @@ pub async fn every_account_change_is_applied_with_its_events(store: &dyn Store) 
     );
     // No such account: refused, and its events are not recorded.
     let err = store
-        .update_account(9999, AccountChange::MustChangePassword, &[event("nope")])
+        .update_account(9999, AccountChange::MustChangePassword, &[event("nope")], None)
         .await
         .expect_err("none");
     assert_eq!(err.code, ErrorCode::AccountNotFound);
@@ -250,6 +259,7 @@ pub async fn accounts_unused_since_a_time_are_the_active_ones_not_used_since(sto
                 reason: "left".into(),
             },
             &[],
+            None,
         )
         .await
         .expect("disable");
@@ -302,6 +312,7 @@ pub async fn the_grant_register_keeps_revoked_grants_and_filters(store: &dyn Sto
                 granted_at: ts("2026-05-01T08:00:00Z"),
             },
             &[event("grant_added")],
+            None,
         )
         .await
         .expect("grant");
@@ -323,15 +334,21 @@ pub async fn the_grant_register_keeps_revoked_grants_and_filters(store: &dyn Sto
         granted_at: ts("2026-05-02T08:00:00Z"),
     };
     let g2 = store
-        .add_grant(&grant("customer_admin", &customer), &[])
+        .add_grant(&grant("customer_admin", &customer), &[], None)
         .await
         .expect("grant");
     let g3 = store
-        .add_grant(&grant("customer_reader", &other_customer), &[])
+        .add_grant(&grant("customer_reader", &other_customer), &[], None)
         .await
         .expect("grant");
     let revoked = store
-        .revoke_grant(g2.id, "Admin", ts("2026-05-03T08:00:00Z"), &[event("grant_revoked")])
+        .revoke_grant(
+            g2.id,
+            "Admin",
+            ts("2026-05-03T08:00:00Z"),
+            &[event("grant_revoked")],
+            None,
+        )
         .await
         .expect("revoke");
     assert_eq!(
@@ -339,13 +356,19 @@ pub async fn the_grant_register_keeps_revoked_grants_and_filters(store: &dyn Sto
         (g2.id, Some("Admin"), Some(ts("2026-05-03T08:00:00Z")))
     );
     let twice = store
-        .revoke_grant(g2.id, "Admin", ts("2026-05-04T08:00:00Z"), &[event("grant_revoked")])
+        .revoke_grant(
+            g2.id,
+            "Admin",
+            ts("2026-05-04T08:00:00Z"),
+            &[event("grant_revoked")],
+            None,
+        )
         .await
         .expect_err("twice");
     assert_eq!(twice.code, ErrorCode::GrantNotFound);
     assert_eq!(
         store
-            .revoke_grant(9999, "Admin", ts("2026-05-04T08:00:00Z"), &[])
+            .revoke_grant(9999, "Admin", ts("2026-05-04T08:00:00Z"), &[], None)
             .await
             .expect_err("none")
             .code,
@@ -406,7 +429,7 @@ pub async fn the_grant_register_keeps_revoked_grants_and_filters(store: &dyn Sto
     };
     assert_eq!(
         store
-            .add_grant(&unknown, &[event("grant_added")])
+            .add_grant(&unknown, &[event("grant_added")], None)
             .await
             .expect_err("no account")
             .code,
@@ -421,6 +444,7 @@ pub async fn security_events_are_recorded_in_order_and_paged(store: &dyn Store) 
         .create_account(
             &new_account("admin", AccountKind::Staff, None),
             &[event("account_created")],
+            None,
         )
         .await
         .expect("admin");
@@ -478,6 +502,7 @@ pub async fn tokens_are_found_by_digest_touched_and_revoked_once(store: &dyn Sto
         .create_token(
             &token("tok_1", 7, &customer, "2026-05-01T00:00:00Z"),
             &[event("token_created")],
+            None,
         )
         .await
         .expect("token");
@@ -504,11 +529,11 @@ pub async fn tokens_are_found_by_digest_touched_and_revoked_once(store: &dyn Sto
         )
     );
     let t2 = store
-        .create_token(&token("tok_2", 8, &customer, "2026-05-02T00:00:00Z"), &[])
+        .create_token(&token("tok_2", 8, &customer, "2026-05-02T00:00:00Z"), &[], None)
         .await
         .expect("token");
     store
-        .create_token(&token("tok_3", 9, &other_customer, "2026-05-02T00:00:00Z"), &[])
+        .create_token(&token("tok_3", 9, &other_customer, "2026-05-02T00:00:00Z"), &[], None)
         .await
         .expect("token");
     // The same digest twice is refused, with nothing of it kept.
@@ -516,7 +541,8 @@ pub async fn tokens_are_found_by_digest_touched_and_revoked_once(store: &dyn Sto
         store
             .create_token(
                 &token("tok_4", 7, &customer, "2026-05-03T00:00:00Z"),
-                &[event("token_created")]
+                &[event("token_created")],
+                None
             )
             .await
             .is_err()
@@ -524,7 +550,11 @@ pub async fn tokens_are_found_by_digest_touched_and_revoked_once(store: &dyn Sto
     let mut no_account = token("tok_5", 10, &customer, "2026-05-03T00:00:00Z");
     no_account.account_id = 9999;
     assert_eq!(
-        store.create_token(&no_account, &[]).await.expect_err("no account").code,
+        store
+            .create_token(&no_account, &[], None)
+            .await
+            .expect_err("no account")
+            .code,
         ErrorCode::AccountNotFound
     );
     assert_eq!(event_kinds(store).await, vec!["token_created"]);
@@ -540,17 +570,29 @@ pub async fn tokens_are_found_by_digest_touched_and_revoked_once(store: &dyn Sto
         .await
         .expect("touch again");
     store
-        .revoke_token("tok_1", "bert", ts("2026-05-07T00:00:00Z"), &[event("token_revoked")])
+        .revoke_token(
+            "tok_1",
+            "bert",
+            ts("2026-05-07T00:00:00Z"),
+            &[event("token_revoked")],
+            None,
+        )
         .await
         .expect("revoke");
     let twice = store
-        .revoke_token("tok_1", "bert", ts("2026-05-08T00:00:00Z"), &[event("token_revoked")])
+        .revoke_token(
+            "tok_1",
+            "bert",
+            ts("2026-05-08T00:00:00Z"),
+            &[event("token_revoked")],
+            None,
+        )
         .await
         .expect_err("twice");
     assert_eq!(twice.code, ErrorCode::TokenNotFound);
     assert_eq!(
         store
-            .revoke_token("tok_none", "bert", ts("2026-05-08T00:00:00Z"), &[])
+            .revoke_token("tok_none", "bert", ts("2026-05-08T00:00:00Z"), &[], None)
             .await
             .expect_err("none")
             .code,
@@ -671,5 +713,131 @@ pub async fn failed_logins_count_per_user_name_until_a_success(store: &dyn Store
         event_kinds(store).await,
         vec!["login_failed", "account_locked", "login"],
         "events with their changes, none for the refusal"
+    );
+}
+
+/// The operations in a customer's access log, oldest first.
+async fn operations_in(store: &dyn Store, customer: &CustomerId) -> Vec<String> {
+    let size = store.log_size().await.expect("size");
+    store
+        .tenant_log(customer, 0, size, 10_000)
+        .await
+        .expect("log")
+        .iter()
+        .map(|e| {
+            art28_core::access::AccessEntry::from_bytes(&e.bytes)
+                .expect("entry")
+                .operation
+        })
+        .collect()
+}
+
+/// Each change of an account, a role grant or a token writes the access entry it is given in
+/// its own transaction; a refused change (a user name used before, a grant already revoked)
+/// keeps none.
+pub async fn account_changes_carry_their_entries_and_a_refused_one_keeps_none(store: &dyn Store) {
+    let customer = seed(store).await;
+    let before = operations_in(store, &customer).await.len();
+    let e = |op: &str| next_entry(Some(&customer), op);
+    let anke = store
+        .create_account(
+            &new_account("anke", AccountKind::Customer, Some(customer.clone())),
+            &[],
+            Some(&e("account.create")),
+        )
+        .await
+        .expect("create");
+    let again = store
+        .create_account(
+            &new_account("ANKE", AccountKind::Customer, Some(customer.clone())),
+            &[],
+            Some(&e("account.create.refused")),
+        )
+        .await
+        .expect_err("taken");
+    assert_eq!(again.code, ErrorCode::AccountExists);
+    store
+        .update_account(
+            anke.id,
+            AccountChange::MustChangePassword,
+            &[],
+            Some(&e("account.password_disclosed")),
+        )
+        .await
+        .expect("update");
+    let grant = store
+        .add_grant(
+            &NewGrant {
+                account_id: anke.id,
+                role: "customer_user".into(),
+                tenant: Some(customer.clone()),
+                granted_by: "tester".into(),
+                granted_at: ts("2026-05-01T09:00:00Z"),
+            },
+            &[],
+            Some(&e("grant.add")),
+        )
+        .await
+        .expect("grant");
+    store
+        .revoke_grant(
+            grant.id,
+            "tester",
+            ts("2026-05-02T09:00:00Z"),
+            &[],
+            Some(&e("grant.revoke")),
+        )
+        .await
+        .expect("revoke");
+    store
+        .revoke_grant(
+            grant.id,
+            "tester",
+            ts("2026-05-03T09:00:00Z"),
+            &[],
+            Some(&e("grant.revoke.refused")),
+        )
+        .await
+        .expect_err("revoked already");
+    let token = store
+        .create_token(
+            &NewToken {
+                id: "tok_carried".into(),
+                digest: [7; 32],
+                account_id: anke.id,
+                tenant: customer.clone(),
+                operations: vec!["log_read".into()],
+                purposes: vec![],
+                expires_at: ts("2026-06-01T00:00:00Z"),
+                created_at: ts("2026-05-01T09:00:00Z"),
+                created_by: "tester".into(),
+            },
+            &[],
+            Some(&e("token.create")),
+        )
+        .await
+        .expect("token");
+    store
+        .revoke_token(
+            &token.id,
+            "tester",
+            ts("2026-05-02T09:00:00Z"),
+            &[],
+            Some(&e("token.revoke")),
+        )
+        .await
+        .expect("revoke token");
+    assert_eq!(
+        operations_in(store, &customer).await[before..],
+        [
+            "account.create",
+            "account.password_disclosed",
+            "grant.add",
+            "grant.revoke",
+            "token.create",
+            "token.revoke"
+        ]
+        .map(String::from),
+        "each change with its entry, the refused ones without"
     );
 }

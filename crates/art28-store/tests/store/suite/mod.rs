@@ -64,11 +64,13 @@ macro_rules! conformance_suite {
                 tokens_are_found_by_digest_touched_and_revoked_once,
                 sessions_end_one_at_a_time_or_all_of_an_account,
                 failed_logins_count_per_user_name_until_a_success,
+                account_changes_carry_their_entries_and_a_refused_one_keeps_none,
             }
             staff_access {
                 access_grants_are_created_approved_at_once_or_requested,
                 a_decision_applies_only_from_the_state_it_names,
                 access_grants_are_listed_by_customer_and_by_account,
+                grant_changes_carry_their_entries_and_a_refused_one_keeps_none,
             }
             vault {
                 the_context_reads_customer_agreement_key_collection_subjects_and_record,

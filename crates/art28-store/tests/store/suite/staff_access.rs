@@ -18,6 +18,7 @@ async fn staff(store: &dyn Store, username: &str) -> u64 {
                 created_by: "bootstrap".into(),
             },
             &[],
+            None,
         )
         .await
         .expect("staff")
@@ -48,6 +49,7 @@ pub async fn access_grants_are_created_approved_at_once_or_requested(store: &dyn
         .create_access_grant(
             &request(sam, "sam", &customer, AccessGrantStatus::Approved),
             &[event("access_granted")],
+            None,
         )
         .await
         .expect("approved");
@@ -69,7 +71,7 @@ pub async fn access_grants_are_created_approved_at_once_or_requested(store: &dyn
         "approved at once: decided when asked for"
     );
     let requested = store
-        .create_access_grant(&request(sam, "sam", &customer, AccessGrantStatus::Requested), &[])
+        .create_access_grant(&request(sam, "sam", &customer, AccessGrantStatus::Requested), &[], None)
         .await
         .expect("requested");
     assert!(requested.id > approved.id);
@@ -83,7 +85,8 @@ pub async fn access_grants_are_created_approved_at_once_or_requested(store: &dyn
         store
             .create_access_grant(
                 &request(9999, "ghost", &customer, AccessGrantStatus::Requested),
-                &[event("access_requested")]
+                &[event("access_requested")],
+                None
             )
             .await
             .is_err()
@@ -92,7 +95,8 @@ pub async fn access_grants_are_created_approved_at_once_or_requested(store: &dyn
         store
             .create_access_grant(
                 &request(sam, "sam", &id("nobody-here"), AccessGrantStatus::Requested),
-                &[event("access_requested")]
+                &[event("access_requested")],
+                None
             )
             .await
             .is_err()
@@ -108,7 +112,7 @@ pub async fn a_decision_applies_only_from_the_state_it_names(store: &dyn Store) 
     let customer = seed(store).await;
     let sam = staff(store, "sam").await;
     let g = store
-        .create_access_grant(&request(sam, "sam", &customer, AccessGrantStatus::Requested), &[])
+        .create_access_grant(&request(sam, "sam", &customer, AccessGrantStatus::Requested), &[], None)
         .await
         .expect("requested");
     let at = ts("2026-05-01T10:00:00Z");
@@ -121,6 +125,7 @@ pub async fn a_decision_applies_only_from_the_state_it_names(store: &dyn Store) 
             "anke",
             at,
             &[event("access_revoked")],
+            None,
         )
         .await
         .expect_err("wrong from");
@@ -136,6 +141,7 @@ pub async fn a_decision_applies_only_from_the_state_it_names(store: &dyn Store) 
             "anke",
             at,
             &[event("access_approved")],
+            None,
         )
         .await
         .expect("approve");
@@ -152,6 +158,7 @@ pub async fn a_decision_applies_only_from_the_state_it_names(store: &dyn Store) 
             "bert",
             at,
             &[],
+            None,
         )
         .await
         .expect_err("already decided");
@@ -165,6 +172,7 @@ pub async fn a_decision_applies_only_from_the_state_it_names(store: &dyn Store) 
             "sam",
             later,
             &[event("access_revoked")],
+            None,
         )
         .await
         .expect("revoke");
@@ -176,7 +184,7 @@ pub async fn a_decision_applies_only_from_the_state_it_names(store: &dyn Store) 
     assert_eq!(event_kinds(store).await, vec!["access_approved", "access_revoked"]);
 
     let other = store
-        .create_access_grant(&request(sam, "sam", &customer, AccessGrantStatus::Requested), &[])
+        .create_access_grant(&request(sam, "sam", &customer, AccessGrantStatus::Requested), &[], None)
         .await
         .expect("requested");
     let rejected = store
@@ -187,6 +195,7 @@ pub async fn a_decision_applies_only_from_the_state_it_names(store: &dyn Store) 
             "anke",
             at,
             &[],
+            None,
         )
         .await
         .expect("reject");
@@ -199,7 +208,8 @@ pub async fn a_decision_applies_only_from_the_state_it_names(store: &dyn Store) 
                 AccessGrantStatus::Approved,
                 "x",
                 at,
-                &[]
+                &[],
+                None
             )
             .await
             .expect_err("none")
@@ -222,7 +232,7 @@ pub async fn access_grants_are_listed_by_customer_and_by_account(store: &dyn Sto
     ] {
         made.push(
             store
-                .create_access_grant(&request(account, name, tenant, AccessGrantStatus::Requested), &[])
+                .create_access_grant(&request(account, name, tenant, AccessGrantStatus::Requested), &[], None)
                 .await
                 .expect("grant")
                 .id,
@@ -254,4 +264,52 @@ pub async fn access_grants_are_listed_by_customer_and_by_account(store: &dyn Sto
         ids(store.access_grants(None, Some(9999)).await.expect("none")),
         Vec::<u64>::new()
     );
+}
+
+/// Creating and deciding a grant writes the access entry it is given in the same transaction;
+/// a decision from a state the grant is not in keeps none.
+pub async fn grant_changes_carry_their_entries_and_a_refused_one_keeps_none(store: &dyn Store) {
+    let customer = seed(store).await;
+    let count = || async {
+        let n = store.log_size().await.expect("size");
+        store.tenant_log(&customer, 0, n, 10_000).await.expect("log").len()
+    };
+    let staff_id = staff(store, "sam").await;
+    let before = count().await;
+    let g = store
+        .create_access_grant(
+            &request(staff_id, "sam", &customer, AccessGrantStatus::Requested),
+            &[],
+            Some(&next_entry(Some(&customer), "access_grant.request")),
+        )
+        .await
+        .expect("request");
+    assert_eq!(count().await, before + 1);
+    let refused = store
+        .decide_access_grant(
+            g.id,
+            AccessGrantStatus::Approved,
+            AccessGrantStatus::Revoked,
+            "anke",
+            ts("2026-05-01T10:00:00Z"),
+            &[],
+            Some(&next_entry(Some(&customer), "access_grant.revoke")),
+        )
+        .await
+        .expect_err("not approved");
+    assert_eq!(refused.code, ErrorCode::AccessGrantNotFound);
+    assert_eq!(count().await, before + 1, "the refused decision keeps no entry");
+    store
+        .decide_access_grant(
+            g.id,
+            AccessGrantStatus::Requested,
+            AccessGrantStatus::Approved,
+            "anke",
+            ts("2026-05-01T10:00:00Z"),
+            &[],
+            Some(&next_entry(Some(&customer), "access_grant.decide")),
+        )
+        .await
+        .expect("approve");
+    assert_eq!(count().await, before + 2);
 }
