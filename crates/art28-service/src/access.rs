@@ -7,6 +7,7 @@
 use crate::clock::Clock;
 use art28_core::access::{AccessEntry, Actor, Decision};
 use art28_core::ids::CustomerId;
+use art28_core::operation::Operation;
 use art28_core::{Error, Result};
 use art28_store::{LogReceipt, Store};
 
@@ -46,8 +47,8 @@ impl RequestContext {
 pub struct Access<'a> {
     /// The customer whose data is touched.
     pub tenant: Option<&'a CustomerId>,
-    /// Operation name, e.g. `agreement.read`.
-    pub operation: &'a str,
+    /// What is done (its name in the log, e.g. `agreement.read`).
+    pub operation: Operation,
     /// Resource by id, e.g. `agreement/saas-standard@1`.
     pub resource: String,
 }
@@ -62,7 +63,7 @@ pub fn entry(ctx: &RequestContext, clock: &dyn Clock, access: &Access<'_>, refus
         actor: ctx.actor.clone(),
         on_behalf_of: ctx.on_behalf_of.clone(),
         tenant: access.tenant.cloned(),
-        operation: access.operation.to_string(),
+        operation: access.operation.as_str().to_string(),
         resource: access.resource.clone(),
         purpose: ctx.purpose.clone(),
         reference: ctx.reference.clone(),

@@ -124,7 +124,7 @@ impl AccessLog {
         let limit = limit.clamp(1, MAX_PAGE);
         let access = Access {
             tenant: Some(tenant),
-            operation: Operation::LogRead.as_str(),
+            operation: Operation::LogRead,
             resource: format!("log/{tenant}?from={from}&limit={limit}"),
         };
         if self.store.customer(tenant).await?.is_none() {
@@ -245,7 +245,7 @@ impl AccessLog {
         }
         let access = Access {
             tenant: Some(tenant),
-            operation: operation.as_str(),
+            operation: operation,
             resource,
         };
         log_refusal(self.store.as_ref(), self.clock.as_ref(), ctx, access, error).await

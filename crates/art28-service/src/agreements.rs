@@ -43,7 +43,7 @@ pub async fn record_agreement(
         Err(e) => {
             let access = Access {
                 tenant: None,
-                operation: Operation::AgreementRecord.as_str(),
+                operation: Operation::AgreementRecord,
                 resource,
             };
             return Err(log_refusal(store, clock, ctx, access, e).await);
@@ -52,7 +52,7 @@ pub async fn record_agreement(
     let tenant = agreement.customer.as_ref().map(|c| c.id.clone());
     let access = Access {
         tenant: tenant.as_ref(),
-        operation: Operation::AgreementRecord.as_str(),
+        operation: Operation::AgreementRecord,
         resource,
     };
     // Which version may follow which is core's rule, checked against the stored history; the
@@ -179,7 +179,7 @@ impl Agreements {
     fn access<'a>(tenant: &'a CustomerId, operation: Operation, resource: String) -> Access<'a> {
         Access {
             tenant: Some(tenant),
-            operation: operation.as_str(),
+            operation: operation,
             resource,
         }
     }
@@ -308,7 +308,7 @@ impl Agreements {
         let on = on.unwrap_or_else(|| today(self.clock.as_ref()));
         let judged = Access {
             tenant: Some(id),
-            operation: op.as_str(),
+            operation: op,
             resource: format!("customer/{id}/agreement?on={on}"),
         };
         self.judge(ctx, who, &judged, op).await?;
@@ -322,7 +322,7 @@ impl Agreements {
         let resource = format!("agreement/{}@{}", v.meta.id, v.meta.version);
         let owned = Access {
             tenant: None,
-            operation: op.as_str(),
+            operation: op,
             resource,
         };
         Ok((customer, v, owned))

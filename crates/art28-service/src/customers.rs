@@ -18,7 +18,7 @@ pub(crate) async fn create_customer(
 ) -> Result<Logged<CustomerRecord>> {
     let access = Access {
         tenant: Some(&id),
-        operation: art28_core::operation::Operation::CustomerCreate.as_str(),
+        operation: art28_core::operation::Operation::CustomerCreate,
         resource: format!("customer/{id}"),
     };
     let name = name.trim();

@@ -1160,7 +1160,7 @@ impl Incidents {
 fn access<'a>(tenant: &'a CustomerId, op: Operation, resource: &str) -> Access<'a> {
     Access {
         tenant: Some(tenant),
-        operation: op.as_str(),
+        operation: op,
         resource: resource.to_string(),
     }
 }

@@ -577,7 +577,7 @@ impl Vault {
             self.clock.as_ref(),
             &Access {
                 tenant: Some(tenant),
-                operation: op.as_str(),
+                operation: op,
                 resource,
             },
             None,
@@ -619,7 +619,7 @@ impl Vault {
     fn access<'a>(&self, tenant: &'a CustomerId, op: Operation, resource: &str) -> Access<'a> {
         Access {
             tenant: Some(tenant),
-            operation: op.as_str(),
+            operation: op,
             resource: resource.to_string(),
         }
     }
@@ -1218,7 +1218,7 @@ impl Vault {
             self.clock.as_ref(),
             &Access {
                 tenant: Some(tenant),
-                operation: Operation::VaultReindex.as_str(),
+                operation: Operation::VaultReindex,
                 resource: format!("vault/*?reindex:{}", changes.len()),
             },
             None,

@@ -230,7 +230,7 @@ impl Incidents {
                 ctx,
                 Access {
                     tenant: Some(tenant),
-                    operation: op.as_str(),
+                    operation: op,
                     resource: RESOURCE.into(),
                 },
             )

@@ -228,7 +228,7 @@ async fn folding_signs_checkpoints_that_verify_and_survive_restarts() {
             &ctx(),
             art28_service::access::Access {
                 tenant: Some(&c),
-                operation: "customer.read",
+                operation: art28_core::operation::Operation::CustomerRead,
                 resource: format!("customer/{c}"),
             },
         )

@@ -1472,7 +1472,7 @@ async fn the_reindex_leaves_a_record_changed_since_it_was_read() {
         w.clock.as_ref(),
         &art28_service::access::Access {
             tenant: Some(&t),
-            operation: "vault.reindex",
+            operation: art28_core::operation::Operation::VaultReindex,
             resource: "vault/*?reindex:1".into(),
         },
         None,
