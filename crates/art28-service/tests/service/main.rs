@@ -9,9 +9,10 @@ mod vault;
 
 use art28_core::ErrorCode;
 use art28_core::access::{AccessEntry, Actor, Decision};
+use art28_core::auth::{Grant, Principal, Role};
 use art28_ledger::checkpoint::LogSigner;
 use art28_service::access::RequestContext;
-use art28_service::agreements::{in_force_today, record_agreement};
+use art28_service::agreements::Agreements;
 use art28_service::clock::{Clock, ManualClock};
 use art28_service::demo::{EXAMPLES, load_demo};
 use art28_service::ledger::Ledger;
@@ -33,34 +34,68 @@ fn open_store() -> (tempfile::TempDir, std::sync::Arc<dyn Store>) {
     (dir, std::sync::Arc::new(store))
 }
 
-fn setup() -> (tempfile::TempDir, SqliteStore, ManualClock) {
-    let dir = tempfile::tempdir().expect("tmp");
-    let store = SqliteStore::open(&dir.path().join("db.sqlite")).expect("open");
-    (
-        dir,
+/// The operator: the processor's administrator, who records agreements.
+fn operator() -> Principal {
+    Principal {
+        account_id: 0,
+        username: "operator".into(),
+        grants: vec![Grant::staff(Role::ProcessorAdmin).expect("grant")],
+        token_limit: None,
+    }
+}
+
+/// A store, its clock, and the door to agreements over both.
+struct Setup {
+    _dir: tempfile::TempDir,
+    store: std::sync::Arc<dyn Store>,
+    clock: std::sync::Arc<ManualClock>,
+    agreements: Agreements,
+}
+
+impl Setup {
+    async fn record(
+        &self,
+        name: &str,
+        text: &str,
+    ) -> art28_core::Result<art28_store::Logged<art28_store::AgreementVersion>> {
+        self.agreements.record(&ctx(), &operator(), name, text.as_bytes()).await
+    }
+
+    async fn in_force(
+        &self,
+        customer: &art28_core::ids::CustomerId,
+    ) -> art28_core::Result<art28_store::AgreementVersion> {
+        self.agreements
+            .in_force(&ctx(), &operator(), customer, None)
+            .await
+            .map(|(v, _)| v)
+    }
+}
+
+fn setup() -> Setup {
+    let (dir, store) = open_store();
+    let clock = std::sync::Arc::new(ManualClock::new("2026-03-01T12:00:00Z".parse().expect("ts")));
+    Setup {
+        agreements: Agreements::new(store.clone(), clock.clone()),
+        _dir: dir,
         store,
-        ManualClock::new("2026-03-01T12:00:00Z".parse().expect("ts")),
-    )
+        clock,
+    }
 }
 
 #[tokio::test]
 async fn a_deviation_needs_its_standard_recorded_first() {
-    let (_d, store, clock) = setup();
-    let err = record_agreement(&store, &clock, &ctx(), "dev.toml", DEVIATION.as_bytes())
-        .await
-        .expect_err("no base");
+    let w = setup();
+    let (store, clock) = (w.store.as_ref(), w.clock.as_ref());
+    let err = w.record("dev.toml", DEVIATION).await.expect_err("no base");
     assert_eq!(err.code, ErrorCode::AgreementBaseMissing);
     assert!(
         store.customers().await.expect("list").is_empty(),
         "nothing onboarded on refusal"
     );
 
-    record_agreement(&store, &clock, &ctx(), "std.toml", STANDARD.as_bytes())
-        .await
-        .expect("standard");
-    let v = record_agreement(&store, &clock, &ctx(), "dev.toml", DEVIATION.as_bytes())
-        .await
-        .expect("deviation");
+    w.record("std.toml", STANDARD).await.expect("standard");
+    let v = w.record("dev.toml", DEVIATION).await.expect("deviation");
     let v = v.value;
     assert_eq!(v.meta.recorded_at, clock.now());
     assert_eq!(v.meta.recorded_by, "operator");
@@ -69,24 +104,19 @@ async fn a_deviation_needs_its_standard_recorded_first() {
     let record = store.customer(&customer).await.expect("get").expect("onboarded");
     assert_eq!(record.created_at, clock.now());
     assert_eq!(
-        in_force_today(&store, &clock, &customer)
-            .await
-            .expect("in force")
-            .meta
-            .version,
+        w.in_force(&customer).await.expect("in force").meta.version,
         v.meta.version
     );
 }
 
 #[tokio::test]
 async fn invalid_text_is_refused_with_one_detail_per_problem() {
-    let (_d, store, clock) = setup();
+    let w = setup();
+    let store = w.store.as_ref();
     let bad = STANDARD
         .replacen("\"PT48H\"", "\"-PT48H\"", 1)
         .replacen("\"P4W\"", "\"four weeks\"", 1);
-    let err = record_agreement(&store, &clock, &ctx(), "upload", bad.as_bytes())
-        .await
-        .expect_err("invalid");
+    let err = w.record("upload", &bad).await.expect_err("invalid");
     assert_eq!(err.code, ErrorCode::AgreementInvalid);
     assert!(!err.details.is_empty());
     assert!(
@@ -99,24 +129,22 @@ async fn invalid_text_is_refused_with_one_detail_per_problem() {
 
 #[tokio::test]
 async fn nothing_in_force_before_the_effective_date() {
-    let (_d, store, clock) = setup();
-    record_agreement(&store, &clock, &ctx(), "std.toml", STANDARD.as_bytes())
-        .await
-        .expect("standard");
-    let v = record_agreement(&store, &clock, &ctx(), "dev.toml", DEVIATION.as_bytes())
-        .await
-        .expect("deviation");
+    let w = setup();
+    let clock = w.clock.as_ref();
+    w.record("std.toml", STANDARD).await.expect("standard");
+    let v = w.record("dev.toml", DEVIATION).await.expect("deviation");
     let customer = v.value.meta.customer.clone().expect("customer");
     let day_before = v.value.meta.effective_from.0.yesterday().expect("date");
     clock.set(day_before.to_zoned(jiff::tz::TimeZone::UTC).expect("zoned").timestamp());
-    let err = in_force_today(&store, &clock, &customer).await.expect_err("not yet");
+    let err = w.in_force(&customer).await.expect_err("not yet");
     assert_eq!(err.code, ErrorCode::AgreementNotFound);
 }
 
 #[tokio::test]
 async fn demo_loads_once_and_again_changes_nothing() {
-    let (_d, store, clock) = setup();
-    let first = load_demo(&store, &clock).await.expect("demo");
+    let w = setup();
+    let (store, clock) = (w.store.as_ref(), w.clock.as_ref());
+    let first = load_demo(store, clock).await.expect("demo");
     assert_eq!(first.recorded, EXAMPLES.len());
     assert_eq!(first.present, 0);
     let customers = store.customers().await.expect("list");
@@ -129,13 +157,13 @@ async fn demo_loads_once_and_again_changes_nothing() {
             .is_some_and(|p| p.name.contains("Noordlicht"))
     );
     clock.advance(jiff::SignedDuration::from_hours(1));
-    let second = load_demo(&store, &clock).await.expect("again");
+    let second = load_demo(store, clock).await.expect("again");
     assert_eq!((second.recorded, second.present), (0, EXAMPLES.len()));
     assert_eq!(store.customers().await.expect("list"), customers);
 }
 
 /// Every entry of the log, decoded.
-async fn all_entries(store: &SqliteStore) -> Vec<AccessEntry> {
+async fn all_entries(store: &dyn Store) -> Vec<AccessEntry> {
     let size = store.log_size().await.expect("size");
     let mut out = Vec::new();
     for c in store.customers().await.expect("customers") {
@@ -153,29 +181,22 @@ async fn all_entries(store: &SqliteStore) -> Vec<AccessEntry> {
 
 #[tokio::test]
 async fn granted_and_refused_recordings_each_leave_exactly_one_entry() {
-    let (_d, store, clock) = setup();
-    record_agreement(&store, &clock, &ctx(), "std.toml", STANDARD.as_bytes())
-        .await
-        .expect("standard");
+    let w = setup();
+    let (store, clock) = (w.store.as_ref(), w.clock.as_ref());
+    w.record("std.toml", STANDARD).await.expect("standard");
     assert_eq!(store.log_size().await.expect("size"), 1);
-    let refused = record_agreement(&store, &clock, &ctx(), "std.toml", STANDARD.as_bytes())
-        .await
-        .expect_err("again");
+    let refused = w.record("std.toml", STANDARD).await.expect_err("again");
     assert_eq!(refused.code, ErrorCode::AgreementVersionConflict);
     assert_eq!(
         store.log_size().await.expect("size"),
         2,
         "the refusal has its own entry"
     );
-    let v = record_agreement(&store, &clock, &ctx(), "dev.toml", DEVIATION.as_bytes())
-        .await
-        .expect("deviation");
+    let v = w.record("dev.toml", DEVIATION).await.expect("deviation");
     assert_eq!(v.receipt.index, 2);
-    let refused = record_agreement(&store, &clock, &ctx(), "dev.toml", DEVIATION.as_bytes())
-        .await
-        .expect_err("again");
+    let refused = w.record("dev.toml", DEVIATION).await.expect_err("again");
     assert_eq!(refused.code, ErrorCode::AgreementVersionConflict);
-    let entries = all_entries(&store).await;
+    let entries = all_entries(store).await;
     assert_eq!(entries.len(), 2, "two entries name the customer");
     assert_eq!(entries[0].decision, Decision::Granted);
     assert_eq!(entries[0].access_id, v.receipt.access_id);
@@ -240,4 +261,36 @@ async fn folding_signs_checkpoints_that_verify_and_survive_restarts() {
     let proof = store.consistency_proof(first.size, second.size).await.expect("proof");
     art28_ledger::bundle::verify_consistency_notes(&first.note, &second.note, &proof, &verifier)
         .expect("the new checkpoint extends the old");
+}
+
+/// An agreement id stays with its customer: a version that hands it to another customer is
+/// refused by the succession rule (`agreement_customer_mismatch`), with one refused entry, and
+/// nothing is recorded for either customer.
+#[tokio::test]
+async fn an_agreement_id_stays_with_its_customer() {
+    let w = setup();
+    w.record("std.toml", STANDARD).await.expect("standard");
+    let v = w.record("dev.toml", DEVIATION).await.expect("deviation");
+    let owner = v.value.meta.customer.clone().expect("customer");
+    let stolen = DEVIATION.replacen("version = 1", "version = 2", 1).replacen(
+        "id = \"bakkerij-de-vries\"\nname",
+        "id = \"andere-bakker\"\nname",
+        1,
+    );
+    assert_ne!(stolen, DEVIATION, "the text names another customer");
+    let before = w.store.log_size().await.expect("size");
+    let err = w.record("stolen.toml", &stolen).await.expect_err("another customer");
+    assert_eq!(err.code, ErrorCode::AgreementCustomerMismatch, "{}", err.message);
+    assert_eq!(w.store.log_size().await.expect("size"), before + 1, "one refused entry");
+    assert!(
+        w.store
+            .customer(&"andere-bakker".parse().expect("id"))
+            .await
+            .expect("get")
+            .is_none()
+    );
+    assert_eq!(
+        w.store.customer_agreement_history(&owner).await.expect("history").len(),
+        1
+    );
 }
