@@ -115,7 +115,9 @@ struct TenantKeys {
 }
 
 /// The erasure journal: one JSON line per erasure, fsynced before the key is destroyed, kept
-/// outside the database (and its backups) and replayed at every start and after a restore.
+/// outside the database (and its backups) and replayed at every start and after a restore. An
+/// erasure the store then refused (a legal hold placed meanwhile, a subject gone) is cancelled
+/// by a line of its own (`{"cancelled": access id}`), so a replay never performs it.
 #[derive(Debug)]
 pub struct ErasureJournal {
     path: PathBuf,
@@ -132,7 +134,19 @@ impl ErasureJournal {
     }
 
     fn append(&self, e: &ErasureRecord) -> Result<()> {
-        let mut line = serde_json::to_vec(e).map_err(|e| internal("journal encoding", e))?;
+        self.write_line(serde_json::to_vec(e).map_err(|e| internal("journal encoding", e))?)
+    }
+
+    /// Cancel the erasure journalled under `access_id`: the store refused it, nothing was erased.
+    fn cancel(&self, access_id: &str) -> Result<()> {
+        let line = serde_json::to_vec(&Cancelled {
+            cancelled: access_id.to_string(),
+        })
+        .map_err(|e| internal("journal encoding", e))?;
+        self.write_line(line)
+    }
+
+    fn write_line(&self, mut line: Vec<u8>) -> Result<()> {
         line.push(b'\n');
         let _guard = self.lock.lock().map_err(|e| internal("journal lock", e))?;
         let mut f = std::fs::OpenOptions::new()
@@ -154,7 +168,12 @@ impl ErasureJournal {
         };
         let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
         let mut out = Vec::with_capacity(lines.len());
+        let mut cancelled = std::collections::HashSet::new();
         for (i, line) in lines.iter().enumerate() {
+            if let Ok(c) = serde_json::from_str::<Cancelled>(line) {
+                cancelled.insert(c.cancelled);
+                continue;
+            }
             match serde_json::from_str::<ErasureRecord>(line) {
                 Ok(e) => out.push(e),
                 Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => {
@@ -163,8 +182,16 @@ impl ErasureJournal {
                 Err(e) => return Err(internal("journal line", e)),
             }
         }
+        out.retain(|e| !cancelled.contains(&e.access_id));
         Ok(out)
     }
+}
+
+/// A journal line that cancels an erasure the store refused.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Cancelled {
+    cancelled: String,
 }
 
 fn internal(what: &str, e: impl std::fmt::Display) -> Error {
@@ -1073,6 +1100,21 @@ impl Vault {
             if let Some(h) = self.live_hold(tenant, Some(&idx)).await? {
                 return Err(hold_refusal(&h).into());
             }
+            // Nothing to journal for a subject that is not kept: a later subject of the same
+            // reference must not be erased by a replay.
+            let known = self
+                .store
+                .vault_context(
+                    tenant,
+                    ContextQuery {
+                        subjects: vec![idx],
+                        ..ContextQuery::default()
+                    },
+                )
+                .await?;
+            if !known.subjects.contains_key(&idx) {
+                return Err(Error::new(ErrorCode::RecordNotFound, "no data is kept about this data subject").into());
+            }
             self.journal.append(&ErasureRecord {
                 tenant: tenant.clone(),
                 subject_index: Some(hex::encode(idx)),
@@ -1080,7 +1122,11 @@ impl Vault {
                 erased_by: who.username.clone(),
                 access_id: entry.access_id.clone(),
             })?;
-            stored(self.store.vault_erase_subject(tenant, idx, &entry).await)
+            let erased = self.store.vault_erase_subject(tenant, idx, &entry).await;
+            if erased.is_err() {
+                self.journal.cancel(&entry.access_id)?;
+            }
+            stored(erased)
         }
         .await;
         self.door(ctx, self.access(tenant, op, "vault/subject"), step).await
@@ -1111,9 +1157,12 @@ impl Vault {
                 erased_by: who.username.clone(),
                 access_id: entry.access_id.clone(),
             })?;
-            let receipt = stored(self.store.vault_erase_tenant(tenant, &entry).await);
+            let erased = self.store.vault_erase_tenant(tenant, &entry).await;
+            if erased.is_err() {
+                self.journal.cancel(&entry.access_id)?;
+            }
             self.forget_tenant_keys(tenant);
-            receipt
+            stored(erased)
         }
         .await;
         self.door(ctx, self.access(tenant, op, &resource), step).await

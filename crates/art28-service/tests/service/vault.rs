@@ -1501,3 +1501,50 @@ async fn the_reindex_leaves_a_record_changed_since_it_was_read() {
     );
     assert!(w.store.vault_stale_blind(None, 10).await.expect("stale").is_empty());
 }
+
+/// The erasure journal holds only erasures that happened: an unknown subject is refused before
+/// anything is journalled, and an erasure the store then refuses is cancelled in the journal,
+/// so a replay after a restore never erases what was not erased (a trigger makes the store
+/// fail the deletion here).
+#[tokio::test]
+async fn the_journal_keeps_only_erasures_that_happened() {
+    let w = world().await;
+    let admin = customer(Role::CustomerAdmin, BAKKERIJ);
+    let t = id(BAKKERIJ);
+    setup_employees(&w).await;
+    let journal = ErasureJournal::new(w.dir.path().join("erasures.journal"));
+
+    let err = w
+        .vault
+        .erase_subject(&ctx("x"), &admin, &t, "nobody-here")
+        .await
+        .expect_err("unknown subject");
+    assert_eq!(err.code, ErrorCode::RecordNotFound);
+    assert!(journal.read().expect("read").is_empty(), "nothing journalled");
+
+    rusqlite::Connection::open(w.dir.path().join("db.sqlite"))
+        .expect("raw")
+        .execute_batch(
+            "CREATE TRIGGER keep_subjects BEFORE DELETE ON vault_subjects
+             BEGIN SELECT RAISE(ABORT, 'kept'); END;",
+        )
+        .expect("trigger");
+    w.vault
+        .erase_subject(&ctx("x"), &admin, &t, "emp-1042")
+        .await
+        .expect_err("the store refused");
+    let text = std::fs::read_to_string(w.dir.path().join("erasures.journal")).expect("journal");
+    assert_eq!(text.lines().count(), 2, "the erasure and its cancellation: {text}");
+    assert!(journal.read().expect("read").is_empty(), "a replay performs nothing");
+    assert_eq!(w.vault.replay_journal().await.expect("replay"), 0);
+
+    rusqlite::Connection::open(w.dir.path().join("db.sqlite"))
+        .expect("raw")
+        .execute_batch("DROP TRIGGER keep_subjects;")
+        .expect("drop");
+    w.vault
+        .erase_subject(&ctx("x"), &admin, &t, "emp-1042")
+        .await
+        .expect("erased");
+    assert_eq!(journal.read().expect("read").len(), 1, "the erasure that happened");
+}
