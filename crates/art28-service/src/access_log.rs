@@ -245,7 +245,7 @@ impl AccessLog {
         }
         let access = Access {
             tenant: Some(tenant),
-            operation: operation,
+            operation,
             resource,
         };
         log_refusal(self.store.as_ref(), self.clock.as_ref(), ctx, access, error).await

@@ -179,7 +179,7 @@ impl Agreements {
     fn access<'a>(tenant: &'a CustomerId, operation: Operation, resource: String) -> Access<'a> {
         Access {
             tenant: Some(tenant),
-            operation: operation,
+            operation,
             resource,
         }
     }

@@ -76,7 +76,7 @@ pub(crate) async fn finish<T>(
     let Some(tenant) = tenant else { return result };
     let access = Access {
         tenant: Some(tenant),
-        operation: operation,
+        operation,
         resource,
     };
     match result {
@@ -114,7 +114,7 @@ impl Carried {
                 clock,
                 &Access {
                     tenant: Some(t),
-                    operation: operation,
+                    operation,
                     resource: resource.to_string(),
                 },
                 None,
