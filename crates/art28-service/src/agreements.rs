@@ -135,16 +135,6 @@ async fn validate(store: &dyn Store, name: &str, text: &[u8], base: Option<BaseR
     })
 }
 
-/// The customer's agreement in force today.
-pub async fn in_force_today(store: &dyn Store, clock: &dyn Clock, customer: &CustomerId) -> Result<AgreementVersion> {
-    store.agreement_in_force(customer, today(clock)).await?.ok_or_else(|| {
-        Error::new(
-            ErrorCode::AgreementNotFound,
-            format!("customer `{customer}` has no agreement in force today"),
-        )
-    })
-}
-
 /// A customer as its reader sees it: the record, its contacts and the agreement in force.
 #[derive(Debug, Clone)]
 pub struct CustomerDetail {

@@ -1,9 +1,10 @@
-//! One access entry per call, for the services whose store writes no entry in the change's
-//! transaction (accounts, tokens, the permission register, staff access grants).
+//! One access entry per call, for the accounts, tokens, the permission register and staff
+//! access grants.
 //!
-//! Each call is judged inside its service with its [`Operation`] and ends in [`finish`]: a
-//! success leaves a granted entry, written after the change (or, for a read, before the data
-//! leaves the service), a failure a refused entry naming the rule (the error's code). Both go
+//! Each call is judged inside its service with its [`Operation`] and ends in [`finish`] or
+//! [`finish_carried`]: a change carries its granted entry into the store's transaction
+//! ([`Carried`]), a read logs it before the data leaves the service, and a failure leaves a
+//! refused entry naming the rule (the error's code). Both go
 //! to the log of the customer the call concerns; a call that concerns no customer (a staff
 //! account, a list across all customers) leaves none.
 //!

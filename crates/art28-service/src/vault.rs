@@ -1123,8 +1123,11 @@ impl Vault {
                 access_id: entry.access_id.clone(),
             })?;
             let erased = self.store.vault_erase_subject(tenant, idx, &entry).await;
-            if erased.is_err() {
-                self.journal.cancel(&entry.access_id)?;
+            if erased.is_err()
+                && let Err(e) = self.journal.cancel(&entry.access_id)
+            {
+                // The refusal is what the caller hears; the uncancelled line is in the server log.
+                tracing::error!(access_id = %entry.access_id, code = %e.code, "a refused erasure could not be cancelled in the journal; remove its line before the next start");
             }
             stored(erased)
         }
@@ -1158,8 +1161,11 @@ impl Vault {
                 access_id: entry.access_id.clone(),
             })?;
             let erased = self.store.vault_erase_tenant(tenant, &entry).await;
-            if erased.is_err() {
-                self.journal.cancel(&entry.access_id)?;
+            if erased.is_err()
+                && let Err(e) = self.journal.cancel(&entry.access_id)
+            {
+                // The refusal is what the caller hears; the uncancelled line is in the server log.
+                tracing::error!(access_id = %entry.access_id, code = %e.code, "a refused erasure could not be cancelled in the journal; remove its line before the next start");
             }
             self.forget_tenant_keys(tenant);
             stored(erased)
@@ -1202,7 +1208,16 @@ impl Vault {
             let Some((t, last)) = rows.last() else { break };
             after = Some((t.clone(), last.id.clone()));
             for share in rows.chunk_by(|a, b| a.0 == b.0) {
-                total += self.reindex_share(share).await?;
+                // One customer whose records cannot be opened now (its master key missing from
+                // the keyring, say) keeps its old indexes until a later start; the others are
+                // re-indexed and the server serves. A storage failure stops the start.
+                match self.reindex_share(share).await {
+                    Ok(n) => total += n,
+                    Err(e) if e.code == ErrorCode::StorageFailure => return Err(e),
+                    Err(e) => {
+                        tracing::warn!(tenant = %share[0].0, code = %e.code, "a customer's blind indexes could not be made again; they stay as they were until a later start");
+                    }
+                }
             }
         }
         if total > 0 {

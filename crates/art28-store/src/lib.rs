@@ -267,7 +267,7 @@ pub trait VaultStore: Send + Sync + 'static {
     async fn tenant_keys(&self) -> Result<Vec<(CustomerId, TenantKeyRow)>>;
     /// Replace a customer's wrapped key if it is still `old`; whether it was.
     async fn rewrap_tenant_key(&self, tenant: &CustomerId, old: &TenantKeyRow, new: &TenantKeyRow) -> Result<bool>;
-    /// Define a collection; `collection_exists` (logged as refused) if the name is taken.
+    /// Define a collection; `collection_exists` (nothing written) if the name is taken.
     async fn define_collection(
         &self,
         tenant: &CustomerId,
@@ -468,8 +468,8 @@ pub trait IncidentStore: Send + Sync + 'static {
     async fn record_delivery(&self, id: u64, outcome: &DeliveryOutcome) -> Result<()>;
 }
 
-/// Everything art28 keeps: the sum of the per-aggregate traits. Services hold the trait of the
-/// aggregate they work on; the server is assembled over one `Store`. Implementations must make
+/// Everything art28 keeps: the sum of the per-aggregate traits. The services and the server are
+/// assembled over one `Store`; a backend implements the aggregates' traits. Implementations must make
 /// each method atomic. Any type implementing every aggregate's trait is a `Store`.
 pub trait Store: AgreementStore + LogStore + AccountStore + StaffAccessStore + VaultStore + IncidentStore {}
 
