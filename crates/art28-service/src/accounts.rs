@@ -14,7 +14,7 @@
 
 use crate::access::RequestContext;
 use crate::clock::Clock;
-use crate::door::{Carried, existing_customer, finish, finish_carried, home, sees};
+use crate::door::{Carried, existing_customer, finish, home, sees};
 use crate::passwords::{PasswordHasher, check_strength};
 use art28_core::access::AccessEntry;
 use art28_core::auth::{Grant, LockoutPolicy, Permission, Principal, Role, Scope, TokenLimit};
@@ -195,32 +195,9 @@ impl Accounts {
         ctx: &RequestContext,
         tenant: Option<&CustomerId>,
         operation: Operation,
-        resource: &str,
+        resource: String,
     ) -> Carried {
         Carried::new(ctx, self.clock.as_ref(), tenant, operation, resource)
-    }
-
-    /// [`Accounts::finish`] for a call whose change carried its entry.
-    async fn finish_carried<T>(
-        &self,
-        ctx: &RequestContext,
-        tenant: Option<&CustomerId>,
-        operation: Operation,
-        resource: String,
-        carried: &Carried,
-        result: Result<T>,
-    ) -> Result<T> {
-        finish_carried(
-            self.store.as_ref(),
-            self.clock.as_ref(),
-            ctx,
-            tenant,
-            operation,
-            resource,
-            carried,
-            result,
-        )
-        .await
     }
 
     /// The account an operation names by id, if the caller may know of it, and the customer
@@ -569,9 +546,10 @@ impl Accounts {
         let resource = customer
             .as_ref()
             .map_or_else(|| "accounts".into(), |c| format!("customer/{c}/accounts"));
-        let carried = self.carry(ctx, customer.as_ref(), op, &resource);
+        let carried = self.carry(ctx, customer.as_ref(), op, resource);
         let result = self.add_account(who, request, carried.take().as_ref()).await;
-        self.finish_carried(ctx, customer.as_ref(), op, resource, &carried, result)
+        carried
+            .finish(self.store.as_ref(), self.clock.as_ref(), ctx, result)
             .await
     }
 
@@ -694,7 +672,7 @@ impl Accounts {
     ) -> Result<AccountRecord> {
         let op = Operation::AccountEnable;
         let (account, tenant) = self.target(who, account_id).await;
-        let carried = self.carry(ctx, tenant.as_ref(), op, &format!("account/{account_id}"));
+        let carried = self.carry(ctx, tenant.as_ref(), op, format!("account/{account_id}"));
         let result = async {
             let account = account?;
             op.authorize(who, account.tenant.as_ref())?;
@@ -726,15 +704,9 @@ impl Accounts {
                 .await
         }
         .await;
-        self.finish_carried(
-            ctx,
-            tenant.as_ref(),
-            op,
-            format!("account/{account_id}"),
-            &carried,
-            result,
-        )
-        .await
+        carried
+            .finish(self.store.as_ref(), self.clock.as_ref(), ctx, result)
+            .await
     }
 
     /// Block a fellow representative of the same customer on stated grounds, for at most the
@@ -749,7 +721,7 @@ impl Accounts {
     ) -> Result<AccountRecord> {
         let op = Operation::AccountBlock;
         let (account, tenant) = self.target(who, account_id).await;
-        let carried = self.carry(ctx, tenant.as_ref(), op, &format!("account/{account_id}"));
+        let carried = self.carry(ctx, tenant.as_ref(), op, format!("account/{account_id}"));
         let result = async {
             let account = account?;
             let Some(customer) = account.tenant.clone() else {
@@ -805,15 +777,9 @@ impl Accounts {
             Ok(a)
         }
         .await;
-        self.finish_carried(
-            ctx,
-            tenant.as_ref(),
-            op,
-            format!("account/{account_id}"),
-            &carried,
-            result,
-        )
-        .await
+        carried
+            .finish(self.store.as_ref(), self.clock.as_ref(), ctx, result)
+            .await
     }
 
     /// Mark an account's password as disclosed or damaged: its sessions end and the password
@@ -828,7 +794,7 @@ impl Accounts {
     ) -> Result<AccountRecord> {
         let op = Operation::AccountPasswordDisclosed;
         let (account, tenant) = self.target(who, account_id).await;
-        let carried = self.carry(ctx, tenant.as_ref(), op, &format!("account/{account_id}"));
+        let carried = self.carry(ctx, tenant.as_ref(), op, format!("account/{account_id}"));
         let result = async {
             let account = account?;
             let officer = Operation::SecurityEventList.authorize(who, None).is_ok();
@@ -859,15 +825,9 @@ impl Accounts {
             Ok(a)
         }
         .await;
-        self.finish_carried(
-            ctx,
-            tenant.as_ref(),
-            op,
-            format!("account/{account_id}"),
-            &carried,
-            result,
-        )
-        .await
+        carried
+            .finish(self.store.as_ref(), self.clock.as_ref(), ctx, result)
+            .await
     }
 
     /// Issue a machine token acting as the issuer's account, narrowed to one customer, some
@@ -881,9 +841,10 @@ impl Accounts {
         let op = Operation::TokenCreate;
         let customer = request.customer.clone();
         let resource = format!("customer/{customer}/tokens");
-        let carried = self.carry(ctx, Some(&customer), op, &resource);
+        let carried = self.carry(ctx, Some(&customer), op, resource);
         let result = self.issue_token(who, request, carried.take().as_ref()).await;
-        self.finish_carried(ctx, Some(&customer), op, resource, &carried, result)
+        carried
+            .finish(self.store.as_ref(), self.clock.as_ref(), ctx, result)
             .await
     }
 
@@ -998,7 +959,7 @@ impl Accounts {
         id: &str,
     ) -> Result<()> {
         let op = Operation::TokenRevoke;
-        let carried = self.carry(ctx, Some(customer), op, &format!("token/{id}"));
+        let carried = self.carry(ctx, Some(customer), op, format!("token/{id}"));
         let result = async {
             op.authorize(who, Some(customer))?;
             if !self.store.tokens(customer).await?.iter().any(|t| t.id == id) {
@@ -1026,7 +987,8 @@ impl Accounts {
                 .await
         }
         .await;
-        self.finish_carried(ctx, Some(customer), op, format!("token/{id}"), &carried, result)
+        carried
+            .finish(self.store.as_ref(), self.clock.as_ref(), ctx, result)
             .await
     }
 
@@ -1042,7 +1004,7 @@ impl Accounts {
     ) -> Result<GrantRecord> {
         let op = Operation::GrantAdd;
         let (account, tenant) = self.target(who, account_id).await;
-        let carried = self.carry(ctx, tenant.as_ref(), op, &format!("account/{account_id}"));
+        let carried = self.carry(ctx, tenant.as_ref(), op, format!("account/{account_id}"));
         let result = async {
             let scope = match &customer {
                 Some(c) => Scope::Customer(c.clone()),
@@ -1080,15 +1042,9 @@ impl Accounts {
                 .await
         }
         .await;
-        self.finish_carried(
-            ctx,
-            tenant.as_ref(),
-            op,
-            format!("account/{account_id}"),
-            &carried,
-            result,
-        )
-        .await
+        carried
+            .finish(self.store.as_ref(), self.clock.as_ref(), ctx, result)
+            .await
     }
 
     /// Revoke a grant; it stays in the register with who revoked it and when.
@@ -1106,7 +1062,7 @@ impl Accounts {
             Ok(None) => (Err(grant_not_found(grant_id)), home(who)),
             Err(e) => (Err(e), None),
         };
-        let carried = self.carry(ctx, tenant.as_ref(), op, &format!("grant/{grant_id}"));
+        let carried = self.carry(ctx, tenant.as_ref(), op, format!("grant/{grant_id}"));
         let result = async {
             let grant = grant?;
             op.authorize(who, grant.tenant.as_ref())?;
@@ -1131,7 +1087,8 @@ impl Accounts {
                 .await
         }
         .await;
-        self.finish_carried(ctx, tenant.as_ref(), op, format!("grant/{grant_id}"), &carried, result)
+        carried
+            .finish(self.store.as_ref(), self.clock.as_ref(), ctx, result)
             .await
     }
 

@@ -95,10 +95,16 @@ pub(crate) async fn finish<T>(
 }
 
 /// The granted entry of a call that changes something, made before the change so the store
-/// writes it in the change's transaction: the change and its entry are durable together. The
-/// first change of the call takes it ([`Carried::take`]); if none did (a call that ended
-/// without changing anything), [`finish_carried`] logs it afterwards.
-pub(crate) struct Carried(std::sync::Mutex<Option<AccessEntry>>);
+/// writes it in the change's transaction: the change and its entry are durable together. It
+/// knows the customer, operation and resource of its call, so the call ends with
+/// [`Carried::finish`] alone. The first change of the call takes the entry ([`Carried::take`]);
+/// if none did (a call that ended without changing anything), `finish` logs it afterwards.
+pub(crate) struct Carried {
+    tenant: Option<CustomerId>,
+    operation: Operation,
+    resource: String,
+    entry: std::sync::Mutex<Option<AccessEntry>>,
+}
 
 impl Carried {
     /// The entry for `tenant`'s log (none for a call that concerns no customer).
@@ -107,7 +113,7 @@ impl Carried {
         clock: &dyn Clock,
         tenant: Option<&CustomerId>,
         operation: Operation,
-        resource: &str,
+        resource: String,
     ) -> Self {
         let entry = tenant.map(|t| {
             entry(
@@ -116,40 +122,44 @@ impl Carried {
                 &Access {
                     tenant: Some(t),
                     operation,
-                    resource: resource.to_string(),
+                    resource: resource.clone(),
                 },
                 None,
             )
         });
-        Self(std::sync::Mutex::new(entry))
+        Self {
+            tenant: tenant.cloned(),
+            operation,
+            resource,
+            entry: std::sync::Mutex::new(entry),
+        }
     }
 
     /// The entry, for the change that carries it; later changes of the call get `None`.
     pub(crate) fn take(&self) -> Option<AccessEntry> {
-        self.0.lock().ok().and_then(|mut e| e.take())
+        self.entry.lock().ok().and_then(|mut e| e.take())
     }
-}
 
-/// [`finish`] for a call whose change carried its entry: a success logs the entry only if no
-/// change took it; a failure (the change, with its entry, rolled back) logs the refusal.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn finish_carried<T>(
-    store: &dyn Store,
-    clock: &dyn Clock,
-    ctx: &RequestContext,
-    tenant: Option<&CustomerId>,
-    operation: Operation,
-    resource: String,
-    carried: &Carried,
-    result: Result<T>,
-) -> Result<T> {
-    match result {
-        Ok(v) => {
-            if let Some(e) = carried.take() {
-                store.log_access(&e).await?;
+    /// [`finish`] for the call: a success logs the entry only if no change took it; a failure
+    /// (the change, with its entry, rolled back) logs the refusal.
+    pub(crate) async fn finish<T>(
+        &self,
+        store: &dyn Store,
+        clock: &dyn Clock,
+        ctx: &RequestContext,
+        result: Result<T>,
+    ) -> Result<T> {
+        match result {
+            Ok(v) => {
+                if let Some(e) = self.take() {
+                    store.log_access(&e).await?;
+                }
+                Ok(v)
             }
-            Ok(v)
+            Err(e) => {
+                let (tenant, op, resource) = (self.tenant.as_ref(), self.operation, self.resource.clone());
+                finish(store, clock, ctx, tenant, op, resource, Err(e)).await
+            }
         }
-        Err(e) => finish(store, clock, ctx, tenant, operation, resource, Err(e)).await,
     }
 }

@@ -10,7 +10,7 @@
 
 use crate::access::RequestContext;
 use crate::clock::{Clock, today};
-use crate::door::{Carried, existing_customer, finish, finish_carried};
+use crate::door::{Carried, existing_customer, finish};
 use art28_core::access::AccessEntry;
 use art28_core::auth::{AccessReason, Principal};
 use art28_core::ids::CustomerId;
@@ -94,29 +94,6 @@ impl StaffAccess {
         .await
     }
 
-    /// [`StaffAccess::finish`] for a call whose change carried its entry.
-    async fn finish_carried<T>(
-        &self,
-        ctx: &RequestContext,
-        tenant: &CustomerId,
-        operation: Operation,
-        resource: String,
-        carried: &Carried,
-        result: Result<T>,
-    ) -> Result<T> {
-        finish_carried(
-            self.store.as_ref(),
-            self.clock.as_ref(),
-            ctx,
-            Some(tenant),
-            operation,
-            resource,
-            carried,
-            result,
-        )
-        .await
-    }
-
     /// One of the customer's grants, or `access_grant_not_found` (also for another customer's).
     async fn grant_of(&self, tenant: &CustomerId, id: u64) -> Result<AccessGrantRecord> {
         self.store
@@ -169,11 +146,13 @@ impl StaffAccess {
     ) -> Result<AccessGrantRecord> {
         let op = Operation::AccessGrantRequest;
         let resource = format!("customer/{tenant}/access-grants");
-        let carried = Carried::new(ctx, self.clock.as_ref(), Some(tenant), op, &resource);
+        let carried = Carried::new(ctx, self.clock.as_ref(), Some(tenant), op, resource);
         let result = self
             .ask(who, tenant, reason, ticket, ends_at, carried.take().as_ref())
             .await;
-        self.finish_carried(ctx, tenant, op, resource, &carried, result).await
+        carried
+            .finish(self.store.as_ref(), self.clock.as_ref(), ctx, result)
+            .await
     }
 
     async fn ask(
@@ -265,7 +244,7 @@ impl StaffAccess {
     ) -> Result<AccessGrantRecord> {
         let op = Operation::AccessGrantDecide;
         let resource = format!("access-grant/{id}");
-        let carried = Carried::new(ctx, self.clock.as_ref(), Some(tenant), op, &resource);
+        let carried = Carried::new(ctx, self.clock.as_ref(), Some(tenant), op, resource);
         let result = async {
             op.authorize(who, Some(tenant))?;
             self.grant_of(tenant, id).await?;
@@ -288,7 +267,9 @@ impl StaffAccess {
                 .await
         }
         .await;
-        self.finish_carried(ctx, tenant, op, resource, &carried, result).await
+        carried
+            .finish(self.store.as_ref(), self.clock.as_ref(), ctx, result)
+            .await
     }
 
     /// End a grant early: the customer, or the staff member who holds it. To anyone else the
@@ -302,7 +283,7 @@ impl StaffAccess {
     ) -> Result<AccessGrantRecord> {
         let op = Operation::AccessGrantRevoke;
         let resource = format!("access-grant/{id}");
-        let carried = Carried::new(ctx, self.clock.as_ref(), Some(tenant), op, &resource);
+        let carried = Carried::new(ctx, self.clock.as_ref(), Some(tenant), op, resource);
         let result = async {
             let grant = match op.authorize(who, Some(tenant)) {
                 Ok(()) => self.grant_of(tenant, id).await?,
@@ -339,6 +320,8 @@ impl StaffAccess {
                 .await
         }
         .await;
-        self.finish_carried(ctx, tenant, op, resource, &carried, result).await
+        carried
+            .finish(self.store.as_ref(), self.clock.as_ref(), ctx, result)
+            .await
     }
 }
