@@ -127,17 +127,24 @@ impl AccessLog {
             operation: Operation::LogRead,
             resource: format!("log/{tenant}?from={from}&limit={limit}"),
         };
-        if self.store.customer(tenant).await?.is_none() {
-            return Err(Error::new(
-                ErrorCode::CustomerNotFound,
-                format!("customer `{tenant}` does not exist"),
-            ));
-        }
-        if let Err(e) = Operation::LogRead
+        // Judged first, so a caller without the right hears the same whether the customer
+        // exists or not; a refusal is logged for an existing customer only.
+        let judged = Operation::LogRead
             .authorize(who, Some(tenant))
-            .and_then(|()| index_arg("from", from))
-        {
-            return Err(log_refusal(self.store.as_ref(), self.clock.as_ref(), ctx, access, e).await);
+            .and_then(|()| index_arg("from", from).map(|_| ()));
+        let exists = self.store.customer(tenant).await?.is_some();
+        match judged {
+            Err(e) if exists => {
+                return Err(log_refusal(self.store.as_ref(), self.clock.as_ref(), ctx, access, e).await);
+            }
+            Err(e) => return Err(e),
+            Ok(()) if !exists => {
+                return Err(Error::new(
+                    ErrorCode::CustomerNotFound,
+                    format!("customer `{tenant}` does not exist"),
+                ));
+            }
+            Ok(()) => {}
         }
         let checkpoint = self.ledger.latest(self.store.as_ref(), self.clock.as_ref()).await?;
         let found = self.store.tenant_log(tenant, from, checkpoint.size, limit).await?;

@@ -241,7 +241,12 @@ impl Agreements {
     async fn judge(&self, ctx: &RequestContext, who: &Principal, access: &Access<'_>, op: Operation) -> Result<()> {
         match op.authorize(who, access.tenant) {
             Ok(()) => Ok(()),
-            Err(e) => Err(self.refuse(ctx, access.clone(), e).await),
+            // Judged before the customer is looked up, so a caller without the right hears
+            // the same whether the customer exists or not; only an existing one logs it.
+            Err(e) => match access.tenant {
+                Some(t) if self.store.customer(t).await?.is_some() => Err(self.refuse(ctx, access.clone(), e).await),
+                _ => Err(e),
+            },
         }
     }
 
@@ -253,9 +258,9 @@ impl Agreements {
         id: &CustomerId,
     ) -> Result<(CustomerDetail, LogReceipt)> {
         let op = Operation::CustomerRead;
-        let customer = self.existing(id).await?;
         let access = Self::access(id, op, format!("customer/{id}"));
         self.judge(ctx, who, &access, op).await?;
+        let customer = self.existing(id).await?;
         let contacts = self.store.contacts(id).await?;
         let in_force = self.store.agreement_in_force(id, today(self.clock.as_ref())).await?;
         let receipt = log_read(self.store.as_ref(), self.clock.as_ref(), ctx, access).await?;
@@ -275,9 +280,9 @@ impl Agreements {
         id: &CustomerId,
     ) -> Result<(Vec<AgreementVersionMeta>, LogReceipt)> {
         let op = Operation::AgreementHistory;
-        self.existing(id).await?;
         let access = Self::access(id, op, format!("customer/{id}/agreements"));
         self.judge(ctx, who, &access, op).await?;
+        self.existing(id).await?;
         let history = self.store.customer_agreement_history(id).await?;
         let receipt = log_read(self.store.as_ref(), self.clock.as_ref(), ctx, access).await?;
         Ok((history, receipt))
@@ -294,7 +299,6 @@ impl Agreements {
         on: Option<Date>,
         op: Operation,
     ) -> Result<(CustomerRecord, AgreementVersion, Access<'static>)> {
-        let customer = self.existing(id).await?;
         let on = on.unwrap_or_else(|| today(self.clock.as_ref()));
         let judged = Access {
             tenant: Some(id),
@@ -302,6 +306,7 @@ impl Agreements {
             resource: format!("customer/{id}/agreement?on={on}"),
         };
         self.judge(ctx, who, &judged, op).await?;
+        let customer = self.existing(id).await?;
         let Some(v) = self.store.agreement_in_force(id, on).await? else {
             let e = Error::new(
                 ErrorCode::AgreementNotFound,

@@ -294,3 +294,66 @@ async fn an_agreement_id_stays_with_its_customer() {
         1
     );
 }
+
+/// A caller without the right to a customer's agreements or log hears the same for a customer
+/// that exists and one that does not: the doors judge before they look the customer up. Only
+/// the existing customer's log records the attempt.
+#[tokio::test]
+async fn not_yours_and_absent_answer_alike() {
+    let w = setup();
+    load_demo(w.store.as_ref(), w.clock.as_ref()).await.expect("demo");
+    let signer = LogSigner::generate("art28.test/log").expect("key");
+    let log = art28_service::access_log::AccessLog::new(
+        w.store.clone(),
+        w.clock.clone(),
+        std::sync::Arc::new(Ledger::new(signer)),
+    );
+    let stranger = Principal {
+        account_id: 9,
+        username: "henk".into(),
+        grants: vec![
+            Grant::customer(
+                Role::CustomerAdmin,
+                "hanzeveld-installatietechniek".parse().expect("id"),
+            )
+            .expect("grant"),
+        ],
+        token_limit: None,
+    };
+    let (real, absent): (art28_core::ids::CustomerId, art28_core::ids::CustomerId) = (
+        "bakkerij-de-vries".parse().expect("id"),
+        "bakkerij-de-nooit".parse().expect("id"),
+    );
+    let before = w.store.log_size().await.expect("size");
+    let answers = |e: art28_core::Error, id: &str| (e.code, e.message.replace(id, "X"));
+    let a = w
+        .agreements
+        .customer(&ctx(), &stranger, &real)
+        .await
+        .expect_err("not yours");
+    let b = w
+        .agreements
+        .customer(&ctx(), &stranger, &absent)
+        .await
+        .expect_err("absent");
+    assert_eq!(answers(a, real.as_str()), answers(b, absent.as_str()));
+    let a = w
+        .agreements
+        .history(&ctx(), &stranger, &real)
+        .await
+        .expect_err("not yours");
+    let b = w
+        .agreements
+        .history(&ctx(), &stranger, &absent)
+        .await
+        .expect_err("absent");
+    assert_eq!(answers(a, real.as_str()), answers(b, absent.as_str()));
+    let a = log.page(&ctx(), &stranger, &real, 0, 10).await.expect_err("not yours");
+    let b = log.page(&ctx(), &stranger, &absent, 0, 10).await.expect_err("absent");
+    assert_eq!(answers(a, real.as_str()), answers(b, absent.as_str()));
+    assert_eq!(
+        w.store.log_size().await.expect("size"),
+        before + 3,
+        "three refusals in the existing customer's log, none for the absent one"
+    );
+}
