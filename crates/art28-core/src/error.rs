@@ -182,6 +182,8 @@ error_codes! {
     WebhookInvalid = ("webhook_invalid", Invalid),
     /// The customer has no webhook.
     WebhookNotFound = ("webhook_not_found", NotFound),
+    /// No live legal hold with that id for the customer.
+    LegalHoldNotFound = ("legal_hold_not_found", NotFound),
 }
 
 impl fmt::Display for ErrorCode {

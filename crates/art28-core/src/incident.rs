@@ -105,17 +105,21 @@ pub struct Details {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<String>")]
     pub period_end: Option<Timestamp>,
-    /// Affected systems.
-    #[serde(default)]
+    /// Affected systems (at most 100).
+    #[serde(default, deserialize_with = "crate::number::at_most::<_, _, 100>")]
+    #[schemars(length(max = 100))]
     pub systems: Vec<String>,
-    /// Affected sub-processors, by name.
-    #[serde(default)]
+    /// Affected sub-processors, by name (at most 100).
+    #[serde(default, deserialize_with = "crate::number::at_most::<_, _, 100>")]
+    #[schemars(length(max = 100))]
     pub subprocessors: Vec<String>,
     /// Security properties hit.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::number::at_most::<_, _, 16>")]
+    #[schemars(length(max = 16))]
     pub impact: Vec<Impact>,
     /// What happened to the data.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::number::at_most::<_, _, 16>")]
+    #[schemars(length(max = 16))]
     pub actions: Vec<BreachAction>,
     /// Cause, as far as known.
     #[serde(default)]
@@ -177,6 +181,13 @@ impl Details {
             && b < a
         {
             return Err(bad("`period_end` is before `period_start`"));
+        }
+        if [self.period_start, self.period_end]
+            .into_iter()
+            .flatten()
+            .any(|t| t < EARLIEST_EVENT)
+        {
+            return Err(bad("the period of an incident starts after 1970"));
         }
         Ok(())
     }
@@ -362,6 +373,32 @@ pub fn notice_deadline(
     (status != Status::NotABreach).then(|| deadline_state(due, sent, now))
 }
 
+/// The earliest moment an incident's period may name (timestamps before it are typing errors,
+/// not incidents): 1970-01-01.
+pub const EARLIEST_EVENT: Timestamp = Timestamp::UNIX_EPOCH;
+
+/// The earliest moment a processor can have become aware of a breach under the GDPR: the day
+/// it applies, 25 May 2018 (Art. 99(2)).
+pub const EARLIEST_AWARE: Timestamp = Timestamp::constant(1_527_206_400, 0);
+
+/// Check when the processor became aware of an incident: not before the GDPR applies, not
+/// after `now`.
+pub fn check_aware_at(aware_at: Timestamp, now: Timestamp) -> Result<(), Error> {
+    if aware_at > now {
+        return Err(Error::new(
+            ErrorCode::IncidentInvalid,
+            "`aware_at` is in the future; give the moment the processor learned of it",
+        ));
+    }
+    if aware_at < EARLIEST_AWARE {
+        return Err(Error::new(
+            ErrorCode::IncidentInvalid,
+            "`aware_at` is before 25 May 2018, when the GDPR began to apply",
+        ));
+    }
+    Ok(())
+}
+
 /// The controller's own deadline towards the supervisory authority: awareness + 72 hours.
 pub fn controller_due(aware_at: Timestamp) -> Timestamp {
     aware_at.checked_add(CONTROLLER_TERM).unwrap_or(aware_at)
@@ -384,14 +421,24 @@ pub struct CustomerScope {
     /// The customer.
     pub customer: CustomerId,
     /// Access entries that matched.
+    #[serde(deserialize_with = "crate::number::count")]
+    #[schemars(range(max = 9223372036854775807_u64))]
     pub entries: u64,
     /// Distinct records reached.
+    #[serde(deserialize_with = "crate::number::count")]
+    #[schemars(range(max = 9223372036854775807_u64))]
     pub records: u64,
     /// Distinct data subjects reached.
+    #[serde(deserialize_with = "crate::number::count")]
+    #[schemars(range(max = 9223372036854775807_u64))]
     pub data_subjects: u64,
     /// Categories of personal data in what was reached (vocabulary ids).
+    #[serde(deserialize_with = "crate::number::at_most::<_, _, 200>")]
+    #[schemars(length(max = 200))]
     pub categories: Vec<String>,
     /// Groups of data subjects (the customer's collections reached).
+    #[serde(deserialize_with = "crate::number::at_most::<_, _, 1000>")]
+    #[schemars(length(max = 1000))]
     pub subject_groups: Vec<String>,
 }
 

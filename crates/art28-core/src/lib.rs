@@ -11,7 +11,7 @@
 //!   Fideslang, labelled in Dutch and English.
 //! - [`duration`], [`date`], [`lang`], [`geo`]: the small value types agreements are made of.
 //! - [`error`]: the one error type with stable codes that every layer returns.
-//! - [`ids`]: typed identifiers.
+//! - [`ids`]: typed identifiers; [`number`]: integers from requests, range-checked as read.
 //! - [`access`]: the entries of the access log, one per access granted or refused.
 //! - [`auth`]: roles, permissions and their scope; lockout, expiry and block rules.
 //! - [`vault`]: collections and records of the vault, checked against the agreement.
@@ -29,6 +29,7 @@ pub mod geo;
 pub mod ids;
 pub mod incident;
 pub mod lang;
+pub mod number;
 pub mod operation;
 pub mod policy;
 pub mod vault;

@@ -75,7 +75,9 @@ pub struct FieldDef {
 pub struct CollectionDef {
     /// Collection name, a slug such as `employees`.
     pub name: String,
-    /// Its fields.
+    /// Its fields (1 to 64).
+    #[serde(deserialize_with = "crate::number::at_most::<_, _, MAX_FIELDS>")]
+    #[schemars(length(min = 1, max = 64))]
     pub fields: Vec<FieldDef>,
 }
 

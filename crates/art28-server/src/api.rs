@@ -7,6 +7,7 @@
 use crate::auth::{Authorized, Caller, perm};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, TomlBody};
+use crate::extract::{Path, Query};
 use crate::state::AppState;
 use aide::axum::routing::{delete_with as axum_delete, get_with, post_with, put_with};
 use aide::axum::{ApiRouter, IntoApiResponse};
@@ -20,7 +21,7 @@ use art28_core::vocabulary::Vocabulary;
 use art28_render::DocFormat;
 use art28_service::records::{AgreementVersion, AgreementVersionMeta, ContactRecord, CustomerRecord};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use schemars::JsonSchema;

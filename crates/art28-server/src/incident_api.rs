@@ -13,13 +13,15 @@ use crate::api::{CustomerPath, customer_id};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
+use crate::extract::Path;
 use crate::state::AppState;
 use art28_core::ErrorCode;
 use art28_core::incident::{self, CustomerScope, DeadlineState, Details, Step};
+use art28_core::number::{List, RowId, Version};
 use art28_service::incidents::{Deadline, Draft, Report, ScopeQuery};
 use art28_service::records::{IncidentRecord, NoticeRecord};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use jiff::Timestamp;
@@ -219,7 +221,7 @@ impl From<NoticeRecord> for NoticeView {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct IncidentPath {
     /// Incident number.
-    pub id: u64,
+    pub id: RowId,
 }
 
 /// Path with a customer and an incident.
@@ -228,7 +230,7 @@ pub struct CustomerIncidentPath {
     /// Customer id.
     pub customer: String,
     /// Incident number.
-    pub id: u64,
+    pub id: RowId,
 }
 
 /// Path with a customer and a notice.
@@ -237,7 +239,7 @@ pub struct CustomerNoticePath {
     /// Customer id.
     pub customer: String,
     /// Notice id.
-    pub notice: u64,
+    pub notice: RowId,
 }
 
 /// New details.
@@ -245,7 +247,7 @@ pub struct CustomerNoticePath {
 #[serde(deny_unknown_fields)]
 pub struct DetailsBody {
     /// The version read.
-    pub version: u64,
+    pub version: Version,
     /// Everything known now (replaces what was there).
     pub details: Details,
 }
@@ -255,7 +257,7 @@ pub struct DetailsBody {
 #[serde(deny_unknown_fields)]
 pub struct StepBody {
     /// The version read.
-    pub version: u64,
+    pub version: Version,
     /// `triage`, `not_a_breach`, `breach` or `close`.
     pub step: Step,
     /// Reasons (required for `not_a_breach` and `close`).
@@ -279,13 +281,13 @@ pub struct AddCustomer {
 #[serde(deny_unknown_fields)]
 pub struct CustomersBody {
     /// The version read.
-    pub version: u64,
+    pub version: Version,
     /// Customers to add (or whose scope to replace).
     #[serde(default)]
-    pub add: Vec<AddCustomer>,
+    pub add: List<AddCustomer, 1000>,
     /// Customers not affected after all (only those without a notice).
     #[serde(default)]
-    pub remove: Vec<String>,
+    pub remove: List<String, 1000>,
 }
 
 /// Notices to compose or send.
@@ -294,7 +296,7 @@ pub struct CustomersBody {
 pub struct NoticeBody {
     /// The version read (needed to send, not to preview).
     #[serde(default)]
-    pub version: Option<u64>,
+    pub version: Option<Version>,
     /// For an update: what is new. Absent: the first notices.
     #[serde(default)]
     pub update: Option<String>,
@@ -347,7 +349,10 @@ pub async fn get(
     State(state): State<AppState>,
     Path(p): Path<IncidentPath>,
 ) -> ApiResult<Json<IncidentView>> {
-    let i = state.incidents.get(&caller.ctx, &caller.principal, None, p.id).await?;
+    let i = state
+        .incidents
+        .get(&caller.ctx, &caller.principal, None, p.id.unsigned())
+        .await?;
     Ok(Json(view(i, now(&state))))
 }
 
@@ -360,7 +365,12 @@ pub async fn update_details(
 ) -> ApiResult<Json<IncidentView>> {
     let i = state
         .incidents
-        .update_details(&caller.principal, p.id, body.version, body.details)
+        .update_details(
+            &caller.principal,
+            p.id.unsigned(),
+            body.version.unsigned(),
+            body.details,
+        )
         .await?;
     Ok(Json(view(i, now(&state))))
 }
@@ -374,7 +384,13 @@ pub async fn step(
 ) -> ApiResult<Json<IncidentView>> {
     let i = state
         .incidents
-        .step(&caller.principal, p.id, body.version, body.step, body.reason.as_deref())
+        .step(
+            &caller.principal,
+            p.id.unsigned(),
+            body.version.unsigned(),
+            body.step,
+            body.reason.as_deref(),
+        )
         .await?;
     Ok(Json(view(i, now(&state))))
 }
@@ -408,7 +424,14 @@ pub async fn set_customers(
         .collect::<ApiResult<Vec<_>>>()?;
     let i = state
         .incidents
-        .set_customers(&caller.ctx, &caller.principal, p.id, body.version, add, remove)
+        .set_customers(
+            &caller.ctx,
+            &caller.principal,
+            p.id.unsigned(),
+            body.version.unsigned(),
+            add,
+            remove,
+        )
         .await?;
     Ok(Json(view(i, now(&state))))
 }
@@ -422,7 +445,7 @@ pub async fn preview(
 ) -> ApiResult<Json<Vec<Draft>>> {
     let (_, drafts) = state
         .incidents
-        .drafts(&caller.principal, p.id, body.update.as_deref())
+        .drafts(&caller.principal, p.id.unsigned(), body.update.as_deref())
         .await?;
     Ok(Json(drafts))
 }
@@ -442,7 +465,13 @@ pub async fn send(
     })?;
     let (_, notices) = state
         .incidents
-        .send(&caller.ctx, &caller.principal, p.id, version, body.update.as_deref())
+        .send(
+            &caller.ctx,
+            &caller.principal,
+            p.id.unsigned(),
+            version.unsigned(),
+            body.update.as_deref(),
+        )
         .await?;
     // Deliver at once rather than at the next tick of the outbox.
     state.outbox_wake.notify_one();
@@ -457,7 +486,7 @@ pub async fn notices(
 ) -> ApiResult<Json<Vec<NoticeView>>> {
     let all = state
         .incidents
-        .notices(&caller.ctx, &caller.principal, None, p.id)
+        .notices(&caller.ctx, &caller.principal, None, p.id.unsigned())
         .await?;
     Ok(Json(all.into_iter().map(Into::into).collect()))
 }
@@ -491,7 +520,7 @@ pub async fn customer_get(
     let c = customer_id(&p.customer)?;
     let i = state
         .incidents
-        .get(&caller.ctx, &caller.principal, Some(&c), p.id)
+        .get(&caller.ctx, &caller.principal, Some(&c), p.id.unsigned())
         .await?;
     Ok(Json(view(i, now(&state))))
 }
@@ -505,7 +534,7 @@ pub async fn customer_notices(
     let c = customer_id(&p.customer)?;
     let all = state
         .incidents
-        .notices(&caller.ctx, &caller.principal, Some(&c), p.id)
+        .notices(&caller.ctx, &caller.principal, Some(&c), p.id.unsigned())
         .await?;
     Ok(Json(all.into_iter().map(Into::into).collect()))
 }
@@ -534,7 +563,7 @@ pub async fn acknowledge(
     let c = customer_id(&p.customer)?;
     let n = state
         .incidents
-        .acknowledge(&caller.ctx, &caller.principal, &c, p.notice)
+        .acknowledge(&caller.ctx, &caller.principal, &c, p.notice.unsigned())
         .await?;
     Ok(Json(n.into()))
 }

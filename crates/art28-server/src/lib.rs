@@ -54,6 +54,7 @@ pub fn app(state: AppState, max_body_bytes: usize) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(axum::middleware::from_fn(uri_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
@@ -88,6 +89,30 @@ async fn method_not_allowed() -> (StatusCode, axum::Json<error::ErrorBody>) {
             },
         }),
     )
+}
+
+/// The longest path and query string served, in bytes: far more than any route needs, far less
+/// than hyper's own limit (64 KiB), which it enforces with an empty answer of its own.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// Longer request targets are refused with `414 uri_too_long` in the API's error form.
+async fn uri_limit(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if len > MAX_URI_BYTES {
+        return (
+            StatusCode::URI_TOO_LONG,
+            axum::Json(error::ErrorBody {
+                error: error::ErrorDetail {
+                    code: "uri_too_long".into(),
+                    message: format!("the path and query may be at most {MAX_URI_BYTES} bytes long"),
+                    details: Vec::new(),
+                },
+            }),
+        )
+            .into_response();
+    }
+    next.run(req).await
 }
 
 #[derive(Clone, Copy)]

@@ -8,14 +8,16 @@
 use crate::api::WithAccess;
 use crate::auth::{Authorized, Caller, perm};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{Path, Query};
 use crate::state::AppState;
 use art28_core::ErrorCode;
 use art28_core::access::AccessEntry;
 use art28_core::ids::CustomerId;
+use art28_core::number::{PageSize, Position};
 use art28_service::access_log::MAX_PAGE;
 use art28_service::records::StoredCheckpoint;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -69,21 +71,21 @@ pub struct LogPage {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct PageQuery {
     /// First leaf index to include (default 0).
-    pub from: Option<u64>,
+    pub from: Option<Position>,
     /// Most entries (default and maximum 1000).
-    pub limit: Option<usize>,
+    pub limit: Option<PageSize>,
     /// For a bundle: the size of an earlier checkpoint you hold, to include a consistency proof
     /// from it to the current one.
-    pub since: Option<u64>,
+    pub since: Option<Position>,
 }
 
 /// Two tree sizes.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ConsistencyQuery {
     /// The earlier size.
-    pub old: u64,
+    pub old: Position,
     /// The later size (default: the latest checkpoint).
-    pub new: Option<u64>,
+    pub new: Option<Position>,
 }
 
 /// A consistency proof between two checkpoints.
@@ -128,8 +130,8 @@ pub async fn customer_log(
             &op.ctx,
             &op.principal,
             &tenant,
-            q.from.unwrap_or(0),
-            q.limit.unwrap_or(MAX_PAGE),
+            q.from.map_or(0, Position::unsigned),
+            q.limit.map_or(MAX_PAGE, PageSize::count),
         )
         .await?;
     let entries = page
@@ -165,9 +167,9 @@ pub async fn customer_bundle(
             &op.ctx,
             &op.principal,
             &tenant,
-            q.from.unwrap_or(0),
-            q.limit.unwrap_or(MAX_PAGE),
-            q.since,
+            q.from.map_or(0, Position::unsigned),
+            q.limit.map_or(MAX_PAGE, PageSize::count),
+            q.since.map(Position::unsigned),
         )
         .await?;
     // The bundle is the ledger crate's format (`art28/log-bundle/v1`), documented there.
@@ -181,7 +183,10 @@ pub async fn consistency(
     State(state): State<AppState>,
     Query(q): Query<ConsistencyQuery>,
 ) -> ApiResult<Json<ConsistencyView>> {
-    let c = state.log.consistency(&op.principal, q.old, q.new).await?;
+    let c = state
+        .log
+        .consistency(&op.principal, q.old.unsigned(), q.new.map(Position::unsigned))
+        .await?;
     Ok(Json(ConsistencyView {
         old: c.old.into(),
         new: c.new.into(),

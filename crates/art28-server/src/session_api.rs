@@ -5,12 +5,14 @@
 use crate::auth::{Authorized, Caller, ClientAddr, PendingCaller, perm};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
+use crate::extract::{Path, Query};
 use crate::state::AppState;
 use art28_core::ErrorCode;
 use art28_core::auth::Role;
+use art28_core::number::{Bounded, List, PageSize, Position, RowId};
 use art28_service::accounts::{self, AccountRequest};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use schemars::JsonSchema;
 use secrecy::SecretString;
@@ -221,9 +223,9 @@ pub async fn list_accounts(
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct EventsQuery {
     /// Only events after this id.
-    pub after: Option<u64>,
+    pub after: Option<Position>,
     /// Most events (default and maximum 1000).
-    pub limit: Option<usize>,
+    pub limit: Option<PageSize>,
 }
 
 /// A security event: failed login, lockout, grant, password change, ….
@@ -255,8 +257,8 @@ pub async fn security_events(
         .accounts
         .security_events(
             &caller.principal,
-            q.after.unwrap_or(0),
-            q.limit.unwrap_or(1000).clamp(1, 1000),
+            q.after.map_or(0, Position::unsigned),
+            q.limit.map_or(1000, PageSize::count),
         )
         .await?;
     Ok(Json(
@@ -279,7 +281,7 @@ pub async fn security_events(
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct AccountPath {
     /// Account id.
-    pub account: u64,
+    pub account: RowId,
 }
 
 /// Why an account is re-enabled.
@@ -295,7 +297,7 @@ pub struct EnableBody {
 #[serde(deny_unknown_fields)]
 pub struct BlockBody {
     /// How long, in hours (at most the agreement's term, e.g. 48).
-    pub hours: i64,
+    pub hours: Bounded<1, 8784>,
     /// The grounds, e.g. suspected fraud.
     pub grounds: String,
 }
@@ -304,12 +306,12 @@ pub struct BlockBody {
 pub async fn enable_account(
     caller: Caller,
     State(state): State<AppState>,
-    axum::extract::Path(p): axum::extract::Path<AccountPath>,
+    Path(p): Path<AccountPath>,
     ApiJson(body): ApiJson<EnableBody>,
 ) -> ApiResult<Json<AccountView>> {
     let a = state
         .accounts
-        .enable_account(&caller.ctx, &caller.principal, p.account, &body.reason)
+        .enable_account(&caller.ctx, &caller.principal, p.account.unsigned(), &body.reason)
         .await?;
     Ok(Json(a.into()))
 }
@@ -318,12 +320,18 @@ pub async fn enable_account(
 pub async fn block_account(
     caller: Caller,
     State(state): State<AppState>,
-    axum::extract::Path(p): axum::extract::Path<AccountPath>,
+    Path(p): Path<AccountPath>,
     ApiJson(body): ApiJson<BlockBody>,
 ) -> ApiResult<Json<AccountView>> {
     let a = state
         .accounts
-        .block_account(&caller.ctx, &caller.principal, p.account, body.hours, &body.grounds)
+        .block_account(
+            &caller.ctx,
+            &caller.principal,
+            p.account.unsigned(),
+            body.hours.get(),
+            &body.grounds,
+        )
         .await?;
     Ok(Json(a.into()))
 }
@@ -332,13 +340,13 @@ pub async fn block_account(
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
-    /// Operations (permission names), e.g. `agreements_read`, `log_read`.
-    pub operations: Vec<String>,
-    /// Purposes from the customer's agreement; empty for none.
+    /// Operations (permission names), e.g. `agreements_read`, `log_read`; each at most once.
+    pub operations: List<String, 64>,
+    /// Purposes from the customer's agreement; empty for none; each at most once.
     #[serde(default)]
-    pub purposes: Vec<String>,
+    pub purposes: List<String, 64>,
     /// Days until it expires (1 to 365).
-    pub days: u32,
+    pub days: Bounded<1, 365>,
 }
 
 /// A token without its secret.
@@ -398,7 +406,7 @@ pub struct CustomerOnly {
 pub async fn create_token(
     caller: Authorized<perm::TokensManage>,
     State(state): State<AppState>,
-    axum::extract::Path(p): axum::extract::Path<CustomerOnly>,
+    Path(p): Path<CustomerOnly>,
     ApiJson(body): ApiJson<TokenBody>,
 ) -> ApiResult<(StatusCode, Json<TokenView>)> {
     let operations = body
@@ -409,8 +417,8 @@ pub async fn create_token(
     let request = accounts::TokenRequest {
         customer: p.customer.parse()?,
         operations,
-        purposes: body.purposes,
-        days: body.days,
+        purposes: body.purposes.into_vec(),
+        days: u32::try_from(body.days.get()).unwrap_or(365),
     };
     let (secret, record) = state
         .accounts
@@ -425,7 +433,7 @@ pub async fn create_token(
 pub async fn list_tokens(
     caller: Authorized<perm::TokensManage>,
     State(state): State<AppState>,
-    axum::extract::Path(p): axum::extract::Path<CustomerOnly>,
+    Path(p): Path<CustomerOnly>,
 ) -> ApiResult<Json<Vec<TokenView>>> {
     Ok(Json(
         state
@@ -442,7 +450,7 @@ pub async fn list_tokens(
 pub async fn revoke_token(
     caller: Authorized<perm::TokensManage>,
     State(state): State<AppState>,
-    axum::extract::Path(p): axum::extract::Path<TokenPath>,
+    Path(p): Path<TokenPath>,
 ) -> ApiResult<StatusCode> {
     state
         .accounts
@@ -501,21 +509,21 @@ impl From<art28_service::records::GrantRecord> for GrantView {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct GrantPath {
     /// Grant id.
-    pub grant: u64,
+    pub grant: RowId,
 }
 
 /// Give an account a role.
 pub async fn add_grant(
     caller: Caller,
     State(state): State<AppState>,
-    axum::extract::Path(p): axum::extract::Path<AccountPath>,
+    Path(p): Path<AccountPath>,
     ApiJson(body): ApiJson<GrantBody>,
 ) -> ApiResult<(StatusCode, Json<GrantView>)> {
     let role: Role = body.role.parse()?;
     let customer = body.customer.as_deref().map(str::parse).transpose()?;
     let g = state
         .accounts
-        .grant_role(&caller.ctx, &caller.principal, p.account, role, customer)
+        .grant_role(&caller.ctx, &caller.principal, p.account.unsigned(), role, customer)
         .await?;
     Ok((StatusCode::CREATED, Json(g.into())))
 }
@@ -524,12 +532,12 @@ pub async fn add_grant(
 pub async fn revoke_grant(
     caller: Caller,
     State(state): State<AppState>,
-    axum::extract::Path(p): axum::extract::Path<GrantPath>,
+    Path(p): Path<GrantPath>,
 ) -> ApiResult<Json<GrantView>> {
     Ok(Json(
         state
             .accounts
-            .revoke_grant(&caller.ctx, &caller.principal, p.grant)
+            .revoke_grant(&caller.ctx, &caller.principal, p.grant.unsigned())
             .await?
             .into(),
     ))
@@ -557,12 +565,12 @@ pub async fn grant_register(
 pub async fn password_disclosed(
     caller: Caller,
     State(state): State<AppState>,
-    axum::extract::Path(p): axum::extract::Path<AccountPath>,
+    Path(p): Path<AccountPath>,
     ApiJson(body): ApiJson<EnableBody>,
 ) -> ApiResult<Json<AccountView>> {
     let a = state
         .accounts
-        .mark_password_disclosed(&caller.ctx, &caller.principal, p.account, &body.reason)
+        .mark_password_disclosed(&caller.ctx, &caller.principal, p.account.unsigned(), &body.reason)
         .await?;
     Ok(Json(a.into()))
 }

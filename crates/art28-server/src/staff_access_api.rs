@@ -6,12 +6,14 @@
 use crate::auth::{Authorized, Caller, perm};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
+use crate::extract::Path;
 use crate::state::AppState;
 use art28_core::ErrorCode;
 use art28_core::ids::CustomerId;
+use art28_core::number::RowId;
 use art28_service::records::AccessGrantRecord;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -78,7 +80,7 @@ pub struct DecisionPath {
     /// Customer id.
     pub customer: String,
     /// Grant id.
-    pub grant: u64,
+    pub grant: RowId,
     /// `approve`, `reject` or `revoke`.
     pub action: String,
 }
@@ -132,9 +134,9 @@ pub async fn decide(
     let tenant: CustomerId = p.customer.parse()?;
     let (grants, ctx, who) = (&state.staff_access, &caller.ctx, &caller.principal);
     let g = match p.action.as_str() {
-        "approve" => grants.decide(ctx, who, &tenant, p.grant, true).await?,
-        "reject" => grants.decide(ctx, who, &tenant, p.grant, false).await?,
-        "revoke" => grants.revoke(ctx, who, &tenant, p.grant).await?,
+        "approve" => grants.decide(ctx, who, &tenant, p.grant.unsigned(), true).await?,
+        "reject" => grants.decide(ctx, who, &tenant, p.grant.unsigned(), false).await?,
+        "revoke" => grants.revoke(ctx, who, &tenant, p.grant.unsigned()).await?,
         other => {
             return Err(ApiError::new(
                 ErrorCode::BadRequest,

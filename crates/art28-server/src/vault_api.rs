@@ -8,15 +8,17 @@ use crate::api::WithAccess;
 use crate::auth::{Authorized, Caller, perm};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
+use crate::extract::{Path, Query};
 use crate::state::AppState;
 use art28_core::ErrorCode;
 use art28_core::ids::CustomerId;
+use art28_core::number::{List, PageSize, RowId, Version};
 use art28_core::vault::{CollectionDef, IdentifierKind, Values};
 use art28_service::access::RequestContext;
 use art28_service::records::LegalHoldRecord;
 use art28_service::vault::{Export, Lookup, Record, Rotation};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -54,7 +56,7 @@ pub struct HoldPath {
     /// Customer id.
     pub customer: String,
     /// Hold id.
-    pub id: u64,
+    pub id: RowId,
 }
 
 /// The purpose of an operation on personal data.
@@ -74,7 +76,7 @@ pub struct ListQuery {
     /// Return records after this id.
     pub after: Option<String>,
     /// At most this many (1–1000, default 100).
-    pub limit: Option<usize>,
+    pub limit: Option<PageSize>,
 }
 
 /// A new record.
@@ -92,7 +94,7 @@ pub struct NewRecordBody {
 #[serde(deny_unknown_fields)]
 pub struct ImportBody {
     /// The records (at most 10,000).
-    pub records: Vec<NewRecordBody>,
+    pub records: List<NewRecordBody, 10_000>,
 }
 
 /// A change to a record.
@@ -100,7 +102,7 @@ pub struct ImportBody {
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
     /// The version the change is based on.
-    pub version: u64,
+    pub version: Version,
     /// The fields to change; others stay.
     pub values: Values,
 }
@@ -325,7 +327,7 @@ pub async fn list_records(
             &t,
             &p.collection,
             q.after.as_deref().unwrap_or(""),
-            q.limit.unwrap_or(100),
+            q.limit.map_or(100, PageSize::count),
         )
         .await?;
     let access_id = receipt.access_id.clone();
@@ -364,7 +366,7 @@ pub async fn update_record(
             &t,
             &p.collection,
             &p.id,
-            body.version,
+            body.version.unsigned(),
             &body.values,
         )
         .await?;
@@ -507,7 +509,7 @@ pub async fn lift_hold(
     let t = tenant(&p.customer)?;
     state
         .vault
-        .lift_legal_hold(&caller.ctx, &caller.principal, &t, p.id)
+        .lift_legal_hold(&caller.ctx, &caller.principal, &t, p.id.unsigned())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

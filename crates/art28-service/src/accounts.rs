@@ -748,11 +748,10 @@ impl Accounts {
                     )
                 })?;
             let now = self.clock.now();
-            let until = art28_core::auth::block_until(
-                SignedDuration::from_hours(hours),
-                &agreement.agreement.accounts.block_max,
-                now,
-            )?;
+            // More hours than a duration holds is longer than any agreement's term: refused
+            // as too long by the rule below, never an overflow.
+            let requested = SignedDuration::try_from_hours(hours).unwrap_or(SignedDuration::MAX);
+            let until = art28_core::auth::block_until(requested, &agreement.agreement.accounts.block_max, now)?;
             let a = self
                 .store
                 .update_account(
@@ -868,6 +867,22 @@ impl Accounts {
             return Err(Error::new(
                 ErrorCode::BadRequest,
                 "name at least one operation the token may perform",
+            ));
+        }
+        // A token's operations and purposes are sets: each named once (a request repeating one
+        // thousands of times is refused, not stored).
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(op) = request.operations.iter().find(|o| !seen.insert(o.as_str())) {
+            return Err(Error::new(
+                ErrorCode::BadRequest,
+                format!("operation `{op}` is named more than once"),
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(p) = request.purposes.iter().find(|p| !seen.insert(p.as_str())) {
+            return Err(Error::new(
+                ErrorCode::BadRequest,
+                format!("purpose `{p}` is named more than once"),
             ));
         }
         for op in &request.operations {

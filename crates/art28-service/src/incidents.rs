@@ -79,11 +79,14 @@ pub struct ScopeQuery {
     /// End of the window (exclusive).
     #[schemars(with = "String")]
     pub to: Timestamp,
-    /// Actors involved: user names, token ids or job names. Empty: every actor.
-    #[serde(default)]
+    /// Actors involved: user names, token ids or job names. Empty: every actor (at most 100).
+    #[serde(default, deserialize_with = "art28_core::number::at_most::<_, _, 100>")]
+    #[schemars(length(max = 100))]
     pub actors: Vec<String>,
-    /// Systems involved, named by the vault collections they hold. Empty: every collection.
-    #[serde(default)]
+    /// Systems involved, named by the vault collections they hold. Empty: every collection
+    /// (at most 100).
+    #[serde(default, deserialize_with = "art28_core::number::at_most::<_, _, 100>")]
+    #[schemars(length(max = 100))]
     pub systems: Vec<String>,
 }
 
@@ -296,12 +299,7 @@ impl Incidents {
         report.details.validate()?;
         let now = self.now();
         let aware_at = report.aware_at.unwrap_or(now);
-        if aware_at > now {
-            return Err(Error::new(
-                ErrorCode::IncidentInvalid,
-                "`aware_at` is in the future; give the moment the processor learned of it",
-            ));
-        }
+        incident::check_aware_at(aware_at, now)?;
         let source = match (customer, report.source) {
             (Some(_), None | Some(Source::Customer)) => Source::Customer,
             (Some(_), Some(_)) => {
@@ -687,6 +685,8 @@ impl Incidents {
                     format!("the scope given for `{c}` is about `{}`", s.customer),
                 ));
             }
+            // Staff may learn that a customer id is unknown (they see every customer).
+            crate::door::existing_customer(self.store.as_ref(), &c).await?;
             // The term is the one agreed when the processor became aware.
             let aware_day = art28_core::date::Date(inc.aware_at.to_zoned(jiff::tz::TimeZone::UTC).date());
             let agreement = match self.store.agreement_in_force(&c, aware_day).await? {

@@ -40,3 +40,47 @@ fn only_the_assembly_names_the_store() {
         offenders.join("\n")
     );
 }
+
+/// Handlers read the URL and the body only through `art28_server::extract`, whose rejections
+/// are the API's JSON errors; axum's own `Path`, `Query` and `Json` extractors answer plain text
+/// (`?limit=-1` once did). `Json` stays allowed as a response (`Json<…>` in a return type).
+#[test]
+fn handlers_take_only_the_api_extractors() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut offenders = Vec::new();
+    for entry in std::fs::read_dir(&src).expect("src") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        if path.extension().and_then(|e| e.to_str()) != Some("rs") || name == "extract.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("read");
+        for (i, line) in text.lines().enumerate() {
+            let l = line.trim();
+            if l.starts_with("//") {
+                continue;
+            }
+            // `axum::extract::Path`, or `Path`/`Query` in a `use axum::extract::{…}` list.
+            let axum_extractor = l.contains("axum::extract::Path") || l.contains("axum::extract::Query") || {
+                l.starts_with("use axum::extract::")
+                    && l.trim_start_matches("use axum::extract::")
+                        .split(|c: char| !c.is_alphanumeric() && c != '_')
+                        .any(|item| item == "Path" || item == "Query")
+            };
+            // `Json(x): Json<T>` as a parameter is axum's body extractor.
+            let json_param = l.contains("Json(") && l.contains("): Json<") && !l.contains("ApiJson");
+            if axum_extractor || json_param {
+                offenders.push(format!("{name}:{}: {l}", i + 1));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "these lines use axum's extractors instead of art28_server::extract:\n{}",
+        offenders.join("\n")
+    );
+}

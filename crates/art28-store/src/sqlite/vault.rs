@@ -870,10 +870,10 @@ impl VaultStore for SqliteStore {
         let limit = limit as i64;
         let rows: Vec<(String, VaultRecordRow)> = self
             .read(move |c| {
-                // `< 2` spelled as in the partial index's WHERE (BLIND_VERSION), so SQLite uses it.
+                // `< 3` spelled as in the partial index's WHERE (BLIND_VERSION), so SQLite uses it.
                 c.prepare_cached(&format!(
                     "SELECT {RECORD_COLS}, r.tenant FROM vault_records r JOIN vault_subjects s ON s.id = r.subject
-                     WHERE r.blind_version < 2 AND (r.tenant, r.id) > (?1, ?2)
+                     WHERE r.blind_version < 3 AND (r.tenant, r.id) > (?1, ?2)
                        AND EXISTS (SELECT 1 FROM vault_tenant_keys k WHERE k.tenant = r.tenant)
                      ORDER BY r.tenant, r.id LIMIT ?3"
                 ))
@@ -963,7 +963,7 @@ impl VaultStore for SqliteStore {
                     )
                     .map_err(db_err)?;
                 if n == 0 {
-                    return Err(Error::new(ErrorCode::RecordNotFound, format!("no live legal hold {id} for `{tenant}`")),
+                    return Err(Error::new(ErrorCode::LegalHoldNotFound, format!("there is no live legal hold {id}")),
                     );
                 }
                 let receipt = log::append(c, &log::Prepared::new(&entry))?;

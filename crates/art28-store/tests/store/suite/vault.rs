@@ -1220,12 +1220,12 @@ pub async fn legal_holds_are_placed_lifted_once_and_listed(store: &dyn Store) {
         .lift_legal_hold(&customer, h1.id, &vault_entry(&customer, "hold.lift"))
         .await
         .expect_err("lifted already");
-    assert_eq!(twice.code, ErrorCode::RecordNotFound);
+    assert_eq!(twice.code, ErrorCode::LegalHoldNotFound);
     let theirs = store
         .lift_legal_hold(&other, h2.id, &vault_entry(&other, "hold.lift"))
         .await
         .expect_err("another customer's hold");
-    assert_eq!(theirs.code, ErrorCode::RecordNotFound);
+    assert_eq!(theirs.code, ErrorCode::LegalHoldNotFound);
     assert_eq!(size(store).await, before, "refusals write nothing");
     let holds = store.legal_holds(&customer).await.expect("holds");
     let mut lifted = h1.clone();
