@@ -2,6 +2,7 @@
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use unicode_normalization::UnicodeNormalization;
 
 use crate::infallible;
 use crate::key::Key;
@@ -61,12 +62,14 @@ pub fn pseudonym(key: &Key, kind: &str, value: &str) -> String {
     format!("ps_{}", hex::encode(&mac[..16]))
 }
 
-/// Normalises an e-mail address for indexing: surrounding whitespace trimmed, lowercased.
+/// Normalises an e-mail address for indexing: surrounding whitespace trimmed, lowercased, in
+/// Unicode NFC, so the composed and decomposed spellings of `josé@…` find the same record.
 pub fn normalize_email(s: &str) -> String {
-    s.trim().to_lowercase()
+    s.trim().to_lowercase().nfc().collect()
 }
 
-/// Normalises a generic identifier for indexing: surrounding whitespace trimmed, nothing else.
+/// Normalises a generic identifier for indexing: surrounding whitespace trimmed, in Unicode
+/// NFC (canonically equal spellings are one identifier); case is kept.
 pub fn normalize_id(s: &str) -> String {
-    s.trim().to_string()
+    s.trim().nfc().collect()
 }

@@ -1315,7 +1315,7 @@ async fn records_indexed_the_old_way_are_reindexed_at_start_once() {
     assert_eq!(old_left, 0, "the old index is gone");
     let (version, sealed_same): (i64, bool) = db
         .query_row(
-            "SELECT version, blind_version = 2 FROM vault_records WHERE id = ?1",
+            "SELECT version, blind_version = 3 FROM vault_records WHERE id = ?1",
             [&rec],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )

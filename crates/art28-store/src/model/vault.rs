@@ -10,10 +10,10 @@ use super::agreements::{AgreementVersionMeta, CustomerRecord};
 
 /// The normalisation of identifiers that blind indexes are made with now, stored with each
 /// record (`vault_records.blind_version`): 1 kept a phone number's bare digits, 2 reads it to
-/// E.164 in the customer's region. Every write stores this; older rows are re-indexed at start
+/// E.164 in the customer's region, 3 also puts e-mail addresses and ids in Unicode NFC. Every write stores this; older rows are re-indexed at start
 /// ([`crate::VaultStore::vault_stale_blind`], [`crate::VaultStore::vault_reindex_blind`]). Migration 11's
 /// partial index names the same number.
-pub const BLIND_VERSION: u32 = 2;
+pub const BLIND_VERSION: u32 = 3;
 
 /// A record's blind indexes made again, for [`crate::VaultStore::vault_reindex_blind`].
 #[derive(Debug, Clone, PartialEq, Eq)]

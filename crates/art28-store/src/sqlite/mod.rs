@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0009_log_tail_index.sql"),
     include_str!("../../migrations/sqlite/0010_log_runs.sql"),
     include_str!("../../migrations/sqlite/0011_blind_version.sql"),
+    include_str!("../../migrations/sqlite/0012_blind_nfc.sql"),
 ];
 
 /// Number of reader connections kept open.

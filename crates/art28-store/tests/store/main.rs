@@ -503,7 +503,7 @@ async fn records_from_before_migration_11_are_listed_stale_until_reindexed() {
     let plan: String = rusqlite::Connection::open(&path)
         .expect("raw")
         .query_row(
-            "EXPLAIN QUERY PLAN SELECT tenant, id FROM vault_records WHERE blind_version < 2 AND (tenant, id) > ('', '') ORDER BY tenant, id",
+            "EXPLAIN QUERY PLAN SELECT tenant, id FROM vault_records WHERE blind_version < 3 AND (tenant, id) > ('', '') ORDER BY tenant, id",
             [],
             |r| r.get(3),
         )
