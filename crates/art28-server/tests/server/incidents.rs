@@ -3,7 +3,7 @@
 
 use crate::accounts::{account, session_of};
 use crate::aiosmtpd::{Smtp, free_port, header, raw_messages};
-use crate::harness::{TestServer, code, start_mailing};
+use crate::harness::{TestServer, code, start_mailing, start_mailing_loopback_hooks};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -1096,8 +1096,9 @@ async fn webhooks_are_signed_retried_and_carry_one_idempotency_key() {
         .route("/hook", axum::routing::post(receive))
         .with_state(receiver.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
-    // No SMTP relay listens here: e-mail waits, the webhook is tried on its own.
-    let s = start_mailing(dir.path(), "127.0.0.1:9").await;
+    // No SMTP relay listens here: e-mail waits, the webhook is tried on its own. The receiver
+    // is on loopback, which the operator allows for this server.
+    let s = start_mailing_loopback_hooks(dir.path(), "127.0.0.1:9", true).await;
     let c = &s.client;
     let henk = account(
         &s,
@@ -1115,6 +1116,11 @@ async fn webhooks_are_signed_retried_and_carry_one_idempotency_key() {
         ("not a url", "webhook_invalid"),
         ("https://10.0.0.5/hook", "webhook_invalid"),
         ("https://[fd00::1]/hook", "webhook_invalid"),
+        // Loopback allowed adds loopback only: no other private range, no plain http elsewhere.
+        ("http://[::ffff:10.0.0.1]/hook", "webhook_invalid"),
+        ("https://100.64.0.1/hook", "webhook_invalid"),
+        ("http://192.168.1.1/hook", "webhook_invalid"),
+        ("https://[64:ff9b::7f00:1]/hook", "webhook_invalid"),
     ] {
         let r = c
             .put(s.url(hook))
