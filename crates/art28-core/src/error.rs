@@ -178,7 +178,8 @@ error_codes! {
     NoticeNotFound = ("notice_not_found", NotFound),
     /// The customer has no contact designated for breach notices.
     NoBreachContact = ("no_breach_contact", Conflict),
-    /// A webhook address is not acceptable (https, or http to this machine only).
+    /// A webhook address is not acceptable: https to a public address (http to loopback only
+    /// where the operator allows it), no credentials, no control characters.
     WebhookInvalid = ("webhook_invalid", Invalid),
     /// The customer has no webhook.
     WebhookNotFound = ("webhook_not_found", NotFound),

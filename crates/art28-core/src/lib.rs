@@ -18,6 +18,8 @@
 //! - [`operation`]: every operation named in the access log, with the permission it needs.
 //! - [`policy`]: the one decision every vault operation passes.
 //! - [`incident`]: the incident register's fields, workflow, delivery keys and deadlines.
+//! - [`net`]: where an IP address leads (public, loopback, a special-purpose range), for the
+//!   connections art28 makes to addresses customers name.
 
 pub mod access;
 pub mod agreement;
@@ -29,6 +31,7 @@ pub mod geo;
 pub mod ids;
 pub mod incident;
 pub mod lang;
+pub mod net;
 pub mod number;
 pub mod operation;
 pub mod policy;

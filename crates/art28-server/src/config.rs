@@ -31,6 +31,10 @@ pub struct Config {
     pub smtp_relay: Option<String>,
     /// Sender of breach notices, `Name <address>`.
     pub mail_from: String,
+    /// Let customers' webhooks reach this machine's loopback (127.0.0.0/8, ::1), also by plain
+    /// http: for a local relay or tests. Off by default, since it lets a customer make the
+    /// server post to its own loopback services; other private ranges stay refused either way.
+    pub webhook_allow_loopback: bool,
 }
 
 /// How logs are written.
@@ -57,6 +61,7 @@ impl Default for Config {
             staff_credential_expiry: IsoDuration::months(6),
             smtp_relay: None,
             mail_from: "art28 <noreply@art28.localhost>".into(),
+            webhook_allow_loopback: false,
         }
     }
 }
@@ -85,6 +90,8 @@ pub struct ConfigLayer {
     pub smtp_relay: Option<String>,
     /// See [`Config::mail_from`].
     pub mail_from: Option<String>,
+    /// See [`Config::webhook_allow_loopback`].
+    pub webhook_allow_loopback: Option<bool>,
 }
 
 impl ConfigLayer {
@@ -137,6 +144,7 @@ impl ConfigLayer {
             staff_credential_expiry: over.staff_credential_expiry.or(self.staff_credential_expiry),
             smtp_relay: over.smtp_relay.or(self.smtp_relay),
             mail_from: over.mail_from.or(self.mail_from),
+            webhook_allow_loopback: over.webhook_allow_loopback.or(self.webhook_allow_loopback),
         }
     }
 
@@ -154,6 +162,7 @@ impl ConfigLayer {
             staff_credential_expiry: self.staff_credential_expiry.unwrap_or(d.staff_credential_expiry),
             smtp_relay: self.smtp_relay.filter(|s| !s.trim().is_empty()),
             mail_from: self.mail_from.unwrap_or(d.mail_from),
+            webhook_allow_loopback: self.webhook_allow_loopback.unwrap_or(d.webhook_allow_loopback),
         };
         if config.max_body_bytes < 1024 {
             return Err(config_err("max_body_bytes must be at least 1024".into()));
@@ -201,6 +210,25 @@ mod tests {
         assert!(c.demo);
         assert_eq!(c.max_body_bytes, 4096);
         assert_eq!(c.log, "info");
+    }
+
+    #[test]
+    fn webhooks_reach_loopback_only_when_the_operator_says_so() {
+        assert!(!ConfigLayer::default().resolve().unwrap().webhook_allow_loopback);
+        let on = ConfigLayer::from_env(env(&[("ART28_WEBHOOK_ALLOW_LOOPBACK", "true")]))
+            .unwrap()
+            .resolve()
+            .unwrap();
+        assert!(on.webhook_allow_loopback);
+        let off = ConfigLayer::from_toml("f.toml", "webhook_allow_loopback = true\n")
+            .unwrap()
+            .then(ConfigLayer {
+                webhook_allow_loopback: Some(false),
+                ..ConfigLayer::default()
+            })
+            .resolve()
+            .unwrap();
+        assert!(!off.webhook_allow_loopback);
     }
 
     #[test]

@@ -316,8 +316,14 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
     // digits) get their blind indexes made again before any lookup is served; after the first
     // start of this version it finds nothing to do.
     vault.reindex_blind().await?;
+    let webhook_policy = art28_service::webhook::WebhookPolicy {
+        allow_loopback: config.webhook_allow_loopback,
+    };
+    if config.webhook_allow_loopback {
+        tracing::warn!("webhook_allow_loopback is on: customers' webhooks may reach this machine's loopback services");
+    }
     let mut couriers: Vec<Arc<dyn art28_service::incidents::Courier>> = vec![Arc::new(
-        art28_service::webhook::WebhookSender::new(store.clone(), vault.clone(), clock.clone())?,
+        art28_service::webhook::WebhookSender::new(store.clone(), vault.clone(), clock.clone(), webhook_policy)?,
     )];
     match &config.smtp_relay {
         Some(relay) => couriers.push(Arc::new(art28_service::mail::SmtpMailer::new(
@@ -326,11 +332,10 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         )?)),
         None => tracing::warn!("no smtp_relay configured: breach notices by e-mail wait in the outbox until one is"),
     }
-    let incidents = Arc::new(art28_service::incidents::Incidents::new(
-        store.clone(),
-        clock.clone(),
-        vault.clone(),
-    ));
+    let incidents = Arc::new(
+        art28_service::incidents::Incidents::new(store.clone(), clock.clone(), vault.clone())
+            .with_webhook_policy(webhook_policy),
+    );
     let outbox_wake = Arc::new(tokio::sync::Notify::new());
     let log = Arc::new(art28_service::access_log::AccessLog::new(
         store.clone(),

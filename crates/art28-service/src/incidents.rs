@@ -159,6 +159,8 @@ pub struct Incidents {
     pub(crate) clock: Arc<dyn Clock>,
     /// The customers' keys, from which webhook secrets are derived.
     pub(crate) vault: Arc<Vault>,
+    /// Where webhooks may lead, judged when one is set.
+    pub(crate) webhook_policy: crate::webhook::WebhookPolicy,
 }
 
 impl std::fmt::Debug for Incidents {
@@ -169,8 +171,22 @@ impl std::fmt::Debug for Incidents {
 
 impl Incidents {
     /// The register over a store and a clock; webhook secrets come from the vault's keys.
+    /// Webhooks may lead to the public internet only until [`Self::with_webhook_policy`].
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, vault: Arc<Vault>) -> Self {
-        Self { store, clock, vault }
+        Self {
+            store,
+            clock,
+            vault,
+            webhook_policy: crate::webhook::WebhookPolicy::default(),
+        }
+    }
+
+    /// The register judging webhook addresses by `policy` when they are set (give the
+    /// [`crate::webhook::WebhookSender`] the same one).
+    #[must_use]
+    pub fn with_webhook_policy(mut self, policy: crate::webhook::WebhookPolicy) -> Self {
+        self.webhook_policy = policy;
+        self
     }
 
     /// Now, by the service's clock: for views computed with its answers (deadline states).

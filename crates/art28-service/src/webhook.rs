@@ -7,6 +7,14 @@
 //! webhook's generation ([`crate::vault::Vault::webhook_key`]); it is shown once, when the
 //! webhook is set, and never stored. Redirects are not followed.
 //!
+//! Where a webhook may lead ([`WebhookPolicy`]): the public internet only, judged by
+//! [`art28_core::net::reach`], and this machine's loopback where the operator allows it (a
+//! local relay). The address is judged when the webhook is set (IP literals; `localhost`) and
+//! again on every delivery at the address actually connected to: IP literals before sending,
+//! host names by the client's resolver ([`GuardedResolver`]), which drops every address not
+//! allowed, so a name that resolves (or is re-pointed) into a private range is not reached.
+//! No proxy is used: a proxy would connect to addresses this check never sees.
+//!
 //! A customer sets, reads and removes its webhook through [`Incidents`]; each call leaves one
 //! entry in its access log (resource `webhook`).
 
@@ -17,21 +25,122 @@ use crate::staff_access::event;
 use crate::vault::Vault;
 use art28_core::auth::Principal;
 use art28_core::ids::CustomerId;
+use art28_core::net::{Reach, reach};
 use art28_core::operation::Operation;
 use art28_core::{Error, ErrorCode, Result};
 use art28_store::{DeliveryRecord, NoticeRecord, Store, WebhookRecord};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// The resource every webhook entry names.
 const RESOURCE: &str = "webhook";
 
+/// Which addresses webhooks may reach: the public internet, and this machine's loopback only
+/// where the operator allows it (setting `webhook_allow_loopback`); never other ranges.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WebhookPolicy {
+    /// Allow loopback addresses (127.0.0.0/8, ::1) and plain `http://` to them.
+    pub allow_loopback: bool,
+}
+
+impl WebhookPolicy {
+    /// Whether a webhook may connect to `ip`; the refusal says why.
+    pub fn admits(self, ip: IpAddr) -> std::result::Result<(), String> {
+        match reach(ip) {
+            Reach::Public => Ok(()),
+            Reach::Loopback if self.allow_loopback => Ok(()),
+            Reach::Loopback => Err(format!("the address {ip} is not allowed: loopback (this machine)")),
+            Reach::Special(range) => Err(format!("the address {ip} is not allowed: {range}")),
+        }
+    }
+}
+
+/// The client's resolver for webhooks: resolves with the system's resolver (through tokio) and
+/// keeps only the addresses the policy admits; a name left with none is refused.
+#[derive(Debug)]
+pub struct GuardedResolver {
+    policy: WebhookPolicy,
+}
+
+impl GuardedResolver {
+    /// A resolver keeping the addresses `policy` admits.
+    pub fn new(policy: WebhookPolicy) -> Self {
+        Self { policy }
+    }
+}
+
+/// A host name that resolved to no address a webhook may reach.
+#[derive(Debug)]
+struct Refused(String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let policy = self.policy;
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let mut refused = Vec::new();
+            let mut allowed = Vec::new();
+            for addr in found {
+                match policy.admits(addr.ip()) {
+                    Ok(()) => allowed.push(addr),
+                    Err(why) => refused.push(why),
+                }
+            }
+            if allowed.is_empty() {
+                let why = if refused.is_empty() {
+                    format!("{host} resolves to no address")
+                } else {
+                    format!("{host} resolves to no address allowed: {}", refused.join("; "))
+                };
+                return Err(Box::new(Refused(why)) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            if !refused.is_empty() {
+                tracing::warn!(
+                    host,
+                    refused = refused.join("; "),
+                    "webhook host resolves partly to addresses not allowed; those are skipped"
+                );
+            }
+            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Why a request failed, for the delivery's record: a refused address as it is, else the error
+/// with its causes (reqwest's own message alone says only "error sending request").
+fn failure(e: &reqwest::Error) -> String {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    let mut parts = Vec::new();
+    while let Some(c) = cause {
+        if let Some(r) = c.downcast_ref::<Refused>() {
+            return format!("webhook not sent: {r}");
+        }
+        let text = c.to_string();
+        if !parts.iter().any(|p: &String| p.contains(&text)) {
+            parts.push(text);
+        }
+        cause = c.source();
+    }
+    format!("webhook not reached: {}", parts.join(": "))
+}
+
 /// Posts notices to customers' webhooks.
 #[derive(Clone)]
 pub struct WebhookSender {
     client: reqwest::Client,
+    policy: WebhookPolicy,
     store: Arc<dyn Store>,
     vault: Arc<Vault>,
     clock: Arc<dyn Clock>,
@@ -44,16 +153,21 @@ impl std::fmt::Debug for WebhookSender {
 }
 
 impl WebhookSender {
-    /// A sender with a 20-second timeout that follows no redirects.
-    pub fn new(store: Arc<dyn Store>, vault: Arc<Vault>, clock: Arc<dyn Clock>) -> Result<Self> {
+    /// A sender that connects only where `policy` admits, within 5 seconds, answers within 20,
+    /// follows no redirects and uses no proxy.
+    pub fn new(store: Arc<dyn Store>, vault: Arc<Vault>, clock: Arc<dyn Clock>, policy: WebhookPolicy) -> Result<Self> {
         let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(20))
             .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(Arc::new(GuardedResolver::new(policy)))
             .user_agent(concat!("art28/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::new(ErrorCode::Internal, format!("no HTTP client: {e}")))?;
         Ok(Self {
             client,
+            policy,
             store,
             vault,
             clock,
@@ -94,6 +208,13 @@ impl Courier for WebhookSender {
                 "webhook changed since queued; sending to the current one"
             );
         }
+        // An IP literal is connected to without the resolver: judge it here.
+        let url = reqwest::Url::parse(&hook.url).map_err(|_| "the webhook address is not a URL".to_string())?;
+        if let Some(ip) = literal(&url) {
+            self.policy
+                .admits(ip)
+                .map_err(|why| format!("webhook not sent: {why}"))?;
+        }
         let key = self
             .vault
             .webhook_key(&n.customer, hook.generation, false)
@@ -115,7 +236,7 @@ impl Courier for WebhookSender {
         let sig = signature(key.expose(), ts, &body);
         let resp = self
             .client
-            .post(&hook.url)
+            .post(url)
             .header("content-type", "application/json")
             .header("idempotency-key", &d.idempotency_key)
             .header("x-art28-timestamp", ts.to_string())
@@ -123,7 +244,7 @@ impl Courier for WebhookSender {
             .body(body)
             .send()
             .await
-            .map_err(|e| format!("webhook not reached: {}", e.without_url()))?;
+            .map_err(|e| failure(&e.without_url()))?;
         if resp.status().is_success() {
             Ok(())
         } else {
@@ -132,11 +253,29 @@ impl Courier for WebhookSender {
     }
 }
 
-/// Check a webhook address: `https://…`, or `http://` to this machine (for a local relay).
-fn check_url(url: &str) -> Result<()> {
+/// The host of `url` when it is an IP address. The parser has already normalised every IPv4
+/// spelling (`0x7f.1`, `2130706433`) of an http(s) URL to its dotted form, so the text of a host
+/// name never parses as an address.
+fn literal(url: &reqwest::Url) -> Option<IpAddr> {
+    let host = url.host_str()?;
+    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    host.parse().ok()
+}
+
+/// Check a webhook address when it is set: `https://` to a public address, or, where `policy`
+/// allows loopback, also `http://` to this machine (for a local relay). Only IP literals and
+/// `localhost` names can be judged here; every delivery judges the address it connects to.
+fn check_url(url: &str, policy: WebhookPolicy) -> Result<()> {
     let bad = |m: &str| Error::new(ErrorCode::WebhookInvalid, m.to_string());
     if url.len() > 2000 {
         return Err(bad("the webhook address is longer than 2000 characters"));
+    }
+    // The URL parser would strip tabs and line breaks and accept the rest; what is stored and
+    // shown must be what was checked.
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad(
+            "the webhook address contains a space, line break or other control character",
+        ));
     }
     let u = reqwest::Url::parse(url).map_err(|_| bad("the webhook address is not a URL"))?;
     if !u.username().is_empty() || u.password().is_some() {
@@ -144,32 +283,26 @@ fn check_url(url: &str) -> Result<()> {
             "put no credentials in the webhook address; requests are signed instead",
         ));
     }
-    let local = matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-    // Not into the processor's own network by address (names that resolve there are not
-    // caught here; a firewall for outgoing webhook traffic should be the second line).
-    let host_ip = u
-        .host_str()
-        .map(|h| h.trim_start_matches('[').trim_end_matches(']'))
-        .and_then(|h| h.parse::<std::net::IpAddr>().ok());
-    let internal = match host_ip {
-        Some(std::net::IpAddr::V4(ip)) => {
-            ip.is_private() || ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast()
-        }
-        Some(std::net::IpAddr::V6(ip)) => {
-            let first = ip.segments()[0];
-            ip.is_unspecified() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
-        }
-        None => false,
-    };
-    if internal {
-        return Err(bad("a webhook address may not point into a private network"));
+    let ip = literal(&u);
+    if let Some(ip) = ip {
+        policy.admits(ip).map_err(|why| bad(&why))?;
     }
+    // RFC 6761: `localhost` and names under it are this machine.
+    let local_name = u.domain().is_some_and(|d| {
+        let d = d.trim_end_matches('.');
+        d == "localhost" || d.ends_with(".localhost")
+    });
+    if local_name && !policy.allow_loopback {
+        return Err(bad("the webhook address is not allowed: localhost is this machine"));
+    }
+    let local = local_name || ip.is_some_and(|ip| reach(ip) == Reach::Loopback);
     match u.scheme() {
-        "https" if u.host_str().is_some() => Ok(()),
-        "http" if local => Ok(()),
-        _ => Err(bad(
-            "a webhook address is https://…; plain http only to this machine (localhost)",
+        "https" if u.host().is_some() => Ok(()),
+        "http" if local && policy.allow_loopback => Ok(()),
+        _ if policy.allow_loopback => Err(bad(
+            "a webhook address is https://…; plain http only to this machine (loopback)",
         )),
+        _ => Err(bad("a webhook address is https://…")),
     }
 }
 
@@ -186,8 +319,7 @@ impl Incidents {
         let op = Operation::WebhookSet;
         let step = async {
             self.judge(who, tenant, op).await?;
-            let url = url.trim();
-            check_url(url)?;
+            check_url(url, self.webhook_policy)?;
             let now = self.clock.now();
             let event = event(
                 now,

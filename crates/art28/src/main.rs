@@ -62,6 +62,10 @@ struct ServeArgs {
     /// Log format.
     #[arg(long, value_enum)]
     log_format: Option<LogFormatArg>,
+    /// Let customers' webhooks reach this machine's loopback (127.0.0.0/8, ::1), also by plain
+    /// http, e.g. for a local relay; off by default.
+    #[arg(long)]
+    webhook_allow_loopback: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -167,6 +171,7 @@ fn resolve_config(args: &ServeArgs) -> art28_core::Result<art28_server::config::
             LogFormatArg::Text => LogFormat::Text,
             LogFormatArg::Json => LogFormat::Json,
         }),
+        webhook_allow_loopback: args.webhook_allow_loopback.then_some(true),
         ..ConfigLayer::default()
     };
     file.then(env).then(flags).resolve()

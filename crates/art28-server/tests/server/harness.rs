@@ -24,17 +24,31 @@ pub async fn start(dir: &Path, demo: bool) -> TestServer {
 }
 
 pub async fn try_start(dir: &Path, demo: bool) -> art28_core::Result<TestServer> {
-    try_start_with(dir, demo, None).await
+    try_start_with(dir, demo, None, false).await
 }
 
-/// A server that sends breach notices through the SMTP relay at `relay` (`host:port`).
+/// A server that sends breach notices through the SMTP relay at `relay` (`host:port`);
+/// webhooks reach the public internet only (the default).
 pub async fn start_mailing(dir: &Path, relay: &str) -> TestServer {
-    try_start_with(dir, true, Some(relay.to_string()))
+    try_start_with(dir, true, Some(relay.to_string()), false)
         .await
         .expect("server starts")
 }
 
-async fn try_start_with(dir: &Path, demo: bool, smtp_relay: Option<String>) -> art28_core::Result<TestServer> {
+/// As [`start_mailing`], with the operator's `webhook_allow_loopback` set to `allow`: a test's
+/// webhook receiver listens on loopback.
+pub async fn start_mailing_loopback_hooks(dir: &Path, relay: &str, allow: bool) -> TestServer {
+    try_start_with(dir, true, Some(relay.to_string()), allow)
+        .await
+        .expect("server starts")
+}
+
+async fn try_start_with(
+    dir: &Path,
+    demo: bool,
+    smtp_relay: Option<String>,
+    webhook_allow_loopback: bool,
+) -> art28_core::Result<TestServer> {
     let config = Config {
         data_dir: dir.to_path_buf(),
         listen: "127.0.0.1:0".parse().expect("addr"),
@@ -42,6 +56,7 @@ async fn try_start_with(dir: &Path, demo: bool, smtp_relay: Option<String>) -> a
         max_body_bytes: 64 * 1024,
         smtp_relay,
         mail_from: "Noordlicht meldpunt <meldpunt@noordlicht.example>".into(),
+        webhook_allow_loopback,
         ..Config::default()
     };
     let clock = clock();

@@ -3,7 +3,7 @@
 
 use crate::accounts::{account, session_of};
 use crate::aiosmtpd::{Smtp, free_port, header, raw_messages};
-use crate::harness::{TestServer, code, start_mailing};
+use crate::harness::{TestServer, code, start_mailing, start_mailing_loopback_hooks};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -1096,8 +1096,9 @@ async fn webhooks_are_signed_retried_and_carry_one_idempotency_key() {
         .route("/hook", axum::routing::post(receive))
         .with_state(receiver.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
-    // No SMTP relay listens here: e-mail waits, the webhook is tried on its own.
-    let s = start_mailing(dir.path(), "127.0.0.1:9").await;
+    // No SMTP relay listens here: e-mail waits, the webhook is tried on its own. The receiver
+    // is on loopback, which the operator allows for this server.
+    let s = start_mailing_loopback_hooks(dir.path(), "127.0.0.1:9", true).await;
     let c = &s.client;
     let henk = account(
         &s,
@@ -1115,6 +1116,11 @@ async fn webhooks_are_signed_retried_and_carry_one_idempotency_key() {
         ("not a url", "webhook_invalid"),
         ("https://10.0.0.5/hook", "webhook_invalid"),
         ("https://[fd00::1]/hook", "webhook_invalid"),
+        // Loopback allowed adds loopback only: no other private range, no plain http elsewhere.
+        ("http://[::ffff:10.0.0.1]/hook", "webhook_invalid"),
+        ("https://100.64.0.1/hook", "webhook_invalid"),
+        ("http://192.168.1.1/hook", "webhook_invalid"),
+        ("https://[64:ff9b::7f00:1]/hook", "webhook_invalid"),
     ] {
         let r = c
             .put(s.url(hook))
@@ -1247,6 +1253,201 @@ async fn webhooks_are_signed_retried_and_carry_one_idempotency_key() {
         .collect();
     assert_eq!(kinds.iter().filter(|k| **k == "webhook_set").count(), 3);
     assert_eq!(kinds.iter().filter(|k| **k == "webhook_removed").count(), 1);
+    s.stop().await;
+}
+
+/// Set a customer's webhook as `token`; the answer's status and error code (empty on success).
+async fn set_hook(s: &TestServer, customer: &str, token: &str, url: &str) -> (u16, String, Value) {
+    let r = s
+        .client
+        .put(s.url(&format!("/api/v1/customers/{customer}/webhook")))
+        .bearer_auth(token)
+        .json(&json!({"url": url}))
+        .send()
+        .await
+        .expect("send");
+    if r.status().is_success() {
+        (r.status().as_u16(), String::new(), r.json().await.expect("json"))
+    } else {
+        code(r).await
+    }
+}
+
+#[tokio::test]
+async fn webhooks_into_private_networks_or_with_control_characters_are_refused_when_set() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // The default: webhooks reach the public internet only.
+    let s = start_mailing(dir.path(), "127.0.0.1:9").await;
+    let customer = "hanzeveld-installatietechniek";
+    let henk = account(&s, "henk.admin", "customer_admin", Some(customer)).await;
+    for url in [
+        // IPv4 in IPv6 forms: mapped, NAT64, 6to4, Teredo.
+        "https://[::ffff:10.0.0.1]/x",
+        "https://[::ffff:127.0.0.1]/x",
+        "https://[::ffff:169.254.169.254]/latest/meta-data",
+        "https://[64:ff9b::a00:1]/x",
+        "https://[64:ff9b:1::a00:1]/x",
+        "https://[2002:a00:1::]/x",
+        "https://[2001::1]/x",
+        // IPv4 special-purpose ranges beyond the private ones.
+        "https://100.64.0.1/x",
+        "https://192.0.0.8/x",
+        "https://198.18.0.1/x",
+        "https://224.0.0.1/x",
+        "https://0.0.0.0/x",
+        // IPv6 ones.
+        "https://[::]/x",
+        "https://[fe80::1]/x",
+        "https://[2001:db8::1]/x",
+        // Loopback while the operator has not allowed it, in any spelling.
+        "https://127.0.0.1/x",
+        "http://127.0.0.1:8080/x",
+        "https://0x7f.1/x",
+        "https://2130706433/x",
+        "https://[::1]/x",
+        "https://localhost/x",
+        "https://hooks.localhost./x",
+        "http://localhost:8080/x",
+        // Control characters and white space, which the URL parser would strip.
+        "https://hooks.example/x\r\nX-Injected: 1",
+        "https://hooks.\r\nexample/x",
+        "https://hooks.example/\tx",
+        "https://hooks.example/x\n",
+        " https://hooks.example/x",
+        "https://hooks.example/a b",
+        "https://hooks.example/\u{7f}",
+        "https://hooks.example/\u{85}",
+        // Plain http, to anywhere.
+        "http://hooks.example/x",
+    ] {
+        let (status, code, body) = set_hook(&s, customer, &henk, url).await;
+        assert_eq!((status, code.as_str()), (400, "webhook_invalid"), "{url:?}: {body}");
+    }
+    let (_, _, body) = set_hook(&s, customer, &henk, "https://[::ffff:10.0.0.1]/x").await;
+    let message = body["error"]["message"].as_str().expect("message");
+    assert!(
+        message.contains("not allowed") && message.contains("10.0.0.0/8"),
+        "{message}"
+    );
+    let (_, _, body) = set_hook(&s, customer, &henk, "https://hooks.example/x\r\nX: 1").await;
+    let message = body["error"]["message"].as_str().expect("message");
+    assert!(message.contains("control character"), "{message}");
+    // Nothing was kept; a public name is (it is judged again at every delivery).
+    let r = s
+        .client
+        .get(s.url(&format!("/api/v1/customers/{customer}/webhook")))
+        .bearer_auth(&henk)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(code(r).await.1, "webhook_not_found");
+    for url in [
+        "https://hooks.hanzeveld.example/art28",
+        "https://[::ffff:8.8.8.8]/x",
+        "https://1.1.1.1/x",
+    ] {
+        let (status, code, body) = set_hook(&s, customer, &henk, url).await;
+        assert_eq!((status, code.as_str()), (200, ""), "{url}: {body}");
+        assert_eq!(body["url"], url);
+    }
+    s.stop().await;
+}
+
+/// A TCP listener on loopback that records the peer of every connection it accepts.
+async fn listener() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<std::net::SocketAddr>>>) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let peers = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = peers.clone();
+    tokio::spawn(async move {
+        while let Ok((_conn, peer)) = l.accept().await {
+            seen.lock().expect("lock").push(peer);
+        }
+    });
+    (port, peers)
+}
+
+/// Connect to `port` ourselves and wait until the listener accepted it: connections are
+/// accepted in the order they were made, so afterwards its record holds every earlier one.
+async fn probe(port: u16, peers: &std::sync::Mutex<Vec<std::net::SocketAddr>>) -> Vec<std::net::SocketAddr> {
+    let conn = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    let me = conn.local_addr().expect("addr");
+    eventually("probe not accepted", || async {
+        let seen = peers.lock().expect("lock").clone();
+        seen.contains(&me)
+            .then_some(seen.into_iter().filter(|p| *p != me).collect())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_delivery_connects_only_where_the_policy_allows_at_that_moment() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let (named_port, named_peers) = listener().await;
+    let (literal_port, literal_peers) = listener().await;
+    // Set while the operator allowed loopback: one webhook by name, one by address.
+    let s = start_mailing_loopback_hooks(&data, "127.0.0.1:9", true).await;
+    let henk = account(
+        &s,
+        "henk.admin",
+        "customer_admin",
+        Some("hanzeveld-installatietechniek"),
+    )
+    .await;
+    let anna = account(&s, "anna.admin", "customer_admin", Some("bakkerij-de-vries")).await;
+    let named = format!("http://localhost:{named_port}/hook");
+    let literal = format!("http://127.0.0.1:{literal_port}/hook");
+    assert_eq!(
+        set_hook(&s, "hanzeveld-installatietechniek", &henk, &named).await.0,
+        200
+    );
+    assert_eq!(set_hook(&s, "bakkerij-de-vries", &anna, &literal).await.0, 200);
+    s.stop().await;
+    // The operator turns it off; the stored webhooks are judged again at delivery: the name by
+    // the addresses it resolves to, the literal before sending.
+    let s = start_mailing(&data, "127.0.0.1:9").await;
+    let (id, v) = ready_breach(&s).await;
+    let r = s
+        .post(&format!("/api/v1/incidents/{id}/notices"))
+        .json(&json!({"version": v}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 201);
+    let hooks = eventually("webhook deliveries not tried", || async {
+        let hooks: Vec<Value> = deliveries(&s, id)
+            .await
+            .into_iter()
+            .filter(|d| d["channel"] == "webhook")
+            .collect();
+        // Hanzeveld's one notice, Bakkerij's two (one per language of its contacts).
+        (hooks.len() == 3 && hooks.iter().all(|d| d["last_error"].is_string())).then_some(hooks)
+    })
+    .await;
+    for d in &hooks {
+        let error = d["last_error"].as_str().expect("error");
+        assert_eq!(d["status"], "pending", "{d}");
+        assert!(error.contains("not allowed") && error.contains("loopback"), "{error}");
+        if d["recipient"] == named.as_str() {
+            assert!(error.contains("localhost resolves to no address allowed"), "{error}");
+        } else {
+            assert_eq!(d["recipient"], literal.as_str());
+            assert!(error.contains("127.0.0.1"), "{error}");
+        }
+    }
+    assert_eq!(
+        probe(named_port, &named_peers).await,
+        Vec::new(),
+        "the name's listener was reached"
+    );
+    assert_eq!(
+        probe(literal_port, &literal_peers).await,
+        Vec::new(),
+        "the address's listener was reached"
+    );
     s.stop().await;
 }
 
