@@ -8,7 +8,8 @@
 //! - [`datadir`]: the data directory: created on first start, locked against a second
 //!   server, holding the SQLite database and the operator token.
 //! - [`api`]: routes and handlers; handlers only extract, call the service and map.
-//! - [`auth`]: who is calling; [`error`]: the single error-to-HTTP mapping.
+//! - [`auth`]: who is calling; [`error`]: the single error-to-HTTP mapping;
+//!   [`headers`]: the security headers on every answer.
 //!
 //! Rules live in `art28-service` and `art28-core`, never here.
 
@@ -18,6 +19,7 @@ pub mod config;
 pub mod datadir;
 pub mod error;
 pub mod extract;
+pub mod headers;
 pub mod incident_api;
 pub mod log_api;
 pub mod session_api;
@@ -41,15 +43,16 @@ use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, 
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-/// Build the application router around a state.
-pub fn app(state: AppState, max_body_bytes: usize) -> Router {
+/// Build the application router around a state. `headers` go on every answer, the router's
+/// own refusals (404, 405, 408, 413) included.
+pub fn app(state: AppState, max_body_bytes: usize, headers: headers::SecurityHeaders) -> Router {
     let mut api = api::base_doc();
     let router = api::routes().finish_api(&mut api);
     let state = AppState {
         openapi: Arc::new(serde_json::to_value(&api).unwrap_or_default()),
         ..state
     };
-    router
+    let router = router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -67,7 +70,8 @@ pub fn app(state: AppState, max_body_bytes: usize) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
+        .layer(SetRequestIdLayer::x_request_id(RandomRequestId));
+    headers.layer(router)
 }
 
 async fn not_found() -> ApiError {
@@ -333,7 +337,7 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         )),
         openapi: Arc::new(serde_json::Value::Null),
     };
-    let router = app(state, config.max_body_bytes);
+    let router = app(state, config.max_body_bytes, headers::SecurityHeaders::api(false));
     let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| {
         Error::new(
             ErrorCode::ConfigInvalid,

@@ -10,4 +10,5 @@ mod incidents;
 mod layering;
 mod lifecycle;
 mod log;
+mod transport;
 mod vault;
