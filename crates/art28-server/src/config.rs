@@ -31,6 +31,19 @@ pub struct Config {
     pub smtp_relay: Option<String>,
     /// Sender of breach notices, `Name <address>`.
     pub mail_from: String,
+    /// Seconds a client has to send a request's headers: from the connection's start (the TLS
+    /// handshake included) or from the first byte of a later request on it.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a kept-alive connection may wait for its next request before it is closed.
+    pub idle_timeout_secs: u64,
+    /// Open connections allowed from one client address (IPv6: one /64); more are closed at once.
+    pub max_connections_per_client: usize,
+    /// Open connections allowed in all; more are closed at once.
+    pub max_connections: usize,
+    /// Certificate chain (PEM) to serve HTTPS with; together with [`Config::tls_key`].
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM: PKCS#8, PKCS#1 or SEC1) of [`Config::tls_cert`].
+    pub tls_key: Option<PathBuf>,
 }
 
 /// How logs are written.
@@ -57,6 +70,12 @@ impl Default for Config {
             staff_credential_expiry: IsoDuration::months(6),
             smtp_relay: None,
             mail_from: "art28 <noreply@art28.localhost>".into(),
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            max_connections_per_client: 64,
+            max_connections: 1024,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -85,6 +104,18 @@ pub struct ConfigLayer {
     pub smtp_relay: Option<String>,
     /// See [`Config::mail_from`].
     pub mail_from: Option<String>,
+    /// See [`Config::header_read_timeout_secs`].
+    pub header_read_timeout_secs: Option<u64>,
+    /// See [`Config::idle_timeout_secs`].
+    pub idle_timeout_secs: Option<u64>,
+    /// See [`Config::max_connections_per_client`].
+    pub max_connections_per_client: Option<usize>,
+    /// See [`Config::max_connections`].
+    pub max_connections: Option<usize>,
+    /// See [`Config::tls_cert`].
+    pub tls_cert: Option<PathBuf>,
+    /// See [`Config::tls_key`].
+    pub tls_key: Option<PathBuf>,
 }
 
 impl ConfigLayer {
@@ -137,6 +168,12 @@ impl ConfigLayer {
             staff_credential_expiry: over.staff_credential_expiry.or(self.staff_credential_expiry),
             smtp_relay: over.smtp_relay.or(self.smtp_relay),
             mail_from: over.mail_from.or(self.mail_from),
+            header_read_timeout_secs: over.header_read_timeout_secs.or(self.header_read_timeout_secs),
+            idle_timeout_secs: over.idle_timeout_secs.or(self.idle_timeout_secs),
+            max_connections_per_client: over.max_connections_per_client.or(self.max_connections_per_client),
+            max_connections: over.max_connections.or(self.max_connections),
+            tls_cert: over.tls_cert.or(self.tls_cert),
+            tls_key: over.tls_key.or(self.tls_key),
         }
     }
 
@@ -154,12 +191,36 @@ impl ConfigLayer {
             staff_credential_expiry: self.staff_credential_expiry.unwrap_or(d.staff_credential_expiry),
             smtp_relay: self.smtp_relay.filter(|s| !s.trim().is_empty()),
             mail_from: self.mail_from.unwrap_or(d.mail_from),
+            header_read_timeout_secs: self.header_read_timeout_secs.unwrap_or(d.header_read_timeout_secs),
+            idle_timeout_secs: self.idle_timeout_secs.unwrap_or(d.idle_timeout_secs),
+            max_connections_per_client: self.max_connections_per_client.unwrap_or(d.max_connections_per_client),
+            max_connections: self.max_connections.unwrap_or(d.max_connections),
+            tls_cert: self.tls_cert.filter(|p| !p.as_os_str().is_empty()),
+            tls_key: self.tls_key.filter(|p| !p.as_os_str().is_empty()),
         };
         if config.max_body_bytes < 1024 {
             return Err(config_err("max_body_bytes must be at least 1024".into()));
         }
         if config.data_dir.as_os_str().is_empty() {
             return Err(config_err("data_dir must not be empty".into()));
+        }
+        for (key, value) in [
+            ("header_read_timeout_secs", config.header_read_timeout_secs),
+            ("idle_timeout_secs", config.idle_timeout_secs),
+        ] {
+            if value == 0 || value > 3600 {
+                return Err(config_err(format!("{key} must be from 1 to 3600 seconds")));
+            }
+        }
+        if config.max_connections_per_client == 0 || config.max_connections == 0 {
+            return Err(config_err(
+                "max_connections_per_client and max_connections must be at least 1".into(),
+            ));
+        }
+        if config.tls_cert.is_some() != config.tls_key.is_some() {
+            return Err(config_err(
+                "tls_cert and tls_key go together: name both files or neither".into(),
+            ));
         }
         Ok(config)
     }
@@ -220,6 +281,16 @@ mod tests {
             "{}",
             e.message
         );
+        let e = ConfigLayer::from_toml("f.toml", "tls_cert = \"c.pem\"\n")
+            .unwrap()
+            .resolve()
+            .unwrap_err();
+        assert!(e.message.contains("tls_key"), "{}", e.message);
+        let e = ConfigLayer::from_toml("f.toml", "header_read_timeout_secs = 0\n")
+            .unwrap()
+            .resolve()
+            .unwrap_err();
+        assert!(e.message.contains("header_read_timeout_secs"), "{}", e.message);
         let e = ConfigLayer::from_toml("f.toml", "max_body_bytes = 10\n")
             .unwrap()
             .resolve()
