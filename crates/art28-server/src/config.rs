@@ -35,6 +35,19 @@ pub struct Config {
     /// http: for a local relay or tests. Off by default, since it lets a customer make the
     /// server post to its own loopback services; other private ranges stay refused either way.
     pub webhook_allow_loopback: bool,
+    /// Seconds a client has to send a request's headers: from the connection's start (the TLS
+    /// handshake included) or from the first byte of a later request on it.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a kept-alive connection may wait for its next request before it is closed.
+    pub idle_timeout_secs: u64,
+    /// Open connections allowed from one client address (IPv6: one /64); more are closed at once.
+    pub max_connections_per_client: usize,
+    /// Open connections allowed in all; more are closed at once.
+    pub max_connections: usize,
+    /// Certificate chain (PEM) to serve HTTPS with; together with [`Config::tls_key`].
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM: PKCS#8, PKCS#1 or SEC1) of [`Config::tls_cert`].
+    pub tls_key: Option<PathBuf>,
 }
 
 /// How logs are written.
@@ -62,6 +75,12 @@ impl Default for Config {
             smtp_relay: None,
             mail_from: "art28 <noreply@art28.localhost>".into(),
             webhook_allow_loopback: false,
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            max_connections_per_client: 64,
+            max_connections: 1024,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -92,6 +111,18 @@ pub struct ConfigLayer {
     pub mail_from: Option<String>,
     /// See [`Config::webhook_allow_loopback`].
     pub webhook_allow_loopback: Option<bool>,
+    /// See [`Config::header_read_timeout_secs`].
+    pub header_read_timeout_secs: Option<u64>,
+    /// See [`Config::idle_timeout_secs`].
+    pub idle_timeout_secs: Option<u64>,
+    /// See [`Config::max_connections_per_client`].
+    pub max_connections_per_client: Option<usize>,
+    /// See [`Config::max_connections`].
+    pub max_connections: Option<usize>,
+    /// See [`Config::tls_cert`].
+    pub tls_cert: Option<PathBuf>,
+    /// See [`Config::tls_key`].
+    pub tls_key: Option<PathBuf>,
 }
 
 impl ConfigLayer {
@@ -145,6 +176,12 @@ impl ConfigLayer {
             smtp_relay: over.smtp_relay.or(self.smtp_relay),
             mail_from: over.mail_from.or(self.mail_from),
             webhook_allow_loopback: over.webhook_allow_loopback.or(self.webhook_allow_loopback),
+            header_read_timeout_secs: over.header_read_timeout_secs.or(self.header_read_timeout_secs),
+            idle_timeout_secs: over.idle_timeout_secs.or(self.idle_timeout_secs),
+            max_connections_per_client: over.max_connections_per_client.or(self.max_connections_per_client),
+            max_connections: over.max_connections.or(self.max_connections),
+            tls_cert: over.tls_cert.or(self.tls_cert),
+            tls_key: over.tls_key.or(self.tls_key),
         }
     }
 
@@ -163,12 +200,36 @@ impl ConfigLayer {
             smtp_relay: self.smtp_relay.filter(|s| !s.trim().is_empty()),
             mail_from: self.mail_from.unwrap_or(d.mail_from),
             webhook_allow_loopback: self.webhook_allow_loopback.unwrap_or(d.webhook_allow_loopback),
+            header_read_timeout_secs: self.header_read_timeout_secs.unwrap_or(d.header_read_timeout_secs),
+            idle_timeout_secs: self.idle_timeout_secs.unwrap_or(d.idle_timeout_secs),
+            max_connections_per_client: self.max_connections_per_client.unwrap_or(d.max_connections_per_client),
+            max_connections: self.max_connections.unwrap_or(d.max_connections),
+            tls_cert: self.tls_cert.filter(|p| !p.as_os_str().is_empty()),
+            tls_key: self.tls_key.filter(|p| !p.as_os_str().is_empty()),
         };
         if config.max_body_bytes < 1024 {
             return Err(config_err("max_body_bytes must be at least 1024".into()));
         }
         if config.data_dir.as_os_str().is_empty() {
             return Err(config_err("data_dir must not be empty".into()));
+        }
+        for (key, value) in [
+            ("header_read_timeout_secs", config.header_read_timeout_secs),
+            ("idle_timeout_secs", config.idle_timeout_secs),
+        ] {
+            if value == 0 || value > 3600 {
+                return Err(config_err(format!("{key} must be from 1 to 3600 seconds")));
+            }
+        }
+        if config.max_connections_per_client == 0 || config.max_connections == 0 {
+            return Err(config_err(
+                "max_connections_per_client and max_connections must be at least 1".into(),
+            ));
+        }
+        if config.tls_cert.is_some() != config.tls_key.is_some() {
+            return Err(config_err(
+                "tls_cert and tls_key go together: name both files or neither".into(),
+            ));
         }
         Ok(config)
     }
@@ -248,6 +309,16 @@ mod tests {
             "{}",
             e.message
         );
+        let e = ConfigLayer::from_toml("f.toml", "tls_cert = \"c.pem\"\n")
+            .unwrap()
+            .resolve()
+            .unwrap_err();
+        assert!(e.message.contains("tls_key"), "{}", e.message);
+        let e = ConfigLayer::from_toml("f.toml", "header_read_timeout_secs = 0\n")
+            .unwrap()
+            .resolve()
+            .unwrap_err();
+        assert!(e.message.contains("header_read_timeout_secs"), "{}", e.message);
         let e = ConfigLayer::from_toml("f.toml", "max_body_bytes = 10\n")
             .unwrap()
             .resolve()

@@ -9,6 +9,8 @@
 //!   server, holding the SQLite database and the operator token.
 //! - [`api`]: routes and handlers; handlers only extract, call the service and map.
 //! - [`auth`]: who is calling; [`error`]: the single error-to-HTTP mapping.
+//! - [`serve`]: the accept loop (header and idle timeouts, connection caps, TLS);
+//!   [`headers`]: the security headers on every answer.
 //!
 //! Rules live in `art28-service` and `art28-core`, never here.
 
@@ -18,8 +20,10 @@ pub mod config;
 pub mod datadir;
 pub mod error;
 pub mod extract;
+pub mod headers;
 pub mod incident_api;
 pub mod log_api;
+pub mod serve;
 pub mod session_api;
 pub mod staff_access_api;
 pub mod state;
@@ -41,15 +45,16 @@ use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, 
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-/// Build the application router around a state.
-pub fn app(state: AppState, max_body_bytes: usize) -> Router {
+/// Build the application router around a state. `headers` go on every answer, the router's
+/// own refusals (404, 405, 408, 413) included.
+pub fn app(state: AppState, max_body_bytes: usize, headers: headers::SecurityHeaders) -> Router {
     let mut api = api::base_doc();
     let router = api::routes().finish_api(&mut api);
     let state = AppState {
         openapi: Arc::new(serde_json::to_value(&api).unwrap_or_default()),
         ..state
     };
-    router
+    let router = router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -68,7 +73,8 @@ pub fn app(state: AppState, max_body_bytes: usize) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
+        .layer(SetRequestIdLayer::x_request_id(RandomRequestId));
+    headers.layer(router)
 }
 
 async fn not_found() -> ApiError {
@@ -131,6 +137,8 @@ impl MakeRequestId for RandomRequestId {
 #[derive(Debug)]
 pub struct Bound {
     listener: tokio::net::TcpListener,
+    tls: Option<serve::Tls>,
+    limits: serve::Limits,
     router: Router,
     folder: Folder,
     outbox: Outbox,
@@ -262,24 +270,23 @@ impl Bound {
             .map_err(|e| Error::new(ErrorCode::Internal, format!("no local address: {e}")))
     }
 
+    /// Whether it speaks HTTPS.
+    pub fn tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
     /// Serve until `shutdown` completes, then finish the requests in flight.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let folder = self.folder.clone();
         let delivering = tokio::spawn(self.outbox.clone().run(stop_rx.clone()));
         let folding = tokio::spawn(folder.run(stop_rx));
-        let served = axum::serve(
-            self.listener,
-            self.router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        serve::serve(self.listener, self.tls, self.limits, self.router, shutdown).await;
         let _ = stop_tx.send(true);
         let _ = folding.await;
         let _ = delivering.await;
         // Everything logged by the last requests gets into a signed checkpoint before exit.
         self.folder.fold().await;
-        served.map_err(|e| Error::new(ErrorCode::Internal, format!("server failed: {e}")))?;
         tracing::info!("server stopped");
         Ok(())
     }
@@ -287,6 +294,17 @@ impl Bound {
 
 /// Open the data directory, load the demo if asked, and bind the listener.
 pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Bound> {
+    // A certificate that cannot be used stops the start before anything else is opened.
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(serve::tls_acceptor(cert, key)?),
+        (None, None) => None,
+        _ => {
+            return Err(Error::new(
+                ErrorCode::ConfigInvalid,
+                "tls_cert and tls_key go together: name both files or neither",
+            ));
+        }
+    };
     let data = datadir::DataDir::open(&config.data_dir)?;
     let store = data.store();
     if config.demo {
@@ -363,7 +381,11 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         )),
         openapi: Arc::new(serde_json::Value::Null),
     };
-    let router = app(state, config.max_body_bytes);
+    let router = app(
+        state,
+        config.max_body_bytes,
+        headers::SecurityHeaders::api(tls.is_some()),
+    );
     let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| {
         Error::new(
             ErrorCode::ConfigInvalid,
@@ -372,6 +394,8 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
     })?;
     Ok(Bound {
         listener,
+        tls,
+        limits: serve::Limits::of(config),
         router,
         folder: Folder {
             staff_credential_expiry: config.staff_credential_expiry,

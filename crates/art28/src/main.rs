@@ -66,6 +66,12 @@ struct ServeArgs {
     /// http, e.g. for a local relay; off by default.
     #[arg(long)]
     webhook_allow_loopback: bool,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long)]
+    tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of --tls-cert.
+    #[arg(long)]
+    tls_key: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -135,7 +141,8 @@ fn serve(args: ServeArgs) -> ExitCode {
         tracing::info!(%addr, "listening");
         // One line on stdout for people and scripts; logs go to stderr.
         println!(
-            "art28 listening on http://{addr} (data directory: {})",
+            "art28 listening on {}://{addr} (data directory: {})",
+            if bound.tls() { "https" } else { "http" },
             config.data_dir.display()
         );
         bound.run(art28_server::shutdown_signal()).await
@@ -172,6 +179,8 @@ fn resolve_config(args: &ServeArgs) -> art28_core::Result<art28_server::config::
             LogFormatArg::Json => LogFormat::Json,
         }),
         webhook_allow_loopback: args.webhook_allow_loopback.then_some(true),
+        tls_cert: args.tls_cert.clone(),
+        tls_key: args.tls_key.clone(),
         ..ConfigLayer::default()
     };
     file.then(env).then(flags).resolve()

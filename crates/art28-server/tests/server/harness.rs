@@ -8,6 +8,7 @@ use tokio::sync::oneshot;
 
 pub struct TestServer {
     pub clock: Arc<ManualClock>,
+    pub addr: std::net::SocketAddr,
     pub base: String,
     pub token: String,
     pub client: reqwest::Client,
@@ -49,19 +50,34 @@ async fn try_start_with(
     smtp_relay: Option<String>,
     webhook_allow_loopback: bool,
 ) -> art28_core::Result<TestServer> {
-    let config = Config {
+    try_start_configured(dir, demo, |c| {
+        c.smtp_relay = smtp_relay;
+        c.webhook_allow_loopback = webhook_allow_loopback;
+    })
+    .await
+}
+
+/// A server with the tests' configuration, changed by `configure` (limits, TLS). With TLS,
+/// `base` is `https://…` and `client` trusts nothing extra: make one that trusts the test's
+/// certificate.
+pub async fn try_start_configured(
+    dir: &Path,
+    demo: bool,
+    configure: impl FnOnce(&mut Config),
+) -> art28_core::Result<TestServer> {
+    let mut config = Config {
         data_dir: dir.to_path_buf(),
         listen: "127.0.0.1:0".parse().expect("addr"),
         demo,
         max_body_bytes: 64 * 1024,
-        smtp_relay,
         mail_from: "Noordlicht meldpunt <meldpunt@noordlicht.example>".into(),
-        webhook_allow_loopback,
         ..Config::default()
     };
+    configure(&mut config);
     let clock = clock();
     let bound = art28_server::bind(&config, clock.clone()).await?;
     let addr = bound.local_addr()?;
+    let scheme = if bound.tls() { "https" } else { "http" };
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(bound.run(async {
         let _ = rx.await;
@@ -69,7 +85,8 @@ async fn try_start_with(
     let token = std::fs::read_to_string(dir.join("operator.token")).expect("token file");
     Ok(TestServer {
         clock,
-        base: format!("http://{addr}"),
+        addr,
+        base: format!("{scheme}://{addr}"),
         token: token.trim().to_string(),
         client: reqwest::Client::new(),
         stop: Some(tx),

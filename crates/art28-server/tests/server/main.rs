@@ -11,4 +11,5 @@ mod incidents;
 mod layering;
 mod lifecycle;
 mod log;
+mod transport;
 mod vault;
