@@ -295,10 +295,18 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         art28_service::webhook::WebhookSender::new(store.clone(), vault.clone(), clock.clone())?,
     )];
     match &config.smtp_relay {
-        Some(relay) => couriers.push(Arc::new(art28_service::mail::SmtpMailer::new(
-            relay,
-            &config.mail_from,
-        )?)),
+        Some(relay) => {
+            let mailer = art28_service::mail::SmtpMailer::new(&art28_service::mail::SmtpSettings {
+                relay: relay.clone(),
+                from: config.mail_from.clone(),
+                username: config.smtp_username.clone(),
+                password: config.smtp_password.as_ref().map(|p| p.0.clone()),
+                password_file: config.smtp_password_file.clone(),
+                ca_file: config.smtp_ca_file.clone(),
+            })?;
+            tracing::info!(relay = %mailer.relay(), "breach notices by e-mail go through the SMTP relay");
+            couriers.push(Arc::new(mailer));
+        }
         None => tracing::warn!("no smtp_relay configured: breach notices by e-mail wait in the outbox until one is"),
     }
     let incidents = Arc::new(art28_service::incidents::Incidents::new(
