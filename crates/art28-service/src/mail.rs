@@ -328,7 +328,34 @@ fn failure_reason(e: &lettre::transport::smtp::Error) -> String {
     if e.is_timeout() {
         return "the mail relay did not answer in time".into();
     }
-    "the mail relay could not be reached".into()
+    // A handshake that failed (a certificate not trusted, no common protocol) comes as a
+    // connection error around rustls's own.
+    if let Some(tls) = rustls_error(e) {
+        return format!("no TLS connection to the mail relay ({tls})");
+    }
+    match std::error::Error::source(e) {
+        Some(cause) => format!("the mail relay could not be reached ({cause})"),
+        None => "the mail relay could not be reached".into(),
+    }
+}
+
+/// The rustls error somewhere in `e`'s causes (io errors hold theirs inside, not as a source).
+fn rustls_error(e: &lettre::transport::smtp::Error) -> Option<&rustls::Error> {
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        if let Some(tls) = c.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        if let Some(tls) = c
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return Some(tls);
+        }
+        cause = c.source();
+    }
+    None
 }
 
 #[async_trait::async_trait]
