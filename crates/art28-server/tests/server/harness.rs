@@ -35,15 +35,25 @@ pub async fn start_mailing(dir: &Path, relay: &str) -> TestServer {
 }
 
 async fn try_start_with(dir: &Path, demo: bool, smtp_relay: Option<String>) -> art28_core::Result<TestServer> {
-    let config = Config {
+    try_start_configured(dir, |c| {
+        c.demo = demo;
+        c.smtp_relay = smtp_relay;
+    })
+    .await
+}
+
+/// A server with the demo loaded and the tests' settings, changed by `adjust` (the SMTP
+/// relay, its login and CA).
+pub async fn try_start_configured(dir: &Path, adjust: impl FnOnce(&mut Config)) -> art28_core::Result<TestServer> {
+    let mut config = Config {
         data_dir: dir.to_path_buf(),
         listen: "127.0.0.1:0".parse().expect("addr"),
-        demo,
+        demo: true,
         max_body_bytes: 64 * 1024,
-        smtp_relay,
         mail_from: "Noordlicht meldpunt <meldpunt@noordlicht.example>".into(),
         ..Config::default()
     };
+    adjust(&mut config);
     let clock = clock();
     let bound = art28_server::bind(&config, clock.clone()).await?;
     let addr = bound.local_addr()?;

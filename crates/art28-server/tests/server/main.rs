@@ -10,4 +10,5 @@ mod incidents;
 mod layering;
 mod lifecycle;
 mod log;
+mod mail_tls;
 mod vault;
