@@ -288,7 +288,7 @@ async fn a_relay_certificate_from_an_untrusted_ca_is_refused_before_anything_is_
 }
 
 #[tokio::test]
-async fn smtp_settings_that_cannot_work_stop_the_start_with_one_config_error() {
+async fn smtp_settings_that_cannot_work_stop_the_start_with_one_config_error_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let pki = make_pki(dir.path());
     let missing = dir.path().join("missing");
@@ -333,5 +333,9 @@ async fn smtp_settings_that_cannot_work_stop_the_start_with_one_config_error() {
         };
         assert_eq!(e.code, art28_core::ErrorCode::ConfigInvalid, "{relay}: {e:?}");
         assert!(!e.message.contains(PASSWORD), "{}", e.message);
+        assert!(
+            !data.exists(),
+            "{relay}: the data directory was made before the refusal"
+        );
     }
 }
