@@ -4,6 +4,7 @@
 
 use art28_core::duration::IsoDuration;
 use art28_core::{Error, ErrorCode, Result};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -27,8 +28,19 @@ pub struct Config {
     pub log_origin: String,
     /// Staff credentials unused this long are disabled (customers' follow their agreement).
     pub staff_credential_expiry: IsoDuration,
-    /// SMTP relay (`host:port`) for breach notices; without one, notices wait in the outbox.
+    /// SMTP relay for breach notices, saying how to connect: `host:port` or `smtp://host:port`
+    /// (plain), `smtp://host:port?tls=required` (STARTTLS), `smtps://host:port` (implicit TLS).
+    /// Without one, notices wait in the outbox.
     pub smtp_relay: Option<String>,
+    /// Login at the relay (TLS relays only).
+    pub smtp_username: Option<String>,
+    /// The login's password, from `ART28_SMTP_PASSWORD` only (never the file or a flag).
+    pub smtp_password: Option<SmtpPassword>,
+    /// File holding the login's password.
+    pub smtp_password_file: Option<PathBuf>,
+    /// PEM file with the CA that alone is trusted for the relay's certificate; without one,
+    /// the webpki roots.
+    pub smtp_ca_file: Option<PathBuf>,
     /// Sender of breach notices, `Name <address>`.
     pub mail_from: String,
     /// Let customers' webhooks reach this machine's loopback (127.0.0.0/8, ::1), also by plain
@@ -49,6 +61,29 @@ pub struct Config {
     /// Private key (PEM: PKCS#8, PKCS#1 or SEC1) of [`Config::tls_cert`].
     pub tls_key: Option<PathBuf>,
 }
+
+/// A password given in the environment: hidden from `Debug`, compared only in tests of the
+/// configuration's layering.
+#[derive(Debug, Clone)]
+pub struct SmtpPassword(pub SecretString);
+
+impl PartialEq for SmtpPassword {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.expose_secret() == other.0.expose_secret()
+    }
+}
+
+impl Eq for SmtpPassword {}
+
+impl<'de> Deserialize<'de> for SmtpPassword {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        String::deserialize(d).map(|s| SmtpPassword(SecretString::from(s)))
+    }
+}
+
+/// Keys whose values are secrets: never read as TOML from the environment (a password `12345`
+/// stays a string) and never accepted from the configuration file.
+const SECRET_KEYS: &[&str] = &["smtp_password"];
 
 /// How logs are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -73,6 +108,10 @@ impl Default for Config {
             log_origin: "art28.localhost/log".into(),
             staff_credential_expiry: IsoDuration::months(6),
             smtp_relay: None,
+            smtp_username: None,
+            smtp_password: None,
+            smtp_password_file: None,
+            smtp_ca_file: None,
             mail_from: "art28 <noreply@art28.localhost>".into(),
             webhook_allow_loopback: false,
             header_read_timeout_secs: 10,
@@ -107,6 +146,14 @@ pub struct ConfigLayer {
     pub staff_credential_expiry: Option<IsoDuration>,
     /// See [`Config::smtp_relay`].
     pub smtp_relay: Option<String>,
+    /// See [`Config::smtp_username`].
+    pub smtp_username: Option<String>,
+    /// See [`Config::smtp_password`]; refused in a file.
+    pub smtp_password: Option<SmtpPassword>,
+    /// See [`Config::smtp_password_file`].
+    pub smtp_password_file: Option<PathBuf>,
+    /// See [`Config::smtp_ca_file`].
+    pub smtp_ca_file: Option<PathBuf>,
     /// See [`Config::mail_from`].
     pub mail_from: Option<String>,
     /// See [`Config::webhook_allow_loopback`].
@@ -129,7 +176,14 @@ impl ConfigLayer {
     /// Parse a TOML configuration file's text.
     pub fn from_toml(name: &str, text: &str) -> Result<Self> {
         let de = toml::Deserializer::parse(text).map_err(|e| config_err(format!("{name}: {}", e.message().trim())))?;
-        ConfigLayer::deserialize(de).map_err(|e| config_err(format!("{name}: {e}")))
+        let layer = ConfigLayer::deserialize(de).map_err(|e| config_err(format!("{name}: {e}")))?;
+        if layer.smtp_password.is_some() {
+            return Err(config_err(format!(
+                "{name}: smtp_password does not belong in a configuration file: use smtp_password_file or \
+                 ART28_SMTP_PASSWORD"
+            )));
+        }
+        Ok(layer)
     }
 
     /// Read the `ART28_*` variables (`ART28_DATA_DIR`, `ART28_LISTEN`, …). `ART28_CONFIG`
@@ -144,6 +198,10 @@ impl ConfigLayer {
                 continue;
             }
             let key = key.to_ascii_lowercase();
+            if SECRET_KEYS.contains(&key.as_str()) {
+                table.insert(key, toml::Value::String(v));
+                continue;
+            }
             // Typed values (`true`, `1048576`) are read as TOML; anything else is a string.
             let value = format!("v = {v}")
                 .parse::<toml::Table>()
@@ -174,6 +232,10 @@ impl ConfigLayer {
             log_origin: over.log_origin.or(self.log_origin),
             staff_credential_expiry: over.staff_credential_expiry.or(self.staff_credential_expiry),
             smtp_relay: over.smtp_relay.or(self.smtp_relay),
+            smtp_username: over.smtp_username.or(self.smtp_username),
+            smtp_password: over.smtp_password.or(self.smtp_password),
+            smtp_password_file: over.smtp_password_file.or(self.smtp_password_file),
+            smtp_ca_file: over.smtp_ca_file.or(self.smtp_ca_file),
             mail_from: over.mail_from.or(self.mail_from),
             webhook_allow_loopback: over.webhook_allow_loopback.or(self.webhook_allow_loopback),
             header_read_timeout_secs: over.header_read_timeout_secs.or(self.header_read_timeout_secs),
@@ -198,6 +260,10 @@ impl ConfigLayer {
             log_origin: self.log_origin.unwrap_or(d.log_origin),
             staff_credential_expiry: self.staff_credential_expiry.unwrap_or(d.staff_credential_expiry),
             smtp_relay: self.smtp_relay.filter(|s| !s.trim().is_empty()),
+            smtp_username: self.smtp_username.filter(|s| !s.trim().is_empty()),
+            smtp_password: self.smtp_password,
+            smtp_password_file: self.smtp_password_file,
+            smtp_ca_file: self.smtp_ca_file,
             mail_from: self.mail_from.unwrap_or(d.mail_from),
             webhook_allow_loopback: self.webhook_allow_loopback.unwrap_or(d.webhook_allow_loopback),
             header_read_timeout_secs: self.header_read_timeout_secs.unwrap_or(d.header_read_timeout_secs),
@@ -230,6 +296,20 @@ impl ConfigLayer {
             return Err(config_err(
                 "tls_cert and tls_key go together: name both files or neither".into(),
             ));
+        }
+        if config.smtp_relay.is_none() {
+            let set: Vec<&str> = [
+                ("smtp_username", config.smtp_username.is_some()),
+                ("ART28_SMTP_PASSWORD", config.smtp_password.is_some()),
+                ("smtp_password_file", config.smtp_password_file.is_some()),
+                ("smtp_ca_file", config.smtp_ca_file.is_some()),
+            ]
+            .into_iter()
+            .filter_map(|(k, on)| on.then_some(k))
+            .collect();
+            if !set.is_empty() {
+                return Err(config_err(format!("{} set but no smtp_relay", set.join(", "))));
+            }
         }
         Ok(config)
     }
@@ -324,5 +404,29 @@ mod tests {
             .resolve()
             .unwrap_err();
         assert!(e.message.contains("max_body_bytes"));
+    }
+
+    #[test]
+    fn the_smtp_password_comes_from_the_environment_as_text_and_never_from_the_file() {
+        let env = ConfigLayer::from_env(env(&[
+            ("ART28_SMTP_RELAY", "smtps://mail.example.nl"),
+            ("ART28_SMTP_USERNAME", "art28"),
+            ("ART28_SMTP_PASSWORD", "12345"),
+        ]))
+        .unwrap();
+        let c = env.resolve().unwrap();
+        assert_eq!(c.smtp_password.as_ref().map(|p| p.0.expose_secret()), Some("12345"));
+        assert!(!format!("{c:?}").contains("12345"));
+        let e = ConfigLayer::from_toml("f.toml", "smtp_password = \"hunter2\"\n").unwrap_err();
+        assert!(
+            e.message.contains("smtp_password_file") && !e.message.contains("hunter2"),
+            "{}",
+            e.message
+        );
+        let e = ConfigLayer::from_toml("f.toml", "smtp_ca_file = \"ca.pem\"\n")
+            .unwrap()
+            .resolve()
+            .unwrap_err();
+        assert!(e.message.contains("no smtp_relay"), "{}", e.message);
     }
 }

@@ -305,6 +305,20 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
             ));
         }
     };
+    // SMTP settings that cannot work stop the start before anything is written.
+    let mailer = match &config.smtp_relay {
+        Some(relay) => Some(art28_service::mail::SmtpMailer::new(
+            &art28_service::mail::SmtpSettings {
+                relay: relay.clone(),
+                from: config.mail_from.clone(),
+                username: config.smtp_username.clone(),
+                password: config.smtp_password.as_ref().map(|p| p.0.clone()),
+                password_file: config.smtp_password_file.clone(),
+                ca_file: config.smtp_ca_file.clone(),
+            },
+        )?),
+        None => None,
+    };
     let data = datadir::DataDir::open(&config.data_dir)?;
     let store = data.store();
     if config.demo {
@@ -343,11 +357,11 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
     let mut couriers: Vec<Arc<dyn art28_service::incidents::Courier>> = vec![Arc::new(
         art28_service::webhook::WebhookSender::new(store.clone(), vault.clone(), clock.clone(), webhook_policy)?,
     )];
-    match &config.smtp_relay {
-        Some(relay) => couriers.push(Arc::new(art28_service::mail::SmtpMailer::new(
-            relay,
-            &config.mail_from,
-        )?)),
+    match mailer {
+        Some(mailer) => {
+            tracing::info!(relay = %mailer.relay(), "breach notices by e-mail go through the SMTP relay");
+            couriers.push(Arc::new(mailer));
+        }
         None => tracing::warn!("no smtp_relay configured: breach notices by e-mail wait in the outbox until one is"),
     }
     let incidents = Arc::new(

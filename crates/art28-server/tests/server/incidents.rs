@@ -109,7 +109,7 @@ async fn json_of(r: reqwest::Response) -> Value {
 }
 
 /// Poll `probe` until it gives a value (or fail after 20 s, naming `what`).
-async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+pub(crate) async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
@@ -125,7 +125,7 @@ where
 }
 
 /// Every delivery of an incident's notices, as staff see them.
-async fn deliveries(s: &TestServer, id: u64) -> Vec<Value> {
+pub(crate) async fn deliveries(s: &TestServer, id: u64) -> Vec<Value> {
     let n = json_of(
         s.get(&format!("/api/v1/incidents/{id}/notices"))
             .send()
@@ -965,7 +965,7 @@ async fn customers_report_into_the_same_register_and_bad_reports_are_refused() {
 }
 
 /// Register a breach touching Hanzeveld with every field filled, ready to notify.
-async fn ready_breach(s: &TestServer) -> (u64, u64) {
+pub(crate) async fn ready_breach(s: &TestServer) -> (u64, u64) {
     let inc = json_of(
         s.post("/api/v1/incidents")
             .json(&json!({"details": full_details()}))

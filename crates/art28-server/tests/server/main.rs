@@ -11,5 +11,6 @@ mod incidents;
 mod layering;
 mod lifecycle;
 mod log;
+mod mail_tls;
 mod transport;
 mod vault;
