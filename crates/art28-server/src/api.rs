@@ -579,10 +579,17 @@ async fn vocabulary(_: Caller) -> Json<VocabularyView> {
 
 // ---------- routes ----------
 
-/// Summary and tag of an operation.
+/// Summary and tag of an operation, and its success answer where aide cannot see it: a
+/// handler that answers `(StatusCode, body)` or a bare `StatusCode` documents nothing itself.
 macro_rules! doc {
     ($summary:expr, $tag:expr) => {
         |op: TransformOperation<'_>| op.summary($summary).tag($tag)
+    };
+    ($summary:expr, $tag:expr, created: $body:ty) => {
+        |op: TransformOperation<'_>| op.summary($summary).tag($tag).response::<201, $body>()
+    };
+    ($summary:expr, $tag:expr, no_content) => {
+        |op: TransformOperation<'_>| op.summary($summary).tag($tag).response::<204, ()>()
     };
 }
 
@@ -603,8 +610,10 @@ pub fn routes() -> ApiRouter<AppState> {
         )
         .api_route(
             "/api/v1/customers",
-            get_with(list_customers, doc!("List customers", "customers"))
-                .post_with(create_customer, doc!("Add a customer", "customers")),
+            get_with(list_customers, doc!("List customers", "customers")).post_with(
+                create_customer,
+                doc!("Add a customer", "customers", created: Json<CustomerView>),
+            ),
         )
         .api_route(
             "/api/v1/customers/{customer}",
@@ -641,7 +650,7 @@ pub fn routes() -> ApiRouter<AppState> {
             "/api/v1/agreements",
             post_with(
                 record_agreement,
-                doc!("Record a new agreement version (TOML body)", "agreements"),
+                doc!("Record a new agreement version (TOML body)", "agreements", created: Json<VersionView>),
             ),
         )
         .api_route(
@@ -670,9 +679,13 @@ pub fn routes() -> ApiRouter<AppState> {
             "/api/v1/session",
             post_with(
                 crate::session_api::login,
-                doc!("Log in with user name and password; returns a session key", "accounts"),
+                doc!(
+                    "Log in with user name and password; returns a session key",
+                    "accounts",
+                    created: Json<crate::session_api::SessionView>
+                ),
             )
-            .delete_with(crate::session_api::logout, doc!("Log out", "accounts")),
+            .delete_with(crate::session_api::logout, doc!("Log out", "accounts", no_content)),
         )
         .api_route(
             "/api/v1/security/events",
@@ -708,7 +721,8 @@ pub fn routes() -> ApiRouter<AppState> {
                 crate::session_api::create_token,
                 doc!(
                     "Issue a machine token for one customer, some operations and purposes",
-                    "accounts"
+                    "accounts",
+                    created: Json<crate::session_api::TokenView>
                 ),
             ),
         )
@@ -716,14 +730,14 @@ pub fn routes() -> ApiRouter<AppState> {
             "/api/v1/customers/{customer}/tokens/{token}",
             axum_delete(
                 crate::session_api::revoke_token,
-                doc!("Revoke a machine token", "accounts"),
+                doc!("Revoke a machine token", "accounts", no_content),
             ),
         )
         .api_route(
             "/api/v1/accounts/{account}/grants",
             post_with(
                 crate::session_api::add_grant,
-                doc!("Give an account a role", "accounts"),
+                doc!("Give an account a role", "accounts", created: Json<crate::session_api::GrantView>),
             ),
         )
         .api_route(
@@ -745,7 +759,11 @@ pub fn routes() -> ApiRouter<AppState> {
             )
             .post_with(
                 crate::staff_access_api::request,
-                doc!("Ask for time-bound access to the customer's data", "access"),
+                doc!(
+                    "Ask for time-bound access to the customer's data",
+                    "access",
+                    created: Json<crate::staff_access_api::AccessGrantView>
+                ),
             ),
         )
         .api_route(
@@ -769,7 +787,7 @@ pub fn routes() -> ApiRouter<AppState> {
             "/api/v1/session/password",
             post_with(
                 crate::session_api::change_password,
-                doc!("Change your own password", "accounts"),
+                doc!("Change your own password", "accounts", no_content),
             ),
         )
         .api_route(
@@ -780,7 +798,11 @@ pub fn routes() -> ApiRouter<AppState> {
             )
             .post_with(
                 crate::session_api::create_account,
-                doc!("Add an account with one role", "accounts"),
+                doc!(
+                    "Add an account with one role",
+                    "accounts",
+                    created: Json<crate::session_api::AccountView>
+                ),
             ),
         )
         .api_route(
@@ -828,7 +850,8 @@ pub fn routes() -> ApiRouter<AppState> {
                 crate::vault_api::define_collection,
                 doc!(
                     "Define a collection; every field's category must be in the agreement",
-                    "vault"
+                    "vault",
+                    created: Json<art28_core::vault::CollectionDef>
                 ),
             ),
         )
@@ -840,21 +863,28 @@ pub fn routes() -> ApiRouter<AppState> {
             )
             .post_with(
                 crate::vault_api::create_record,
-                doc!("Add a record about a data subject", "vault"),
+                doc!("Add a record about a data subject", "vault", created: Json<crate::vault_api::Written>),
             ),
         )
         .api_route(
             "/api/v1/customers/{customer}/vault/collections/{collection}/import",
             post_with(
                 crate::vault_api::import_records,
-                doc!("Import records under one access entry", "vault"),
+                doc!(
+                    "Import records under one access entry",
+                    "vault",
+                    created: Json<crate::vault_api::Imported>
+                ),
             ),
         )
         .api_route(
             "/api/v1/customers/{customer}/vault/collections/{collection}/records/{id}",
             get_with(crate::vault_api::read_record, doc!("One record", "vault"))
                 .patch_with(crate::vault_api::update_record, doc!("Change a record", "vault"))
-                .delete_with(crate::vault_api::delete_record, doc!("Delete a record", "vault")),
+                .delete_with(
+                    crate::vault_api::delete_record,
+                    doc!("Delete a record", "vault", no_content),
+                ),
         )
         .api_route(
             "/api/v1/customers/{customer}/vault/lookup",
@@ -888,12 +918,17 @@ pub fn routes() -> ApiRouter<AppState> {
         )
         .api_route(
             "/api/v1/customers/{customer}/vault/legal-holds",
-            get_with(crate::vault_api::list_holds, doc!("Legal holds", "vault"))
-                .post_with(crate::vault_api::place_hold, doc!("Place a legal hold", "vault")),
+            get_with(crate::vault_api::list_holds, doc!("Legal holds", "vault")).post_with(
+                crate::vault_api::place_hold,
+                doc!("Place a legal hold", "vault", created: Json<crate::vault_api::HoldView>),
+            ),
         )
         .api_route(
             "/api/v1/customers/{customer}/vault/legal-holds/{id}",
-            axum_delete(crate::vault_api::lift_hold, doc!("Lift a legal hold", "vault")),
+            axum_delete(
+                crate::vault_api::lift_hold,
+                doc!("Lift a legal hold", "vault", no_content),
+            ),
         )
         .api_route(
             "/api/v1/customers/{customer}/vault/export",
@@ -913,7 +948,11 @@ pub fn routes() -> ApiRouter<AppState> {
             "/api/v1/incidents",
             get_with(crate::incident_api::list, doc!("The incident register", "incidents")).post_with(
                 crate::incident_api::report,
-                doc!("Register a security incident (staff)", "incidents"),
+                doc!(
+                    "Register a security incident (staff)",
+                    "incidents",
+                    created: Json<crate::incident_api::IncidentView>
+                ),
             ),
         )
         .api_route(
@@ -999,7 +1038,11 @@ pub fn routes() -> ApiRouter<AppState> {
             )
             .post_with(
                 crate::incident_api::send,
-                doc!("Confirm and send the first notices or an update", "incidents"),
+                doc!(
+                    "Confirm and send the first notices or an update",
+                    "incidents",
+                    created: Json<Vec<crate::incident_api::NoticeView>>
+                ),
             ),
         )
         .api_route(
@@ -1012,7 +1055,8 @@ pub fn routes() -> ApiRouter<AppState> {
                 crate::incident_api::customer_report,
                 doc!(
                     "The customer reports a breach, incident, account misuse or inspection",
-                    "incidents"
+                    "incidents",
+                    created: Json<crate::incident_api::IncidentView>
                 ),
             ),
         )
@@ -1073,18 +1117,17 @@ pub fn routes() -> ApiRouter<AppState> {
             )
             .delete_with(
                 crate::incident_api::remove_webhook,
-                doc!("Remove the customer's webhook", "incidents"),
+                doc!("Remove the customer's webhook", "incidents", no_content),
             ),
         )
         .api_route(
             "/api/v1/vocabulary",
-            get_with(
-                vocabulary,
-                doc!(
-                    "Categories, purposes and measures with DPV and Fideslang mappings",
-                    "vocabulary"
-                ),
-            ),
+            get_with(vocabulary, |op: TransformOperation<'_>| {
+                // Its only errors are the `Caller` extractor's refusals, which aide does not see.
+                op.summary("Categories, purposes and measures with DPV and Fideslang mappings")
+                    .tag("vocabulary")
+                    .default_response::<ApiError>()
+            }),
         )
 }
 

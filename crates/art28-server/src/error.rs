@@ -44,8 +44,8 @@ pub struct ErrorDetail {
     pub code: String,
     /// Short message for people.
     pub message: String,
-    /// Itemised findings, e.g. one per problem in an agreement.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Itemised findings, e.g. one per problem in an agreement; absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<String>,
 }
 

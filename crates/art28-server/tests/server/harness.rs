@@ -1,10 +1,48 @@
 //! Starting and stopping a server in-process on a free port.
+//!
+//! A panic in a server task does not fail a test by itself: tokio catches it, the connection
+//! drops, and a test that expected a refusal may read that as one. So every start installs (once)
+//! a panic hook that records each panic raised outside the tests' own code, and
+//! [`TestServer::stop`] fails when any was recorded while that server ran.
 
 use art28_server::config::Config;
 use art28_service::clock::ManualClock;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Once};
 use tokio::sync::oneshot;
+
+/// Panics raised outside the tests' own code in this test binary, as `thread at file:line: message`.
+static SERVER_PANICS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn server_panics() -> std::sync::MutexGuard<'static, Vec<String>> {
+    SERVER_PANICS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Record panics outside `tests/` (a failing assertion is the test's own); the default hook
+/// still prints every panic.
+fn watch_panics() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let location = info.location();
+            if !location.is_some_and(|l| l.file().contains("tests/")) {
+                let payload = info.payload();
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                let thread = std::thread::current().name().unwrap_or("unnamed").to_string();
+                let at = location
+                    .map(|l| format!("{}:{}", l.file(), l.line()))
+                    .unwrap_or_default();
+                server_panics().push(format!("{thread} at {at}: {message}"));
+            }
+            previous(info);
+        }));
+    });
+}
 
 pub struct TestServer {
     pub clock: Arc<ManualClock>,
@@ -14,6 +52,8 @@ pub struct TestServer {
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<art28_core::Result<()>>>,
+    /// How many panics [`SERVER_PANICS`] held when this server started.
+    panics_before: usize,
 }
 
 pub fn clock() -> Arc<ManualClock> {
@@ -65,6 +105,8 @@ pub async fn try_start_configured(
     demo: bool,
     configure: impl FnOnce(&mut Config),
 ) -> art28_core::Result<TestServer> {
+    watch_panics();
+    let panics_before = server_panics().len();
     let mut config = Config {
         data_dir: dir.to_path_buf(),
         listen: "127.0.0.1:0".parse().expect("addr"),
@@ -91,6 +133,7 @@ pub async fn try_start_configured(
         client: reqwest::Client::new(),
         stop: Some(tx),
         task: Some(task),
+        panics_before,
     })
 }
 
@@ -107,7 +150,9 @@ impl TestServer {
         self.client.post(self.url(path)).bearer_auth(&self.token)
     }
 
-    /// Stop gracefully and wait until the data directory is released.
+    /// Stop gracefully and wait until the data directory is released; fail if anything
+    /// outside the tests panicked while the server ran (in this server or in one running beside
+    /// it in the same binary: either way a server panicked).
     pub async fn stop(mut self) {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
@@ -115,6 +160,12 @@ impl TestServer {
         if let Some(task) = self.task.take() {
             task.await.expect("join").expect("clean stop");
         }
+        let panics = server_panics().get(self.panics_before..).unwrap_or_default().to_vec();
+        assert!(
+            panics.is_empty(),
+            "panicked while the server ran:\n{}",
+            panics.join("\n")
+        );
     }
 }
 
