@@ -238,7 +238,7 @@ pub struct VersionPath {
     /// Agreement id.
     pub agreement: String,
     /// Version number.
-    pub version: String,
+    pub version: art28_core::number::Bounded<1, 4_294_967_295>,
 }
 
 /// Which date to look at.
@@ -266,13 +266,6 @@ pub(crate) fn customer_id(s: &str) -> ApiResult<CustomerId> {
 
 fn agreement_id(s: &str) -> ApiResult<AgreementId> {
     Ok(s.parse()?)
-}
-
-fn version_no(s: &str) -> ApiResult<u32> {
-    s.parse::<u32>()
-        .ok()
-        .filter(|v| *v >= 1)
-        .ok_or_else(|| ApiError::new(ErrorCode::BadRequest, "the version must be a whole number from 1"))
 }
 
 fn date_arg(on: Option<&str>) -> ApiResult<Option<art28_core::date::Date>> {
@@ -516,7 +509,8 @@ async fn agreement_versions(
 /// standard agreements are not any customer's data).
 async fn stored_version(state: &AppState, op: &Caller, p: &VersionPath) -> ApiResult<(AgreementVersion, String)> {
     let id = agreement_id(&p.agreement)?;
-    let version = version_no(&p.version)?;
+    // In range for a `u32` by its type.
+    let version = u32::try_from(p.version.get()).unwrap_or(u32::MAX);
     let (v, receipt) = state.agreements.version(&op.ctx, &op.principal, &id, version).await?;
     Ok((v, receipt.map(|r| r.access_id).unwrap_or_default()))
 }

@@ -49,6 +49,22 @@ pub struct ErrorDetail {
     pub details: Vec<String>,
 }
 
+/// An error answer with a status and code of the router's own (`method_not_allowed`,
+/// `uri_too_long`), which no [`ErrorCode`] kind maps to.
+pub fn router_error(status: StatusCode, code: &str, message: String) -> Response {
+    (
+        status,
+        Json(ErrorBody {
+            error: ErrorDetail {
+                code: code.to_string(),
+                message,
+                details: Vec::new(),
+            },
+        }),
+    )
+        .into_response()
+}
+
 /// The HTTP status for an error kind.
 pub fn status(kind: ErrorKind) -> StatusCode {
     match kind {

@@ -10,7 +10,7 @@ use aide::openapi::{MediaType, Operation, RequestBody};
 use art28_core::ErrorCode;
 use axum::body::Bytes;
 use axum::extract::FromRequestParts;
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -218,13 +218,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(v)) => Ok(Self(v)),
-            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
-                Err(ApiError::new(ErrorCode::BadRequest, e.body_text()))
-            }
-            Err(e) => Err(ApiError::new(ErrorCode::BadRequest, e.body_text())),
-        }
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| Self(v))
+            .map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))
     }
 }
 

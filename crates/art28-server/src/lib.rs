@@ -84,16 +84,11 @@ async fn not_found() -> ApiError {
     )
 }
 
-async fn method_not_allowed() -> (StatusCode, axum::Json<error::ErrorBody>) {
-    (
+async fn method_not_allowed() -> axum::response::Response {
+    error::router_error(
         StatusCode::METHOD_NOT_ALLOWED,
-        axum::Json(error::ErrorBody {
-            error: error::ErrorDetail {
-                code: "method_not_allowed".into(),
-                message: "this route does not accept that method; see /api/openapi.json".into(),
-                details: Vec::new(),
-            },
-        }),
+        "method_not_allowed",
+        "this route does not accept that method; see /api/openapi.json".into(),
     )
 }
 
@@ -103,20 +98,13 @@ pub const MAX_URI_BYTES: usize = 8 * 1024;
 
 /// Longer request targets are refused with `414 uri_too_long` in the API's error form.
 async fn uri_limit(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
-    use axum::response::IntoResponse;
     let len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if len > MAX_URI_BYTES {
-        return (
+        return error::router_error(
             StatusCode::URI_TOO_LONG,
-            axum::Json(error::ErrorBody {
-                error: error::ErrorDetail {
-                    code: "uri_too_long".into(),
-                    message: format!("the path and query may be at most {MAX_URI_BYTES} bytes long"),
-                    details: Vec::new(),
-                },
-            }),
-        )
-            .into_response();
+            "uri_too_long",
+            format!("the path and query may be at most {MAX_URI_BYTES} bytes long"),
+        );
     }
     next.run(req).await
 }

@@ -871,20 +871,21 @@ impl Accounts {
         }
         // A token's operations and purposes are sets: each named once (a request repeating one
         // thousands of times is refused, not stored).
-        let mut seen = std::collections::BTreeSet::new();
-        if let Some(op) = request.operations.iter().find(|o| !seen.insert(o.as_str())) {
-            return Err(Error::new(
-                ErrorCode::BadRequest,
-                format!("operation `{op}` is named more than once"),
-            ));
-        }
-        let mut seen = std::collections::BTreeSet::new();
-        if let Some(p) = request.purposes.iter().find(|p| !seen.insert(p.as_str())) {
-            return Err(Error::new(
-                ErrorCode::BadRequest,
-                format!("purpose `{p}` is named more than once"),
-            ));
-        }
+        let repeated = |what: &str, names: Vec<&str>| {
+            let mut seen = std::collections::BTreeSet::new();
+            match names.into_iter().find(|n| !seen.insert(*n)) {
+                Some(n) => Err(Error::new(
+                    ErrorCode::BadRequest,
+                    format!(
+                        "{what} `{}` is named more than once",
+                        n.chars().take(80).collect::<String>()
+                    ),
+                )),
+                None => Ok(()),
+            }
+        };
+        repeated("operation", request.operations.iter().map(|o| o.as_str()).collect())?;
+        repeated("purpose", request.purposes.iter().map(String::as_str).collect())?;
         for op in &request.operations {
             art28_core::auth::authorize(who, *op, Some(&request.customer)).map_err(|_| {
                 Error::new(

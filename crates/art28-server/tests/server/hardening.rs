@@ -7,14 +7,7 @@ use crate::harness::{TestServer, code, start};
 use serde_json::{Value, json};
 
 async fn openapi(s: &TestServer) -> Value {
-    s.client
-        .get(s.url("/api/openapi.json"))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json")
+    s.json("/api/openapi.json").await
 }
 
 /// Every schema a request takes (parameters and bodies), with its place, `$ref`s resolved.
@@ -118,6 +111,8 @@ async fn malformed_urls_answer_in_the_api_error_form_on_every_route() {
     let s = start(dir.path(), true).await;
     let doc = openapi(&s).await;
     // `0` is a valid position (query) but no id (path).
+    // Only an optional sign and digits are an integer: not ` 1`, `1e3`, `0x10` or 100 digits.
+    let nines = "9".repeat(100);
     let bad_values = [
         "-1",
         "18446744073709551615",
@@ -125,6 +120,10 @@ async fn malformed_urls_answer_in_the_api_error_form_on_every_route() {
         "abc",
         "%FF%FE",
         "0",
+        "%201",
+        "1e3",
+        "0x10",
+        nines.as_str(),
     ];
     let mut tried = 0;
     for (path, item) in doc["paths"].as_object().expect("paths") {
@@ -135,7 +134,7 @@ async fn malformed_urls_answer_in_the_api_error_form_on_every_route() {
             for p in &params {
                 let name = p["name"].as_str().expect("name");
                 let is_int = has_type(&p["schema"], "integer");
-                for bad in bad_values {
+                for bad in &bad_values {
                     if p["in"] == "path" {
                         // The others keep a plausible value, so only this one is wrong.
                         let mut u = path.replace(&format!("{{{name}}}"), bad);
@@ -149,7 +148,7 @@ async fn malformed_urls_answer_in_the_api_error_form_on_every_route() {
                             u = u.replace(&format!("{{{n}}}"), v);
                         }
                         urls.push(u);
-                    } else if is_int && bad != "0" {
+                    } else if is_int && *bad != "0" {
                         let mut u = path.clone();
                         for q in &params {
                             let n = q["name"].as_str().unwrap_or("");
@@ -216,14 +215,8 @@ async fn what_the_probe_found_is_refused_with_the_right_code() {
     let own = "bakkerij-de-vries";
     let admin = account(&s, "anke.admin", "customer_admin", Some(own)).await;
     account(&s, "bert.user", "customer_user", Some(own)).await;
-    let ours: Vec<Value> = s
-        .get(&format!("/api/v1/accounts?customer={own}"))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let ours: Vec<Value> =
+        serde_json::from_value(s.json(&format!("/api/v1/accounts?customer={own}")).await).expect("list");
     let bert = ours
         .iter()
         .find(|a| a["username"] == "bert.user")
@@ -261,6 +254,13 @@ async fn what_the_probe_found_is_refused_with_the_right_code() {
     )
     .await;
     assert_eq!((st, c.as_str()), (403, "block_too_long"), "{body}");
+    let (st, c, body) = as_admin(
+        post.clone(),
+        format!("/api/v1/accounts/{bert}/block"),
+        json!({"hours": 8785, "grounds": "probe"}).to_string(),
+    )
+    .await;
+    assert_eq!((st, c.as_str()), (400, "bad_request"), "{body}");
 
     // 7. Duplicate keys, at the top and deeper down.
     let (st, c, body) = as_admin(
@@ -384,23 +384,11 @@ async fn not_yours_and_absent_answer_alike_on_every_route() {
     };
     let post = reqwest::Method::POST;
     // The first customer's objects, made by its own admin and by the processor.
-    let theirs: Vec<Value> = s
-        .get(&format!("/api/v1/accounts?customer={first}"))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let theirs: Vec<Value> =
+        serde_json::from_value(s.json(&format!("/api/v1/accounts?customer={first}")).await).expect("list");
     let account_id = theirs[0]["id"].as_u64().expect("id").to_string();
-    let grants: Vec<Value> = s
-        .get(&format!("/api/v1/grants?customer={first}"))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let grants: Vec<Value> =
+        serde_json::from_value(s.json(&format!("/api/v1/grants?customer={first}")).await).expect("list");
     let grant_id = grants[0]["id"].as_u64().expect("id").to_string();
     let r = send(
         &hans,

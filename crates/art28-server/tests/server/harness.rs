@@ -150,6 +150,11 @@ impl TestServer {
         self.client.post(self.url(path)).bearer_auth(&self.token)
     }
 
+    /// A `GET` as the operator, answered with JSON.
+    pub async fn json(&self, path: &str) -> serde_json::Value {
+        self.get(path).send().await.expect("send").json().await.expect("json")
+    }
+
     /// Stop gracefully and wait until the data directory is released; fail if anything
     /// outside the tests panicked while the server ran (in this server or in one running beside
     /// it in the same binary: either way a server panicked).
