@@ -179,8 +179,19 @@ pub(crate) async fn serve(
         connections = graceful.count(),
         "no longer accepting; finishing requests in flight"
     );
-    graceful.shutdown().await;
+    // A client that stops reading a long answer would hold its connection, and so the stop,
+    // for ever: the requests in flight get as long as one request may take, then are cut.
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
+        tracing::warn!(
+            seconds = SHUTDOWN_GRACE.as_secs(),
+            "connections still open after the grace period were closed"
+        );
+    }
 }
+
+/// How long a stop waits for the requests in flight: the router's request timeout (30 s) and a
+/// little more for their answers to be written.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(35);
 
 /// Connections closed over a cap, told in the server log at most once a minute, so a flood
 /// does not also flood the log.
@@ -292,26 +303,22 @@ struct Activity {
     changed: Notify,
 }
 
+/// Exactly one of these applies at a time, so the deadline follows from it alone.
 #[derive(Debug, Clone, Copy)]
-struct Phase {
-    /// Requests started whose answers are not done.
-    busy: usize,
-    /// When the head being read started: the connection's start, or its first byte.
-    head_since: Option<Instant>,
-    /// When the connection last became idle.
-    idle_since: Instant,
+enum Phase {
+    /// A request's head is due, since the connection's start (the first request's head and
+    /// the TLS handshake) or since the first byte of its next request.
+    Head(Instant),
+    /// This many requests started whose answers are not done; no deadline of ours applies.
+    Busy(usize),
+    /// Kept alive, waiting for its next request since this moment.
+    Idle(Instant),
 }
 
 impl Activity {
     fn new() -> Self {
-        let now = Instant::now();
         Self {
-            phase: Mutex::new(Phase {
-                busy: 0,
-                // The first request's headers (and the TLS handshake) are due from the start.
-                head_since: Some(now),
-                idle_since: now,
-            }),
+            phase: Mutex::new(Phase::Head(Instant::now())),
             changed: Notify::new(),
         }
     }
@@ -320,11 +327,11 @@ impl Activity {
         self.phase.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Bytes came in.
+    /// Bytes came in: on an idle connection, the next request's head has begun.
     fn read(&self) {
         let mut p = self.phase();
-        if p.busy == 0 && p.head_since.is_none() {
-            p.head_since = Some(Instant::now());
+        if matches!(*p, Phase::Idle(_)) {
+            *p = Phase::Head(Instant::now());
             drop(p);
             self.changed.notify_one();
         }
@@ -332,31 +339,32 @@ impl Activity {
 
     fn start(&self) {
         let mut p = self.phase();
-        p.busy += 1;
-        p.head_since = None;
+        *p = match *p {
+            Phase::Busy(n) => Phase::Busy(n + 1),
+            Phase::Head(_) | Phase::Idle(_) => Phase::Busy(1),
+        };
     }
 
     fn done(&self) {
         let mut p = self.phase();
-        p.busy = p.busy.saturating_sub(1);
-        if p.busy == 0 {
-            p.idle_since = Instant::now();
-            p.head_since = None;
-            drop(p);
-            self.changed.notify_one();
+        match *p {
+            Phase::Busy(n) if n > 1 => *p = Phase::Busy(n - 1),
+            Phase::Busy(_) => {
+                *p = Phase::Idle(Instant::now());
+                drop(p);
+                self.changed.notify_one();
+            }
+            Phase::Head(_) | Phase::Idle(_) => {}
         }
     }
 
     /// When the connection is to be closed if nothing changes; none while a request runs.
     fn deadline(&self, limits: Limits) -> Option<Instant> {
-        let p = *self.phase();
-        if p.busy > 0 {
-            return None;
+        match *self.phase() {
+            Phase::Head(since) => Some(since + limits.header_read_timeout),
+            Phase::Busy(_) => None,
+            Phase::Idle(since) => Some(since + limits.idle_timeout),
         }
-        Some(match p.head_since {
-            Some(t) => t + limits.header_read_timeout,
-            None => p.idle_since + limits.idle_timeout,
-        })
     }
 
     /// Completes when the deadline that applies has passed.

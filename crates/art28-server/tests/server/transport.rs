@@ -37,6 +37,18 @@ async fn until_closed(stream: &mut TcpStream) -> Vec<u8> {
     got
 }
 
+/// Read the first bytes of an answer, or nothing when the server closes first.
+async fn until_closed_or_answer(stream: &mut TcpStream) -> Vec<u8> {
+    let mut buf = [0u8; 4096];
+    match tokio::time::timeout(BOUND, stream.read(&mut buf))
+        .await
+        .expect("answered or closed")
+    {
+        Ok(n) => buf[..n].to_vec(),
+        Err(_) => Vec::new(),
+    }
+}
+
 /// One GET on a kept-alive connection; the status line and the whole answer.
 async fn get(stream: &mut TcpStream, path: &str) -> (String, String) {
     let request = format!("GET {path} HTTP/1.1\r\nHost: art28.test\r\n\r\n");
@@ -134,6 +146,37 @@ async fn an_idle_kept_alive_connection_is_closed_after_the_idle_timeout() {
 }
 
 #[tokio::test]
+async fn a_half_sent_next_request_on_a_kept_alive_connection_is_cut_off_at_the_header_timeout() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = start_with(dir.path(), |c| {
+        c.header_read_timeout_secs = 1;
+        c.idle_timeout_secs = 60;
+    })
+    .await;
+    let mut stream = TcpStream::connect(s.addr).await.expect("connect");
+    assert!(get(&mut stream, "/healthz").await.0.contains("200"));
+    // The first byte of the next request starts its header timeout, not the idle timeout
+    // (60 s, far beyond `BOUND`).
+    let started = Instant::now();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: art28.test\r\nX-Slow: ")
+        .await
+        .expect("write");
+    let got = until_closed(&mut stream).await;
+    assert!(
+        got.is_empty(),
+        "no answer to half a request: {}",
+        String::from_utf8_lossy(&got)
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "closed by the timeout, not at once: {:?}",
+        started.elapsed()
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn connections_over_the_per_client_cap_are_closed_while_the_first_still_work() {
     let dir = tempfile::tempdir().expect("tmp");
     let s = start_with(dir.path(), |c| {
@@ -170,18 +213,6 @@ async fn connections_over_the_per_client_cap_are_closed_while_the_first_still_wo
     }
     assert!(freed, "the place of a closed connection is given to a new one");
     s.stop().await;
-}
-
-/// Read the first bytes of an answer, or nothing when the server closes first.
-async fn until_closed_or_answer(stream: &mut TcpStream) -> Vec<u8> {
-    let mut buf = [0u8; 4096];
-    match tokio::time::timeout(BOUND, stream.read(&mut buf))
-        .await
-        .expect("answered or closed")
-    {
-        Ok(n) => buf[..n].to_vec(),
-        Err(_) => Vec::new(),
-    }
 }
 
 #[tokio::test]
