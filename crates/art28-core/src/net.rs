@@ -20,36 +20,36 @@ pub enum Reach {
     Special(&'static str),
 }
 
-/// An IPv4 range in the table.
+/// An IPv4 range in the table: the addresses `a` with `a & mask == net`.
 struct V4 {
     net: u32,
-    prefix: u32,
+    mask: u32,
     name: &'static str,
 }
 
-/// An IPv6 range in the table.
+/// An IPv6 range in the table: the addresses `a` with `a & mask == net`.
 struct V6 {
     net: u128,
-    prefix: u32,
+    mask: u128,
     name: &'static str,
 }
 
+// A prefix of 0 would overflow the shift; in these consts that fails to compile.
 const fn v4(a: u8, b: u8, c: u8, d: u8, prefix: u32, name: &'static str) -> V4 {
     V4 {
-        net: u32::from_be_bytes([a, b, c, d]),
-        prefix,
+        net: Ipv4Addr::new(a, b, c, d).to_bits(),
+        mask: u32::MAX << (32 - prefix),
         name,
     }
 }
 
 const fn v6(segments: [u16; 8], prefix: u32, name: &'static str) -> V6 {
-    let mut net = 0u128;
-    let mut i = 0;
-    while i < 8 {
-        net = (net << 16) | segments[i] as u128;
-        i += 1;
+    let [a, b, c, d, e, f, g, h] = segments;
+    V6 {
+        net: Ipv6Addr::new(a, b, c, d, e, f, g, h).to_bits(),
+        mask: u128::MAX << (128 - prefix),
+        name,
     }
-    V6 { net, prefix, name }
 }
 
 /// IPv4 special-purpose ranges (IANA registry, RFC 6890 and successors), most specific first.
@@ -97,20 +97,6 @@ const V6_SPECIAL: &[V6] = &[
     v6([0xff00, 0, 0, 0, 0, 0, 0, 0], 8, "multicast (ff00::/8)"),
 ];
 
-fn in_v4(ip: u32, r: &V4) -> bool {
-    let mask = if r.prefix == 0 { 0 } else { u32::MAX << (32 - r.prefix) };
-    ip & mask == r.net
-}
-
-fn in_v6(ip: u128, r: &V6) -> bool {
-    let mask = if r.prefix == 0 {
-        0
-    } else {
-        u128::MAX << (128 - r.prefix)
-    };
-    ip & mask == r.net
-}
-
 /// Where `ip` leads.
 #[must_use]
 pub fn reach(ip: IpAddr) -> Reach {
@@ -127,25 +113,25 @@ pub fn is_public(ip: IpAddr) -> bool {
 }
 
 fn reach_v4(ip: Ipv4Addr) -> Reach {
-    let bits = u32::from(ip);
-    if bits >> 24 == 127 {
+    if ip.is_loopback() {
         return Reach::Loopback;
     }
-    match V4_SPECIAL.iter().find(|r| in_v4(bits, r)) {
+    let bits = ip.to_bits();
+    match V4_SPECIAL.iter().find(|r| bits & r.mask == r.net) {
         Some(r) => Reach::Special(r.name),
         None => Reach::Public,
     }
 }
 
 fn reach_v6(ip: Ipv6Addr) -> Reach {
-    let bits = u128::from(ip);
-    if ip == Ipv6Addr::LOCALHOST {
+    if ip.is_loopback() {
         return Reach::Loopback;
     }
     // ::ffff:a.b.c.d: a socket connects to a.b.c.d itself.
     if let Some(v4) = ip.to_ipv4_mapped() {
         return reach_v4(v4);
     }
+    let bits = ip.to_bits();
     // 64:ff9b::a.b.c.d: a NAT64 translator connects to a.b.c.d; only public ones pass (a
     // translator's loopback is not this machine's, and no reason to reach either).
     if bits >> 32 == 0x0064_ff9b_0000_0000_0000_0000 {
@@ -156,7 +142,7 @@ fn reach_v6(ip: Ipv6Addr) -> Reach {
             Reach::Special(_) => Reach::Special("NAT64 of a special-purpose IPv4 address (64:ff9b::/96)"),
         };
     }
-    if let Some(r) = V6_SPECIAL.iter().find(|r| in_v6(bits, r)) {
+    if let Some(r) = V6_SPECIAL.iter().find(|r| bits & r.mask == r.net) {
         return Reach::Special(r.name);
     }
     if bits >> 125 != 0b001 {

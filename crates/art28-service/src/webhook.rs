@@ -31,7 +31,7 @@ use art28_core::{Error, ErrorCode, Result};
 use art28_store::{DeliveryRecord, NoticeRecord, Store, WebhookRecord};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -89,10 +89,9 @@ impl reqwest::dns::Resolve for GuardedResolver {
         let policy = self.policy;
         let host = name.as_str().to_string();
         Box::pin(async move {
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let mut refused = Vec::new();
             let mut allowed = Vec::new();
-            for addr in found {
+            for addr in tokio::net::lookup_host((host.as_str(), 0)).await? {
                 match policy.admits(addr.ip()) {
                     Ok(()) => allowed.push(addr),
                     Err(why) => refused.push(why),
@@ -253,13 +252,14 @@ impl Courier for WebhookSender {
     }
 }
 
-/// The host of `url` when it is an IP address. The parser has already normalised every IPv4
-/// spelling (`0x7f.1`, `2130706433`) of an http(s) URL to its dotted form, so the text of a host
-/// name never parses as an address.
+/// The host of `url` when it is an IP address (the parser has normalised every IPv4 spelling of
+/// an http(s) host, `0x7f.1` or `2130706433`, to the address).
 fn literal(url: &reqwest::Url) -> Option<IpAddr> {
-    let host = url.host_str()?;
-    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-    host.parse().ok()
+    match url.host()? {
+        url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
+        url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
+        url::Host::Domain(_) => None,
+    }
 }
 
 /// Check a webhook address when it is set: `https://` to a public address, or, where `policy`
@@ -295,10 +295,12 @@ fn check_url(url: &str, policy: WebhookPolicy) -> Result<()> {
     if local_name && !policy.allow_loopback {
         return Err(bad("the webhook address is not allowed: localhost is this machine"));
     }
+    // Past the checks above, an address on this machine means the policy allows loopback.
     let local = local_name || ip.is_some_and(|ip| reach(ip) == Reach::Loopback);
     match u.scheme() {
-        "https" if u.host().is_some() => Ok(()),
-        "http" if local && policy.allow_loopback => Ok(()),
+        // The parser gives an https URL a host or refuses it.
+        "https" => Ok(()),
+        "http" if local => Ok(()),
         _ if policy.allow_loopback => Err(bad(
             "a webhook address is https://…; plain http only to this machine (loopback)",
         )),

@@ -1000,6 +1000,19 @@ pub(crate) async fn ready_breach(s: &TestServer) -> (u64, u64) {
     (id, inc["version"].as_u64().expect("v"))
 }
 
+/// A breach as [`ready_breach`] registers, its notices sent; the incident's id.
+pub(crate) async fn notified_breach(s: &TestServer) -> u64 {
+    let (id, v) = ready_breach(s).await;
+    let r = s
+        .post(&format!("/api/v1/incidents/{id}/notices"))
+        .json(&json!({"version": v}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 201);
+    id
+}
+
 #[tokio::test]
 async fn the_outbox_keeps_notices_while_smtp_is_down_and_delivers_each_once_after_a_restart() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -1008,14 +1021,7 @@ async fn the_outbox_keeps_notices_while_smtp_is_down_and_delivers_each_once_afte
     let port = free_port();
     // No SMTP server yet: every attempt fails and is retried later.
     let s = start_mailing(&data, &format!("127.0.0.1:{port}")).await;
-    let (id, v) = ready_breach(&s).await;
-    let r = s
-        .post(&format!("/api/v1/incidents/{id}/notices"))
-        .json(&json!({"version": v}))
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(r.status(), 201);
+    let id = notified_breach(&s).await;
     let failed = eventually("no attempt made", || async {
         let d = deliveries(&s, id).await;
         d.iter().all(|d| d["attempts"].as_u64() >= Some(1)).then_some(d)
@@ -1159,14 +1165,7 @@ async fn webhooks_are_signed_retried_and_carry_one_idempotency_key() {
         .expect("send");
     assert_eq!(code(r).await.1, "tenant_mismatch");
 
-    let (id, v) = ready_breach(&s).await;
-    let r = s
-        .post(&format!("/api/v1/incidents/{id}/notices"))
-        .json(&json!({"version": v}))
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(r.status(), 201);
+    let id = notified_breach(&s).await;
     // The first call fails (500) and is retried after the backoff with the same key.
     let calls_made = || receiver.calls.lock().expect("lock").len();
     eventually("webhook never called", || async { (calls_made() >= 1).then_some(()) }).await;
@@ -1409,14 +1408,7 @@ async fn a_delivery_connects_only_where_the_policy_allows_at_that_moment() {
     // The operator turns it off; the stored webhooks are judged again at delivery: the name by
     // the addresses it resolves to, the literal before sending.
     let s = start_mailing(&data, "127.0.0.1:9").await;
-    let (id, v) = ready_breach(&s).await;
-    let r = s
-        .post(&format!("/api/v1/incidents/{id}/notices"))
-        .json(&json!({"version": v}))
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(r.status(), 201);
+    let id = notified_breach(&s).await;
     let hooks = eventually("webhook deliveries not tried", || async {
         let hooks: Vec<Value> = deliveries(&s, id)
             .await
