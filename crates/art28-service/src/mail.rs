@@ -20,6 +20,7 @@ use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
+use lettre::transport::smtp::{SMTP_PORT, SUBMISSION_PORT, SUBMISSIONS_PORT};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 use std::path::PathBuf;
@@ -78,9 +79,9 @@ impl RelayAddress {
             }
         }
         let (security, default_port) = match (url.scheme(), required) {
-            ("smtp", false) => (RelaySecurity::Plain, 25),
-            ("smtp", true) => (RelaySecurity::StartTls, 587),
-            ("smtps", false) => (RelaySecurity::Implicit, 465),
+            ("smtp", false) => (RelaySecurity::Plain, SMTP_PORT),
+            ("smtp", true) => (RelaySecurity::StartTls, SUBMISSION_PORT),
+            ("smtps", false) => (RelaySecurity::Implicit, SUBMISSIONS_PORT),
             ("smtps", true) => {
                 return Err(bad(
                     "smtp_relay: tls=required is for smtp:// (STARTTLS); smtps:// is TLS throughout".into(),
@@ -280,7 +281,10 @@ fn tls_parameters(relay: &RelayAddress, settings: &SmtpSettings) -> art28_core::
     let mut tls = TlsParameters::builder(relay.host.clone());
     if let Some(path) = &settings.ca_file {
         let pem = std::fs::read(path).map_err(|e| bad(format!("smtp_ca_file {}: cannot read: {e}", path.display())))?;
-        if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+        // lettre takes a file without a certificate as an empty list: no root at all, so every
+        // handshake would fail instead of the start.
+        const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
+        if !pem.windows(BEGIN.len()).any(|w| w == BEGIN) {
             return Err(bad(format!(
                 "smtp_ca_file {}: holds no PEM certificate",
                 path.display()

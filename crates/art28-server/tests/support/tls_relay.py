@@ -2,7 +2,8 @@
 
 Serves one way on 127.0.0.1:PORT: `starttls` (STARTTLS required before anything else) or
 `implicit` (TLS from the first byte); either way AUTH is required and one user with one password
-is accepted. Each message is saved to a Maildir with two headers put in front that say how it
+is accepted (a refused login is answered with the password tried, as a careless relay might).
+Each message is saved to a Maildir with two headers put in front that say how it
 came: X-Relay-Login (the user that logged in) and X-Relay-Tls (the TLS version, or "none").
 Prints "ready" once it accepts connections and stops when its standard input closes.
 """
@@ -36,7 +37,11 @@ def main():
             and auth_data.login == args.user.encode()
             and auth_data.password == args.password.encode()
         )
-        return AuthResult(success=ok, auth_data=auth_data if ok else None, handled=False)
+        if ok:
+            return AuthResult(success=True, auth_data=auth_data, handled=False)
+        # A careless relay that echoes what it was given: art28 must keep it out of its logs.
+        tried = auth_data.password.decode() if isinstance(auth_data, LoginPassword) else ""
+        return AuthResult(success=False, handled=False, message=f"535 5.7.8 bad password {tried}")
 
     box = mailbox.Maildir(args.maildir, create=True)
 
