@@ -99,6 +99,8 @@ error_codes! {
     StorageFailure = ("storage_failure", Internal),
     /// The data store is from a newer art28 than this one.
     StorageTooNew = ("storage_too_new", Internal),
+    /// The database cannot be reached, or refused the login (at start).
+    StorageUnavailable = ("storage_unavailable", Unavailable),
     /// An unexpected internal failure; details are in the server log.
     Internal = ("internal", Internal),
     /// The service is shutting down or a dependency is down.

@@ -14,6 +14,8 @@ use std::path::PathBuf;
 pub struct Config {
     /// Directory with the database and the server's own secrets; created on first start.
     pub data_dir: PathBuf,
+    /// The database: absent for SQLite in the data directory, or a `postgres://` URL.
+    pub database: Option<DatabaseUrl>,
     /// Address to listen on.
     pub listen: SocketAddr,
     /// Load the demo processor and example customers at start.
@@ -81,6 +83,42 @@ impl<'de> Deserialize<'de> for SmtpPassword {
     }
 }
 
+/// A `postgres://` URL, which may hold a password: `Debug` shows only where it leads.
+#[derive(Clone)]
+pub struct DatabaseUrl(pub SecretString);
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact(self.0.expose_secret()))
+    }
+}
+
+impl PartialEq for DatabaseUrl {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.expose_secret() == other.0.expose_secret()
+    }
+}
+
+impl Eq for DatabaseUrl {}
+
+impl<'de> Deserialize<'de> for DatabaseUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        String::deserialize(d).map(|s| DatabaseUrl(SecretString::from(s)))
+    }
+}
+
+/// A URL with its password (if any) replaced by `***`.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "(not a URL)".to_string(),
+    }
+}
+
 /// Keys whose values are secrets: never read as TOML from the environment (a password `12345`
 /// stays a string) and never accepted from the configuration file.
 const SECRET_KEYS: &[&str] = &["smtp_password"];
@@ -100,6 +138,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             data_dir: PathBuf::from("art28-data"),
+            database: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8028)),
             demo: false,
             log_format: LogFormat::Text,
@@ -130,6 +169,8 @@ impl Default for Config {
 pub struct ConfigLayer {
     /// See [`Config::data_dir`].
     pub data_dir: Option<PathBuf>,
+    /// See [`Config::database`].
+    pub database: Option<DatabaseUrl>,
     /// See [`Config::listen`].
     pub listen: Option<SocketAddr>,
     /// See [`Config::demo`].
@@ -224,6 +265,7 @@ impl ConfigLayer {
     pub fn then(self, over: ConfigLayer) -> Self {
         Self {
             data_dir: over.data_dir.or(self.data_dir),
+            database: over.database.or(self.database),
             listen: over.listen.or(self.listen),
             demo: over.demo.or(self.demo),
             log_format: over.log_format.or(self.log_format),
@@ -252,6 +294,7 @@ impl ConfigLayer {
         let d = Config::default();
         let config = Config {
             data_dir: self.data_dir.unwrap_or(d.data_dir),
+            database: self.database.filter(|u| !u.0.expose_secret().trim().is_empty()),
             listen: self.listen.unwrap_or(d.listen),
             demo: self.demo.unwrap_or(d.demo),
             log_format: self.log_format.unwrap_or(d.log_format),
@@ -278,6 +321,15 @@ impl ConfigLayer {
         }
         if config.data_dir.as_os_str().is_empty() {
             return Err(config_err("data_dir must not be empty".into()));
+        }
+        if let Some(url) = &config.database {
+            let url = url.0.expose_secret();
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(config_err(format!(
+                    "database must be a postgres:// URL (got {}); leave it out for SQLite in the data directory",
+                    redact(url)
+                )));
+            }
         }
         for (key, value) in [
             ("header_read_timeout_secs", config.header_read_timeout_secs),

@@ -5,19 +5,30 @@
 use crate::auth::TokenDigest;
 use art28_core::{Error, ErrorCode, Result};
 use art28_ledger::checkpoint::LogSigner;
+use art28_store::postgres::PgStore;
 use art28_store::prelude::*;
 use art28_store::sqlite::SqliteStore;
+use secrecy::ExposeSecret;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// Where the data is kept.
+#[derive(Debug)]
+enum Backend {
+    /// `art28.sqlite` in the data directory, the default.
+    Sqlite(SqliteStore),
+    /// A PostgreSQL database (`database = "postgres://…"`).
+    Postgres(PgStore),
+}
 
 /// An open data directory. The lock is released when this is dropped.
 #[derive(Debug)]
 pub struct DataDir {
     path: PathBuf,
     _lock: File,
-    store: SqliteStore,
+    store: Backend,
     operator: TokenDigest,
 }
 
@@ -26,8 +37,9 @@ fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {
 }
 
 impl DataDir {
-    /// Open, creating the directory, database and token on first use.
-    pub fn open(path: &Path) -> Result<Self> {
+    /// Open, creating the directory, database and token on first use; the store is
+    /// `art28.sqlite` in the directory unless `database` names a PostgreSQL database.
+    pub async fn open(path: &Path, database: Option<&crate::config::DatabaseUrl>) -> Result<Self> {
         create_private_dir(path)?;
         let lock_path = path.join("lock");
         let lock = OpenOptions::new()
@@ -45,7 +57,14 @@ impl DataDir {
                 ),
             ));
         }
-        let store = SqliteStore::open(&path.join("art28.sqlite"))?;
+        let store = match database {
+            None => Backend::Sqlite(SqliteStore::open(&path.join("art28.sqlite"))?),
+            Some(url) => {
+                let store = PgStore::connect(url.0.expose_secret()).await?;
+                tracing::info!(database = %store.database(), "PostgreSQL database open");
+                Backend::Postgres(store)
+            }
+        };
         let operator = operator_token(path)?;
         tracing::info!(data_dir = %path.display(), "data directory open");
         Ok(Self {
@@ -58,7 +77,10 @@ impl DataDir {
 
     /// The store.
     pub fn store(&self) -> Arc<dyn Store> {
-        Arc::new(self.store.clone())
+        match &self.store {
+            Backend::Sqlite(s) => Arc::new(s.clone()),
+            Backend::Postgres(s) => Arc::new(s.clone()),
+        }
     }
 
     /// Digest of the operator token.

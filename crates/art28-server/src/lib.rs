@@ -307,7 +307,7 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         )?),
         None => None,
     };
-    let data = datadir::DataDir::open(&config.data_dir)?;
+    let data = datadir::DataDir::open(&config.data_dir, config.database.as_ref()).await?;
     let store = data.store();
     if config.demo {
         let report = art28_service::demo::load_demo(store.as_ref(), clock.as_ref()).await?;

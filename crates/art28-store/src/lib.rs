@@ -22,6 +22,7 @@
 //! deadlines can be tested with an injected clock.
 
 pub mod model;
+pub mod postgres;
 pub mod sqlite;
 
 pub use model::*;
@@ -468,15 +469,42 @@ pub trait IncidentStore: Send + Sync + 'static {
     async fn record_delivery(&self, id: u64, outcome: &DeliveryOutcome) -> Result<()>;
 }
 
+/// What keeps several nodes on one database from doing the same work twice: periodic jobs
+/// that run once per cluster, and roles that one node holds at a time.
+#[async_trait::async_trait]
+pub trait JobStore: Send + Sync + 'static {
+    /// Claim the periodic job `name` for `holder` when it is due at `now` (a job never run is
+    /// due) and no one else holds an unexpired lease on it: the lease lasts until
+    /// `lease_until`. Whether `holder` now holds it. A holder that dies leaves the job to
+    /// another once its lease has run out; jobs are scans of the current state, so a second
+    /// run after a crash does no harm.
+    async fn claim_job(&self, name: &str, holder: &str, now: Timestamp, lease_until: Timestamp) -> Result<bool>;
+    /// The job ran: it is due again at `next` and its lease is released. `false` (and nothing
+    /// changes) when `holder` no longer holds it.
+    async fn finish_job(&self, name: &str, holder: &str, next: Timestamp) -> Result<bool>;
+    /// Whether this store's node holds the role `role` (e.g. folding the log): taken when no
+    /// other node holds it, kept until the node stops or loses its connection. A lone store
+    /// always holds it.
+    async fn lead(&self, role: &str) -> Result<bool>;
+}
+
 /// Everything art28 keeps: the sum of the per-aggregate traits. The services and the server are
 /// assembled over one `Store`; a backend implements the aggregates' traits. Implementations must make
 /// each method atomic. Any type implementing every aggregate's trait is a `Store`.
-pub trait Store: AgreementStore + LogStore + AccountStore + StaffAccessStore + VaultStore + IncidentStore {}
+pub trait Store:
+    AgreementStore + LogStore + AccountStore + StaffAccessStore + VaultStore + IncidentStore + JobStore
+{
+}
 
-impl<T> Store for T where T: AgreementStore + LogStore + AccountStore + StaffAccessStore + VaultStore + IncidentStore {}
+impl<T> Store for T where
+    T: AgreementStore + LogStore + AccountStore + StaffAccessStore + VaultStore + IncidentStore + JobStore
+{
+}
 
 /// Every aggregate's trait, for callers that work over the whole [`Store`]:
 /// `use art28_store::prelude::*;` brings their methods into scope.
 pub mod prelude {
-    pub use crate::{AccountStore, AgreementStore, IncidentStore, LogStore, StaffAccessStore, Store, VaultStore};
+    pub use crate::{
+        AccountStore, AgreementStore, IncidentStore, JobStore, LogStore, StaffAccessStore, Store, VaultStore,
+    };
 }

@@ -20,6 +20,9 @@ pub enum AdminCommand {
         /// Data directory [default: art28-data].
         #[arg(long, default_value = "art28-data")]
         data_dir: PathBuf,
+        /// The database, if not SQLite in the data directory: a postgres:// URL.
+        #[arg(long, env = "ART28_DATABASE", hide_env_values = true)]
+        database: Option<String>,
         /// User name of the administrator.
         #[arg(long)]
         username: String,
@@ -32,6 +35,7 @@ pub enum AdminCommand {
 pub fn run(cmd: AdminCommand) -> ExitCode {
     let AdminCommand::Bootstrap {
         data_dir,
+        database,
         username,
         display_name,
     } = cmd;
@@ -55,7 +59,10 @@ pub fn run(cmd: AdminCommand) -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        let data = art28_server::datadir::DataDir::open(&data_dir)?;
+        let database = database
+            .filter(|d| !d.trim().is_empty())
+            .map(|d| art28_server::config::DatabaseUrl(SecretString::from(d)));
+        let data = art28_server::datadir::DataDir::open(&data_dir, database.as_ref()).await?;
         let accounts = Accounts::new(
             data.store(),
             Arc::new(SystemClock),

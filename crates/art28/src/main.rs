@@ -53,6 +53,10 @@ struct ServeArgs {
     /// Data directory, created on first start [default: art28-data].
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// The database: a postgres:// URL; without it, SQLite in the data directory. Also
+    /// ART28_DATABASE (better for a URL with a password: flags show in process lists).
+    #[arg(long)]
+    database: Option<String>,
     /// Address to listen on [default: 127.0.0.1:8028].
     #[arg(long)]
     listen: Option<SocketAddr>,
@@ -141,9 +145,13 @@ fn serve(args: ServeArgs) -> ExitCode {
         tracing::info!(%addr, "listening");
         // One line on stdout for people and scripts; logs go to stderr.
         println!(
-            "art28 listening on {}://{addr} (data directory: {})",
+            "art28 listening on {}://{addr} (data directory: {}{})",
             if bound.tls() { "https" } else { "http" },
-            config.data_dir.display()
+            config.data_dir.display(),
+            match &config.database {
+                Some(url) => format!(", database: {url:?}"),
+                None => String::new(),
+            }
         );
         bound.run(art28_server::shutdown_signal()).await
     });
@@ -172,6 +180,10 @@ fn resolve_config(args: &ServeArgs) -> art28_core::Result<art28_server::config::
     let env = ConfigLayer::from_env(std::env::vars())?;
     let flags = ConfigLayer {
         data_dir: args.data_dir.clone(),
+        database: args
+            .database
+            .clone()
+            .map(|d| art28_server::config::DatabaseUrl(secrecy::SecretString::from(d))),
         listen: args.listen,
         demo: args.demo.then_some(true),
         log_format: args.log_format.map(|f| match f {

@@ -158,12 +158,13 @@ impl Tail {
 }
 
 /// An entry serialised and hashed, ready to insert.
+#[derive(Clone)]
 pub(crate) struct Prepared {
-    access_id: String,
-    tenant: Option<Arc<str>>,
-    time: i64,
-    bytes: Vec<u8>,
-    hash: Hash,
+    pub(crate) access_id: String,
+    pub(crate) tenant: Option<Arc<str>>,
+    pub(crate) time: i64,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) hash: Hash,
 }
 
 impl Prepared {
@@ -229,7 +230,7 @@ pub(crate) const RUN: usize = 256;
 /// A customer's new entries, for the per-customer index.
 pub(crate) struct Run {
     pub(crate) tenant: String,
-    seqs: Vec<i64>,
+    pub(crate) seqs: Vec<i64>,
 }
 
 impl Run {
@@ -270,10 +271,10 @@ pub(crate) fn runs_of(first: i64, tenants: &[Option<Arc<str>>]) -> Vec<Run> {
 /// Sequence numbers grouped by customer (in customer order), each group ascending when added
 /// in order.
 #[derive(Default)]
-struct ByTenant(std::collections::BTreeMap<String, Vec<i64>>);
+pub(crate) struct ByTenant(std::collections::BTreeMap<String, Vec<i64>>);
 
 impl ByTenant {
-    fn add(&mut self, seq: i64, tenant: &str) {
+    pub(crate) fn add(&mut self, seq: i64, tenant: &str) {
         match self.0.get_mut(tenant) {
             Some(v) => v.push(seq),
             None => {
@@ -283,7 +284,7 @@ impl ByTenant {
     }
 
     /// The groups as runs, customers in order.
-    fn runs(self) -> Vec<Run> {
+    pub(crate) fn runs(self) -> Vec<Run> {
         let mut runs = Vec::new();
         for (tenant, seqs) in self.0 {
             for chunk in seqs.chunks(RUN) {

@@ -9,6 +9,7 @@
 mod accounts;
 mod agreements;
 mod incidents;
+mod jobs;
 pub(crate) mod log;
 mod staff_access;
 mod vault;
@@ -39,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0010_log_runs.sql"),
     include_str!("../../migrations/sqlite/0011_blind_version.sql"),
     include_str!("../../migrations/sqlite/0012_blind_nfc.sql"),
+    include_str!("../../migrations/sqlite/0013_jobs.sql"),
 ];
 
 /// Number of reader connections kept open.

@@ -16,6 +16,7 @@ const SUITE: &[&str] = &[
     "staff_access.rs",
     "vault.rs",
     "incidents.rs",
+    "jobs.rs",
 ];
 
 fn read(rel: &str) -> String {

@@ -17,6 +17,7 @@ pub mod accounts;
 pub mod agreements;
 pub mod coverage;
 pub mod incidents;
+pub mod jobs;
 pub mod log;
 pub mod staff_access;
 pub mod vault;
@@ -105,6 +106,10 @@ macro_rules! conformance_suite {
                 removing_a_customer_just_removes_it,
                 webhooks_get_a_new_generation_each_change_and_a_tombstone,
                 register_writes_carry_their_entries_and_a_refused_one_keeps_none,
+            }
+            jobs {
+                a_job_runs_under_one_lease_at_a_time_and_waits_until_due,
+                a_lone_store_leads_every_role,
             }
         );
     };
