@@ -122,8 +122,16 @@ impl Tx {
     }
 }
 
-/// Log the cause, return a safe error.
-pub(crate) fn db_err(e: impl std::fmt::Display) -> Error {
+/// Log the cause, return a safe error. Text with a NUL character, which PostgreSQL cannot
+/// store (SQLite can), is the caller's mistake and answered as such.
+pub(crate) fn db_err<E: std::fmt::Display + 'static>(e: E) -> Error {
+    let pg = (&e as &dyn std::any::Any).downcast_ref::<tokio_postgres::Error>();
+    if pg.and_then(|e| e.code()) == Some(&SqlState::CHARACTER_NOT_IN_REPERTOIRE) {
+        return Error::new(
+            ErrorCode::BadRequest,
+            "text must not contain the NUL character (U+0000)",
+        );
+    }
     tracing::error!(error = %e, "postgres store failure");
     Error::new(ErrorCode::StorageFailure, "the data store failed")
 }
@@ -554,7 +562,7 @@ pub(crate) fn col<'a, T: tokio_postgres::types::FromSql<'a>>(r: &'a tokio_postgr
 /// Text read back into the type it was written from.
 pub(crate) fn parse<T: std::str::FromStr>(s: &str) -> Result<T>
 where
-    T::Err: std::fmt::Display,
+    T::Err: std::fmt::Display + 'static,
 {
     s.parse::<T>().map_err(db_err)
 }

@@ -48,6 +48,41 @@ async fn sqlite_store() -> (tempfile::TempDir, Arc<dyn Store>) {
 
 conformance!(sqlite, sqlite_store);
 
+/// A fresh PostgreSQL store on a database of its own, for the conformance suite.
+async fn postgres_store() -> (String, Arc<dyn Store>) {
+    let url = pg_database().await;
+    let store = art28_store::postgres::PgStore::connect(&url).await.expect("connect");
+    (url, Arc::new(store))
+}
+
+conformance!(postgres, postgres_store);
+
+static DATABASES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A new, empty database: on the server `ART28_TEST_POSTGRES` names (a URL of a role that may
+/// create databases), else on the throwaway cluster the tests start.
+async fn pg_database() -> String {
+    let base = std::env::var("ART28_TEST_POSTGRES").expect("ART28_TEST_POSTGRES");
+    let name = format!(
+        "art28_test_{}_{}",
+        std::process::id(),
+        DATABASES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+        .await
+        .expect("connect to the test server");
+    let conn = tokio::spawn(conn);
+    client
+        .batch_execute(&format!("CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0"))
+        .await
+        .expect("create database");
+    drop(client);
+    let _ = conn.await;
+    let mut url = url::Url::parse(&base).expect("url");
+    url.set_path(&name);
+    url.to_string()
+}
+
 /// Eight tasks with 100 appends each, all in flight at once, while the writer is held at the
 /// start of its first transaction (another connection holds SQLite's write lock): every job
 /// is queued before the writer can commit anything, so it must share commits. Nothing is
