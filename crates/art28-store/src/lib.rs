@@ -469,10 +469,11 @@ pub trait IncidentStore: Send + Sync + 'static {
     async fn record_delivery(&self, id: u64, outcome: &DeliveryOutcome) -> Result<()>;
 }
 
-/// What keeps several nodes on one database from doing the same work twice: periodic jobs
-/// that run once per cluster, and roles that one node holds at a time.
+/// What keeps several nodes on one database in step: periodic jobs that run once per
+/// cluster, roles that one node holds at a time, and pinned facts (the fingerprints of the keys
+/// the data was written with) that every node must match.
 #[async_trait::async_trait]
-pub trait JobStore: Send + Sync + 'static {
+pub trait ClusterStore: Send + Sync + 'static {
     /// Claim the periodic job `name` for `holder` when it is due at `now` (a job never run is
     /// due) and no one else holds an unexpired lease on it: the lease lasts until
     /// `lease_until`. Whether `holder` now holds it. A holder that dies leaves the job to
@@ -486,18 +487,22 @@ pub trait JobStore: Send + Sync + 'static {
     /// other node holds it, kept until the node stops or loses its connection. A lone store
     /// always holds it.
     async fn lead(&self, role: &str) -> Result<bool>;
+    /// Pin `value` under `name` unless something is pinned there already (`replace`: pin it
+    /// anyway); the value pinned afterwards. A node compares it with its own (e.g. the public
+    /// key it signs checkpoints with) and refuses to start when they differ.
+    async fn pin(&self, name: &str, value: &str, replace: bool) -> Result<String>;
 }
 
 /// Everything art28 keeps: the sum of the per-aggregate traits. The services and the server are
 /// assembled over one `Store`; a backend implements the aggregates' traits. Implementations must make
 /// each method atomic. Any type implementing every aggregate's trait is a `Store`.
 pub trait Store:
-    AgreementStore + LogStore + AccountStore + StaffAccessStore + VaultStore + IncidentStore + JobStore
+    AgreementStore + LogStore + AccountStore + StaffAccessStore + VaultStore + IncidentStore + ClusterStore
 {
 }
 
 impl<T> Store for T where
-    T: AgreementStore + LogStore + AccountStore + StaffAccessStore + VaultStore + IncidentStore + JobStore
+    T: AgreementStore + LogStore + AccountStore + StaffAccessStore + VaultStore + IncidentStore + ClusterStore
 {
 }
 
@@ -505,6 +510,6 @@ impl<T> Store for T where
 /// `use art28_store::prelude::*;` brings their methods into scope.
 pub mod prelude {
     pub use crate::{
-        AccountStore, AgreementStore, IncidentStore, JobStore, LogStore, StaffAccessStore, Store, VaultStore,
+        AccountStore, AgreementStore, ClusterStore, IncidentStore, LogStore, StaffAccessStore, Store, VaultStore,
     };
 }

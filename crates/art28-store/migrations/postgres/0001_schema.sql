@@ -400,11 +400,17 @@ CREATE TABLE webhooks (
     created_by TEXT COLLATE "C" NOT NULL
 );
 
--- periodic jobs that run once per cluster (`JobStore`): when each is due next, and who holds
+-- periodic jobs that run once per cluster (`ClusterStore`): when each is due next, and who holds
 -- it until when while it runs. A lease that ran out (its holder died) may be taken by another.
 CREATE TABLE jobs (
     name TEXT COLLATE "C" PRIMARY KEY,
     due_at BIGINT NOT NULL,
     holder TEXT COLLATE "C",
     lease_until BIGINT NOT NULL DEFAULT 0
+);
+
+-- facts every node must match, such as the fingerprint of the log's signing key (`pin`).
+CREATE TABLE pins (
+    name TEXT COLLATE "C" PRIMARY KEY,
+    value TEXT COLLATE "C" NOT NULL
 );

@@ -1,4 +1,4 @@
-//! Periodic jobs and roles in PostgreSQL, for several nodes on one database.
+//! Periodic jobs, roles and pins in PostgreSQL, for several nodes on one database.
 //!
 //! Jobs are rows leased with one statement each (no log entry, so not through the writer).
 //! Roles are session advisory locks held on a connection of their own: the node that holds
@@ -6,7 +6,7 @@
 //! and the next node to ask takes it (the server asks every second).
 
 use super::{PgStore, db_err, micros};
-use crate::JobStore;
+use crate::ClusterStore;
 use art28_core::Result;
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
@@ -32,7 +32,7 @@ pub(crate) struct Leader {
 }
 
 #[async_trait::async_trait]
-impl JobStore for PgStore {
+impl ClusterStore for PgStore {
     async fn claim_job(&self, name: &str, holder: &str, now: Timestamp, lease_until: Timestamp) -> Result<bool> {
         let c = self.client().await?;
         let st = c.prepare_cached(CLAIM).await.map_err(db_err)?;
@@ -88,5 +88,20 @@ impl JobStore for PgStore {
             leader.held.insert(role.to_string());
         }
         Ok(got)
+    }
+
+    async fn pin(&self, name: &str, value: &str, replace: bool) -> Result<String> {
+        let c = self.client().await?;
+        let sql = if replace {
+            "INSERT INTO pins (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value RETURNING value"
+        } else {
+            // DO UPDATE with the stored value, so that RETURNING gives it back.
+            "INSERT INTO pins (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = pins.value RETURNING value"
+        };
+        let st = c.prepare_cached(sql).await.map_err(db_err)?;
+        c.query_one(&st, &[&name, &value])
+            .await
+            .and_then(|r| r.try_get(0))
+            .map_err(db_err)
     }
 }

@@ -1,8 +1,8 @@
-//! Periodic jobs and roles in SQLite. One server holds a data directory (its lock file), so it
+//! Periodic jobs, roles and pins in SQLite. One server holds a data directory (its lock file), so it
 //! leads every role; jobs are leased all the same, so a job's schedule survives restarts.
 
 use super::{SqliteStore, db_err, micros};
-use crate::JobStore;
+use crate::ClusterStore;
 use art28_core::Result;
 use jiff::Timestamp;
 use rusqlite::params;
@@ -17,7 +17,7 @@ pub(crate) const FINISH: &str =
     "UPDATE jobs SET due_at = ?3, holder = NULL, lease_until = 0 WHERE name = ?1 AND holder = ?2";
 
 #[async_trait::async_trait]
-impl JobStore for SqliteStore {
+impl ClusterStore for SqliteStore {
     async fn claim_job(&self, name: &str, holder: &str, now: Timestamp, lease_until: Timestamp) -> Result<bool> {
         let (name, holder) = (name.to_string(), holder.to_string());
         self.write(move |c| {
@@ -42,5 +42,21 @@ impl JobStore for SqliteStore {
 
     async fn lead(&self, _role: &str) -> Result<bool> {
         Ok(true)
+    }
+
+    async fn pin(&self, name: &str, value: &str, replace: bool) -> Result<String> {
+        let (name, value) = (name.to_string(), value.to_string());
+        self.write(move |c| {
+            let sql = if replace {
+                "INSERT INTO pins (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+            } else {
+                "INSERT INTO pins (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING"
+            };
+            c.prepare_cached(sql)
+                .and_then(|mut st| st.execute(params![name, value]))
+                .and_then(|_| c.query_row("SELECT value FROM pins WHERE name = ?1", [&name], |r| r.get(0)))
+                .map_err(db_err)
+        })
+        .await
     }
 }

@@ -593,3 +593,71 @@ async fn records_from_before_migration_11_are_listed_stale_until_reindexed() {
     );
     assert!(q([2; 32]).await.is_empty(), "the old index is gone");
 }
+
+/// Two stores on one PostgreSQL database stand for two nodes. Both append at once, alone and
+/// in batches; every acknowledged entry has its own index, the indices are gapless, and each
+/// index holds exactly the entry it was acknowledged for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_nodes_on_one_database_append_gapless_without_duplicates() {
+    let url = pg_database().await;
+    let a = art28_store::postgres::PgStore::connect(&url).await.expect("node a");
+    let b = art28_store::postgres::PgStore::connect(&url).await.expect("node b");
+    let mut tasks = tokio::task::JoinSet::new();
+    for (n, node) in [a.clone(), b.clone()].into_iter().enumerate() {
+        for w in 0..4u64 {
+            let node = node.clone();
+            let base = (n as u64 * 10 + w) * 1000;
+            tasks.spawn(async move {
+                let mut acked = Vec::new();
+                for i in 0..50u64 {
+                    let e = suite::entry(None, "customer.read", base + i);
+                    let r = node.log_access(&e).await.expect("append");
+                    acked.push((r.index, e.to_bytes()));
+                }
+                let batch: Vec<_> = (50..60u64)
+                    .map(|i| suite::entry(None, "customer.read", base + i))
+                    .collect();
+                let receipts = node.log_accesses(&batch).await.expect("batch");
+                acked.extend(receipts.iter().map(|r| r.index).zip(batch.iter().map(|e| e.to_bytes())));
+                acked
+            });
+        }
+    }
+    let acked: std::collections::BTreeMap<u64, Vec<u8>> = tasks.join_all().await.into_iter().flatten().collect();
+    assert_eq!(acked.len(), 2 * 4 * 60, "no index was given twice");
+    assert_eq!(
+        acked.keys().copied().collect::<Vec<_>>(),
+        (0..480).collect::<Vec<_>>(),
+        "gapless"
+    );
+    assert_eq!(b.log_size().await.expect("size"), 480);
+    let stored = a.tenant_log(&suite::id("nobody"), 0, 480, 10).await.expect("view");
+    assert!(stored.is_empty());
+    let hashes = a.leaf_hashes(0, 480).await.expect("hashes");
+    for (i, bytes) in &acked {
+        assert_eq!(hashes[*i as usize], art28_ledger::merkle::leaf_hash(bytes), "entry {i}");
+    }
+}
+
+/// One node leads a role at a time; when it goes away (its connection closes), the other
+/// takes the role over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_passes_to_another_node_when_its_leader_goes() {
+    let url = pg_database().await;
+    let a = art28_store::postgres::PgStore::connect(&url).await.expect("node a");
+    let b = art28_store::postgres::PgStore::connect(&url).await.expect("node b");
+    assert!(a.lead("fold").await.expect("a"));
+    assert!(!b.lead("fold").await.expect("b"), "a holds it");
+    assert!(a.lead("fold").await.expect("a again"), "and keeps it");
+    assert!(b.lead("outbox").await.expect("b"), "another role is free");
+    drop(a);
+    // PostgreSQL releases the lock when it sees the session end; ask until it has (5 s at most).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        if b.lead("fold").await.expect("b") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "b never took the role over");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

@@ -105,3 +105,20 @@ pub async fn a_lone_store_leads_every_role(store: &dyn Store) {
         assert!(store.lead("outbox").await.expect("lead"));
     }
 }
+
+/// A pin keeps the first value unless replaced; each answer is the value pinned afterwards.
+pub async fn a_pin_keeps_its_first_value_unless_replaced(store: &dyn Store) {
+    assert_eq!(store.pin("log.key", "A", false).await.expect("pin"), "A");
+    assert_eq!(
+        store.pin("log.key", "B", false).await.expect("pin"),
+        "A",
+        "the first stays"
+    );
+    assert_eq!(
+        store.pin("vault.master", "K1", false).await.expect("pin"),
+        "K1",
+        "another name"
+    );
+    assert_eq!(store.pin("log.key", "B", true).await.expect("pin"), "B", "replaced");
+    assert_eq!(store.pin("log.key", "C", false).await.expect("pin"), "B");
+}

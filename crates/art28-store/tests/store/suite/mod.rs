@@ -110,6 +110,7 @@ macro_rules! conformance_suite {
             jobs {
                 a_job_runs_under_one_lease_at_a_time_and_waits_until_due,
                 a_lone_store_leads_every_role,
+                a_pin_keeps_its_first_value_unless_replaced,
             }
         );
     };
