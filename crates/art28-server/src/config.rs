@@ -16,6 +16,12 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The database: absent for SQLite in the data directory, or a `postgres://` URL.
     pub database: Option<DatabaseUrl>,
+    /// The access log's signing key; `log-signing.key` in the data directory when unset.
+    /// Every node on one database needs the same file.
+    pub log_signing_key_file: Option<PathBuf>,
+    /// The vault's master keys; `vault.keys` in the data directory when unset. Every node on
+    /// one database needs the same file.
+    pub vault_keys_file: Option<PathBuf>,
     /// Address to listen on.
     pub listen: SocketAddr,
     /// Load the demo processor and example customers at start.
@@ -139,6 +145,8 @@ impl Default for Config {
         Self {
             data_dir: PathBuf::from("art28-data"),
             database: None,
+            log_signing_key_file: None,
+            vault_keys_file: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8028)),
             demo: false,
             log_format: LogFormat::Text,
@@ -171,6 +179,10 @@ pub struct ConfigLayer {
     pub data_dir: Option<PathBuf>,
     /// See [`Config::database`].
     pub database: Option<DatabaseUrl>,
+    /// See [`Config::log_signing_key_file`].
+    pub log_signing_key_file: Option<PathBuf>,
+    /// See [`Config::vault_keys_file`].
+    pub vault_keys_file: Option<PathBuf>,
     /// See [`Config::listen`].
     pub listen: Option<SocketAddr>,
     /// See [`Config::demo`].
@@ -266,6 +278,8 @@ impl ConfigLayer {
         Self {
             data_dir: over.data_dir.or(self.data_dir),
             database: over.database.or(self.database),
+            log_signing_key_file: over.log_signing_key_file.or(self.log_signing_key_file),
+            vault_keys_file: over.vault_keys_file.or(self.vault_keys_file),
             listen: over.listen.or(self.listen),
             demo: over.demo.or(self.demo),
             log_format: over.log_format.or(self.log_format),
@@ -295,6 +309,8 @@ impl ConfigLayer {
         let config = Config {
             data_dir: self.data_dir.unwrap_or(d.data_dir),
             database: self.database.filter(|u| !u.0.expose_secret().trim().is_empty()),
+            log_signing_key_file: self.log_signing_key_file.filter(|p| !p.as_os_str().is_empty()),
+            vault_keys_file: self.vault_keys_file.filter(|p| !p.as_os_str().is_empty()),
             listen: self.listen.unwrap_or(d.listen),
             demo: self.demo.unwrap_or(d.demo),
             log_format: self.log_format.unwrap_or(d.log_format),

@@ -27,6 +27,10 @@ enum Backend {
 #[derive(Debug)]
 pub struct DataDir {
     path: PathBuf,
+    /// The log's signing key file.
+    log_key: PathBuf,
+    /// The vault's keyring file.
+    vault_keys: PathBuf,
     _lock: File,
     store: Backend,
     operator: TokenDigest,
@@ -39,7 +43,7 @@ fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {
 impl DataDir {
     /// Open, creating the directory, database and token on first use; the store is
     /// `art28.sqlite` in the directory unless `database` names a PostgreSQL database.
-    pub async fn open(path: &Path, database: Option<&crate::config::DatabaseUrl>) -> Result<Self> {
+    pub async fn open(path: &Path, database: Option<&crate::config::DatabaseUrl>, keys: &KeyFiles) -> Result<Self> {
         create_private_dir(path)?;
         let lock_path = path.join("lock");
         let lock = OpenOptions::new()
@@ -69,6 +73,11 @@ impl DataDir {
         tracing::info!(data_dir = %path.display(), "data directory open");
         Ok(Self {
             path: path.to_path_buf(),
+            log_key: keys
+                .log_signing_key
+                .clone()
+                .unwrap_or_else(|| path.join("log-signing.key")),
+            vault_keys: keys.vault_keys.clone().unwrap_or_else(|| path.join("vault.keys")),
             _lock: lock,
             store,
             operator,
@@ -91,7 +100,7 @@ impl DataDir {
     /// The access log's signing key, made on first start and kept in `log-signing.key`
     /// (mode 0600). Losing it means new checkpoints cannot be checked against old ones.
     pub fn log_signer(&self, origin: &str) -> Result<LogSigner> {
-        let path = self.path.join("log-signing.key");
+        let path = self.log_key.clone();
         let key_err = |e: art28_ledger::checkpoint::KeyError| {
             Error::new(ErrorCode::ConfigInvalid, format!("log signing key: {e}"))
         };
@@ -110,7 +119,7 @@ impl DataDir {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let signer = LogSigner::generate(origin).map_err(key_err)?;
-                write_secret(&self.path, "log-signing.key", &hex::encode(*signer.secret_bytes()))?;
+                write_secret_at(&path, &hex::encode(*signer.secret_bytes()))?;
                 tracing::info!(path = %path.display(), "access log signing key created");
                 Ok(signer)
             }
@@ -123,13 +132,13 @@ impl DataDir {
     /// The vault's master keys, made on first start and kept in `vault.keys` (mode 0600).
     /// Without this file the vault's data cannot be read: back it up, apart from the database.
     pub fn keyring(&self) -> Result<art28_crypto::Keyring> {
-        read_keyring(&self.path)
+        read_keyring_at(&self.vault_keys)
     }
 
     /// A function that writes the keyring durably to `vault.keys`.
     pub fn keyring_saver(&self) -> impl Fn(&art28_crypto::Keyring) -> Result<()> + Send + Sync + 'static {
-        let dir = self.path.clone();
-        move |ring: &art28_crypto::Keyring| write_secret(&dir, "vault.keys", &ring.to_text())
+        let path = self.vault_keys.clone();
+        move |ring: &art28_crypto::Keyring| write_secret_at(&path, &ring.to_text())
     }
 
     /// The erasure journal, `erasures.journal`: kept apart from the database so a restored
@@ -139,16 +148,30 @@ impl DataDir {
     }
 }
 
+/// Where the keys are kept when not in the data directory.
+#[derive(Debug, Clone, Default)]
+pub struct KeyFiles {
+    /// The log's signing key (`log_signing_key_file`).
+    pub log_signing_key: Option<PathBuf>,
+    /// The vault's master keys (`vault_keys_file`).
+    pub vault_keys: Option<PathBuf>,
+}
+
 /// Read the vault's keyring from a data directory, making one on first use.
 pub fn read_keyring(dir: &Path) -> Result<art28_crypto::Keyring> {
-    let path = dir.join("vault.keys");
+    read_keyring_at(&dir.join("vault.keys"))
+}
+
+/// Read the vault's keyring from its file, making one on first use.
+pub fn read_keyring_at(path: &Path) -> Result<art28_crypto::Keyring> {
+    let path = path.to_path_buf();
     match fs::read_to_string(&path) {
         Ok(text) => art28_crypto::Keyring::parse(&text)
             .map_err(|e| Error::new(ErrorCode::ConfigInvalid, format!("{}: {e}", path.display()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let ring =
                 art28_crypto::Keyring::new(art28_crypto::MasterKey::new(art28_crypto::Key::generate()), Vec::new());
-            write_secret(dir, "vault.keys", &ring.to_text())?;
+            write_secret_at(&path, &ring.to_text())?;
             tracing::info!(path = %path.display(), key = %ring.active().id, "vault master key created");
             Ok(ring)
         }
@@ -168,9 +191,16 @@ fn create_private_dir(path: &Path) -> Result<()> {
 
 /// Write a secret file readable by its owner only: to a temporary file, synced, then renamed,
 /// so a crash never leaves a half-written secret.
-fn write_secret(dir: &Path, name: &str, contents: &str) -> Result<()> {
-    let path = dir.join(name);
-    let tmp = dir.join(format!("{name}.tmp"));
+/// Write a secret file durably and atomically (a temporary file beside it, synced, renamed),
+/// readable by its owner only.
+fn write_secret_at(path: &Path, contents: &str) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
     let mut options = OpenOptions::new();
     options.create(true).truncate(true).write(true);
     #[cfg(unix)]
@@ -179,7 +209,7 @@ fn write_secret(dir: &Path, name: &str, contents: &str) -> Result<()> {
     f.write_all(contents.as_bytes())
         .and_then(|()| f.sync_all())
         .map_err(|e| io_err("cannot write", &tmp, e))?;
-    fs::rename(&tmp, &path).map_err(|e| io_err("cannot write", &path, e))?;
+    fs::rename(&tmp, path).map_err(|e| io_err("cannot write", path, e))?;
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }

@@ -37,6 +37,7 @@ use art28_service::ledger::Ledger;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, StatusCode};
+use jiff::SignedDuration;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -136,6 +137,7 @@ pub struct Bound {
 /// Folds the access log into its tree and signs checkpoints, every second while running.
 #[derive(Clone)]
 struct Folder {
+    cluster: Arc<art28_service::cluster::Cluster>,
     staff_credential_expiry: art28_core::duration::IsoDuration,
     log: Arc<art28_service::access_log::AccessLog>,
     vault: Arc<art28_service::vault::Vault>,
@@ -146,6 +148,7 @@ struct Folder {
 /// deadlines that are due soon or overdue to the security officer as security events.
 #[derive(Clone)]
 struct Outbox {
+    cluster: Arc<art28_service::cluster::Cluster>,
     incidents: Arc<art28_service::incidents::Incidents>,
     couriers: Vec<Arc<dyn art28_service::incidents::Courier>>,
     wake: Arc<tokio::sync::Notify>,
@@ -160,9 +163,21 @@ impl Outbox {
         }
     }
 
-    /// Raise due-soon and overdue first notices, each once per run of the server.
+    /// Raise due-soon and overdue first notices, each once while this node runs the jobs
+    /// (deadlines move in hours; looking every 5 seconds is plenty).
     async fn watch(&self, raised: &mut art28_service::incidents::Raised) {
-        if let Err(e) = self.incidents.raise_alerts(raised).await {
+        let incidents = &self.incidents;
+        let job = || async move { incidents.raise_alerts(raised).await.map(drop) };
+        if let Err(e) = self
+            .cluster
+            .run_if_due(
+                "incidents.alerts",
+                SignedDuration::from_secs(5),
+                SignedDuration::from_secs(60),
+                job,
+            )
+            .await
+        {
             tracing::error!(code = %e.code, "checking notice deadlines failed; retrying");
         }
     }
@@ -171,16 +186,11 @@ impl Outbox {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut raised = art28_service::incidents::Raised::new();
-        let mut ticks: u64 = 0;
         loop {
             tokio::select! {
                 _ = tick.tick() => {
                     self.deliver().await;
-                    // Deadlines move in hours; looking every 5 seconds is plenty.
-                    if ticks.is_multiple_of(5) {
-                        self.watch(&mut raised).await;
-                    }
-                    ticks += 1;
+                    self.watch(&mut raised).await;
                 }
                 _ = self.wake.notified() => self.deliver().await,
                 _ = stop.changed() => break,
@@ -210,40 +220,69 @@ impl Folder {
         }
     }
 
-    /// Disable credentials unused for longer than their term. A scan of the current state, so
-    /// it is idempotent and nothing is lost across restarts.
+    /// Disable credentials unused for longer than their term, once an hour per cluster. A
+    /// scan of the current state, so it is idempotent and nothing is lost across restarts.
     async fn expire(&self) {
-        match self.accounts.expire_unused(&self.staff_credential_expiry).await {
-            Ok(disabled) if !disabled.is_empty() => {
-                tracing::info!(count = disabled.len(), "unused credentials disabled")
+        let (accounts, term) = (&self.accounts, &self.staff_credential_expiry);
+        let job = || async move {
+            let disabled = accounts.expire_unused(term).await?;
+            if !disabled.is_empty() {
+                tracing::info!(count = disabled.len(), "unused credentials disabled");
             }
-            Ok(_) => {}
-            Err(e) => tracing::error!(code = %e.code, "expiring unused credentials failed; retrying later"),
+            Ok(())
+        };
+        if let Err(e) = self
+            .cluster
+            .run_if_due(
+                "credentials.expire",
+                SignedDuration::from_hours(1),
+                SignedDuration::from_mins(10),
+                job,
+            )
+            .await
+        {
+            tracing::error!(code = %e.code, "expiring unused credentials failed; retrying later");
         }
     }
 
-    /// Purge the sealed rows of erased customers, a bounded step per tick (their keys are
-    /// gone already, so nothing of them is readable while this runs).
+    /// Purge the sealed rows of erased customers, a bounded step a second per cluster (their
+    /// keys are gone already, so nothing of them is readable while this runs).
     async fn purge(&self) {
-        match self.vault.purge_step(5_000).await {
-            Ok(p) if p.removed > 0 => tracing::info!(rows = p.removed, done = p.done, "purged erased data"),
-            Ok(_) => {}
-            Err(e) => tracing::error!(code = %e.code, "purging erased data failed; retrying"),
+        let vault = &self.vault;
+        let job = || async move {
+            let p = vault.purge_step(5_000).await?;
+            if p.removed > 0 {
+                tracing::info!(rows = p.removed, done = p.done, "purged erased data");
+            }
+            Ok(())
+        };
+        if let Err(e) = self
+            .cluster
+            .run_if_due(
+                "vault.purge",
+                SignedDuration::from_secs(1),
+                SignedDuration::from_secs(60),
+                job,
+            )
+            .await
+        {
+            tracing::error!(code = %e.code, "purging erased data failed; retrying");
         }
     }
 
+    /// Every second: fold on the node that holds the role, and the periodic jobs that are due.
     async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut hourly = tokio::time::interval(Duration::from_secs(3600));
-        hourly.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 _ = tick.tick() => {
-                    self.fold().await;
+                    if self.cluster.leads(art28_service::cluster::FOLD).await {
+                        self.fold().await;
+                    }
                     self.purge().await;
+                    self.expire().await;
                 }
-                _ = hourly.tick() => self.expire().await,
                 _ = stop.changed() => break,
             }
         }
@@ -307,7 +346,11 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         )?),
         None => None,
     };
-    let data = datadir::DataDir::open(&config.data_dir, config.database.as_ref()).await?;
+    let keys = datadir::KeyFiles {
+        log_signing_key: config.log_signing_key_file.clone(),
+        vault_keys: config.vault_keys_file.clone(),
+    };
+    let data = datadir::DataDir::open(&config.data_dir, config.database.as_ref(), &keys).await?;
     let store = data.store();
     if config.demo {
         let report = art28_service::demo::load_demo(store.as_ref(), clock.as_ref()).await?;
@@ -318,13 +361,23 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         );
     }
     let ledger = Arc::new(Ledger::new(data.log_signer(&config.log_origin)?));
+    let keyring = data.keyring()?;
+    let cluster = Arc::new(art28_service::cluster::Cluster::new(
+        store.clone(),
+        clock.clone(),
+        art28_service::cluster::node_name(),
+    ));
+    // A node whose keys differ from those the database was written with stops here, before
+    // it signs or wraps anything.
+    cluster.check_keys(&ledger.verifier().to_vkey(), &keyring).await?;
+    tracing::info!(node = %cluster.node(), "node started");
     // Sign the first checkpoint (or fold what a crash left unfolded) before serving.
     ledger.fold(store.as_ref(), clock.as_ref()).await?;
     tracing::info!(key = %ledger.verifier().to_vkey(), "access log ready");
     let vault = Arc::new(art28_service::vault::Vault::new(
         store.clone(),
         clock.clone(),
-        data.keyring()?,
+        keyring,
         data.erasure_journal(),
     ));
     // A restored backup may hold keys erased since: destroy them again before serving.
@@ -400,12 +453,14 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         limits: serve::Limits::of(config),
         router,
         folder: Folder {
+            cluster: cluster.clone(),
             staff_credential_expiry: config.staff_credential_expiry,
             log,
             vault,
             accounts,
         },
         outbox: Outbox {
+            cluster,
             incidents,
             couriers,
             wake: outbox_wake,

@@ -30,6 +30,7 @@ pub mod access_log;
 pub mod accounts;
 pub mod agreements;
 pub mod clock;
+pub mod cluster;
 pub mod customers;
 pub mod demo;
 mod door;

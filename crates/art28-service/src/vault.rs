@@ -1486,6 +1486,8 @@ impl Vault {
         save(&ring)?;
         *self.keyring.write().map_err(|e| internal("keyring lock", e))? = Arc::new(ring);
         self.tenant_keys.lock().map_err(|e| internal("cache lock", e))?.clear();
+        // Nodes started from now on must hold the new key (crate::cluster::Cluster::check_keys).
+        self.store.pin(crate::cluster::PIN_MASTER_KEY, &active.id, true).await?;
         tracing::info!(active = %active.id, rewrapped, "master key rotated");
         Ok(Rotation {
             active: active.id.clone(),

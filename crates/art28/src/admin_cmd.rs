@@ -62,7 +62,7 @@ pub fn run(cmd: AdminCommand) -> ExitCode {
         let database = database
             .filter(|d| !d.trim().is_empty())
             .map(|d| art28_server::config::DatabaseUrl(SecretString::from(d)));
-        let data = art28_server::datadir::DataDir::open(&data_dir, database.as_ref()).await?;
+        let data = art28_server::datadir::DataDir::open(&data_dir, database.as_ref(), &Default::default()).await?;
         let accounts = Accounts::new(
             data.store(),
             Arc::new(SystemClock),
