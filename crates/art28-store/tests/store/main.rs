@@ -59,12 +59,11 @@ conformance!(postgres, postgres_store);
 
 static DATABASES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// A new, empty database on the server `ART28_TEST_POSTGRES` names (a URL of a role that may
+/// A new, empty database on the server `TEST_POSTGRES_URL` names (a URL of a role that may
 /// create databases): the throwaway cluster scripts/test starts with scripts/pg-cluster.
 async fn pg_database() -> String {
-    let base = std::env::var("ART28_TEST_POSTGRES").expect(
-        "ART28_TEST_POSTGRES is not set: run scripts/test, or `eval \"$(scripts/pg-cluster start)\"` first",
-    );
+    let base = std::env::var("TEST_POSTGRES_URL")
+        .expect("TEST_POSTGRES_URL is not set: run scripts/test, or `eval \"$(scripts/pg-cluster start)\"` first");
     let name = format!(
         "art28_test_{}_{}",
         std::process::id(),

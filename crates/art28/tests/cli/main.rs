@@ -7,6 +7,7 @@ mod aiosmtpd;
 mod bench;
 mod log;
 mod outbox;
+mod postgres;
 mod serve;
 
 use std::path::PathBuf;
