@@ -2,8 +2,12 @@
 //! every node must share. The server is the throwaway cluster scripts/test starts
 //! (`TEST_POSTGRES_URL`).
 
+use crate::aiosmtpd::{Smtp, free_port, header, raw_messages};
 use crate::serve::{kill, serve_with_env};
 use crate::{art28, stderr};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 static DATABASES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -193,4 +197,260 @@ async fn a_node_with_other_keys_is_refused_and_one_with_the_same_keys_starts() {
     assert_eq!(key(first.base.clone()).await, key(second.base.clone()).await);
     assert!(kill(&mut second, "-TERM").success());
     assert!(kill(&mut first, "-TERM").success());
+}
+
+async fn call(c: &reqwest::Client, r: &crate::serve::Running, method: &str, path: &str, body: Value) -> Value {
+    let url = format!("{}{path}", r.base);
+    let req = match method {
+        "POST" => c.post(url),
+        "PUT" => c.put(url),
+        _ => c.get(url),
+    };
+    let resp = req.bearer_auth(&r.token).json(&body).send().await.expect("send");
+    let status = resp.status();
+    let text = resp.text().await.expect("body");
+    assert!(status.is_success(), "{method} {path}: {status} {text}");
+    serde_json::from_str(&text).expect("json")
+}
+
+/// A value of the database, read directly.
+async fn db_i64(database: &str, sql: &str) -> i64 {
+    let (client, conn) = tokio_postgres::connect(database, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    let conn = tokio::spawn(conn);
+    let v: i64 = client.query_one(sql, &[]).await.expect("query").get(0);
+    drop(client);
+    let _ = conn.await;
+    v
+}
+
+/// Two `art28 serve` on one database, written through both at once; one is killed with
+/// `kill -9` mid-load. Every acknowledged write and access entry is there afterwards, the
+/// customer's bundle verifies offline, each breach notice reached the SMTP server exactly once
+/// per recipient, and the surviving node folded what was logged after the kill.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_nodes_share_one_database_and_survive_a_kill_9_of_one() {
+    let database = fresh_database().await;
+    let dirs = tempfile::tempdir().expect("tmp");
+    let (a_dir, b_dir, maildir) = (dirs.path().join("a"), dirs.path().join("b"), dirs.path().join("mail"));
+    let port = free_port();
+    let _smtp = Smtp::start(port, &maildir);
+    let relay = format!("127.0.0.1:{port}");
+    let a_env = [
+        ("ART28_DATABASE", database.as_str()),
+        ("ART28_SMTP_RELAY", relay.as_str()),
+    ];
+    let mut a = serve_with_env(&a_dir, &["--demo"], &a_env);
+    let (log_key, vault_keys) = (a_dir.join("log-signing.key"), a_dir.join("vault.keys"));
+    let b_env = [
+        ("ART28_DATABASE", database.as_str()),
+        ("ART28_SMTP_RELAY", relay.as_str()),
+        ("ART28_LOG_SIGNING_KEY_FILE", log_key.to_str().expect("utf-8")),
+        ("ART28_VAULT_KEYS_FILE", vault_keys.to_str().expect("utf-8")),
+    ];
+    let mut b = serve_with_env(&b_dir, &[], &b_env);
+    let c = reqwest::Client::new();
+
+    // A breach with notices to two customers (two breach contacts each), told through B while
+    // both nodes' outboxes run.
+    let inc = call(
+        &c,
+        &b,
+        "POST",
+        "/api/v1/incidents",
+        json!({"details": {"summary": "Laptop stolen", "actions": ["theft"], "cause": "Car break-in", "failed_measure": "Disk not encrypted"}}),
+    )
+    .await;
+    let id = inc["id"].as_u64().expect("id");
+    let mut v = inc["version"].as_u64().expect("v");
+    for step in ["triage", "breach"] {
+        v = call(
+            &c,
+            &a,
+            "POST",
+            &format!("/api/v1/incidents/{id}/step"),
+            json!({"version": v, "step": step}),
+        )
+        .await["version"]
+            .as_u64()
+            .expect("v");
+    }
+    v = call(
+        &c,
+        &b,
+        "PUT",
+        &format!("/api/v1/incidents/{id}/customers"),
+        json!({"version": v, "add": [{"customer": "hanzeveld-installatietechniek"}, {"customer": "scheldepoort-documentbeheer"}]}),
+    )
+    .await["version"]
+        .as_u64()
+        .expect("v");
+    let sent = call(
+        &c,
+        &a,
+        "POST",
+        &format!("/api/v1/incidents/{id}/notices"),
+        json!({"version": v}),
+    )
+    .await;
+    let keys: Vec<String> = sent
+        .as_array()
+        .expect("notices")
+        .iter()
+        .flat_map(|n| n["deliveries"].as_array().cloned().unwrap_or_default())
+        .filter_map(|d| d["idempotency_key"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(keys.len(), 4);
+
+    // The load: 8 writers, each alternating between the nodes, creating customers and reading
+    // one customer's agreement (a logged read). A is killed once 150 calls were acknowledged.
+    let nodes = [(a.base.clone(), a.token.clone()), (b.base.clone(), b.token.clone())];
+    let acked = Arc::new(AtomicUsize::new(0));
+    let half = Arc::new(tokio::sync::Notify::new());
+    let mut writers = tokio::task::JoinSet::new();
+    for w in 0..8usize {
+        let (c, nodes, acked, half) = (c.clone(), nodes.clone(), acked.clone(), half.clone());
+        writers.spawn(async move {
+            let (mut created, mut reads) = (Vec::new(), Vec::new());
+            for i in 0..50usize {
+                let (base, token) = &nodes[(w + i) % 2];
+                let cid = format!("mn-{w}-{i}");
+                let r = c
+                    .post(format!("{base}/api/v1/customers"))
+                    .bearer_auth(token)
+                    .json(&json!({"id": cid, "name": "Klant"}))
+                    .send()
+                    .await;
+                if let Ok(r) = r
+                    && r.status() == 201
+                {
+                    created.push(cid);
+                    if acked.fetch_add(1, Ordering::SeqCst) + 1 == 150 {
+                        half.notify_one();
+                    }
+                }
+                let (base, token) = &nodes[(w + i + 1) % 2];
+                let r = c
+                    .get(format!("{base}/api/v1/customers/bakkerij-de-vries/agreement"))
+                    .bearer_auth(token)
+                    .send()
+                    .await;
+                if let Ok(r) = r
+                    && r.status() == 200
+                {
+                    let access = r
+                        .headers()
+                        .get("x-art28-access-id")
+                        .and_then(|h| h.to_str().ok())
+                        .map(str::to_string);
+                    reads.push(access.expect("a logged read names its entry"));
+                    acked.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            (created, reads)
+        });
+    }
+    half.notified().await;
+    assert!(!kill(&mut a, "-KILL").success());
+    let at_kill = db_i64(&database, "SELECT size FROM log_head").await;
+    let (mut created, mut reads) = (Vec::new(), Vec::new());
+    for (cs, rs) in writers.join_all().await {
+        created.extend(cs);
+        reads.extend(rs);
+    }
+    assert!(created.len() > 150, "writes went on through B: {}", created.len());
+
+    // The surviving node took over folding: everything logged, after the kill too, is in a
+    // checkpoint without any request that folds on demand.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let size = db_i64(&database, "SELECT size FROM log_head").await;
+        let folded = db_i64(&database, "SELECT COALESCE(MAX(size), 0) FROM checkpoints").await;
+        if folded == size && size > at_kill {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "B did not fold: log {size}, checkpoint {folded}, at the kill {at_kill}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Every acknowledged customer is there.
+    let listed = call(&c, &b, "GET", "/api/v1/customers", json!(null)).await;
+    let ids: std::collections::BTreeSet<String> = listed
+        .as_array()
+        .expect("customers")
+        .iter()
+        .filter_map(|x| x["id"].as_str().map(str::to_string))
+        .collect();
+    for cid in &created {
+        assert!(ids.contains(cid), "{cid} was acknowledged but is gone");
+    }
+    // Every acknowledged read is in the customer's log, and its bundle verifies offline.
+    let bundle = c
+        .get(format!("{}/api/v1/customers/bakkerij-de-vries/log/bundle", b.base))
+        .bearer_auth(&b.token)
+        .send()
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("bundle");
+    let parsed = art28_ledger::bundle::Bundle::from_json(&bundle).expect("bundle");
+    let logged: std::collections::BTreeSet<String> = parsed
+        .entries
+        .iter()
+        .filter_map(|e| {
+            let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &e.entry).ok()?;
+            let v: Value = serde_json::from_slice(&bytes).ok()?;
+            v["access_id"].as_str().map(str::to_string)
+        })
+        .collect();
+    for access in &reads {
+        assert!(logged.contains(access), "acknowledged read {access} is not in the log");
+    }
+    let file = dirs.path().join("bundle.json");
+    std::fs::write(&file, &bundle).expect("write");
+    let key = reqwest::get(format!("{}/.well-known/art28/log-key", b.base))
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("key");
+    let out = art28()
+        .args(["log", "verify"])
+        .arg(&file)
+        .args(["--key", key.trim()])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}{}", crate::stdout(&out), stderr(&out));
+
+    // Each notice reached the SMTP server once per recipient.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let n = call(&c, &b, "GET", &format!("/api/v1/incidents/{id}/notices"), json!(null)).await;
+        let all_sent = n
+            .as_array()
+            .expect("notices")
+            .iter()
+            .flat_map(|n| n["deliveries"].as_array().cloned().unwrap_or_default())
+            .all(|d| d["status"] == "sent");
+        if all_sent {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not delivered: {n}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let got: Vec<String> = raw_messages(&maildir).iter().map(|m| header(m, "Message-ID")).collect();
+    assert_eq!(got.len(), 4, "{got:?}");
+    for k in &keys {
+        assert_eq!(
+            got.iter().filter(|g| g.contains(k.as_str())).count(),
+            1,
+            "{k} in {got:?}"
+        );
+    }
+    assert!(kill(&mut b, "-TERM").success());
 }
