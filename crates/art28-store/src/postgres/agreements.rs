@@ -17,14 +17,19 @@ use tokio_postgres::Row;
 pub(crate) const CUSTOMER_COLS: &str = "id, name, language, status, created_at, created_by";
 
 pub(crate) fn customer_row(r: &Row) -> Result<CustomerRecord> {
-    let status: String = col(r, 3)?;
+    customer_at(r, 0)
+}
+
+/// A customer from [`CUSTOMER_COLS`] starting at column `o` (of a wider row).
+pub(crate) fn customer_at(r: &Row, o: usize) -> Result<CustomerRecord> {
+    let status: String = col(r, o + 3)?;
     Ok(CustomerRecord {
-        id: parse(col::<&str>(r, 0)?)?,
-        name: col(r, 1)?,
-        language: parse(col::<&str>(r, 2)?)?,
+        id: parse(col::<&str>(r, o)?)?,
+        name: col(r, o + 1)?,
+        language: parse(col::<&str>(r, o + 2)?)?,
         status: CustomerStatus::parse(&status).ok_or_else(|| db_err(format!("customer status `{status}`")))?,
-        created_at: from_micros(col(r, 4)?)?,
-        created_by: col(r, 5)?,
+        created_at: from_micros(col(r, o + 4)?)?,
+        created_by: col(r, o + 5)?,
     })
 }
 
@@ -35,27 +40,32 @@ fn version_no(v: i64) -> Result<u32> {
 }
 
 pub(crate) fn meta_row(r: &Row) -> Result<AgreementVersionMeta> {
-    let kind: &str = col(r, 2)?;
-    let customer: Option<&str> = col(r, 3)?;
-    let base_id: Option<&str> = col(r, 5)?;
-    let base_version: Option<i64> = col(r, 6)?;
+    meta_at(r, 0)
+}
+
+/// Agreement metadata from [`META_COLS`] starting at column `o` (of a wider row).
+pub(crate) fn meta_at(r: &Row, o: usize) -> Result<AgreementVersionMeta> {
+    let kind: &str = col(r, o + 2)?;
+    let customer: Option<&str> = col(r, o + 3)?;
+    let base_id: Option<&str> = col(r, o + 5)?;
+    let base_version: Option<i64> = col(r, o + 6)?;
     Ok(AgreementVersionMeta {
-        id: parse(col::<&str>(r, 0)?)?,
-        version: version_no(col(r, 1)?)?,
+        id: parse(col::<&str>(r, o)?)?,
+        version: version_no(col(r, o + 1)?)?,
         kind: if kind == "standard" {
             AgreementKind::Standard
         } else {
             AgreementKind::Customer
         },
         customer: customer.map(parse).transpose()?,
-        effective_from: parse(col::<&str>(r, 4)?)?,
+        effective_from: parse(col::<&str>(r, o + 4)?)?,
         based_on: match (base_id, base_version) {
             (Some(id), Some(v)) => Some((parse(id)?, version_no(v)?)),
             _ => None,
         },
-        sha256: col(r, 7)?,
-        recorded_by: col(r, 8)?,
-        recorded_at: from_micros(col(r, 9)?)?,
+        sha256: col(r, o + 7)?,
+        recorded_by: col(r, o + 8)?,
+        recorded_at: from_micros(col(r, o + 9)?)?,
     })
 }
 
