@@ -346,7 +346,7 @@ impl ConfigLayer {
                     redact(url)
                 )));
             }
-            art28_store::postgres::parse_url(url)?;
+            crate::datadir::check_database_url(url)?;
         }
         for (key, value) in [
             ("header_read_timeout_secs", config.header_read_timeout_secs),

@@ -14,6 +14,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// Whether the client can read a `postgres://` URL (`config_invalid` if not), checked with the
+/// rest of the configuration before anything starts.
+pub fn check_database_url(url: &str) -> Result<()> {
+    PgStore::parse_url(url).map(drop)
+}
+
 /// Where the data is kept.
 #[derive(Debug)]
 enum Backend {

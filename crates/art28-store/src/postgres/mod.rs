@@ -184,22 +184,22 @@ fn connect_error(shown: &str, e: &tokio_postgres::Error) -> Error {
     )
 }
 
-/// Read a `postgres://` URL as the client will; `config_invalid` when it cannot be used.
-pub fn parse_url(url: &str) -> Result<tokio_postgres::Config> {
-    url.parse().map_err(|_| {
-        Error::new(
-            ErrorCode::ConfigInvalid,
-            "the database URL is not a valid postgres:// URL (postgres://user:password@host:port/database)",
-        )
-    })
-}
-
 impl PgStore {
+    /// Read a `postgres://` URL as the client will; `config_invalid` when it cannot be used.
+    pub fn parse_url(url: &str) -> Result<tokio_postgres::Config> {
+        url.parse().map_err(|_| {
+            Error::new(
+                ErrorCode::ConfigInvalid,
+                "the database URL is not a valid postgres:// URL (postgres://user:password@host:port/database)",
+            )
+        })
+    }
+
     /// Connect to the database at `url` (`postgres://user:password@host:port/db`), bring its
     /// schema up to date and start the writer. A bad URL is `config_invalid`; an unreachable
     /// server, a refused login or a missing database is `storage_unavailable`, within 5 s.
     pub async fn connect(url: &str) -> Result<Self> {
-        let mut config = parse_url(url)?;
+        let mut config = Self::parse_url(url)?;
         config.connect_timeout(CONNECT_TIMEOUT);
         if config.get_application_name().is_none() {
             config.application_name("art28");
