@@ -13,10 +13,11 @@
 //!   mode with `synchronous = FULL`, so a commit that returned is on disk and survives
 //!   `kill -9`; one module per aggregate; migrations are numbered SQL files in
 //!   `migrations/sqlite/`.
+//! - [`postgres`]: PostgreSQL ([`postgres::PgStore`]), for one node or several on one
+//!   database; the same cut, migrations in `migrations/postgres/`.
 //!
 //! Every backend runs the one conformance suite (`tests/store/suite/`, a module per
-//! aggregate), instantiated by `conformance!` with a store factory; PostgreSQL adds one line
-//! there. Its coverage test fails when a trait method has no call in the suite.
+//! aggregate), instantiated by `conformance!` with a store factory, once per backend. Its coverage test fails when a trait method has no call in the suite.
 //!
 //! The store never reads a clock: every timestamp it records is handed in by the caller, so
 //! deadlines can be tested with an injected clock.
