@@ -556,36 +556,6 @@ fn conflict(id: u64, e: tokio_postgres::Error) -> Error {
     }
 }
 
-/// Record security events in the job's transaction, in order.
-async fn insert_events(c: &ClientWrapper, events: &[NewSecurityEvent]) -> Result<()> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let times: Vec<i64> = events.iter().map(|e| micros(e.time)).collect();
-    let accounts = events
-        .iter()
-        .map(|e| e.account_id.map(signed).transpose())
-        .collect::<Result<Vec<_>>>()?;
-    let users: Vec<Option<&str>> = events.iter().map(|e| e.username.as_deref()).collect();
-    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
-    let details: Vec<&str> = events.iter().map(|e| e.detail.as_str()).collect();
-    let clients: Vec<Option<&str>> = events.iter().map(|e| e.client.as_deref()).collect();
-    let st = c
-        .prepare_cached(
-            "INSERT INTO security_events (time, account_id, username, kind, detail, client)
-             SELECT t, a, u, k, d, cl
-             FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])
-                  WITH ORDINALITY AS e(t, a, u, k, d, cl, ord)
-             ORDER BY ord",
-        )
-        .await
-        .map_err(db_err)?;
-    c.execute(&st, &[&times, &accounts, &users, &kinds, &details, &clients])
-        .await
-        .map_err(db_err)?;
-    Ok(())
-}
-
 fn webhook_row(r: &Row) -> Result<WebhookRecord> {
     Ok(WebhookRecord {
         customer: parse(col::<&str>(r, 0)?)?,
@@ -770,7 +740,7 @@ async fn webhook_change(
             format!("customer `{tenant}` has no webhook"),
         ));
     }
-    insert_events(c, &events).await?;
+    super::accounts::events(c, &events).await?;
     let hook = load_webhook(c, t).await?;
     tx.append(&entry)?;
     Ok(hook)

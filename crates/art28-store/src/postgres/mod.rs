@@ -554,11 +554,6 @@ pub(crate) fn from_micros(v: i64) -> Result<Timestamp> {
     Timestamp::from_microsecond(v).map_err(db_err)
 }
 
-/// What a method not yet ported answers.
-pub(crate) fn pending() -> Error {
-    Error::new(ErrorCode::Internal, "not yet available on PostgreSQL")
-}
-
 /// Column `i` of a row.
 pub(crate) fn col<'a, T: tokio_postgres::types::FromSql<'a>>(r: &'a tokio_postgres::Row, i: usize) -> Result<T> {
     r.try_get(i).map_err(db_err)
