@@ -1125,9 +1125,11 @@ impl Incidents {
         Ok(events.len())
     }
 
-    /// Deliver what is due, up to `limit`, [`DELIVERY_CONCURRENCY`] at a time. A delivery stays
-    /// pending until its result is recorded, so a crash in between sends it again after the
-    /// restart with the same idempotency key (the e-mail's Message-ID, the webhook's
+    /// Deliver what is due, up to `limit`, [`DELIVERY_CONCURRENCY`] at a time. What is taken is
+    /// leased for [`DELIVERY_LEASE`], so another node running the outbox too does not send it
+    /// as well. A delivery stays pending until its result is recorded, so a crash in between
+    /// sends it again once the lease has run out (after a restart, or from another node), with
+    /// the same idempotency key (the e-mail's Message-ID, the webhook's
     /// `Idempotency-Key`), by which the receiver recognises it. Rows of a channel without a
     /// courier wait.
     pub async fn deliver_due(&self, couriers: &[Arc<dyn Courier>], limit: usize) -> Result<OutboxRun> {
@@ -1137,7 +1139,9 @@ impl Incidents {
             return Ok(run);
         }
         let (store, clock) = (self.store.as_ref(), self.clock.as_ref());
-        let due = store.due_deliveries(clock.now(), &channels, limit).await?;
+        let now = clock.now();
+        let lease_until = now.checked_add(DELIVERY_LEASE).unwrap_or(now);
+        let due = store.due_deliveries(now, &channels, limit, lease_until).await?;
         // Up to DELIVERY_CONCURRENCY at once, so one receiver that never answers does not hold
         // up the others' notices; each result is recorded as soon as it is known.
         let results: Vec<Result<bool>> = futures_util::stream::iter(due)
@@ -1248,6 +1252,12 @@ pub struct OutboxRun {
 
 /// Deliveries sent at once by one run of the outbox.
 pub const DELIVERY_CONCURRENCY: usize = 8;
+
+/// How long deliveries taken by the outbox are this node's to send: longer than a run of 100
+/// sends 8 at a time takes against slow receivers (each attempt has its own timeouts), short
+/// enough that a node dying mid-send delays its deliveries by minutes, not hours, against
+/// the 48-hour term.
+pub const DELIVERY_LEASE: jiff::SignedDuration = jiff::SignedDuration::from_mins(2);
 
 /// Wait before attempt `n + 1` after `n` failed attempts: 30 s doubling, at most an hour.
 fn backoff(attempts: u32) -> SignedDuration {

@@ -441,13 +441,17 @@ pub trait IncidentStore: Send + Sync + 'static {
         at: Timestamp,
         entry: &AccessEntry,
     ) -> Result<NoticeRecord>;
-    /// Pending deliveries on the given channels (`email`, `webhook`) whose next attempt is
-    /// due, with their notices.
+    /// Lease up to `limit` pending deliveries on the given channels (`email`, `webhook`) whose
+    /// next attempt is due at `now`, with their notices: each is taken by this call alone and
+    /// is not due again before `lease_until` (its next attempt moves there), unless its outcome
+    /// is recorded first. So several nodes each send a delivery once, and one that dies
+    /// mid-send leaves its rows to another when the lease runs out.
     async fn due_deliveries(
         &self,
         now: Timestamp,
         channels: &[&str],
         limit: usize,
+        lease_until: Timestamp,
     ) -> Result<Vec<(DeliveryRecord, NoticeRecord)>>;
     /// Set (`Some(url)`, a new generation) or remove (`None`) a customer's webhook, with its
     /// security events and access entry; `webhook_not_found` (nothing written) when there is

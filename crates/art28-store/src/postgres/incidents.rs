@@ -834,26 +834,42 @@ impl IncidentStore for PgStore {
         now: Timestamp,
         channels: &[&str],
         limit: usize,
+        lease_until: Timestamp,
     ) -> Result<Vec<(DeliveryRecord, NoticeRecord)>> {
         let email = channels.contains(&"email");
         let webhook = channels.contains(&"webhook");
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let c = self.client().await?;
+        // One statement leases the rows: those another node is leasing at the same moment are
+        // skipped (their locks), those it leased before are no longer due.
         let st = c
             .prepare_cached(&format!(
-                "SELECT {DELIVERY_COLS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1
-                 AND ((channel = 'email' AND $3) OR (channel = 'webhook' AND $4))
-                 ORDER BY next_attempt_at, id LIMIT $2"
+                "WITH due AS (
+                     SELECT id, next_attempt_at AS was FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1
+                     AND ((channel = 'email' AND $3) OR (channel = 'webhook' AND $4))
+                     ORDER BY next_attempt_at, id LIMIT $2
+                     FOR UPDATE SKIP LOCKED
+                 )
+                 UPDATE outbox SET next_attempt_at = $5 FROM due WHERE outbox.id = due.id
+                 RETURNING {}, due.was",
+                DELIVERY_COLS
+                    .split(',')
+                    .map(|col| format!("outbox.{}", col.trim()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))
             .await
             .map_err(db_err)?;
-        let due = c
-            .query(&st, &[&micros(now), &limit, &email, &webhook])
+        let mut leased = c
+            .query(&st, &[&micros(now), &limit, &email, &webhook, &micros(lease_until)])
             .await
             .map_err(db_err)?
             .iter()
-            .map(delivery_row)
+            .map(|r| Ok((col::<i64>(r, 9)?, delivery_row(r)?)))
             .collect::<Result<Vec<_>>>()?;
+        // RETURNING keeps no order: the earliest due first, as they were chosen.
+        leased.sort_by_key(|(was, d)| (*was, d.id));
+        let due: Vec<DeliveryRecord> = leased.into_iter().map(|(_, d)| d).collect();
         if due.is_empty() {
             return Ok(Vec::new());
         }

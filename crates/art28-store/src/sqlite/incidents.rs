@@ -496,10 +496,12 @@ impl IncidentStore for SqliteStore {
         now: Timestamp,
         channels: &[&str],
         limit: usize,
+        lease_until: Timestamp,
     ) -> Result<Vec<(DeliveryRecord, NoticeRecord)>> {
         let email = channels.contains(&"email");
         let webhook = channels.contains(&"webhook");
-        self.read(move |c| {
+        // In the writer: the rows read are the rows leased.
+        self.write(move |c| {
             let mut st = c
                 .prepare_cached(&format!(
                     "SELECT {DELIVERY_COLS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1
@@ -507,10 +509,19 @@ impl IncidentStore for SqliteStore {
                      ORDER BY next_attempt_at, id LIMIT ?2"
                 ))
                 .map_err(db_err)?;
-            let due = st
+            let mut due = st
                 .query_map(params![micros(now), limit as i64, email, webhook], delivery_row)
                 .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
                 .map_err(db_err)?;
+            let mut lease = c
+                .prepare_cached("UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1")
+                .map_err(db_err)?;
+            for d in &mut due {
+                lease
+                    .execute(params![d.id as i64, micros(lease_until)])
+                    .map_err(db_err)?;
+                d.next_attempt_at = lease_until;
+            }
             let mut out = Vec::with_capacity(due.len());
             for d in due {
                 let nid = d.notice_id as i64;

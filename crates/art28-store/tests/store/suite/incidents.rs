@@ -514,7 +514,12 @@ pub async fn a_duplicate_delivery_key_leaves_nothing_of_the_call(store: &dyn Sto
         "no status, version or line"
     );
     let due = store
-        .due_deliveries(ts("2026-01-03T00:00:00Z"), &["email", "webhook"], 100)
+        .due_deliveries(
+            ts("2026-01-03T00:00:00Z"),
+            &["email", "webhook"],
+            100,
+            ts("2026-01-03T00:00:00Z"),
+        )
         .await
         .expect("due");
     assert_eq!(
@@ -545,8 +550,12 @@ pub async fn the_outbox_serves_due_deliveries_per_channel_and_records_outcomes(s
     let keys = |v: &[(art28_store::DeliveryRecord, NoticeRecord)]| {
         v.iter().map(|(d, _)| d.idempotency_key.clone()).collect::<Vec<_>>()
     };
+    // Leased until the same moment: due again at once, so each call sees what is due.
     let due = |at: &'static str, channels: &'static [&'static str], limit: usize| async move {
-        store.due_deliveries(ts(at), channels, limit).await.expect("due")
+        store
+            .due_deliveries(ts(at), channels, limit, ts(at))
+            .await
+            .expect("due")
     };
     assert!(
         due("2026-01-02T10:59:59Z", &["email", "webhook"], 10).await.is_empty(),
@@ -615,6 +624,61 @@ pub async fn the_outbox_serves_due_deliveries_per_channel_and_records_outcomes(s
         (Some(ts("2026-01-02T11:00:01Z")), 1, None)
     );
     assert!(!keys(&due("2026-01-03T00:00:00Z", &["email"], 10).await).contains(&"k-3".to_string()));
+}
+
+/// A delivery leased to one caller is not due for another until the lease runs out (the first
+/// caller died) or its outcome is recorded; callers asking at the same moment share nothing.
+pub async fn a_leased_delivery_goes_to_one_caller_until_its_lease_runs_out(store: &dyn Store) {
+    let customer = seed(store).await;
+    let inc = breach(store, &[(&customer, "2026-01-04T08:00:00Z")]).await;
+    let recipients: Vec<(String, String)> = (0..6).map(|i| (format!("r{i}@x.example"), format!("l-{i}"))).collect();
+    let deliveries: Vec<(&str, &str, &str)> = recipients
+        .iter()
+        .map(|(r, k)| ("email", r.as_str(), k.as_str()))
+        .collect();
+    send(store, &inc, &[notice(inc.id, &customer, 0, &deliveries)]).await;
+    let keys = |v: Vec<(art28_store::DeliveryRecord, NoticeRecord)>| {
+        let mut k: Vec<String> = v.into_iter().map(|(d, _)| d.idempotency_key).collect();
+        k.sort();
+        k
+    };
+    let (now, lease) = (ts("2026-01-02T11:00:00Z"), ts("2026-01-02T11:02:00Z"));
+    let (a, b) = tokio::join!(
+        store.due_deliveries(now, &["email"], 4, lease),
+        store.due_deliveries(now, &["email"], 4, lease),
+    );
+    let (a, b) = (keys(a.expect("a")), keys(b.expect("b")));
+    assert_eq!(a.len() + b.len(), 6, "every due delivery leased: {a:?} {b:?}");
+    assert!(a.iter().all(|k| !b.contains(k)), "none to both: {a:?} {b:?}");
+    assert!(
+        store
+            .due_deliveries(ts("2026-01-02T11:01:59Z"), &["email"], 10, ts("2026-01-02T11:03:59Z"))
+            .await
+            .expect("due")
+            .is_empty(),
+        "all leased"
+    );
+    let leased = store.notices(Some(inc.id), None).await.expect("n").remove(0).deliveries;
+    let first = leased.iter().find(|d| d.idempotency_key == "l-0").expect("l-0").id;
+    store
+        .record_delivery(first, &DeliveryOutcome::Sent(ts("2026-01-02T11:00:05Z")))
+        .await
+        .expect("sent");
+    // The leases run out: what was not recorded is due again, for one caller.
+    let again = keys(
+        store
+            .due_deliveries(lease, &["email"], 10, ts("2026-01-02T11:04:00Z"))
+            .await
+            .expect("due"),
+    );
+    assert_eq!(again, ["l-1", "l-2", "l-3", "l-4", "l-5"]);
+    assert!(
+        store
+            .due_deliveries(lease, &["email"], 10, ts("2026-01-02T11:04:00Z"))
+            .await
+            .expect("due")
+            .is_empty()
+    );
 }
 
 pub async fn pending_first_notices_end_with_the_first_delivery(store: &dyn Store) {

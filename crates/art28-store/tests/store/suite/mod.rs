@@ -101,6 +101,7 @@ macro_rules! conformance_suite {
                 notices_are_stored_with_exactly_their_deliveries,
                 a_duplicate_delivery_key_leaves_nothing_of_the_call,
                 the_outbox_serves_due_deliveries_per_channel_and_records_outcomes,
+                a_leased_delivery_goes_to_one_caller_until_its_lease_runs_out,
                 pending_first_notices_end_with_the_first_delivery,
                 the_first_acknowledgement_stays_and_only_the_customer_gives_it,
                 removing_a_customer_just_removes_it,
