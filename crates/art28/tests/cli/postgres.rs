@@ -135,8 +135,9 @@ async fn serves_on_postgres_across_restarts_and_kill_9() {
         assert_eq!(resp.status(), 201, "round {round}");
         assert!(!kill(&mut r, "-KILL").success());
     }
-    let r = serve_with_env(dir.path(), &[], &env);
+    let mut r = serve_with_env(dir.path(), &[], &env);
     assert_eq!(customers(r.base.clone(), r.token.clone()).await, 6);
+    assert!(kill(&mut r, "-TERM").success());
 }
 
 /// A second node with keys of its own is refused: the database holds the first node's
@@ -345,13 +346,17 @@ async fn two_nodes_share_one_database_and_survive_a_kill_9_of_one() {
                         .and_then(|h| h.to_str().ok())
                         .map(str::to_string);
                     reads.push(access.expect("a logged read names its entry"));
-                    acked.fetch_add(1, Ordering::SeqCst);
+                    if acked.fetch_add(1, Ordering::SeqCst) + 1 == 150 {
+                        half.notify_one();
+                    }
                 }
             }
             (created, reads)
         });
     }
-    half.notified().await;
+    tokio::time::timeout(Duration::from_secs(60), half.notified())
+        .await
+        .expect("150 calls acknowledged within a minute");
     assert!(!kill(&mut a, "-KILL").success());
     let at_kill = db_i64(&database, "SELECT size FROM log_head").await;
     let (mut created, mut reads) = (Vec::new(), Vec::new());
