@@ -201,6 +201,13 @@ impl PgStore {
     pub async fn connect(url: &str) -> Result<Self> {
         let mut config = Self::parse_url(url)?;
         config.connect_timeout(CONNECT_TIMEOUT);
+        // An acknowledged write is on disk whatever the server's default: every session of
+        // art28 commits with synchronous_commit on.
+        let options = match config.get_options() {
+            Some(o) if !o.trim().is_empty() => format!("{o} -c synchronous_commit=on"),
+            _ => "-c synchronous_commit=on".to_string(),
+        };
+        config.options(&options);
         if config.get_application_name().is_none() {
             config.application_name("art28");
         }
