@@ -240,17 +240,28 @@ async fn nodes(url: &str, n: usize) -> Result<Vec<PgStore>, String> {
     Ok(out)
 }
 
-/// Jobs per commit over all nodes' writers.
-fn per_commit(nodes: &[PgStore]) -> f64 {
-    let (commits, jobs) = nodes
+/// Commits and jobs over all nodes' writers so far.
+fn writer_totals(nodes: &[PgStore]) -> (u64, u64) {
+    nodes
         .iter()
         .map(PgStore::writer_stats)
-        .fold((0, 0), |(c, j), s| (c + s.commits, j + s.jobs));
+        .fold((0, 0), |(c, j), s| (c + s.commits, j + s.jobs))
+}
+
+/// Jobs per commit over all nodes' writers since `since` (their [`writer_totals`] then).
+fn per_commit_since(nodes: &[PgStore], since: (u64, u64)) -> f64 {
+    let (commits, jobs) = writer_totals(nodes);
+    let (commits, jobs) = (commits - since.0, jobs - since.1);
     if commits == 0 {
         0.0
     } else {
         jobs as f64 / commits as f64
     }
+}
+
+/// Jobs per commit over all nodes' writers.
+fn per_commit(nodes: &[PgStore]) -> f64 {
+    per_commit_since(nodes, (0, 0))
 }
 
 /// art28's durable appends (8 appenders, [`WINDOW`] in flight each, the fold included) over
@@ -530,23 +541,29 @@ async fn bench_vault(scratch: &mut Scratch, dir: &Path, quick: bool, show: bool)
         )
         .await?;
         pb.finish_and_clear();
-        let (_, one) = vault_nodes(scratch, dir, 1, WRITERS).await?;
+        let (one_store, one) = vault_nodes(scratch, dir, 1, WRITERS).await?;
         let pb = bar(show, n_writes, &format!("vault writes, 1 node (8) {r}/{ROUNDS}"));
+        let before = writer_totals(&one_store);
         let (writes, ids) = vault_writes(&one, n_writes, &pb).await?;
+        let writes_per_commit = per_commit_since(&one_store, before);
         pb.finish_and_clear();
         let pb = bar(show, n_reads, &format!("vault logged reads (8) {r}/{ROUNDS}"));
         let reads = vault_reads(&one[0], &Arc::new(ids), n_reads, &pb).await?;
         pb.finish_and_clear();
         drop(one);
-        let (_, two) = vault_nodes(scratch, dir, 2, WRITERS).await?;
+        let (two_stores, two) = vault_nodes(scratch, dir, 2, WRITERS).await?;
+        let before = writer_totals(&two_stores);
         let pb = bar(show, n_writes, &format!("vault writes, 2 nodes (2 x 4) {r}/{ROUNDS}"));
         let (writes_two, _) = vault_writes(&two, n_writes, &pb).await?;
+        let writes_two_per_commit = per_commit_since(&two_stores, before);
         pb.finish_and_clear();
         drop(two);
         write_rounds.push(json!({
             "raw_pg_row_per_tx_per_s": raw,
             "vault_writes_per_s_8_writers": writes,
             "vault_writes_per_s_8_writers_2_nodes": writes_two,
+            "vault_writes_jobs_per_commit": writes_per_commit,
+            "vault_writes_jobs_per_commit_2_nodes": writes_two_per_commit,
             "vault_logged_reads_per_s_8_readers": reads,
         }));
     }
@@ -568,11 +585,14 @@ async fn bench_vault(scratch: &mut Scratch, dir: &Path, quick: bool, show: bool)
         let pb = bar(show, 2, &format!("lookups, raw PG and vault (8) {r}/{ROUNDS}"));
         let raw = raw_lookups(&raw_url, n_lookup, n_lookup_samples).await?;
         pb.inc(1);
+        let before = writer_totals(std::slice::from_ref(&lookup_store));
         let vault = vault_lookups(&lookup[0], n_lookup, n_lookup_samples, 8).await?;
+        let lookup_per_commit = per_commit_since(std::slice::from_ref(&lookup_store), before);
         pb.finish_and_clear();
         lookup_rounds.push(json!({
             "raw_pg_lookups_with_audit_row_per_s": raw,
             "vault_lookups_per_s_8_concurrent": vault,
+            "vault_lookups_jobs_per_commit": lookup_per_commit,
         }));
     }
     let lookups_32 = vault_lookups(&lookup[0], n_lookup, n_lookup_samples, 32).await?;
@@ -599,6 +619,11 @@ async fn bench_vault(scratch: &mut Scratch, dir: &Path, quick: bool, show: bool)
             (
                 "vault_logged_reads_per_s_8_readers",
                 &["vault_logged_reads_per_s_8_readers"],
+            ),
+            ("vault_writes_jobs_per_commit", &["vault_writes_jobs_per_commit"]),
+            (
+                "vault_writes_jobs_per_commit_2_nodes",
+                &["vault_writes_jobs_per_commit_2_nodes"],
             ),
         ],
         &[
@@ -633,6 +658,7 @@ async fn bench_vault(scratch: &mut Scratch, dir: &Path, quick: bool, show: bool)
                 "vault_lookups_per_s_8_concurrent",
                 &["vault_lookups_per_s_8_concurrent"],
             ),
+            ("vault_lookups_jobs_per_commit", &["vault_lookups_jobs_per_commit"]),
         ],
         &[(
             format!("logged_lookups_8_{n_lookup}_vs_raw_pg_lookup_with_audit_row (goal 1.0)"),
