@@ -768,8 +768,12 @@ async fn bench_log(dir: &Path, quick: bool, show: bool) -> Result<serde_json::Va
 
 fn print_table(report: &serde_json::Value) {
     println!(
-        "art28 bench {}{}",
+        "art28 bench {}{}{}",
         report["bench"].as_str().unwrap_or("?"),
+        report["database"]
+            .as_str()
+            .map(|d| format!(" on {d}"))
+            .unwrap_or_default(),
         if report["quick"] == true { " (quick)" } else { "" }
     );
     if let Some(r) = report["ratios"].as_object() {
@@ -781,6 +785,12 @@ fn print_table(report: &serde_json::Value) {
     if let Some(r) = report["raw"].as_object() {
         for (k, v) in r {
             println!("  {k:48} {v}");
+        }
+    }
+    if let Some(r) = report["server"].as_object() {
+        println!("server:");
+        for (k, v) in r {
+            println!("  {k:48} {}", v.as_str().unwrap_or_default());
         }
     }
 }
