@@ -31,6 +31,10 @@ pub enum BenchCommand {
         /// Directory for the benchmark databases [default: a temporary directory].
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
+        /// Measure on PostgreSQL instead: scratch databases made (and dropped) on this server,
+        /// whose role may create databases, against raw PostgreSQL baselines.
+        #[arg(long, value_name = "postgres://…")]
+        database: Option<String>,
     },
     /// The vault: durable writes, logged reads, data-subject lookups, erasure, HTTP (wrk).
     Vault {
@@ -43,14 +47,32 @@ pub enum BenchCommand {
         /// Directory for the benchmark databases [default: a temporary directory].
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
+        /// Measure on PostgreSQL instead: scratch databases made (and dropped) on this server,
+        /// whose role may create databases, against raw PostgreSQL baselines.
+        #[arg(long, value_name = "postgres://…")]
+        database: Option<String>,
     },
 }
 
 pub fn run(cmd: BenchCommand) -> ExitCode {
-    let (vault, json, quick, dir) = match cmd {
-        BenchCommand::Log { json, quick, dir } => (false, json, quick, dir),
-        BenchCommand::Vault { json, quick, dir } => (true, json, quick, dir),
+    let (vault, json, quick, dir, database) = match cmd {
+        BenchCommand::Log {
+            json,
+            quick,
+            dir,
+            database,
+        } => (false, json, quick, dir, database),
+        BenchCommand::Vault {
+            json,
+            quick,
+            dir,
+            database,
+        } => (true, json, quick, dir, database),
     };
+    if let Some(Err(e)) = database.as_deref().map(crate::bench_pg::check_url) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let tmp = match tempdir(dir.as_deref()) {
         Ok(t) => t,
         Err(e) => {
@@ -65,10 +87,10 @@ pub fn run(cmd: BenchCommand) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = if vault {
-        runtime.block_on(crate::bench_vault::bench_vault(tmp.path(), quick, !json))
-    } else {
-        runtime.block_on(bench_log(tmp.path(), quick, !json))
+    let result = match (vault, database) {
+        (true, None) => runtime.block_on(crate::bench_vault::bench_vault(tmp.path(), quick, !json)),
+        (false, None) => runtime.block_on(bench_log(tmp.path(), quick, !json)),
+        (vault, Some(url)) => runtime.block_on(crate::bench_pg::bench(&url, vault, tmp.path(), quick, !json)),
     };
     match result {
         Ok(report) => {
@@ -213,11 +235,11 @@ fn raw_row_per_tx(path: &Path, entries: &Arc<Vec<Vec<u8>>>, threads: usize, pb: 
 
 /// Rounds of art28's appends against raw SQLite in 1,000-row transactions; the report gives
 /// the median of each figure and of each ratio.
-const ROUNDS: usize = 3;
+pub(crate) const ROUNDS: usize = 3;
 
 /// Appends each of the 8 appenders keeps in flight: 1,024 in all, as many as the writer takes
 /// into one commit.
-const WINDOW: usize = 128;
+pub(crate) const WINDOW: usize = 128;
 /// Twice as many, reported beside the goal's figure. The raw baseline commits 1,000 rows at a
 /// time; art28's group commits hold what is queued when the writer starts one, and at any
 /// moment part of the appends in flight are being answered or prepared rather than queued.
@@ -263,7 +285,7 @@ struct Appends {
 }
 
 /// The middle value (the mean of the two middle ones for an even count); 0 for none.
-fn median(mut v: Vec<f64>) -> f64 {
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     match v.len() {
         0 => 0.0,
@@ -331,14 +353,12 @@ fn art28_table_batched(path: &Path, entries: &[AccessEntry], pb: &ProgressBar) -
 }
 
 /// The entries split among the 8 appenders, copied so that each task owns its share.
-fn shares(entries: &[AccessEntry]) -> Vec<Vec<AccessEntry>> {
+pub(crate) fn shares(entries: &[AccessEntry]) -> Vec<Vec<AccessEntry>> {
     entries.chunks(entries.len().div_ceil(8)).map(<[_]>::to_vec).collect()
 }
 
-/// art28's durable appends from 8 concurrent appenders, each keeping `window` appends in
-/// flight (a new one starts as soon as one is acknowledged; 1 = wait for each commit before the
-/// next), while a folder folds whatever has arrived into the tree and signs a checkpoint every
-/// second, as the server's folder does.
+/// art28's durable appends from 8 concurrent appenders on a SQLite store at `path`, each
+/// keeping `window` appends in flight: [`appends_on`] with one node.
 async fn art28_appends(
     path: &Path,
     entries: &[AccessEntry],
@@ -346,6 +366,30 @@ async fn art28_appends(
     pb: &ProgressBar,
 ) -> Result<Appends, String> {
     let store = SqliteStore::open(path).map_err(|e| e.to_string())?;
+    let (acked, with_fold) = appends_on(std::slice::from_ref(&store), entries, window, pb).await?;
+    let per_commit = store.writer_stats().jobs_per_commit();
+    // Closed before the next measurement starts: closing copies the WAL into the database.
+    store.close().await.map_err(|e| e.to_string())?;
+    Ok(Appends {
+        acked,
+        with_fold,
+        per_commit,
+    })
+}
+
+/// Durable appends from 8 concurrent appenders spread over `nodes` (stores on one database;
+/// appender `i` appends through node `i % nodes.len()`), each keeping `window` appends in
+/// flight (a new one starts as soon as one is acknowledged; 1 = wait for each commit before
+/// the next), while a folder on the first node folds whatever has arrived into the tree and
+/// signs a checkpoint every second, as the server's folder does. Appends per second until the
+/// last was acknowledged, and until the last checkpoint covered every entry.
+pub(crate) async fn appends_on<S: Store + Clone>(
+    nodes: &[S],
+    entries: &[AccessEntry],
+    window: usize,
+    pb: &ProgressBar,
+) -> Result<(f64, f64), String> {
+    let store = nodes.first().ok_or("no store")?.clone();
     let ledger = Arc::new(Ledger::new(
         LogSigner::generate("art28.bench/log").map_err(|e| e.to_string())?,
     ));
@@ -368,8 +412,8 @@ async fn art28_appends(
         })
     };
     let mut tasks = Vec::new();
-    for chunk in shares {
-        let (s, pb) = (store.clone(), pb.clone());
+    for (i, chunk) in shares.into_iter().enumerate() {
+        let (s, pb) = (nodes[i % nodes.len()].clone(), pb.clone());
         tasks.push(tokio::spawn(async move {
             let mut in_flight = FuturesUnordered::new();
             let mut next = chunk.iter();
@@ -420,14 +464,7 @@ async fn art28_appends(
             entries.len()
         ));
     }
-    let per_commit = store.writer_stats().jobs_per_commit();
-    // Closed before the next measurement starts: closing copies the WAL into the database.
-    store.close().await.map_err(|e| e.to_string())?;
-    Ok(Appends {
-        acked: entries.len() as f64 / appended,
-        with_fold: entries.len() as f64 / total,
-        per_commit,
-    })
+    Ok((entries.len() as f64 / appended, entries.len() as f64 / total))
 }
 
 /// [`art28_appends`] with `window` in flight, in a scratch database removed afterwards, for
@@ -731,8 +768,12 @@ async fn bench_log(dir: &Path, quick: bool, show: bool) -> Result<serde_json::Va
 
 fn print_table(report: &serde_json::Value) {
     println!(
-        "art28 bench {}{}",
+        "art28 bench {}{}{}",
         report["bench"].as_str().unwrap_or("?"),
+        report["database"]
+            .as_str()
+            .map(|d| format!(" on {d}"))
+            .unwrap_or_default(),
         if report["quick"] == true { " (quick)" } else { "" }
     );
     if let Some(r) = report["ratios"].as_object() {
@@ -744,6 +785,12 @@ fn print_table(report: &serde_json::Value) {
     if let Some(r) = report["raw"].as_object() {
         for (k, v) in r {
             println!("  {k:48} {v}");
+        }
+    }
+    if let Some(r) = report["server"].as_object() {
+        println!("server:");
+        for (k, v) in r {
+            println!("  {k:48} {}", v.as_str().unwrap_or_default());
         }
     }
 }

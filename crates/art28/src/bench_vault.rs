@@ -15,26 +15,26 @@ use art28_store::prelude::*;
 use art28_store::sqlite::SqliteStore;
 use indicatif::ProgressBar;
 use serde_json::json;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const STANDARD: &str = include_str!("../../../examples/agreements/saas-standard.toml");
 const DEVIATION: &str = include_str!("../../../examples/agreements/bakkerij-de-vries.toml");
-const WRITERS: usize = 8;
+pub(crate) const WRITERS: usize = 8;
 
-fn err(e: impl std::fmt::Display) -> String {
+pub(crate) fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
 /// The bench's customers: `tenant-000` … `tenant-099`, made once.
-fn tenant(i: usize) -> CustomerId {
+pub(crate) fn tenant(i: usize) -> CustomerId {
     static IDS: std::sync::OnceLock<Vec<CustomerId>> = std::sync::OnceLock::new();
     let ids = IDS.get_or_init(|| (0..100).filter_map(|i| format!("tenant-{i:03}").parse().ok()).collect());
     ids[i % ids.len()].clone()
 }
 
-fn admin(t: &CustomerId) -> Principal {
+pub(crate) fn admin(t: &CustomerId) -> Principal {
     Principal {
         account_id: 1,
         username: format!("admin-{t}"),
@@ -43,7 +43,7 @@ fn admin(t: &CustomerId) -> Principal {
     }
 }
 
-fn ctx() -> RequestContext {
+pub(crate) fn ctx() -> RequestContext {
     let mut c = RequestContext::of(Actor {
         kind: ActorKind::User,
         id: "bench".into(),
@@ -72,7 +72,7 @@ fn collection() -> CollectionDef {
 }
 
 /// Five fields, about 300 bytes.
-fn values(i: u64) -> Values {
+pub(crate) fn values(i: u64) -> Values {
     let mut v = Values::new();
     v.insert("name".into(), format!("Medewerker nummer {i:08} van de Vries-Jansen"));
     v.insert("email".into(), email(i));
@@ -97,28 +97,45 @@ fn values(i: u64) -> Values {
     v
 }
 
-fn email(i: u64) -> String {
+pub(crate) fn email(i: u64) -> String {
     format!("medewerker.{i:08}@werkgever-{:03}.example.nl", i % 100)
 }
 
-fn subject(i: u64) -> String {
+pub(crate) fn subject(i: u64) -> String {
     format!("emp-{i:08}")
 }
 
 /// A store with `tenants` customers, each with an agreement and the collection.
 async fn setup(dir: &Path, name: &str, tenants: usize) -> Result<(Arc<SqliteStore>, Arc<Vault>), String> {
     let store = Arc::new(SqliteStore::open(&dir.join(format!("{name}.sqlite"))).map_err(err)?);
+    let keyring = Keyring::new(MasterKey::new(Key::generate()), Vec::new());
+    let vault = setup_on(store.clone(), keyring, dir.join(format!("{name}.journal")), tenants).await?;
+    Ok((store, vault))
+}
+
+/// A vault over `store` with this keyring and erasure journal.
+pub(crate) fn vault_on(store: Arc<dyn Store>, keyring: Keyring, journal: PathBuf) -> Arc<Vault> {
+    Arc::new(Vault::new(
+        store,
+        Arc::new(SystemClock),
+        keyring,
+        ErasureJournal::new(journal),
+    ))
+}
+
+/// `tenants` customers in `store`, each with an agreement and the collection; the vault over it.
+pub(crate) async fn setup_on(
+    store: Arc<dyn Store>,
+    keyring: Keyring,
+    journal: PathBuf,
+    tenants: usize,
+) -> Result<Arc<Vault>, String> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let op = RequestContext::of(Actor::operator());
     art28_service::agreements::record_agreement(store.as_ref(), clock.as_ref(), &op, "std.toml", STANDARD.as_bytes())
         .await
         .map_err(err)?;
-    let vault = Arc::new(Vault::new(
-        store.clone(),
-        clock.clone(),
-        Keyring::new(MasterKey::new(Key::generate()), Vec::new()),
-        ErasureJournal::new(dir.join(format!("{name}.journal"))),
-    ));
+    let vault = vault_on(store.clone(), keyring, journal);
     for i in 0..tenants {
         let t = tenant(i);
         let text = DEVIATION.replace("bakkerij-de-vries", t.as_str());
@@ -130,7 +147,7 @@ async fn setup(dir: &Path, name: &str, tenants: usize) -> Result<(Arc<SqliteStor
             .await
             .map_err(err)?;
     }
-    Ok((store, vault))
+    Ok(vault)
 }
 
 /// Raw SQLite: the same plaintext rows, one transaction per row, one connection.
@@ -164,12 +181,20 @@ fn raw_inserts(path: &Path, n: u64, pb: &ProgressBar) -> Result<f64, String> {
     Ok(n as f64 / start.elapsed().as_secs_f64())
 }
 
-/// Durable vault writes from 8 concurrent writers; the ids written.
-async fn vault_writes(vault: &Arc<Vault>, n: u64, pb: &ProgressBar) -> Result<(f64, Vec<(usize, String)>), String> {
+/// Durable vault writes from 8 concurrent writers, writer `w` through vault `w % vaults.len()`
+/// (nodes on one database); the ids written.
+pub(crate) async fn vault_writes(
+    vaults: &[Arc<Vault>],
+    n: u64,
+    pb: &ProgressBar,
+) -> Result<(f64, Vec<(usize, String)>), String> {
+    if vaults.is_empty() {
+        return Err("no vault".into());
+    }
     let start = Instant::now();
     let mut tasks = Vec::new();
     for w in 0..WRITERS {
-        let (vault, pb) = (vault.clone(), pb.clone());
+        let (vault, pb) = (vaults[w % vaults.len()].clone(), pb.clone());
         tasks.push(tokio::spawn(async move {
             let t = tenant(w);
             let who = admin(&t);
@@ -193,7 +218,7 @@ async fn vault_writes(vault: &Arc<Vault>, n: u64, pb: &ProgressBar) -> Result<(f
 }
 
 /// Logged reads by id from 8 concurrent readers.
-async fn vault_reads(
+pub(crate) async fn vault_reads(
     vault: &Arc<Vault>,
     ids: &Arc<Vec<(usize, String)>>,
     n: u64,
@@ -220,7 +245,7 @@ async fn vault_reads(
 }
 
 /// Fill `tenants` customers with `n` records in all, by import.
-async fn fill(vault: &Arc<Vault>, tenants: usize, n: u64, pb: &ProgressBar) -> Result<(), String> {
+pub(crate) async fn fill(vault: &Arc<Vault>, tenants: usize, n: u64, pb: &ProgressBar) -> Result<(), String> {
     let per = n / tenants as u64;
     for ti in 0..tenants {
         let t = tenant(ti);
@@ -309,7 +334,7 @@ fn raw_lookups(c: &rusqlite::Connection, n: u64, samples: u64) -> Result<f64, St
 
 /// Run `op` for samples `0..samples` from `concurrency` tasks (task `w` takes every
 /// `concurrency`-th sample from `w`). Samples per second.
-async fn spread<F, Fut>(samples: u64, concurrency: u64, op: F) -> Result<f64, String>
+pub(crate) async fn spread<F, Fut>(samples: u64, concurrency: u64, op: F) -> Result<f64, String>
 where
     F: Fn(u64) -> Fut + Clone + Send + 'static,
     Fut: std::future::Future<Output = Result<(), String>> + Send,
@@ -333,7 +358,7 @@ where
 }
 
 /// Lookups of one data subject's records by e-mail (blind index), `concurrency` at a time.
-async fn vault_lookups(vault: &Arc<Vault>, n: u64, samples: u64, concurrency: u64) -> Result<f64, String> {
+pub(crate) async fn vault_lookups(vault: &Arc<Vault>, n: u64, samples: u64, concurrency: u64) -> Result<f64, String> {
     let per_tenant = (n / 100).max(1);
     let vault = vault.clone();
     spread(samples, concurrency, move |s| {
@@ -355,7 +380,11 @@ async fn vault_lookups(vault: &Arc<Vault>, n: u64, samples: u64, concurrency: u6
 /// Bare access-log appends, `concurrency` in flight, on the lookup store: the most durably
 /// logged operations per second that this store can acknowledge at that concurrency, whatever
 /// the operation does besides. A reference for the lookup figure, not a goal.
-async fn log_ceiling(store: &Arc<SqliteStore>, samples: u64, concurrency: u64) -> Result<f64, String> {
+pub(crate) async fn log_ceiling<S: Store + ?Sized>(
+    store: &Arc<S>,
+    samples: u64,
+    concurrency: u64,
+) -> Result<f64, String> {
     let store = store.clone();
     spread(samples, concurrency, move |s| {
         let store = store.clone();
@@ -396,7 +425,7 @@ pub async fn bench_vault(dir: &Path, quick: bool, show: bool) -> Result<serde_js
     let raw_rate = raw_inserts(&dir.join("raw.sqlite"), n_raw, &pb)?;
     pb.finish_and_clear();
     let pb = bar(show, n_writes, "vault writes (8 writers)");
-    let (write_rate, ids) = vault_writes(&vault, n_writes, &pb).await?;
+    let (write_rate, ids) = vault_writes(std::slice::from_ref(&vault), n_writes, &pb).await?;
     pb.finish_and_clear();
     let ids = Arc::new(ids);
     let pb = bar(show, n_reads, "vault logged reads (8 readers)");

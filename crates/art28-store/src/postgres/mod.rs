@@ -98,7 +98,9 @@ enum Job {
 /// The writer's transaction as a job sees it: the connection, and the access log's next
 /// indices. Entries appended are inserted together when the batch ends.
 pub(crate) struct Tx {
-    client: Object,
+    /// Shared with the writer, which sends each job's savepoint commands on it while the job
+    /// runs (pipelined ahead of the job's statements).
+    client: Arc<Object>,
     next_seq: i64,
     pending: Vec<Prepared>,
 }
@@ -389,7 +391,43 @@ fn fail(batch: Vec<Job>, err: &Error) {
 
 type BatchResult = std::result::Result<Vec<Answer>, (Vec<Answer>, Error)>;
 
+/// Where the savepoint `job` stands between two jobs of a batch: none open, open with the
+/// changes of a job that keeps them, or open with those of a job that failed (to be undone).
+#[derive(Clone, Copy)]
+enum Savepoint {
+    None,
+    Kept,
+    Failed,
+}
+
+impl Savepoint {
+    /// The commands before the next job: end this one and open a fresh savepoint.
+    fn next(self) -> &'static str {
+        match self {
+            Self::None => "SAVEPOINT job",
+            Self::Kept => "RELEASE SAVEPOINT job; SAVEPOINT job",
+            // Rolling back to a savepoint keeps it, empty.
+            Self::Failed => "ROLLBACK TO SAVEPOINT job",
+        }
+    }
+
+    /// The commands after the batch's last job.
+    fn end(self) -> Option<&'static str> {
+        match self {
+            Self::None => None,
+            Self::Kept => Some("RELEASE SAVEPOINT job"),
+            Self::Failed => Some("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job"),
+        }
+    }
+}
+
 /// One batch in one transaction; the connection back unless it broke.
+///
+/// Round trips are what a batch costs (the writer runs its jobs one after another), so the
+/// savepoint commands between two jobs go out in one message, pipelined ahead of the next
+/// job's first statement, and the batch's end with its inserts and its COMMIT. Every response
+/// is still awaited and checked before anything is answered: a command that failed leaves the
+/// transaction aborted, every statement after it fails, and the batch fails as a whole.
 async fn run_batch(client: Object, batch: Vec<Job>) -> (Option<Object>, BatchResult) {
     let head = match begin(&client).await {
         Ok(h) => h,
@@ -400,13 +438,15 @@ async fn run_batch(client: Object, batch: Vec<Job>) -> (Option<Object>, BatchRes
             return (keep(client), Err((Vec::new(), err)));
         }
     };
+    let client = Arc::new(client);
     let mut tx = Tx {
-        client,
+        client: client.clone(),
         next_seq: head,
         pending: Vec::new(),
     };
     let mut answers = Vec::with_capacity(batch.len());
     let mut broken = None;
+    let mut savepoint = Savepoint::None;
     for job in batch {
         if broken.is_some() {
             // The transaction is gone: the rest fail with it.
@@ -424,39 +464,58 @@ async fn run_batch(client: Object, batch: Vec<Job>) -> (Option<Object>, BatchRes
             },
             Job::Work(work) => {
                 let (seq, len) = (tx.next_seq, tx.pending.len());
-                if let Err(e) = tx.client.batch_execute("SAVEPOINT job").await {
-                    broken = Some(db_err(e));
-                    continue;
-                }
-                let (keep_it, completion) = work(&mut tx).await;
-                let end = if keep_it {
-                    tx.client.batch_execute("RELEASE SAVEPOINT job").await
-                } else {
-                    tx.next_seq = seq;
-                    tx.pending.truncate(len);
-                    tx.client
-                        .batch_execute("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job")
-                        .await
-                };
-                match end {
-                    Ok(()) => answers.push(Answer::Work(completion)),
+                // The savepoint commands are sent first (join polls in order), so the server
+                // runs them before the job's statements.
+                let (step, (keep_it, completion)) = tokio::join!(client.batch_execute(savepoint.next()), work(&mut tx));
+                match step {
                     Err(e) => {
                         let err = db_err(e);
                         completion(Some(&err));
                         broken = Some(err);
+                    }
+                    Ok(()) => {
+                        if keep_it {
+                            savepoint = Savepoint::Kept;
+                        } else {
+                            tx.next_seq = seq;
+                            tx.pending.truncate(len);
+                            savepoint = Savepoint::Failed;
+                        }
+                        answers.push(Answer::Work(completion));
                     }
                 }
             }
         }
     }
     let Tx {
-        client,
+        client: jobs_handle,
         next_seq,
         pending,
     } = tx;
+    drop(jobs_handle);
     let outcome = match broken {
         Some(err) => Err(err),
-        None => finish(&client, head, next_seq, &pending).await.map_err(db_err),
+        None => {
+            let end = async {
+                match savepoint.end() {
+                    Some(sql) => client.batch_execute(sql).await,
+                    None => Ok(()),
+                }
+            };
+            let (ended, finished) = tokio::join!(end, finish(&client, head, next_seq, &pending));
+            ended.and(finished).map_err(db_err)
+        }
+    };
+    let Ok(client) = Arc::try_unwrap(client) else {
+        // Every job has finished with the connection; should one still hold it, it is not
+        // reused.
+        return (
+            None,
+            match outcome {
+                Ok(()) => Err((answers, db_err("the writer's connection is still in use"))),
+                Err(err) => Err((answers, err)),
+            },
+        );
     };
     match outcome {
         Ok(()) => (Some(client), Ok(answers)),
@@ -471,17 +530,20 @@ fn keep(client: Object) -> Option<Object> {
     (!client.is_closed()).then_some(client)
 }
 
-/// Begin the batch's transaction and take the log's head: the next leaf index.
+/// Begin the batch's transaction and take the log's head: the next leaf index. Both are
+/// sent together (pipelined): one round trip.
 async fn begin(client: &Object) -> std::result::Result<i64, tokio_postgres::Error> {
-    client.batch_execute("BEGIN").await?;
     let st = client
         .prepare_cached("SELECT size FROM log_head WHERE id = 1 FOR UPDATE")
         .await?;
-    let row = client.query_one(&st, &[]).await?;
-    row.try_get(0)
+    let (begun, row) = tokio::join!(client.batch_execute("BEGIN"), client.query_one(&st, &[]));
+    begun?;
+    row?.try_get(0)
 }
 
-/// Insert the batch's entries, move the head past them and commit.
+/// Insert the batch's entries, move the head past them and commit, all sent together
+/// (pipelined): one round trip. Should the insert or the update fail, the COMMIT behind them
+/// ends an aborted transaction, which rolls it back; the failure is what the batch reports.
 async fn finish(
     client: &Object,
     head: i64,
@@ -506,13 +568,14 @@ async fn finish(
         let insert_params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
             [&seqs, &tenants, &times, &entries, &hashes];
         let head_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&next_seq];
-        // Sent together (pipelined): one round trip for both.
-        let (a, b) = tokio::join!(
+        let (a, b, c) = tokio::join!(
             client.execute(&insert, &insert_params),
             client.execute(&head_st, &head_params),
+            client.batch_execute("COMMIT"),
         );
         a?;
         b?;
+        return c;
     }
     client.batch_execute("COMMIT").await
 }

@@ -84,3 +84,90 @@ fn bench_refuses_a_directory_it_cannot_write_in() {
     );
     assert!(stdout(&out).is_empty());
 }
+
+/// On PostgreSQL (the throwaway cluster scripts/test starts): both benches report their
+/// figures and ratios against raw PostgreSQL, and drop the scratch databases they made.
+#[tokio::test]
+async fn bench_on_postgres_reports_figures_and_ratios_against_raw_postgres() {
+    let server = std::env::var("TEST_POSTGRES_URL")
+        .expect("TEST_POSTGRES_URL is not set: run scripts/test, or `eval \"$(scripts/pg-cluster start)\"` first");
+    let positive = |v: &serde_json::Value, k: &str| {
+        let x = v[k].as_f64();
+        assert!(x.is_some_and(|x| x.is_finite() && x > 0.0), "{k}: {x:?} in {v}");
+    };
+    for (bench, ratios, figures) in [
+        (
+            "log",
+            &[
+                "append_8_vs_raw_pg_row_per_tx",
+                "append_8_vs_raw_pg_batch_1000",
+                "append_2_nodes_vs_1_node",
+            ][..],
+            &[
+                "art28_appends_per_s_including_fold",
+                "art28_2_nodes_appends_per_s_including_fold",
+                "art28_entries_per_commit",
+                "raw_pg_row_per_tx_per_s",
+                "raw_pg_batch_1000_per_s",
+            ][..],
+        ),
+        (
+            "vault",
+            &[
+                "writes_8_vs_raw_pg_row_per_tx (goal 1.0)",
+                "logged_lookups_8_20000_vs_raw_pg_lookup_with_audit_row (goal 1.0)",
+                "writes_8_2_nodes_vs_1_node",
+                "logged_reads_8_vs_raw_pg_row_per_tx",
+            ][..],
+            &[
+                "raw_pg_row_per_tx_per_s",
+                "vault_writes_per_s_8_writers",
+                "vault_writes_per_s_8_writers_2_nodes",
+                "raw_pg_lookups_with_audit_row_per_s",
+                "vault_lookups_per_s_8_concurrent",
+            ][..],
+        ),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = art28()
+            .args(["bench", bench, "--quick", "--json", "--database", &server, "--dir"])
+            .arg(dir.path())
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "bench {bench} failed: {}", stderr(&out));
+        let text = stdout(&out);
+        assert_eq!(text.trim().lines().count(), 1, "one JSON object on one line: {text}");
+        let report: serde_json::Value = serde_json::from_str(text.trim()).expect("JSON");
+        assert_eq!(report["bench"], bench);
+        assert_eq!(report["database"], "postgres");
+        assert_eq!(report["server"]["synchronous_commit"], "on", "{report}");
+        for k in ratios {
+            positive(&report["ratios"], k);
+        }
+        for k in figures {
+            positive(&report["raw"], k);
+        }
+        let rounds = if bench == "log" {
+            "append_rounds"
+        } else {
+            "write_rounds"
+        };
+        assert_eq!(report["raw"][rounds].as_array().map(Vec::len), Some(3), "{report}");
+    }
+    // No scratch database of this run is left on the server.
+    let (client, conn) = tokio_postgres::connect(&server, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    let conn = tokio::spawn(conn);
+    let left: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE 'art28\\_bench\\_%'",
+            &[],
+        )
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(left, 0, "scratch databases left behind");
+    drop(client);
+    let _ = conn.await;
+}
