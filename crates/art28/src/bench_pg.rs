@@ -31,9 +31,11 @@ const CONNECTIONS: usize = WRITERS;
 /// A `postgres://` (or `postgresql://`) URL, checked before anything starts.
 pub fn check_url(url: &str) -> Result<url::Url, String> {
     let parsed = url::Url::parse(url).map_err(|_| "--database is not a postgres:// URL".to_string())?;
-    if !matches!(parsed.scheme(), "postgres" | "postgresql") || url.parse::<tokio_postgres::Config>().is_err() {
+    if !matches!(parsed.scheme(), "postgres" | "postgresql") {
         return Err("--database is not a postgres:// URL (postgres://user:password@host:port/database)".into());
     }
+    // The store's own reading of the URL, as `serve` checks it.
+    PgStore::parse_url(url).map_err(|e| format!("--database: {}", e.message))?;
     Ok(parsed)
 }
 

@@ -2,6 +2,8 @@
 //! pass; this file runs it against SQLite and adds SQLite-specific checks.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may fail loudly
 
+#[path = "../support/pg.rs"]
+mod pg;
 #[macro_use]
 mod suite;
 
@@ -57,31 +59,9 @@ async fn postgres_store() -> (String, Arc<dyn Store>) {
 
 conformance!(postgres, postgres_store);
 
-static DATABASES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// A new, empty database on the server `TEST_POSTGRES_URL` names (a URL of a role that may
-/// create databases): the throwaway cluster scripts/test starts with scripts/pg-cluster.
+/// A new, empty database on the test server.
 async fn pg_database() -> String {
-    let base = std::env::var("TEST_POSTGRES_URL")
-        .expect("TEST_POSTGRES_URL is not set: run scripts/test, or `eval \"$(scripts/pg-cluster start)\"` first");
-    let name = format!(
-        "art28_test_{}_{}",
-        std::process::id(),
-        DATABASES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
-    let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
-        .await
-        .expect("connect to the test server");
-    let conn = tokio::spawn(conn);
-    client
-        .batch_execute(&format!("CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0"))
-        .await
-        .expect("create database");
-    drop(client);
-    let _ = conn.await;
-    let mut url = url::Url::parse(&base).expect("url");
-    url.set_path(&name);
-    url.to_string()
+    pg::fresh_database("art28_test").await
 }
 
 /// Eight tasks with 100 appends each, all in flight at once, while the writer is held at the
@@ -790,4 +770,34 @@ async fn postgres_records_at_an_older_blind_version_are_listed_stale_until_reind
     for gone in [[2; 32], [4; 32], [5; 32], [6; 32], [7; 32]] {
         assert!(q(gone).await.is_empty(), "{gone:?}");
     }
+}
+
+/// A PostgreSQL database written by a newer art28 is refused, not misread; one at this
+/// build's schema opens again without applying anything twice.
+#[tokio::test]
+async fn postgres_refuses_a_database_from_a_newer_art28() {
+    let url = pg_database().await;
+    drop(
+        art28_store::postgres::PgStore::connect(&url)
+            .await
+            .expect("first start"),
+    );
+    drop(
+        art28_store::postgres::PgStore::connect(&url)
+            .await
+            .expect("second start, nothing to apply"),
+    );
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("raw");
+    let conn = tokio::spawn(conn);
+    client
+        .batch_execute("INSERT INTO art28_schema (version) VALUES (999)")
+        .await
+        .expect("bump");
+    drop(client);
+    let _ = conn.await;
+    let err = art28_store::postgres::PgStore::connect(&url)
+        .await
+        .expect_err("refused");
+    assert_eq!(err.code, ErrorCode::StorageTooNew);
+    assert!(err.message.contains("schema 999"), "{}", err.message);
 }

@@ -89,8 +89,7 @@ fn bench_refuses_a_directory_it_cannot_write_in() {
 /// figures and ratios against raw PostgreSQL, and drop the scratch databases they made.
 #[tokio::test]
 async fn bench_on_postgres_reports_figures_and_ratios_against_raw_postgres() {
-    let server = std::env::var("TEST_POSTGRES_URL")
-        .expect("TEST_POSTGRES_URL is not set: run scripts/test, or `eval \"$(scripts/pg-cluster start)\"` first");
+    let server = crate::pg::server();
     let positive = |v: &serde_json::Value, k: &str| {
         let x = v[k].as_f64();
         assert!(x.is_some_and(|x| x.is_finite() && x > 0.0), "{k}: {x:?} in {v}");

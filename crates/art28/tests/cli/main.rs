@@ -7,6 +7,8 @@ mod aiosmtpd;
 mod bench;
 mod log;
 mod outbox;
+#[path = "../../../art28-store/tests/support/pg.rs"]
+mod pg;
 mod postgres;
 mod serve;
 

@@ -14,7 +14,7 @@ fn message_ids(maildir: &Path) -> Vec<String> {
     ids
 }
 
-async fn call(c: &reqwest::Client, r: &Running, method: &str, path: &str, body: Value) -> Value {
+pub(crate) async fn call(c: &reqwest::Client, r: &Running, method: &str, path: &str, body: Value) -> Value {
     let url = format!("{}{path}", r.base);
     let req = match method {
         "POST" => c.post(url),
@@ -28,17 +28,13 @@ async fn call(c: &reqwest::Client, r: &Running, method: &str, path: &str, body: 
     serde_json::from_str(&text).expect("json")
 }
 
-#[tokio::test]
-async fn queued_notices_survive_kill_9_and_are_delivered_once_after_the_restart() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let data = dir.path().join("data");
-    let maildir = dir.path().join("mail");
-    let c = reqwest::Client::new();
-    // First run: no SMTP relay configured, so the notices wait in the outbox.
-    let mut r = serve_with_env(&data, &["--demo"], &[]);
+/// A breach with notices to Hanzeveld and Scheldepoort (two breach contacts each), its calls
+/// spread over `nodes` in turn: the incident's id and its deliveries' idempotency keys.
+pub(crate) async fn breach_with_notices(c: &reqwest::Client, nodes: &[&Running]) -> (u64, Vec<String>) {
+    let node = |i: usize| nodes[i % nodes.len()];
     let inc = call(
-        &c,
-        &r,
+        c,
+        node(0),
         "POST",
         "/api/v1/incidents",
         json!({"details": {
@@ -51,10 +47,10 @@ async fn queued_notices_survive_kill_9_and_are_delivered_once_after_the_restart(
     .await;
     let id = inc["id"].as_u64().expect("id");
     let mut v = inc["version"].as_u64().expect("v");
-    for step in ["triage", "breach"] {
+    for (i, step) in ["triage", "breach"].into_iter().enumerate() {
         v = call(
-            &c,
-            &r,
+            c,
+            node(i + 1),
             "POST",
             &format!("/api/v1/incidents/{id}/step"),
             json!({"version": v, "step": step}),
@@ -64,8 +60,8 @@ async fn queued_notices_survive_kill_9_and_are_delivered_once_after_the_restart(
             .expect("v");
     }
     v = call(
-        &c,
-        &r,
+        c,
+        node(3),
         "PUT",
         &format!("/api/v1/incidents/{id}/customers"),
         json!({"version": v, "add": [{"customer": "hanzeveld-installatietechniek"}, {"customer": "scheldepoort-documentbeheer"}]}),
@@ -74,20 +70,32 @@ async fn queued_notices_survive_kill_9_and_are_delivered_once_after_the_restart(
         .as_u64()
         .expect("v");
     let sent = call(
-        &c,
-        &r,
+        c,
+        node(4),
         "POST",
         &format!("/api/v1/incidents/{id}/notices"),
         json!({"version": v}),
     )
     .await;
-    let keys: Vec<String> = sent
+    let keys = sent
         .as_array()
         .expect("notices")
         .iter()
         .flat_map(|n| n["deliveries"].as_array().cloned().unwrap_or_default())
         .filter_map(|d| d["idempotency_key"].as_str().map(str::to_string))
         .collect();
+    (id, keys)
+}
+
+#[tokio::test]
+async fn queued_notices_survive_kill_9_and_are_delivered_once_after_the_restart() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let maildir = dir.path().join("mail");
+    let c = reqwest::Client::new();
+    // First run: no SMTP relay configured, so the notices wait in the outbox.
+    let mut r = serve_with_env(&data, &["--demo"], &[]);
+    let (id, keys) = breach_with_notices(&c, &[&r]).await;
     assert_eq!(keys.len(), 4, "two breach contacts at each customer");
     assert!(!kill(&mut r, "-KILL").success());
 

@@ -3,6 +3,7 @@
 //! (`TEST_POSTGRES_URL`).
 
 use crate::aiosmtpd::{Smtp, free_port, header, raw_messages};
+use crate::outbox::{breach_with_notices, call};
 use crate::serve::{kill, serve_with_env};
 use crate::{art28, stderr};
 use serde_json::{Value, json};
@@ -10,35 +11,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-static DATABASES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// The test server's URL (a role that may create databases).
-fn server() -> String {
-    std::env::var("TEST_POSTGRES_URL")
-        .expect("TEST_POSTGRES_URL is not set: run scripts/test, or `eval \"$(scripts/pg-cluster start)\"` first")
-}
-
 /// A new, empty database on the test server; its URL.
 pub async fn fresh_database() -> String {
-    let base = server();
-    let name = format!(
-        "art28_cli_{}_{}",
-        std::process::id(),
-        DATABASES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
-    let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
-        .await
-        .expect("connect");
-    let conn = tokio::spawn(conn);
-    client
-        .batch_execute(&format!("CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0"))
-        .await
-        .expect("create database");
-    drop(client);
-    let _ = conn.await;
-    let mut url = url::Url::parse(&base).expect("url");
-    url.set_path(&name);
-    url.to_string()
+    crate::pg::fresh_database("art28_cli").await
 }
 
 /// `art28 serve` with this database; its exit code and standard error, within 20 s.
@@ -59,7 +34,7 @@ fn refused(database: &str) -> (Option<i32>, String, Duration) {
 /// never shows the password.
 #[tokio::test]
 async fn a_database_that_cannot_be_used_stops_the_start_with_one_clear_line() {
-    let good = url::Url::parse(&server()).expect("url");
+    let good = url::Url::parse(&crate::pg::server()).expect("url");
     let mut wrong_password = good.clone();
     wrong_password
         .set_password(Some("not-the-password-4711"))
@@ -200,20 +175,6 @@ async fn a_node_with_other_keys_is_refused_and_one_with_the_same_keys_starts() {
     assert!(kill(&mut first, "-TERM").success());
 }
 
-async fn call(c: &reqwest::Client, r: &crate::serve::Running, method: &str, path: &str, body: Value) -> Value {
-    let url = format!("{}{path}", r.base);
-    let req = match method {
-        "POST" => c.post(url),
-        "PUT" => c.put(url),
-        _ => c.get(url),
-    };
-    let resp = req.bearer_auth(&r.token).json(&body).send().await.expect("send");
-    let status = resp.status();
-    let text = resp.text().await.expect("body");
-    assert!(status.is_success(), "{method} {path}: {status} {text}");
-    serde_json::from_str(&text).expect("json")
-}
-
 /// A value of the database, read directly.
 async fn db_i64(database: &str, sql: &str) -> i64 {
     let (client, conn) = tokio_postgres::connect(database, tokio_postgres::NoTls)
@@ -253,55 +214,9 @@ async fn two_nodes_share_one_database_and_survive_a_kill_9_of_one() {
     let mut b = serve_with_env(&b_dir, &[], &b_env);
     let c = reqwest::Client::new();
 
-    // A breach with notices to two customers (two breach contacts each), told through B while
-    // both nodes' outboxes run.
-    let inc = call(
-        &c,
-        &b,
-        "POST",
-        "/api/v1/incidents",
-        json!({"details": {"summary": "Laptop stolen", "actions": ["theft"], "cause": "Car break-in", "failed_measure": "Disk not encrypted"}}),
-    )
-    .await;
-    let id = inc["id"].as_u64().expect("id");
-    let mut v = inc["version"].as_u64().expect("v");
-    for step in ["triage", "breach"] {
-        v = call(
-            &c,
-            &a,
-            "POST",
-            &format!("/api/v1/incidents/{id}/step"),
-            json!({"version": v, "step": step}),
-        )
-        .await["version"]
-            .as_u64()
-            .expect("v");
-    }
-    v = call(
-        &c,
-        &b,
-        "PUT",
-        &format!("/api/v1/incidents/{id}/customers"),
-        json!({"version": v, "add": [{"customer": "hanzeveld-installatietechniek"}, {"customer": "scheldepoort-documentbeheer"}]}),
-    )
-    .await["version"]
-        .as_u64()
-        .expect("v");
-    let sent = call(
-        &c,
-        &a,
-        "POST",
-        &format!("/api/v1/incidents/{id}/notices"),
-        json!({"version": v}),
-    )
-    .await;
-    let keys: Vec<String> = sent
-        .as_array()
-        .expect("notices")
-        .iter()
-        .flat_map(|n| n["deliveries"].as_array().cloned().unwrap_or_default())
-        .filter_map(|d| d["idempotency_key"].as_str().map(str::to_string))
-        .collect();
+    // A breach with notices to two customers (two breach contacts each), its calls spread
+    // over both nodes while both nodes' outboxes run.
+    let (id, keys) = breach_with_notices(&c, &[&b, &a]).await;
     assert_eq!(keys.len(), 4);
 
     // The load: 8 writers, each alternating between the nodes, creating customers and reading
