@@ -94,6 +94,8 @@ macro_rules! conformance_suite {
                 legal_holds_are_placed_lifted_once_and_listed,
                 recoveries_are_recorded_and_listed,
                 reach_counts_current_records_and_their_subjects,
+                imports_sent_at_once_are_each_answered_as_alone,
+                lookups_sent_at_once_are_each_answered_as_alone,
             }
             incidents {
                 incidents_are_registered_and_listed_by_customer,

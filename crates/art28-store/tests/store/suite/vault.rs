@@ -1402,3 +1402,222 @@ pub async fn fresh_records_are_not_stale_and_a_reindex_leaves_them(store: &dyn S
         "the record keeps its blind indexes"
     );
 }
+
+/// Imports sent at once (which a store may run together) are each answered as if run alone,
+/// one after another in the order sent: one naming a subject another adds finds it, a refused
+/// one adds nothing (not even the subjects it names), the rest go on.
+pub async fn imports_sent_at_once_are_each_answered_as_alone(store: &dyn Store) {
+    let a = vault_customer(store).await;
+    let b = id("andere-klant");
+    add_customer(store, &b).await;
+    prepare(store, &b).await;
+    create(store, &a, vec![record("r0", "employees", new_subject(1), &[1])]).await;
+    create(store, &b, vec![record("b0", "employees", new_subject(9), &[9])]).await;
+    let s1 = subject_id(store, &a, 1).await;
+    let theirs = subject_id(store, &b, 9).await;
+    let keyed = |n: u8, key: u8| {
+        SubjectRef::New(NewSubject {
+            ref_index: subject(n),
+            wrapped_key: vec![key; 4],
+        })
+    };
+    let before = size(store).await;
+    let imports: Vec<(&CustomerId, Vec<NewVaultRecord>)> = vec![
+        // 0: adds subject 2
+        (&a, vec![record("r1", "employees", new_subject(2), &[2])]),
+        // 1: names subject 2 with the same key: the one import 0 adds
+        (&a, vec![record("r2", "contracts", new_subject(2), &[2])]),
+        // 2: names subject 2 with another key: refused
+        (&a, vec![record("r3", "employees", keyed(2, 0xEE), &[3])]),
+        // 3: an existing subject
+        (&a, vec![record("r4", "employees", SubjectRef::Existing(s1), &[4])]),
+        // 4: the same reference index, another customer: its own subject
+        (&b, vec![record("b1", "employees", keyed(2, 0xBB), &[2])]),
+        // 5: no such subject: refused
+        (&a, vec![record("r5", "employees", SubjectRef::Existing(999_999), &[5])]),
+        // 6: adds subject 3, but its second record names another customer's subject: refused,
+        // subject 3 not added
+        (
+            &a,
+            vec![
+                record("r6", "employees", keyed(3, 0x66), &[6]),
+                record("r6b", "employees", SubjectRef::Existing(theirs), &[6]),
+            ],
+        ),
+        // 7: subject 3 with another key: fine, as import 6 added nothing
+        (&a, vec![record("r7", "employees", keyed(3, 0x77), &[7])]),
+        // 8: two records, one subject added once
+        (
+            &a,
+            vec![
+                record("r8", "employees", new_subject(4), &[8]),
+                record("r8b", "contracts", new_subject(4), &[8]),
+            ],
+        ),
+    ];
+    let entries: Vec<AccessEntry> = imports.iter().map(|(t, _)| vault_entry(t, "record.create")).collect();
+    let results = futures_util::future::join_all(
+        imports
+            .iter()
+            .zip(&entries)
+            .map(|((t, records), entry)| store.vault_create(t, records.clone(), ts(AT), entry)),
+    )
+    .await;
+    let refused = [2usize, 5, 6];
+    let mut indices = Vec::new();
+    for (n, r) in results.iter().enumerate() {
+        match r {
+            Ok(receipt) => {
+                assert!(!refused.contains(&n), "import {n} was refused alone");
+                indices.push(receipt.index);
+            }
+            Err(e) => {
+                assert!(refused.contains(&n), "import {n} failed: {e:?}");
+                assert_eq!(e.code, ErrorCode::RecordVersionConflict, "import {n}");
+            }
+        }
+    }
+    assert_eq!(
+        indices,
+        (before..before + 6).collect::<Vec<_>>(),
+        "one entry each, in order"
+    );
+    assert_eq!(size(store).await, before + 6);
+    assert_eq!(ids_of(store, &a).await, vec!["r0", "r1", "r2", "r4", "r7", "r8", "r8b"]);
+    assert_eq!(ids_of(store, &b).await, vec!["b0", "b1"]);
+    let by_id = |rows: Vec<VaultRecordRow>| -> std::collections::HashMap<String, VaultRecordRow> {
+        rows.into_iter().map(|r| (r.id.clone(), r)).collect()
+    };
+    let ours = by_id(all_records(store, &a).await);
+    let s2 = subject_id(store, &a, 2).await;
+    assert_eq!((ours["r1"].subject, ours["r2"].subject), (s2, s2), "one subject 2");
+    assert_eq!(ours["r1"].subject_key, vec![2, 0x5B, 0x1E, 0xC7], "the first key");
+    assert_eq!(ours["r4"].subject, s1);
+    assert_eq!(ours["r7"].subject_key, vec![0x77; 4], "subject 3 as import 7 added it");
+    assert_eq!(ours["r8"].subject, ours["r8b"].subject);
+    assert_ne!(ours["r8"].subject, s2);
+    let theirs_now = by_id(all_records(store, &b).await);
+    assert_eq!(theirs_now["b1"].subject_key, vec![0xBB; 4]);
+    assert_ne!(theirs_now["b1"].subject, s2);
+    assert_eq!(query(store, &a, QueryKey::Identifier(blind(2))).await, vec!["r1", "r2"]);
+    assert_eq!(query(store, &b, QueryKey::Identifier(blind(2))).await, vec!["b1"]);
+    assert_eq!(
+        query(store, &a, QueryKey::Identifier(blind(3))).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        query(store, &a, QueryKey::Identifier(blind(6))).await,
+        Vec::<String>::new()
+    );
+
+    // Two imports of one record id at once: the first is kept, the second fails, and one next
+    // to them is not held back by either.
+    let before = size(store).await;
+    let clash: Vec<(&CustomerId, Vec<NewVaultRecord>)> = vec![
+        (&a, vec![record("d1", "employees", new_subject(5), &[10])]),
+        (&a, vec![record("d1", "contracts", new_subject(6), &[11])]),
+        (&a, vec![record("d2", "employees", new_subject(7), &[12])]),
+    ];
+    let entries: Vec<AccessEntry> = clash.iter().map(|(t, _)| vault_entry(t, "record.create")).collect();
+    let results = futures_util::future::join_all(
+        clash
+            .iter()
+            .zip(&entries)
+            .map(|((t, records), entry)| store.vault_create(t, records.clone(), ts(AT), entry)),
+    )
+    .await;
+    assert!(results[0].is_ok(), "{:?}", results[0]);
+    assert!(results[1].is_err(), "a second record d1");
+    assert!(results[2].is_ok(), "{:?}", results[2]);
+    assert_eq!(size(store).await, before + 2);
+    let ours = by_id(all_records(store, &a).await);
+    assert_eq!(
+        (ours["d1"].collection.as_str(), ours["d2"].collection.as_str()),
+        ("employees", "employees")
+    );
+    let ctx = store
+        .vault_context(
+            &a,
+            ContextQuery {
+                subjects: vec![subject(5), subject(6), subject(7)],
+                ..ContextQuery::default()
+            },
+        )
+        .await
+        .expect("ctx");
+    assert!(
+        !ctx.subjects.contains_key(&subject(6)),
+        "the failed import's subject is not added"
+    );
+    assert_eq!(ctx.subjects.len(), 2);
+    assert_eq!(
+        query(store, &a, QueryKey::Identifier(blind(11))).await,
+        Vec::<String>::new()
+    );
+}
+
+/// Lookups sent at once, by subject and by identifier, for two customers, are each answered
+/// with what that lookup finds alone, each with its own entry.
+pub async fn lookups_sent_at_once_are_each_answered_as_alone(store: &dyn Store) {
+    let a = vault_customer(store).await;
+    let b = id("andere-klant");
+    add_customer(store, &b).await;
+    prepare(store, &b).await;
+    create(
+        store,
+        &a,
+        vec![
+            record("a2", "employees", new_subject(1), &[1, 2]),
+            record("a1", "contracts", new_subject(1), &[1]),
+            record("a3", "employees", new_subject(2), &[2]),
+        ],
+    )
+    .await;
+    create(store, &b, vec![record("b1", "employees", new_subject(1), &[1])]).await;
+    let keys: Vec<(&CustomerId, QueryKey)> = vec![
+        (&a, QueryKey::Subject(subject(1))),
+        (&a, QueryKey::Identifier(blind(2))),
+        (&b, QueryKey::Identifier(blind(1))),
+        (&a, QueryKey::Identifier(blind(9))),
+        (&b, QueryKey::Subject(subject(2))),
+        (&a, QueryKey::Identifier(blind(1))),
+        (&b, QueryKey::Subject(subject(1))),
+    ];
+    let mut alone = Vec::new();
+    for (t, key) in &keys {
+        alone.push(query(store, t, *key).await);
+    }
+    assert_eq!(
+        alone,
+        vec![
+            vec!["a1", "a2"],
+            vec!["a2", "a3"],
+            vec!["b1"],
+            vec![],
+            vec![],
+            vec!["a1", "a2"],
+            vec!["b1"],
+        ]
+    );
+    let before = size(store).await;
+    let entries: Vec<AccessEntry> = keys.iter().map(|(t, _)| vault_entry(t, "record.query")).collect();
+    let at_once = futures_util::future::join_all(
+        keys.iter()
+            .zip(&entries)
+            .map(|((t, key), entry)| store.vault_query(t, *key, entry)),
+    )
+    .await;
+    let mut indices = Vec::new();
+    for (n, (r, expected)) in at_once.into_iter().zip(&alone).enumerate() {
+        let (rows, receipt) = r.expect("query");
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        assert_eq!(&ids, expected, "lookup {n}");
+        indices.push(receipt.index);
+    }
+    assert_eq!(
+        indices,
+        (before..before + 7).collect::<Vec<_>>(),
+        "one entry each, in order"
+    );
+    assert_eq!(size(store).await, before + 7);
+}
