@@ -20,6 +20,7 @@ mod agreements;
 mod incidents;
 mod jobs;
 mod log;
+mod merge;
 mod staff_access;
 mod vault;
 
@@ -28,6 +29,7 @@ use crate::sqlite::log::Prepared;
 use art28_core::{Error, ErrorCode, Result};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use jiff::Timestamp;
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -81,18 +83,24 @@ struct Inner {
 struct Counters {
     commits: AtomicU64,
     jobs: AtomicU64,
+    /// Jobs run together with like jobs next to them (see `merge`).
+    merged: AtomicU64,
+    /// Of those, the ones run again one by one because a statement of their run failed.
+    rerun: AtomicU64,
 }
 
 /// What a job tells the writer after running: whether to keep its changes, and how to answer
 /// once the batch has committed (`None`) or failed.
-type Completion = Box<dyn FnOnce(Option<&Error>) + Send>;
+pub(crate) type Completion = Box<dyn FnOnce(Option<&Error>) + Send>;
 /// The work of a job, run inside the batch's transaction.
-type Work = Box<dyn for<'t> FnOnce(&'t mut Tx) -> BoxFut<'t, (bool, Completion)> + Send>;
+pub(crate) type Work = Box<dyn for<'t> FnOnce(&'t mut Tx) -> BoxFut<'t, (bool, Completion)> + Send>;
 
 enum Job {
     Work(Work),
     /// One access entry on its own: no savepoint, inserted with the batch's other entries.
     Append(Prepared, oneshot::Sender<Result<LogReceipt>>),
+    /// A job the writer runs together with the like jobs next to it (see `merge`).
+    Merge(merge::Mergeable),
 }
 
 /// The writer's transaction as a job sees it: the connection, and the access log's next
@@ -266,6 +274,15 @@ impl PgStore {
         }
     }
 
+    /// Jobs the writer has run together with like jobs next to them (imports, lookups), and
+    /// of those the ones it ran again one by one because a statement of their run failed.
+    pub fn merged_jobs(&self) -> (u64, u64) {
+        (
+            self.inner.stats.merged.load(Ordering::Relaxed),
+            self.inner.stats.rerun.load(Ordering::Relaxed),
+        )
+    }
+
     /// A pooled connection for reads.
     pub(crate) async fn client(&self) -> Result<Object> {
         self.inner.pool.get().await.map_err(db_err)
@@ -280,28 +297,7 @@ impl PgStore {
         F: for<'t> FnOnce(&'t mut Tx) -> BoxFut<'t, Result<T>> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel::<Result<T>>();
-        let run: Work = Box::new(move |t: &mut Tx| {
-            Box::pin(async move {
-                match f(t).await {
-                    Ok(value) => (
-                        true,
-                        Box::new(move |commit: Option<&Error>| {
-                            let _ = tx.send(match commit {
-                                None => Ok(value),
-                                Some(e) => Err(e.clone()),
-                            });
-                        }) as Completion,
-                    ),
-                    Err(e) => (
-                        false,
-                        Box::new(move |_: Option<&Error>| {
-                            let _ = tx.send(Err(e));
-                        }) as Completion,
-                    ),
-                }
-            })
-        });
-        self.send(Job::Work(run), rx).await
+        self.send(Job::Work(work(f, tx)), rx).await
     }
 
     async fn send<T>(&self, job: Job, rx: oneshot::Receiver<Result<T>>) -> Result<T> {
@@ -313,11 +309,48 @@ impl PgStore {
             .map_err(|_| db_err("the write was dropped before it committed"))?
     }
 
+    /// Run a job that the writer may merge with like jobs next to it.
+    pub(crate) async fn merge<T>(&self, job: merge::Mergeable, rx: oneshot::Receiver<Result<T>>) -> Result<T> {
+        self.send(Job::Merge(job), rx).await
+    }
+
     /// Append one entry through the writer (a read, or a refusal on its own).
     pub(crate) async fn append(&self, entry: Prepared) -> Result<LogReceipt> {
         let (tx, rx) = oneshot::channel();
         self.send(Job::Append(entry, tx), rx).await
     }
+}
+
+/// A job's work as the writer runs it: `f` in the job's savepoint, answered on `tx` once the
+/// batch has committed (or at once when `f` fails).
+pub(crate) fn work<T, F>(f: F, tx: oneshot::Sender<Result<T>>) -> Work
+where
+    T: Send + 'static,
+    F: for<'t> FnOnce(&'t mut Tx) -> BoxFut<'t, Result<T>> + Send + 'static,
+{
+    Box::new(move |t: &mut Tx| {
+        Box::pin(async move {
+            match f(t).await {
+                Ok(value) => (true, answer_after_commit(tx, value)),
+                Err(e) => (
+                    false,
+                    Box::new(move |_: Option<&Error>| {
+                        let _ = tx.send(Err(e));
+                    }) as Completion,
+                ),
+            }
+        })
+    })
+}
+
+/// Answer `value` on `tx` once the batch has committed, or the batch's error.
+pub(crate) fn answer_after_commit<T: Send + 'static>(tx: oneshot::Sender<Result<T>>, value: T) -> Completion {
+    Box::new(move |commit: Option<&Error>| {
+        let _ = tx.send(match commit {
+            None => Ok(value),
+            Some(e) => Err(e.clone()),
+        });
+    })
 }
 
 /// How a job is answered once its batch has committed or failed.
@@ -363,7 +396,7 @@ async fn writer_loop(pool: Pool, mut rx: mpsc::UnboundedReceiver<Job>, stats: Ar
                 }
             },
         };
-        let (c, result) = run_batch(c, batch).await;
+        let (c, result) = run_batch(c, batch, &stats).await;
         match result {
             Ok(answers) => {
                 stats.commits.fetch_add(1, Ordering::Relaxed);
@@ -382,6 +415,7 @@ fn fail(batch: Vec<Job>, err: &Error) {
             Job::Append(_, tx) => {
                 let _ = tx.send(Err(err.clone()));
             }
+            Job::Merge(m) => m.fail(err),
             Job::Work(_) => {
                 // Dropping the job drops its reply channel: its caller sees a storage failure.
             }
@@ -428,7 +462,7 @@ impl Savepoint {
 /// job's first statement, and the batch's end with its inserts and its COMMIT. Every response
 /// is still awaited and checked before anything is answered: a command that failed leaves the
 /// transaction aborted, every statement after it fails, and the batch fails as a whole.
-async fn run_batch(client: Object, batch: Vec<Job>) -> (Option<Object>, BatchResult) {
+async fn run_batch(client: Object, batch: Vec<Job>, stats: &Counters) -> (Option<Object>, BatchResult) {
     let head = match begin(&client).await {
         Ok(h) => h,
         Err(e) => {
@@ -447,12 +481,11 @@ async fn run_batch(client: Object, batch: Vec<Job>) -> (Option<Object>, BatchRes
     let mut answers = Vec::with_capacity(batch.len());
     let mut broken = None;
     let mut savepoint = Savepoint::None;
-    for job in batch {
-        if broken.is_some() {
+    let mut queue: VecDeque<Job> = batch.into();
+    while let Some(job) = queue.pop_front() {
+        if let Some(err) = &broken {
             // The transaction is gone: the rest fail with it.
-            if let Job::Append(_, reply) = job {
-                let _ = reply.send(Err(Error::new(ErrorCode::StorageFailure, "the data store failed")));
-            }
+            fail(vec![job], err);
             continue;
         }
         match job {
@@ -462,6 +495,47 @@ async fn run_batch(client: Object, batch: Vec<Job>) -> (Option<Object>, BatchRes
                     let _ = reply.send(Err(e));
                 }
             },
+            Job::Merge(first) => {
+                // The run of like jobs it starts; one alone runs as any other job.
+                let mut run = vec![first];
+                while let Some(Job::Merge(next)) = queue.front() {
+                    if !run.first().is_some_and(|f| f.same_kind(next)) {
+                        break;
+                    }
+                    if let Some(Job::Merge(next)) = queue.pop_front() {
+                        run.push(next);
+                    }
+                }
+                if run.len() == 1 {
+                    again(&mut queue, run);
+                    continue;
+                }
+                stats.merged.fetch_add(run.len() as u64, Ordering::Relaxed);
+                let (seq, len) = (tx.next_seq, tx.pending.len());
+                let (step, outcome) = tokio::join!(client.batch_execute(savepoint.next()), merge::run(&mut tx, run));
+                match (step, outcome) {
+                    (Err(e), outcome) => {
+                        let err = db_err(e);
+                        match outcome {
+                            Ok(done) => done.into_iter().for_each(|c| c(Some(&err))),
+                            Err((run, _)) => run.into_iter().for_each(|m| m.fail(&err)),
+                        }
+                        broken = Some(err);
+                    }
+                    (Ok(()), Ok(done)) => {
+                        savepoint = Savepoint::Kept;
+                        answers.extend(done.into_iter().map(Answer::Work));
+                    }
+                    (Ok(()), Err((run, _))) => {
+                        // Undone by the next job's savepoint command; then one by one.
+                        tx.next_seq = seq;
+                        tx.pending.truncate(len);
+                        savepoint = Savepoint::Failed;
+                        stats.rerun.fetch_add(run.len() as u64, Ordering::Relaxed);
+                        again(&mut queue, run);
+                    }
+                }
+            }
             Job::Work(work) => {
                 let (seq, len) = (tx.next_seq, tx.pending.len());
                 // The savepoint commands are sent first (join polls in order), so the server
@@ -523,6 +597,13 @@ async fn run_batch(client: Object, batch: Vec<Job>) -> (Option<Object>, BatchRes
             let _ = client.batch_execute("ROLLBACK").await;
             (keep(client), Err((answers, err)))
         }
+    }
+}
+
+/// Put a run of jobs back at the front of the queue, each to run on its own.
+fn again(queue: &mut VecDeque<Job>, run: Vec<merge::Mergeable>) {
+    for m in run.into_iter().rev() {
+        queue.push_front(Job::Work(m.into_work()));
     }
 }
 

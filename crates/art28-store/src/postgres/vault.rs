@@ -11,6 +11,7 @@
 //! (customer, agreement in force, tenant key, collection, subjects, record) is one statement.
 
 use super::agreements::{CUSTOMER_COLS, META_COLS, customer_at, meta_at};
+use super::merge::{CreateJob, Mergeable, QueryJob};
 use super::{PgStore, col, db_err, from_micros, is_unique_violation, micros, parse, signed, unsigned};
 use crate::VaultStore;
 use crate::model::*;
@@ -70,10 +71,10 @@ fn collection_row(r: &Row) -> Result<StoredCollection> {
     collection_at(r, 0)
 }
 
-const RECORD_COLS: &str =
+pub(crate) const RECORD_COLS: &str =
     "r.id, r.collection, r.subject, s.wrapped_key, r.version, r.sealed, r.created_at, r.updated_at";
 
-fn record_at(r: &Row, o: usize) -> Result<VaultRecordRow> {
+pub(crate) fn record_at(r: &Row, o: usize) -> Result<VaultRecordRow> {
     Ok(VaultRecordRow {
         id: col(r, o)?,
         collection: col(r, o + 1)?,
@@ -249,7 +250,7 @@ fn subject_added_meanwhile() -> Error {
 /// or added, then the records and their blind indexes, each table in one statement. The first
 /// record (in the import's order) whose subject is wrong decides the error, as when they are
 /// added one by one.
-async fn insert_records(c: &ClientWrapper, tenant: &str, records: &[NewVaultRecord], at: i64) -> Result<()> {
+pub(crate) async fn insert_records(c: &ClientWrapper, tenant: &str, records: &[NewVaultRecord], at: i64) -> Result<()> {
     // Every subject named, by id or by reference index, as it is now.
     let mut ids: Vec<i64> = Vec::new();
     let mut refs: Vec<&[u8]> = Vec::new();
@@ -726,14 +727,16 @@ impl VaultStore for PgStore {
         at: Timestamp,
         entry: &AccessEntry,
     ) -> Result<LogReceipt> {
-        let (tenant, entry) = (tenant.clone(), Prepared::new(entry));
-        self.write(move |tx| {
-            Box::pin(async move {
-                insert_records(tx.c(), tenant.as_str(), &records, micros(at)).await?;
-                tx.append(&entry)
-            })
-        })
-        .await
+        // Run with the imports next to it in the batch (see `merge`).
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let job = Mergeable::Create(CreateJob {
+            tenant: tenant.clone(),
+            records,
+            at,
+            entry: Prepared::new(entry),
+            reply,
+        });
+        self.merge(job, rx).await
     }
 
     /// Read one record and log the read in one write job; no such record (in this
@@ -870,42 +873,15 @@ impl VaultStore for PgStore {
         key: QueryKey,
         entry: &AccessEntry,
     ) -> Result<(Vec<VaultRecordRow>, LogReceipt)> {
-        let (tenant, entry) = (tenant.clone(), Prepared::new(entry));
-        self.write(move |tx| {
-            Box::pin(async move {
-                let t = tenant.as_str();
-                let rows = match key {
-                    QueryKey::Subject(idx) => {
-                        query(
-                            tx.c(),
-                            &format!(
-                                "SELECT {RECORD_COLS} FROM vault_subjects s JOIN vault_records r ON r.subject = s.id
-                                 WHERE s.tenant = $1 AND s.ref_index = $2 ORDER BY r.id"
-                            ),
-                            &[&t, &idx.as_slice()],
-                        )
-                        .await?
-                    }
-                    QueryKey::Identifier(d) => {
-                        query(
-                            tx.c(),
-                            &format!(
-                                "SELECT {RECORD_COLS} FROM vault_blind b
-                                 JOIN vault_records r ON r.tenant = b.tenant AND r.id = b.record
-                                 JOIN vault_subjects s ON s.id = r.subject
-                                 WHERE b.tenant = $1 AND b.digest = $2 ORDER BY r.id"
-                            ),
-                            &[&t, &d.as_slice()],
-                        )
-                        .await?
-                    }
-                };
-                let rows = rows.iter().map(record_row).collect::<Result<Vec<_>>>()?;
-                let receipt = tx.append(&entry)?;
-                Ok((rows, receipt))
-            })
-        })
-        .await
+        // Run with the lookups next to it in the batch (see `merge`).
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let job = Mergeable::Query(QueryJob {
+            tenant: tenant.clone(),
+            key,
+            entry: Prepared::new(entry),
+            reply,
+        });
+        self.merge(job, rx).await
     }
 
     /// A page of a collection's records, with the read logged in the same write job when an

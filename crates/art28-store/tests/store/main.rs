@@ -801,3 +801,25 @@ async fn postgres_refuses_a_database_from_a_newer_art28() {
     assert_eq!(err.code, ErrorCode::StorageTooNew);
     assert!(err.message.contains("schema 999"), "{}", err.message);
 }
+
+/// On PostgreSQL, imports and lookups sent at once are run together (a few statements for
+/// the run), and a run in which a statement fails (two imports of one record id) is run again
+/// one by one; the suite functions check that the answers are those of running alone.
+#[tokio::test]
+async fn postgres_runs_like_jobs_together_and_a_failed_run_one_by_one() {
+    let store = art28_store::postgres::PgStore::connect(&pg_database().await)
+        .await
+        .expect("connect");
+    assert_eq!(store.merged_jobs(), (0, 0));
+    suite::vault::imports_sent_at_once_are_each_answered_as_alone(&store).await;
+    // Nine imports in one run; then three, run again one by one.
+    assert_eq!(store.merged_jobs(), (12, 3));
+    let stats = store.writer_stats();
+    assert!(stats.jobs > stats.commits, "{stats:?}");
+
+    let store = art28_store::postgres::PgStore::connect(&pg_database().await)
+        .await
+        .expect("connect");
+    suite::vault::lookups_sent_at_once_are_each_answered_as_alone(&store).await;
+    assert_eq!(store.merged_jobs(), (7, 0), "seven lookups in one run");
+}
