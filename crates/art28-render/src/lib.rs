@@ -50,6 +50,9 @@ pub enum DocFormat {
     Markdown,
     /// A complete HTML5 document with embedded styles.
     Html,
+    /// The HTML of the document's body alone, to be placed in a page of one's own (the
+    /// portal's, whose policy allows no embedded styles).
+    HtmlBody,
 }
 
 impl DocFormat {
@@ -57,7 +60,7 @@ impl DocFormat {
     pub fn media_type(self) -> &'static str {
         match self {
             DocFormat::Markdown => "text/markdown; charset=utf-8",
-            DocFormat::Html => "text/html; charset=utf-8",
+            DocFormat::Html | DocFormat::HtmlBody => "text/html; charset=utf-8",
         }
     }
 
@@ -65,7 +68,7 @@ impl DocFormat {
     pub fn extension(self) -> &'static str {
         match self {
             DocFormat::Markdown => "md",
-            DocFormat::Html => "html",
+            DocFormat::Html | DocFormat::HtmlBody => "html",
         }
     }
 }
@@ -108,6 +111,7 @@ pub fn render_agreement(agreement: &ProcessorAgreement, lang: Lang, format: DocF
         .map_err(template_error)?;
     match format {
         DocFormat::Markdown => Ok(markdown),
+        DocFormat::HtmlBody => Ok(html::body(&markdown)),
         DocFormat::Html => env
             .get_template(DOCUMENT_HTML)
             .and_then(|t| {

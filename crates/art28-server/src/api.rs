@@ -480,7 +480,7 @@ async fn customer_document(
         Document {
             body,
             content_type: match format {
-                DocFormat::Html => "text/html; charset=utf-8",
+                DocFormat::Html | DocFormat::HtmlBody => "text/html; charset=utf-8",
                 DocFormat::Markdown => "text/markdown; charset=utf-8",
             },
         },

@@ -75,7 +75,11 @@ pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
         })
 }
 
-async fn authenticate(parts: &mut Parts, state: &AppState, allow_pending_change: bool) -> Result<Caller, ApiError> {
+pub(crate) async fn authenticate(
+    parts: &mut Parts,
+    state: &AppState,
+    allow_pending_change: bool,
+) -> Result<Caller, ApiError> {
     let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
     let cookie = if header.is_none() {
         session_cookie(&parts.headers)
@@ -273,7 +277,7 @@ impl TokenDigest {
 
 /// Whether two byte strings are equal, taking the same time wherever they differ (the length
 /// is not secret here: both sides are digests or tokens of a fixed length).
-fn equal_in_constant_time(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn equal_in_constant_time(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

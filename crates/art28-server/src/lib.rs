@@ -23,6 +23,7 @@ pub mod extract;
 pub mod headers;
 pub mod incident_api;
 pub mod log_api;
+pub mod portal;
 pub mod serve;
 pub mod session_api;
 pub mod staff_access_api;
@@ -56,6 +57,7 @@ pub fn app(state: AppState, max_body_bytes: usize, headers: headers::SecurityHea
         ..state
     };
     let router = router
+        .merge(portal::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -78,11 +80,15 @@ pub fn app(state: AppState, max_body_bytes: usize, headers: headers::SecurityHea
     headers.layer(router)
 }
 
-async fn not_found() -> ApiError {
-    ApiError::new(
+/// An unknown path: the API's JSON error under `/api`, the portal's page elsewhere.
+async fn not_found(uri: axum::http::Uri, headers: axum::http::HeaderMap) -> axum::response::Response {
+    if portal::is_portal_path(uri.path()) {
+        return portal::not_found(headers).await;
+    }
+    axum::response::IntoResponse::into_response(ApiError::new(
         ErrorCode::RouteNotFound,
         "there is no such route; see /api/openapi.json",
-    )
+    ))
 }
 
 async fn method_not_allowed() -> axum::response::Response {

@@ -6,22 +6,30 @@
 /// doors over it in `bind`.
 const ASSEMBLY: &[&str] = &["datadir.rs", "lib.rs"];
 
+/// Every `.rs` file under `src/`, sub-modules (the portal's) included, with its path from `src/`.
+fn sources() -> Vec<(String, std::path::PathBuf)> {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut out = Vec::new();
+    let mut dirs = vec![src.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("src") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().and_then(|e| e.to_str()) == Some("rs") {
+                let name = path.strip_prefix(&src).unwrap_or(&path).display().to_string();
+                out.push((name, path));
+            }
+        }
+    }
+    assert!(out.len() > 5, "the sources were not found at {}", src.display());
+    out
+}
+
 #[test]
 fn only_the_assembly_names_the_store() {
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut offenders = Vec::new();
-    let mut read = 0;
-    for entry in std::fs::read_dir(&src).expect("src") {
-        let path = entry.expect("entry").path();
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_string();
-        if path.extension().and_then(|e| e.to_str()) != Some("rs") {
-            continue;
-        }
-        read += 1;
+    for (name, path) in sources() {
         let text = std::fs::read_to_string(&path).expect("read");
         let uses = text
             .lines()
@@ -33,7 +41,6 @@ fn only_the_assembly_names_the_store() {
             offenders.extend(uses);
         }
     }
-    assert!(read > 5, "the sources were not found at {}", src.display());
     assert!(
         offenders.is_empty(),
         "these modules reach the store directly instead of through a door:\n{}",
@@ -46,16 +53,9 @@ fn only_the_assembly_names_the_store() {
 /// (`?limit=-1` once did). `Json` stays allowed as a response (`Json<…>` in a return type).
 #[test]
 fn handlers_take_only_the_api_extractors() {
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut offenders = Vec::new();
-    for entry in std::fs::read_dir(&src).expect("src") {
-        let path = entry.expect("entry").path();
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_string();
-        if path.extension().and_then(|e| e.to_str()) != Some("rs") || name == "extract.rs" {
+    for (name, path) in sources() {
+        if name == "extract.rs" {
             continue;
         }
         let text = std::fs::read_to_string(&path).expect("read");

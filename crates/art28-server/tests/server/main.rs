@@ -12,5 +12,6 @@ mod layering;
 mod lifecycle;
 mod log;
 mod mail_tls;
+mod portal;
 mod transport;
 mod vault;

@@ -1,0 +1,565 @@
+//! The portal: server-rendered pages for customers, their auditors and the processor's staff.
+//!
+//! - Pages are minijinja templates (`templates/`, embedded in the binary, HTML auto-escaped)
+//!   over view structs built here from what the service's doors answer: a page calls the same
+//!   door with the same caller as the API route for the same thing, so it is judged and logged
+//!   alike (one access entry per call).
+//! - Every page works without JavaScript. htmx (vendored, `assets/htmx.min.js`) and
+//!   `assets/portal.js` only enhance: the log's inclusion check in the browser needs script.
+//!   Nothing is loaded from elsewhere, and the policy ([`PORTAL_CSP`]) allows only the portal's
+//!   own files: no inline script or style, no frames, forms posting only here.
+//! - Who: the session cookie of `POST /login` (the same session as the API's `POST
+//!   /api/v1/session`). A page without a valid session sends the browser to the login page;
+//!   an account that must change its password is sent to that form first.
+//! - Changes are HTML forms posted with a hidden `csrf` field. [`csrf_layer`] moves that field
+//!   into the `x-csrf-token` header before the caller is authenticated, so the one rule in
+//!   [`crate::auth`] judges portal and API requests alike. The login form, which has no session
+//!   yet, carries a token that must match a cookie of its own (double submit).
+//! - Language: Dutch or English, switched at `/lang/{nl|en}` and remembered in a cookie; by
+//!   default the customer's language (set at login) or what the browser prefers.
+
+mod pages;
+mod staff;
+mod text;
+
+use crate::auth::{CSRF_HEADER, Caller, SESSION_COOKIE};
+use crate::state::AppState;
+use art28_core::auth::{Role, Scope};
+use art28_core::ids::CustomerId;
+use art28_core::lang::Lang;
+use art28_core::{Error, ErrorCode};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use minijinja::Environment;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::sync::LazyLock;
+
+/// The portal's policy: its own styles, scripts and images only, nothing inline, no frames,
+/// forms posted only to itself, no `<base>`.
+pub const PORTAL_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+     connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The cookie that remembers the language.
+pub const LANG_COOKIE: &str = "art28_lang";
+/// The login form's own anti-forgery cookie.
+const LOGIN_COOKIE: &str = "art28_login";
+/// The most a portal form may hold.
+const MAX_FORM_BYTES: usize = 16 * 1024;
+
+/// The portal's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/password", get(pages::password_form).post(pages::change_password))
+        .route("/lang/{lang}", get(pages::set_lang))
+        .route("/assets/{name}", get(asset))
+        .route("/c/{customer}", get(pages::customer))
+        .route("/c/{customer}/agreement", get(pages::agreement))
+        .route("/c/{customer}/log", get(pages::log))
+        .route("/c/{customer}/access", get(pages::access))
+        .route("/c/{customer}/access/{grant}/{action}", post(pages::decide_access))
+        .route("/c/{customer}/incidents", get(pages::incidents))
+        .route("/c/{customer}/notices/{notice}/acknowledge", post(pages::acknowledge))
+        .route("/staff", get(staff::customers))
+        .layer(axum::middleware::from_fn(csrf_layer))
+}
+
+/// Whether a path is the portal's (everything outside the API and health).
+pub fn is_portal_path(path: &str) -> bool {
+    !(path.starts_with("/api/") || path == "/api" || path == "/healthz")
+}
+
+// ----- assets -------------------------------------------------------------------------------
+
+const ASSETS: &[(&str, &str, &str)] = &[
+    (
+        "portal.css",
+        "text/css; charset=utf-8",
+        include_str!("assets/portal.css"),
+    ),
+    (
+        "portal.js",
+        "text/javascript; charset=utf-8",
+        include_str!("assets/portal.js"),
+    ),
+    (
+        "htmx.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("assets/htmx.min.js"),
+    ),
+];
+
+async fn asset(crate::extract::Path(name): crate::extract::Path<String>) -> Response {
+    match ASSETS.iter().find(|(n, _, _)| *n == name) {
+        Some((_, kind, body)) => (
+            [
+                (CONTENT_TYPE, HeaderValue::from_static(kind)),
+                // Not secret, and the same for every caller: a browser may keep them a while.
+                (CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+            ],
+            *body,
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "no such file").into_response(),
+    }
+}
+
+// ----- templates ----------------------------------------------------------------------------
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("templates/base.html")),
+    ("login.html", include_str!("templates/login.html")),
+    ("password.html", include_str!("templates/password.html")),
+    ("error.html", include_str!("templates/error.html")),
+    ("customer.html", include_str!("templates/customer.html")),
+    ("agreement.html", include_str!("templates/agreement.html")),
+    ("log.html", include_str!("templates/log.html")),
+    ("access.html", include_str!("templates/access.html")),
+    ("incidents.html", include_str!("templates/incidents.html")),
+    ("staff_customers.html", include_str!("templates/staff_customers.html")),
+];
+
+static ENV: LazyLock<Result<Environment<'static>, minijinja::Error>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    // A misspelt field or text key fails the page (and the tests) instead of showing nothing.
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source)?;
+    }
+    Ok(env)
+});
+
+/// What every page knows besides its own content.
+#[derive(Debug, Serialize)]
+struct Frame {
+    lang: &'static str,
+    other_lang: &'static str,
+    path: String,
+    /// `path`, to come back to after switching the language (URL-encoded).
+    back: String,
+    user: Option<UserView>,
+    csrf: String,
+    nav: Vec<NavItem>,
+}
+
+impl Frame {
+    /// The frame of a page shown to nobody in particular (logging in, an error).
+    fn bare(lang: Lang, path: &str) -> Self {
+        Frame {
+            lang: lang.tag(),
+            other_lang: other(lang).tag(),
+            path: path.to_string(),
+            back: encode(path),
+            user: None,
+            csrf: String::new(),
+            nav: Vec::new(),
+        }
+    }
+}
+
+fn encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[derive(Debug, Serialize)]
+struct UserView {
+    username: String,
+    roles: Vec<String>,
+    customer: Option<String>,
+    staff: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct NavItem {
+    href: String,
+    label: String,
+    current: bool,
+}
+
+/// A rendered page (status 200 unless set).
+pub(crate) struct Page {
+    status: StatusCode,
+    html: String,
+    cookies: Vec<String>,
+}
+
+impl Page {
+    fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    fn with_cookie(mut self, cookie: String) -> Self {
+        self.cookies.push(cookie);
+        self
+    }
+}
+
+impl IntoResponse for Page {
+    fn into_response(self) -> Response {
+        let mut r = (self.status, self.html).into_response();
+        let h = r.headers_mut();
+        h.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+        h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(PORTAL_CSP));
+        for c in self.cookies {
+            if let Ok(v) = HeaderValue::from_str(&c) {
+                h.append(SET_COOKIE, v);
+            }
+        }
+        r
+    }
+}
+
+/// Render `template` with `content` (its own fields) in the frame of `who`.
+fn render<T: Serialize>(template: &str, lang: Lang, frame: Frame, content: T) -> Result<Page, PageError> {
+    let env = ENV.as_ref().map_err(|e| internal(lang, e))?;
+    let html = env
+        .get_template(template)
+        .and_then(|t| {
+            t.render(minijinja::context! {
+                t => minijinja::Value::from(minijinja::value::Serde(text::table(lang))),
+                frame => minijinja::Value::from(minijinja::value::Serde(&frame)),
+                page => minijinja::Value::from(minijinja::value::Serde(&content)),
+            })
+        })
+        .map_err(|e| internal(lang, e))?;
+    Ok(Page {
+        status: StatusCode::OK,
+        html,
+        cookies: Vec::new(),
+    })
+}
+
+fn internal(lang: Lang, e: impl std::fmt::Display) -> PageError {
+    tracing::error!(error = %e, "a portal page failed to render");
+    PageError::Failed(Error::new(ErrorCode::Internal, "the page could not be rendered"), lang)
+}
+
+// ----- who is looking -----------------------------------------------------------------------
+
+/// The person looking at a page: an authenticated session from the portal's cookie, in the
+/// language they read.
+pub(crate) struct Viewer {
+    pub(crate) caller: Caller,
+    pub(crate) lang: Lang,
+    session_key: String,
+    path: String,
+}
+
+impl Viewer {
+    /// The customer a customer's account belongs to.
+    pub(crate) fn customer(&self) -> Option<&CustomerId> {
+        self.caller.account.as_ref().and_then(|a| a.tenant.as_ref())
+    }
+
+    pub(crate) fn is_staff(&self) -> bool {
+        self.caller
+            .principal
+            .grants
+            .iter()
+            .any(|g| matches!(g.scope, Scope::Processor))
+    }
+
+    fn roles(&self) -> Vec<Role> {
+        self.caller.principal.grants.iter().map(|g| g.role).collect()
+    }
+
+    /// The frame of a page about `customer` (its navigation) or of a staff page.
+    fn frame(&self, customer: Option<&CustomerId>) -> Frame {
+        let t = text::table(self.lang);
+        let mut nav = Vec::new();
+        if self.is_staff() {
+            nav.push(("/staff".to_string(), t.get("nav_customers")));
+        }
+        if let Some(c) = customer.or(self.customer()) {
+            use art28_core::auth::Permission as P;
+            for (suffix, key, needs) in [
+                ("", "nav_overview", P::AgreementsRead),
+                ("/agreement", "nav_agreement", P::AgreementsRead),
+                ("/log", "nav_log", P::LogRead),
+                ("/access", "nav_access", P::AccessGrantsRead),
+                ("/incidents", "nav_incidents", P::IncidentsRead),
+            ] {
+                if pages::may(self, needs, c) {
+                    nav.push((format!("/c/{c}{suffix}"), t.get(key)));
+                }
+            }
+        }
+        let nav = nav
+            .into_iter()
+            .map(|(href, label)| NavItem {
+                current: self.path == href,
+                href,
+                label: label.to_string(),
+            })
+            .collect();
+        Frame {
+            lang: self.lang.tag(),
+            other_lang: other(self.lang).tag(),
+            path: self.path.clone(),
+            back: encode(&self.path),
+            user: Some(UserView {
+                username: self.caller.principal.username.clone(),
+                roles: self.roles().iter().map(|r| t.role(*r).to_string()).collect(),
+                customer: self.customer().map(ToString::to_string),
+                staff: self.is_staff(),
+            }),
+            csrf: crate::auth::csrf_token(&self.session_key),
+            nav,
+        }
+    }
+
+    /// Render a page for this viewer.
+    pub(crate) fn page<T: Serialize>(
+        &self,
+        template: &str,
+        customer: Option<&CustomerId>,
+        content: T,
+    ) -> Result<Page, PageError> {
+        render(template, self.lang, self.frame(customer), content)
+    }
+
+    /// A failure of a door, shown in this viewer's language.
+    pub(crate) fn failed(&self, e: impl Into<Error>) -> PageError {
+        PageError::Failed(e.into(), self.lang)
+    }
+}
+
+fn other(lang: Lang) -> Lang {
+    match lang {
+        Lang::Nl => Lang::En,
+        Lang::En => Lang::Nl,
+    }
+}
+
+/// The language of a request: the remembered choice, else the browser's preference, else Dutch.
+pub(crate) fn request_lang(headers: &HeaderMap) -> Lang {
+    if let Some(l) = cookie(headers, LANG_COOKIE).and_then(|v| v.parse().ok()) {
+        return l;
+    }
+    let accept = headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    for part in accept.split(',') {
+        let tag = part.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        if tag.starts_with("nl") {
+            return Lang::Nl;
+        }
+        if tag.starts_with("en") {
+            return Lang::En;
+        }
+    }
+    Lang::Nl
+}
+
+/// A cookie's value.
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            let (k, v) = c.trim().split_once('=')?;
+            (k == name && !v.is_empty()).then(|| v.to_string())
+        })
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let lang = request_lang(&parts.headers);
+        let path = parts.uri.path().to_string();
+        let Some(session_key) = crate::auth::session_cookie(&parts.headers) else {
+            return Err(PageError::Login(login_target(parts)));
+        };
+        let caller = match crate::auth::authenticate(parts, state, true).await {
+            Ok(c) => c,
+            Err(e) if e.0.code == ErrorCode::AuthenticationRequired => {
+                return Err(PageError::Login(login_target(parts)));
+            }
+            Err(e) => return Err(PageError::Failed(e.0, lang)),
+        };
+        let must_change = caller.account.as_ref().is_some_and(|a| a.must_change_password);
+        if must_change && path != "/password" && path != "/logout" {
+            return Err(PageError::Redirect("/password".into()));
+        }
+        Ok(Viewer {
+            caller,
+            lang,
+            session_key,
+            path,
+        })
+    }
+}
+
+/// Where to come back to after logging in: this page, if it was one to look at.
+fn login_target(parts: &Parts) -> String {
+    if parts.method == Method::GET && parts.uri.path() != "/" {
+        let back = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        format!("/login?next={}", encode(back))
+    } else {
+        "/login".into()
+    }
+}
+
+/// A local path to go to, or `/`: never another site (`//host`, `/\host`, a scheme).
+pub(crate) fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(p)
+            if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && !p.chars().any(char::is_control) =>
+        {
+            p.to_string()
+        }
+        _ => "/".into(),
+    }
+}
+
+// ----- failures -----------------------------------------------------------------------------
+
+/// Why a page is not shown.
+#[derive(Debug)]
+pub(crate) enum PageError {
+    /// Not logged in: to the login page (with where to come back to).
+    Login(String),
+    /// Somewhere else first.
+    Redirect(String),
+    /// A door refused or failed: an error page in the viewer's language.
+    Failed(Error, Lang),
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::Login(to) | PageError::Redirect(to) => see_other(&to),
+            PageError::Failed(e, lang) => error_page(&e, lang),
+        }
+    }
+}
+
+/// `303 See Other` to `to`.
+pub(crate) fn see_other(to: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(LOCATION, v);
+    }
+    r
+}
+
+/// A page saying what went wrong: the rule's code, its message in the reader's language.
+pub(crate) fn error_page(e: &Error, lang: Lang) -> Response {
+    let t = text::table(lang);
+    let frame = Frame::bare(lang, "/");
+    let content = ErrorView {
+        code: e.code.as_str(),
+        message: t.error(e),
+    };
+    let status = crate::error::status(e.kind());
+    match render("error.html", lang, frame, content) {
+        Ok(page) => page.with_status(status).into_response(),
+        Err(_) => (status, e.code.as_str().to_string()).into_response(),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct ErrorView {
+    code: &'static str,
+    message: String,
+}
+
+/// The answer of the portal for a path it does not know: an HTML page, not the API's JSON.
+pub async fn not_found(headers: HeaderMap) -> Response {
+    error_page(
+        &Error::new(ErrorCode::RouteNotFound, "there is no such page"),
+        request_lang(&headers),
+    )
+}
+
+// ----- forms --------------------------------------------------------------------------------
+
+/// Portal forms carry their anti-forgery token as the field `csrf`; the authentication in
+/// [`crate::auth`] expects it in the `x-csrf-token` header. This layer reads a form posted with
+/// the session cookie, and puts the field's value into that header, so the one check there
+/// decides. The body is passed on unchanged.
+async fn csrf_layer(req: Request, next: axum::middleware::Next) -> Response {
+    let is_form = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if req.method() != Method::POST || !is_form {
+        return next.run(req).await;
+    }
+    let (mut parts, body) = req.into_parts();
+    let lang = request_lang(&parts.headers);
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
+        return error_page(&Error::new(ErrorCode::PayloadTooLarge, "the form holds too much"), lang);
+    };
+    parts.headers.remove(CSRF_HEADER);
+    if let Some((_, token)) = url::form_urlencoded::parse(&bytes).find(|(k, _)| k == "csrf")
+        && let Ok(v) = HeaderValue::from_str(&token)
+    {
+        parts.headers.insert(CSRF_HEADER, v);
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+/// A form's fields, read into `T` (every field a string); `csrf` is not part of it.
+pub(crate) struct Form<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Form<T> {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, _: &AppState) -> Result<Self, Self::Rejection> {
+        let lang = request_lang(req.headers());
+        let bad = |m: String| PageError::Failed(Error::new(ErrorCode::BadRequest, m), lang);
+        let bytes = axum::body::to_bytes(req.into_body(), MAX_FORM_BYTES)
+            .await
+            .map_err(|_| bad("the form holds too much".into()))?;
+        let mut map = serde_json::Map::new();
+        for (k, v) in url::form_urlencoded::parse(&bytes) {
+            if k == "csrf" {
+                continue;
+            }
+            if map
+                .insert(k.to_string(), serde_json::Value::String(v.to_string()))
+                .is_some()
+            {
+                return Err(bad(format!("the field `{k}` is sent twice")));
+            }
+        }
+        serde_json::from_value(serde_json::Value::Object(map))
+            .map(Form)
+            .map_err(|e| bad(format!("the form is not as expected: {e}")))
+    }
+}
+
+/// A fresh random token, hex.
+pub(crate) fn random_token() -> String {
+    let bytes: [u8; 16] = rand::random();
+    hex::encode(bytes)
+}
+
+/// A cookie the portal sets: HTTP only, same-site only, for the whole site.
+pub(crate) fn set_cookie(name: &str, value: &str, max_age_secs: i64) -> String {
+    format!("{name}={value}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age_secs}")
+}
+
+/// The session cookie for a new session.
+pub(crate) fn session_cookie(key: &str) -> String {
+    set_cookie(SESSION_COOKIE, key, art28_service::accounts::SESSION_HOURS * 3600)
+}
+
+/// The state, for handlers that take it.
+pub(crate) type St = State<AppState>;

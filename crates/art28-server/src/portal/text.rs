@@ -1,0 +1,364 @@
+//! Every text the portal shows, in Dutch and English. Templates read them as `t.<key>`; a key
+//! that is not here fails the page (the environment's undefined behaviour is strict), so a
+//! missing translation is found by any test that renders the page.
+
+use art28_core::Error;
+use art28_core::ErrorCode;
+use art28_core::auth::Role;
+use art28_core::lang::Lang;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+/// Key, Dutch, English.
+const TEXTS: &[(&str, &str, &str)] = &[
+    ("app_name", "art28", "art28"),
+    ("skip", "Naar de inhoud", "Skip to content"),
+    ("lang_name_nl", "Nederlands", "Nederlands"),
+    ("lang_name_en", "English", "English"),
+    ("switch_lang", "English", "Nederlands"),
+    ("switch_lang_label", "Switch to English", "Schakel naar het Nederlands"),
+    ("logged_in_as", "Ingelogd als", "Logged in as"),
+    ("logout", "Uitloggen", "Log out"),
+    ("password_link", "Wachtwoord wijzigen", "Change password"),
+    ("nav_label", "Hoofdmenu", "Main menu"),
+    ("nav_customers", "Klanten", "Customers"),
+    ("nav_overview", "Overzicht", "Overview"),
+    ("nav_agreement", "Verwerkersovereenkomst", "Processor agreement"),
+    ("nav_log", "Toegangslog", "Access log"),
+    ("nav_access", "Toegang door personeel", "Staff access"),
+    ("nav_incidents", "Incidenten", "Incidents"),
+    // login
+    ("login_title", "Inloggen", "Log in"),
+    (
+        "login_intro",
+        "Log in met de gebruikersnaam en het wachtwoord die u van uw beheerder kreeg.",
+        "Log in with the user name and password your administrator gave you.",
+    ),
+    ("username", "Gebruikersnaam", "User name"),
+    ("password", "Wachtwoord", "Password"),
+    ("login_button", "Inloggen", "Log in"),
+    (
+        "login_failed",
+        "De gebruikersnaam of het wachtwoord klopt niet.",
+        "The user name or password is wrong.",
+    ),
+    (
+        "login_expired",
+        "Het formulier was verlopen. Probeer het opnieuw.",
+        "The form had expired. Please try again.",
+    ),
+    ("logged_out", "U bent uitgelogd.", "You are logged out."),
+    // password
+    ("password_title", "Wachtwoord wijzigen", "Change password"),
+    (
+        "password_forced",
+        "Kies eerst een eigen wachtwoord: het wachtwoord dat u kreeg geldt maar één keer.",
+        "First choose a password of your own: the one you were given works only once.",
+    ),
+    ("old_password", "Huidig wachtwoord", "Current password"),
+    ("new_password", "Nieuw wachtwoord", "New password"),
+    (
+        "new_password_hint",
+        "Minstens 12 tekens en moeilijk te raden; een zin van een paar woorden werkt goed.",
+        "At least 12 characters and hard to guess; a sentence of a few words works well.",
+    ),
+    ("repeat_password", "Nieuw wachtwoord nogmaals", "New password again"),
+    ("password_button", "Wachtwoord opslaan", "Save password"),
+    (
+        "password_mismatch",
+        "De twee nieuwe wachtwoorden zijn niet gelijk.",
+        "The two new passwords differ.",
+    ),
+    (
+        "password_wrong",
+        "Het huidige wachtwoord klopt niet.",
+        "The current password is wrong.",
+    ),
+    (
+        "password_changed",
+        "Uw wachtwoord is gewijzigd. Uw andere sessies zijn beëindigd.",
+        "Your password was changed. Your other sessions have ended.",
+    ),
+    // customer overview
+    ("customer_title", "Overzicht", "Overview"),
+    ("customer_status", "Status", "Status"),
+    ("in_force", "Overeenkomst van kracht", "Agreement in force"),
+    ("version", "Versie", "Version"),
+    ("effective_from", "Van kracht sinds", "In force since"),
+    (
+        "no_agreement",
+        "Er is op dit moment geen overeenkomst van kracht.",
+        "No agreement is in force now.",
+    ),
+    (
+        "overview_intro",
+        "Hier ziet u wat de verwerker voor u bijhoudt: de overeenkomst, wie uw gegevens inzag, toegang door personeel en incidenten.",
+        "Here you see what the processor keeps for you: the agreement, who looked at your data, staff access and incidents.",
+    ),
+    (
+        "open_grants",
+        "Verzoeken om toegang die op u wachten",
+        "Access requests waiting for you",
+    ),
+    (
+        "open_notices",
+        "Meldingen die u nog niet bevestigde",
+        "Notices you have not acknowledged yet",
+    ),
+    // agreement
+    ("agreement_title", "Verwerkersovereenkomst", "Processor agreement"),
+    ("history", "Geschiedenis", "History"),
+    ("recorded", "Vastgelegd", "Recorded"),
+    ("recorded_by", "door", "by"),
+    ("show", "Bekijken", "Show"),
+    ("showing_version", "U bekijkt versie", "You are viewing version"),
+    ("download_html", "Downloaden (HTML)", "Download (HTML)"),
+    ("download_md", "Downloaden (Markdown)", "Download (Markdown)"),
+    (
+        "changes",
+        "Wat er veranderde ten opzichte van versie",
+        "What changed since version",
+    ),
+    (
+        "no_changes",
+        "De tekst van het document veranderde niet.",
+        "The text of the document did not change.",
+    ),
+    ("removed", "Weggehaald", "Removed"),
+    ("added", "Toegevoegd", "Added"),
+    // log
+    ("log_title", "Toegangslog", "Access log"),
+    (
+        "log_intro",
+        "Elke handeling met uw gegevens en elke weigering staat hier, in een log dat niet ongemerkt te wijzigen is. Uw browser kan van elke regel zelf narekenen dat hij in de ondertekende boom staat.",
+        "Every operation on your data and every refusal is here, in a log that cannot be changed unnoticed. Your browser can check for itself that each line is in the signed tree.",
+    ),
+    ("checkpoint", "Ondertekend controlepunt", "Signed checkpoint"),
+    ("tree_size", "Aantal regels in de boom", "Entries in the tree"),
+    ("root_hash", "Wortel (SHA-256)", "Root (SHA-256)"),
+    ("signed_at", "Ondertekend op", "Signed at"),
+    ("when", "Wanneer", "When"),
+    ("who", "Wie", "Who"),
+    ("what", "Wat", "What"),
+    ("decision", "Besluit", "Decision"),
+    ("granted", "toegestaan", "granted"),
+    ("refused", "geweigerd", "refused"),
+    ("rule", "regel", "rule"),
+    ("check", "Controle", "Check"),
+    (
+        "check_all",
+        "Controleer alle regels in deze browser",
+        "Check every line in this browser",
+    ),
+    ("check_pending", "nog niet gecontroleerd", "not checked yet"),
+    ("check_ok", "in de boom", "in the tree"),
+    ("check_bad", "NIET in de boom", "NOT in the tree"),
+    (
+        "check_needs_js",
+        "Voor de controle in de browser is JavaScript nodig; zonder JavaScript controleert u het bewijspakket met art28 log verify.",
+        "The check in the browser needs JavaScript; without it, check the evidence bundle with art28 log verify.",
+    ),
+    (
+        "bundle",
+        "Bewijspakket downloaden (voor art28 log verify)",
+        "Download the evidence bundle (for art28 log verify)",
+    ),
+    ("older", "Verder", "Next"),
+    ("no_entries", "Nog geen regels.", "No entries yet."),
+    // staff access
+    ("access_title", "Toegang door personeel", "Staff access"),
+    (
+        "access_intro",
+        "Medewerkers van de verwerker komen alleen bij uw gegevens met een toegang die u goedkeurt, voor een reden en een beperkte tijd.",
+        "The processor's staff reach your data only with an access you approve, for a reason and for a limited time.",
+    ),
+    ("staff_member", "Medewerker", "Staff member"),
+    ("reason", "Reden", "Reason"),
+    ("ticket", "Ticket", "Ticket"),
+    ("requested_at", "Gevraagd op", "Requested at"),
+    ("ends_at", "Loopt af op", "Ends at"),
+    ("state", "Staat", "State"),
+    ("actions", "Acties", "Actions"),
+    ("approve", "Goedkeuren", "Approve"),
+    ("reject", "Afwijzen", "Reject"),
+    ("end", "Beëindigen", "End"),
+    (
+        "no_grants",
+        "Er is nooit om toegang gevraagd.",
+        "No access was ever requested.",
+    ),
+    ("grant_requested", "gevraagd", "requested"),
+    ("grant_approved", "goedgekeurd", "approved"),
+    ("grant_rejected", "afgewezen", "rejected"),
+    ("grant_revoked", "beëindigd", "ended"),
+    ("grant_expired", "verlopen", "expired"),
+    ("decided_by", "door", "by"),
+    ("done", "Gedaan.", "Done."),
+    // incidents
+    ("incidents_title", "Incidenten", "Incidents"),
+    (
+        "incidents_intro",
+        "Elk incident dat uw gegevens raakte, met de meldingen die u kreeg.",
+        "Every incident that touched your data, with the notices you received.",
+    ),
+    (
+        "no_incidents",
+        "Geen incidenten die u raken.",
+        "No incidents that touch you.",
+    ),
+    ("incident", "Incident", "Incident"),
+    ("aware_at", "Bekend sinds", "Known since"),
+    ("notice_due", "Melding uiterlijk", "Notice due by"),
+    ("notified_at", "Gemeld op", "Notified at"),
+    ("notices", "Meldingen", "Notices"),
+    ("no_notices", "Nog geen meldingen.", "No notices yet."),
+    ("acknowledge", "Ontvangst bevestigen", "Acknowledge receipt"),
+    ("acknowledged", "Bevestigd", "Acknowledged"),
+    ("delivered", "Bezorgd", "Delivered"),
+    ("pending", "Nog niet bezorgd", "Not delivered yet"),
+    ("status_reported", "gemeld", "reported"),
+    ("status_triaged", "beoordeeld", "triaged"),
+    ("status_not_a_breach", "geen datalek", "not a breach"),
+    ("status_breach", "datalek", "breach"),
+    ("status_notified", "gemeld aan klanten", "customers notified"),
+    ("status_closed", "gesloten", "closed"),
+    // staff
+    ("staff_customers_title", "Klanten", "Customers"),
+    ("customer", "Klant", "Customer"),
+    ("language", "Taal", "Language"),
+    ("since", "Klant sinds", "Customer since"),
+    // errors
+    ("error_title", "Dit lukte niet", "That did not work"),
+    ("error_code", "Code", "Code"),
+    ("back_home", "Naar de beginpagina", "To the start page"),
+    (
+        "err_not_found",
+        "Deze pagina bestaat niet, of u mag hem niet zien.",
+        "This page does not exist, or you may not see it.",
+    ),
+    ("err_refused", "Dit mag u niet.", "You may not do this."),
+    (
+        "err_bad_request",
+        "Het verzoek klopt niet.",
+        "The request is not right.",
+    ),
+    (
+        "err_internal",
+        "Er ging aan onze kant iets mis. Probeer het later opnieuw.",
+        "Something went wrong on our side. Please try again later.",
+    ),
+    (
+        "err_too_large",
+        "Het formulier bevat te veel.",
+        "The form holds too much.",
+    ),
+    (
+        "err_locked",
+        "Dit account is tijdelijk geblokkeerd na te veel mislukte pogingen.",
+        "This account is locked for a while after too many failed attempts.",
+    ),
+    (
+        "err_throttled",
+        "Te veel pogingen. Wacht even en probeer het opnieuw.",
+        "Too many attempts. Wait a moment and try again.",
+    ),
+    (
+        "err_weak",
+        "Dit wachtwoord is te makkelijk te raden.",
+        "This password is too easy to guess.",
+    ),
+    (
+        "err_disabled",
+        "Dit account is uitgeschakeld.",
+        "This account is disabled.",
+    ),
+    (
+        "err_conflict",
+        "Dit kan niet in de huidige staat.",
+        "This is not possible in the current state.",
+    ),
+    // roles
+    (
+        "role_processor_admin",
+        "beheerder van de verwerker",
+        "processor administrator",
+    ),
+    ("role_security_officer", "security officer", "security officer"),
+    ("role_support_engineer", "supportmedewerker", "support engineer"),
+    ("role_consultant", "consultant", "consultant"),
+    ("role_customer_admin", "beheerder", "administrator"),
+    ("role_customer_user", "gebruiker", "user"),
+    ("role_customer_auditor", "auditor", "auditor"),
+];
+
+/// The texts of one language.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub(crate) struct Text(BTreeMap<&'static str, &'static str>);
+
+static NL: LazyLock<Text> = LazyLock::new(|| Text(TEXTS.iter().map(|(k, nl, _)| (*k, *nl)).collect()));
+static EN: LazyLock<Text> = LazyLock::new(|| Text(TEXTS.iter().map(|(k, _, en)| (*k, *en)).collect()));
+
+/// The table of `lang`.
+pub(crate) fn table(lang: Lang) -> &'static Text {
+    match lang {
+        Lang::Nl => &NL,
+        Lang::En => &EN,
+    }
+}
+
+impl Text {
+    /// The text of `key` (the key itself if there is none, which a test would see).
+    pub(crate) fn get(&self, key: &str) -> &'static str {
+        self.0.get(key).copied().unwrap_or("?")
+    }
+
+    /// A role's name.
+    pub(crate) fn role(&self, role: Role) -> &'static str {
+        self.get(&format!("role_{}", role.as_str()))
+    }
+
+    /// What an error means to the reader. For the few rules a person meets in the portal the
+    /// reader's own words; otherwise the kind of failure, then the service's own message.
+    pub(crate) fn error(&self, e: &Error) -> String {
+        use art28_core::error::ErrorKind as K;
+        let specific = match e.code {
+            ErrorCode::AccountLocked => Some("err_locked"),
+            ErrorCode::LoginThrottled => Some("err_throttled"),
+            ErrorCode::PasswordTooWeak => Some("err_weak"),
+            ErrorCode::AccountDisabled | ErrorCode::AccountBlocked => Some("err_disabled"),
+            ErrorCode::PayloadTooLarge => Some("err_too_large"),
+            _ => None,
+        };
+        if let Some(k) = specific {
+            return self.get(k).to_string();
+        }
+        let general = match e.kind() {
+            K::NotFound => return self.get("err_not_found").to_string(),
+            K::Internal | K::Unavailable => return self.get("err_internal").to_string(),
+            K::Refused | K::Unauthenticated => self.get("err_refused"),
+            K::Conflict => self.get("err_conflict"),
+            K::TooLarge => self.get("err_too_large"),
+            K::Invalid => self.get("err_bad_request"),
+        };
+        format!("{general} ({})", e.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_there_once_with_both_texts() {
+        let mut seen = std::collections::HashSet::new();
+        for (k, nl, en) in TEXTS {
+            assert!(seen.insert(*k), "{k} twice");
+            assert!(!nl.is_empty() && !en.is_empty(), "{k} lacks a text");
+        }
+        for role in art28_core::auth::Role::ALL {
+            assert_ne!(table(Lang::Nl).role(*role), "?", "{role}");
+        }
+    }
+}

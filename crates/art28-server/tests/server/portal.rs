@@ -1,0 +1,425 @@
+//! The portal in a real browser: headless Chromium from Debian's packages, driven through
+//! chromedriver (WebDriver) by fantoccini. `scripts/test` installs both; without them these
+//! tests fail and say what to install.
+//!
+//! Set `ART28_SCREENSHOTS=docs/img` to write screenshots of the main pages for the README.
+
+use crate::accounts::account;
+use crate::harness::{TestServer, start};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const A: &str = "scheldepoort-documentbeheer"; // its agreement asks for approval of staff access
+const B: &str = "hanzeveld-installatietechniek";
+const INITIAL: &str = "Eerste wachtwoord voor de portal 2026";
+const CHOSEN: &str = "Mijn eigen zin met een fiets en een molen";
+
+fn program(env: &str, default: &str) -> PathBuf {
+    let path = std::env::var_os(env).map_or_else(|| PathBuf::from(default), PathBuf::from);
+    assert!(
+        path.exists(),
+        "{} is missing: install Debian's `chromium` and `chromium-driver` (scripts/test does), or set {env}",
+        path.display()
+    );
+    path
+}
+
+/// chromedriver on a free port, stopped when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+async fn driver() -> Driver {
+    let exe = program("CHROMEDRIVER", "/usr/bin/chromedriver");
+    let port = free_port();
+    let child = Command::new(exe)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not listen within 20 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Driver {
+        child,
+        port,
+        _profile: tempfile::tempdir().expect("profile dir"),
+    }
+}
+
+/// A new browser session: headless, its own empty profile, no traffic of its own.
+async fn browser(d: &Driver) -> Client {
+    let chromium = program("CHROMIUM", "/usr/bin/chromium");
+    let profile = tempfile::tempdir().expect("profile");
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), json!("chrome"));
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                format!("--user-data-dir={}", profile.keep().display()),
+            ]
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", d.port))
+        .await
+        .expect("a browser session")
+}
+
+/// The portal's address as the browser reaches it.
+fn at(s: &TestServer, path: &str) -> String {
+    format!("http://localhost:{}{path}", s.addr.port())
+}
+
+async fn text(b: &Client, css: &str) -> String {
+    match b
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+    {
+        Ok(e) => e.text().await.expect("text"),
+        Err(e) => {
+            let source = b.source().await.unwrap_or_default();
+            panic!("no `{css}` on {}: {e}\n{source}", path(b).await)
+        }
+    }
+}
+
+async fn fill(b: &Client, css: &str, value: &str) {
+    let field = b
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no `{css}`: {e}"));
+    field.clear().await.expect("clear");
+    field.send_keys(value).await.expect("type");
+}
+
+async fn click(b: &Client, css: &str) {
+    b.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no `{css}`: {e}"))
+        .click()
+        .await
+        .expect("click");
+}
+
+async fn path(b: &Client) -> String {
+    let u = b.current_url().await.expect("url");
+    match u.query() {
+        Some(q) => format!("{}?{q}", u.path()),
+        None => u.path().to_string(),
+    }
+}
+
+async fn lang(b: &Client) -> String {
+    b.find(Locator::Css("html"))
+        .await
+        .expect("html")
+        .attr("lang")
+        .await
+        .expect("attr")
+        .unwrap_or_default()
+}
+
+async fn screenshot(b: &Client, name: &str) {
+    if let Some(dir) = std::env::var_os("ART28_SCREENSHOTS") {
+        let png = b.screenshot().await.expect("screenshot");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(dir);
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+    }
+}
+
+async fn login(b: &Client, s: &TestServer, user: &str, password: &str) {
+    b.goto(&at(s, "/login")).await.expect("goto");
+    fill(b, "#username", user).await;
+    fill(b, "#password", password).await;
+    click(b, "#login-form button[type=submit]").await;
+}
+
+/// Log in with the initial password and choose one's own, refused once for each rule the form
+/// shows next to its field.
+async fn first_login(b: &Client, s: &TestServer, user: &str) {
+    login(b, s, user, INITIAL).await;
+    assert_eq!(path(b).await, "/password", "the first login goes to the password form");
+    assert!(!text(b, "#password-forced").await.is_empty());
+    fill(b, "#old_password", INITIAL).await;
+    fill(b, "#new_password", CHOSEN).await;
+    fill(b, "#repeat_password", "not the same sentence at all, no").await;
+    click(b, "#password-form button[type=submit]").await;
+    assert!(
+        text(b, "#repeat_password-error").await.contains("niet gelijk"),
+        "a mismatch is named next to its field"
+    );
+    fill(b, "#old_password", INITIAL).await;
+    fill(b, "#new_password", "aaaaaaaaaaaa").await;
+    fill(b, "#repeat_password", "aaaaaaaaaaaa").await;
+    click(b, "#password-form button[type=submit]").await;
+    assert!(
+        !text(b, "#new_password-error").await.is_empty(),
+        "a weak password is refused"
+    );
+    fill(b, "#old_password", INITIAL).await;
+    fill(b, "#new_password", CHOSEN).await;
+    fill(b, "#repeat_password", CHOSEN).await;
+    click(b, "#password-form button[type=submit]").await;
+    assert!(
+        !text(b, "#password-changed").await.is_empty(),
+        "the change is confirmed"
+    );
+}
+
+async fn create_account(s: &TestServer, username: &str, role: &str, customer: &str) {
+    let r = s
+        .post("/api/v1/accounts")
+        .json(&json!({"username": username, "display_name": username, "password": INITIAL, "role": role, "customer": customer}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+}
+
+async fn call(s: &TestServer, method: &str, path: &str, body: Value) -> Value {
+    let r = s
+        .client
+        .request(method.parse().expect("method"), s.url(path))
+        .bearer_auth(&s.token)
+        .json(&body)
+        .send()
+        .await
+        .expect("send");
+    assert!(r.status().is_success(), "{method} {path}: {}", r.status());
+    r.json().await.expect("json")
+}
+
+/// A breach at customer A with its first notice queued.
+async fn breach(s: &TestServer) {
+    let inc = call(
+        s,
+        "POST",
+        "/api/v1/incidents",
+        json!({"details": {"summary": "Back-up tape lost in transport", "actions": ["theft"],
+            "cause": "Courier lost the package", "failed_measure": "The tape was not encrypted"}}),
+    )
+    .await;
+    let id = inc["id"].as_u64().expect("id");
+    let mut v = inc["version"].clone();
+    for step in ["triage", "breach"] {
+        v = call(
+            s,
+            "POST",
+            &format!("/api/v1/incidents/{id}/step"),
+            json!({"version": v, "step": step}),
+        )
+        .await["version"]
+            .clone();
+    }
+    v = call(
+        s,
+        "PUT",
+        &format!("/api/v1/incidents/{id}/customers"),
+        json!({"version": v, "add": [{"customer": A}]}),
+    )
+    .await["version"]
+        .clone();
+    call(
+        s,
+        "POST",
+        &format!("/api/v1/incidents/{id}/notices"),
+        json!({"version": v}),
+    )
+    .await;
+}
+
+/// The operations of customer A's log entries made by `actor`.
+async fn logged_by(s: &TestServer, actor: &str) -> Vec<String> {
+    let page = s.json(&format!("/api/v1/customers/{A}/log")).await;
+    page["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["entry"]["actor"]["id"] == actor)
+        .filter_map(|e| e["entry"]["operation"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_admin_works_through_the_portal_and_another_customer_sees_none_of_it() {
+    let d = driver().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = start(dir.path(), true).await;
+    create_account(&s, "els.beheer", "customer_admin", A).await;
+    create_account(&s, "henk.beheer", "customer_admin", B).await;
+    let support = account(&s, "sanne.support", "support_engineer", None).await;
+    let r = s
+        .client
+        .post(s.url(&format!("/api/v1/customers/{A}/access-grants")))
+        .bearer_auth(&support)
+        .json(&json!({"reason": "support_ticket", "ticket": "SUP-77", "ends_at": "2026-11-23T10:00:00Z"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 201);
+    breach(&s).await;
+
+    let b = browser(&d).await;
+    // Not logged in: to the login page, and back to the page asked for afterwards.
+    b.goto(&at(&s, &format!("/c/{A}/agreement"))).await.expect("goto");
+    assert!(path(&b).await.starts_with("/login?next="), "{}", path(&b).await);
+    // Before logging in, the browser's language (this one prefers English); after it, the
+    // customer's (Dutch).
+    assert_eq!(lang(&b).await, "en");
+    screenshot(&b, "portal-login").await;
+    fill(&b, "#username", "els.beheer").await;
+    fill(&b, "#password", "wrong password, surely").await;
+    click(&b, "#login-form button[type=submit]").await;
+    assert!(text(&b, "#login-error").await.contains("is wrong"));
+    first_login(&b, &s, "els.beheer").await;
+
+    // The agreement as a document, in Dutch, then in English (remembered from then on).
+    b.goto(&at(&s, &format!("/c/{A}/agreement"))).await.expect("goto");
+    assert_eq!(text(&b, "main h1").await, "Verwerkersovereenkomst");
+    assert!(
+        text(&b, "#document h1")
+            .await
+            .starts_with("Addendum gegevensbescherming")
+    );
+    assert!(text(&b, "#document").await.contains("Scheldepoort Documentbeheer BV"));
+    assert!(!text(&b, "#history tbody").await.is_empty());
+    let dutch = text(&b, "#document").await;
+    screenshot(&b, "portal-agreement").await;
+    click(&b, "#switch-lang").await;
+    assert_eq!(lang(&b).await, "en");
+    assert_eq!(path(&b).await, format!("/c/{A}/agreement"));
+    assert_eq!(text(&b, "main h1").await, "Processor agreement");
+    assert!(text(&b, "#document h1").await.starts_with("Data protection addendum"));
+    let english = text(&b, "#document").await;
+    assert_ne!(dutch, english, "the document itself is in the other language");
+
+    // A staff access request waits for approval; approving it shows at once.
+    b.goto(&at(&s, &format!("/c/{A}/access"))).await.expect("goto");
+    assert!(text(&b, "#grants tbody").await.contains("sanne.support"));
+    screenshot(&b, "portal-access").await;
+    click(&b, "#grants button.approve").await;
+    assert_eq!(text(&b, "#done").await, "Done.");
+    assert!(text(&b, "#grants td.state").await.starts_with("approved"));
+
+    // The breach notice: acknowledged.
+    b.goto(&at(&s, &format!("/c/{A}/incidents"))).await.expect("goto");
+    assert!(text(&b, "section.incident h2").await.contains("Back-up tape lost"));
+    click(&b, "button.acknowledge").await;
+    assert!(text(&b, ".acknowledged").await.contains("els.beheer"));
+
+    // The access log: every line's inclusion checked in the browser against the root.
+    b.goto(&at(&s, &format!("/c/{A}/log"))).await.expect("goto");
+    click(&b, "#check-all").await;
+    let checked = b
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("body[data-checked]"))
+        .await
+        .expect("checked")
+        .attr("data-checked")
+        .await
+        .expect("attr")
+        .unwrap_or_default();
+    let (good, all) = checked.split_once('/').expect("n/m");
+    assert_eq!(good, all, "every line is in the tree");
+    assert!(all.parse::<u32>().expect("n") >= 5, "{checked}");
+    screenshot(&b, "portal-log").await;
+    // A changed line no longer leads to the root.
+    b.execute(
+        "const r = document.querySelector('tr.entry'); r.dataset.leaf = r.dataset.leaf.replace('\"', '\" '); document.body.removeAttribute('data-checked');",
+        vec![],
+    )
+    .await
+    .expect("script");
+    click(&b, "#check-all").await;
+    b.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("body[data-checked]"))
+        .await
+        .expect("checked");
+    assert_eq!(text(&b, "tr.entry .verdict").await, "NOT in the tree");
+
+    // What the portal did went through the doors and is in the customer's log, by its user.
+    let ops = logged_by(&s, "els.beheer").await;
+    for op in [
+        "agreement.read",
+        "agreement.history",
+        "access_grant.decide",
+        "notice.acknowledge",
+        "log.read",
+    ] {
+        assert!(ops.iter().any(|o| o == op), "{op} missing in {ops:?}");
+    }
+
+    // Logging out ends the session: the pages ask for a login again.
+    click(&b, "#logout").await;
+    assert_eq!(path(&b).await, "/login?bye=1");
+    b.goto(&at(&s, &format!("/c/{A}/access"))).await.expect("goto");
+    assert!(path(&b).await.starts_with("/login"));
+
+    // Another customer's administrator: its own pages, and of A's nothing, not even whether
+    // they exist (the same page as for a customer that does not).
+    login(&b, &s, "henk.beheer", INITIAL).await;
+    fill(&b, "#old_password", INITIAL).await;
+    fill(&b, "#new_password", CHOSEN).await;
+    fill(&b, "#repeat_password", CHOSEN).await;
+    click(&b, "#password-form button[type=submit]").await;
+    b.goto(&at(&s, "/")).await.expect("goto");
+    assert_eq!(path(&b).await, format!("/c/{B}"));
+    assert!(text(&b, "#customer-name").await.contains("Hanzeveld"));
+    for page in ["", "/agreement", "/log", "/access", "/incidents"] {
+        let mut seen = Vec::new();
+        for customer in [A, "no-such-customer-at-all"] {
+            b.goto(&at(&s, &format!("/c/{customer}{page}"))).await.expect("goto");
+            let source = b.source().await.expect("source");
+            assert!(
+                !source.contains("Scheldepoort") && !source.contains("sanne"),
+                "{page}: {source}"
+            );
+            seen.push((
+                text(&b, "#error-code").await,
+                text(&b, "#error-message").await.replace(customer, "…"),
+            ));
+        }
+        assert_eq!(
+            seen[0], seen[1],
+            "{page}: A's pages answer as a customer that does not exist"
+        );
+    }
+    b.close().await.expect("close");
+    s.stop().await;
+}
