@@ -69,7 +69,17 @@ pub fn routes() -> Router<AppState> {
         .route("/c/{customer}/access/{grant}/{action}", post(pages::decide_access))
         .route("/c/{customer}/incidents", get(pages::incidents))
         .route("/c/{customer}/notices/{notice}/acknowledge", post(pages::acknowledge))
+        .route("/c/{customer}/tokens", get(pages::tokens).post(pages::create_token))
+        .route("/c/{customer}/tokens/{token}/revoke", post(pages::revoke_token))
+        .route("/c/{customer}/webhook", post(pages::set_webhook))
         .route("/staff", get(staff::customers))
+        .route("/staff/incidents", get(staff::incidents).post(staff::report))
+        .route("/staff/incidents/{id}", get(staff::incident))
+        .route("/staff/incidents/{id}/step", post(staff::step))
+        .route("/staff/incidents/{id}/customers", post(staff::add_customer))
+        .route("/staff/incidents/{id}/notices", post(staff::send))
+        .route("/staff/security", get(staff::security))
+        .route("/staff/permissions", get(staff::permissions))
         .layer(axum::middleware::from_fn(csrf_layer))
 }
 
@@ -125,7 +135,15 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("log.html", include_str!("templates/log.html")),
     ("access.html", include_str!("templates/access.html")),
     ("incidents.html", include_str!("templates/incidents.html")),
+    ("tokens.html", include_str!("templates/tokens.html")),
     ("staff_customers.html", include_str!("templates/staff_customers.html")),
+    ("staff_incidents.html", include_str!("templates/staff_incidents.html")),
+    ("staff_incident.html", include_str!("templates/staff_incident.html")),
+    ("staff_security.html", include_str!("templates/staff_security.html")),
+    (
+        "staff_permissions.html",
+        include_str!("templates/staff_permissions.html"),
+    ),
 ];
 
 static ENV: LazyLock<Result<Environment<'static>, minijinja::Error>> = LazyLock::new(|| {
@@ -278,7 +296,17 @@ impl Viewer {
         let t = text::table(self.lang);
         let mut nav = Vec::new();
         if self.is_staff() {
-            nav.push(("/staff".to_string(), t.get("nav_customers")));
+            use art28_core::auth::Permission as P;
+            for (href, key, needs) in [
+                ("/staff", "nav_customers", P::CustomersRead),
+                ("/staff/incidents", "nav_register", P::IncidentsRead),
+                ("/staff/security", "nav_security", P::SecurityEventsRead),
+                ("/staff/permissions", "nav_permissions", P::AccountsRead),
+            ] {
+                if art28_core::auth::authorize(&self.caller.principal, needs, None).is_ok() {
+                    nav.push((href.to_string(), t.get(key)));
+                }
+            }
         }
         if let Some(c) = customer.or(self.customer()) {
             use art28_core::auth::Permission as P;
@@ -288,6 +316,7 @@ impl Viewer {
                 ("/log", "nav_log", P::LogRead),
                 ("/access", "nav_access", P::AccessGrantsRead),
                 ("/incidents", "nav_incidents", P::IncidentsRead),
+                ("/tokens", "nav_tokens", P::TokensManage),
             ] {
                 if pages::may(self, needs, c) {
                     nav.push((format!("/c/{c}{suffix}"), t.get(key)));
@@ -527,21 +556,44 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Form<T> {
         let bytes = axum::body::to_bytes(req.into_body(), MAX_FORM_BYTES)
             .await
             .map_err(|_| bad("the form holds too much".into()))?;
-        let mut map = serde_json::Map::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut fields = Vec::new();
         for (k, v) in url::form_urlencoded::parse(&bytes) {
             if k == "csrf" {
                 continue;
             }
-            if map
-                .insert(k.to_string(), serde_json::Value::String(v.to_string()))
-                .is_some()
-            {
+            if !seen.insert(k.clone()) {
                 return Err(bad(format!("the field `{k}` is sent twice")));
             }
+            fields.push((k, v));
         }
-        serde_json::from_value(serde_json::Value::Object(map))
+        // serde_urlencoded reads numbers and booleans from their text, as a form sends them.
+        let encoded = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        serde_urlencoded::from_str(&encoded)
             .map(Form)
             .map_err(|e| bad(format!("the form is not as expected: {e}")))
+    }
+}
+
+/// A form's fields as sent, in order, repeated names included (checkboxes); `csrf` left out.
+pub(crate) struct Pairs(pub Vec<(String, String)>);
+
+impl FromRequest<AppState> for Pairs {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, _: &AppState) -> Result<Self, Self::Rejection> {
+        let lang = request_lang(req.headers());
+        let bytes = axum::body::to_bytes(req.into_body(), MAX_FORM_BYTES)
+            .await
+            .map_err(|_| PageError::Failed(Error::new(ErrorCode::PayloadTooLarge, "the form holds too much"), lang))?;
+        Ok(Pairs(
+            url::form_urlencoded::parse(&bytes)
+                .filter(|(k, _)| k != "csrf")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        ))
     }
 }
 

@@ -351,6 +351,9 @@ pub(crate) async fn customer(viewer: Viewer, state: St, Path(raw): Path<String>)
     if may(&viewer, Permission::IncidentsRead, &id) {
         links.push((format!("/c/{id}/incidents"), t.get("nav_incidents")));
     }
+    if may(&viewer, Permission::TokensManage, &id) {
+        links.push((format!("/c/{id}/tokens"), t.get("nav_tokens")));
+    }
     let view = CustomerView {
         id: id.to_string(),
         name: detail.customer.name.clone(),
@@ -774,4 +777,235 @@ pub(crate) async fn acknowledge(
         .await
         .map_err(|e| viewer.failed(e))?;
     Ok(see_other(&format!("/c/{id}/incidents?done=1")))
+}
+
+// ----- machine tokens and the webhook -------------------------------------------------------
+
+#[derive(Debug, Default, Serialize)]
+struct TokensView {
+    customer: String,
+    tokens: Vec<TokenRow>,
+    operations: Vec<String>,
+    purposes: Vec<String>,
+    secret: Option<String>,
+    hook: Option<String>,
+    hook_secret: Option<String>,
+    can_hook: bool,
+    error: Option<String>,
+    done: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct TokenRow {
+    id: String,
+    operations: String,
+    purposes: String,
+    expires_at: String,
+    created: String,
+    revoked: Option<String>,
+}
+
+/// What the tokens page shows besides a secret just made.
+async fn tokens_view(viewer: &Viewer, state: &St, id: &CustomerId) -> Result<TokensView, PageError> {
+    let (ctx, who) = (&viewer.caller.ctx, &viewer.caller.principal);
+    let tokens = state
+        .accounts
+        .tokens(ctx, who, id)
+        .await
+        .map_err(|e| viewer.failed(e))?;
+    let t = text::table(viewer.lang);
+    // What a token may be given: what the viewer may do for this customer, and the purposes of
+    // the agreement in force.
+    let mut operations: Vec<String> = who
+        .grants
+        .iter()
+        .filter(|g| g.scope.customer() == Some(id))
+        .flat_map(|g| g.role.permissions().iter().map(ToString::to_string))
+        .collect();
+    operations.sort();
+    operations.dedup();
+    let purposes = match state.agreements.in_force(ctx, who, id, None).await {
+        Ok((v, _)) => v.agreement.processing.purposes.clone(),
+        Err(_) => Vec::new(),
+    };
+    let can_hook = may(viewer, Permission::WebhooksManage, id);
+    let hook = if can_hook {
+        match state.incidents.webhook(ctx, who, id).await {
+            Ok(h) => Some(h.url),
+            Err(e) if e.code == ErrorCode::WebhookNotFound => None,
+            Err(e) => return Err(viewer.failed(e)),
+        }
+    } else {
+        None
+    };
+    Ok(TokensView {
+        customer: id.to_string(),
+        tokens: tokens
+            .iter()
+            .rev()
+            .map(|k| TokenRow {
+                id: k.id.clone(),
+                operations: k.operations.join(", "),
+                purposes: k.purposes.join(", "),
+                expires_at: when(k.expires_at),
+                created: format!("{} {} {}", when(k.created_at), t.get("decided_by"), k.created_by),
+                revoked: match (&k.revoked_by, k.revoked_at) {
+                    (Some(by), Some(at)) => Some(format!("{} {} {by}", when(at), t.get("decided_by"))),
+                    (None, Some(at)) => Some(when(at)),
+                    _ => None,
+                },
+            })
+            .collect(),
+        operations,
+        purposes,
+        hook,
+        can_hook,
+        ..TokensView::default()
+    })
+}
+
+/// `/c/{customer}/tokens`: machine tokens and the webhook.
+pub(crate) async fn tokens(
+    viewer: Viewer,
+    state: St,
+    Path(raw): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Result<Page, PageError> {
+    let id = customer_id(&viewer, &raw)?;
+    let view = TokensView {
+        done: q.done.is_some(),
+        ..tokens_view(&viewer, &state, &id).await?
+    };
+    viewer.page("tokens.html", Some(&id), view)
+}
+
+/// `POST /c/{customer}/tokens`: a new token, shown once on the answer (never stored in the
+/// clear, never in a URL). The form's checkboxes repeat their name, so it is read as pairs.
+pub(crate) async fn create_token(
+    viewer: Viewer,
+    state: St,
+    Path(raw): Path<String>,
+    super::Pairs(form): super::Pairs,
+) -> Result<Response, PageError> {
+    let id = customer_id(&viewer, &raw)?;
+    let t = text::table(viewer.lang);
+    let mut operations = Vec::new();
+    let mut purposes = Vec::new();
+    let mut days = None;
+    for (k, v) in &form {
+        match k.as_str() {
+            "operation" => operations.push(v.parse::<Permission>().map_err(|e| viewer.failed(e))?),
+            "purpose" => purposes.push(v.clone()),
+            "days" => days = v.trim().parse::<u32>().ok(),
+            _ => {}
+        }
+    }
+    let refuse = |message: String| async {
+        let view = TokensView {
+            error: Some(message),
+            ..tokens_view(&viewer, &state, &id).await?
+        };
+        viewer
+            .page("tokens.html", Some(&id), view)
+            .map(|p| p.with_status(StatusCode::UNPROCESSABLE_ENTITY).into_response())
+    };
+    let Some(days) = days.filter(|d| (1..=365).contains(d)) else {
+        return refuse(t.get("token_days_invalid").to_string()).await;
+    };
+    if operations.is_empty() {
+        return refuse(t.get("token_needs_operation").to_string()).await;
+    }
+    let request = art28_service::accounts::TokenRequest {
+        customer: id.clone(),
+        operations,
+        purposes,
+        days,
+    };
+    let (secret, _) = match state
+        .accounts
+        .create_token(&viewer.caller.ctx, &viewer.caller.principal, request)
+        .await
+    {
+        Ok(made) => made,
+        Err(e) if e.kind() == art28_core::ErrorKind::Refused || e.kind() == art28_core::ErrorKind::Invalid => {
+            return refuse(t.error(&e)).await;
+        }
+        Err(e) => return Err(viewer.failed(e)),
+    };
+    let view = TokensView {
+        secret: Some(secrecy::ExposeSecret::expose_secret(&secret).to_string()),
+        ..tokens_view(&viewer, &state, &id).await?
+    };
+    Ok(viewer.page("tokens.html", Some(&id), view)?.into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct TokenPath {
+    customer: String,
+    token: String,
+}
+
+/// `POST /c/{customer}/tokens/{token}/revoke`.
+pub(crate) async fn revoke_token(
+    viewer: Viewer,
+    state: St,
+    Path(p): Path<TokenPath>,
+    Form(_): Form<Nothing>,
+) -> Result<Response, PageError> {
+    let id = customer_id(&viewer, &p.customer)?;
+    state
+        .accounts
+        .revoke_token(&viewer.caller.ctx, &viewer.caller.principal, &id, &p.token)
+        .await
+        .map_err(|e| viewer.failed(e))?;
+    Ok(see_other(&format!("/c/{id}/tokens?done=1")))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct HookForm {
+    url: String,
+}
+
+/// `POST /c/{customer}/webhook`: set the webhook (its signing secret shown once) or, with an
+/// empty address, remove it.
+pub(crate) async fn set_webhook(
+    viewer: Viewer,
+    state: St,
+    Path(raw): Path<String>,
+    Form(form): Form<HookForm>,
+) -> Result<Response, PageError> {
+    let id = customer_id(&viewer, &raw)?;
+    let (ctx, who) = (&viewer.caller.ctx, &viewer.caller.principal);
+    if form.url.trim().is_empty() {
+        state
+            .incidents
+            .remove_webhook(ctx, who, &id)
+            .await
+            .map_err(|e| viewer.failed(e))?;
+        return Ok(see_other(&format!("/c/{id}/tokens?done=1")));
+    }
+    match state.incidents.set_webhook(ctx, who, &id, form.url.trim()).await {
+        Ok((_, secret)) => {
+            let view = TokensView {
+                hook_secret: Some(secret),
+                ..tokens_view(&viewer, &state, &id).await?
+            };
+            Ok(viewer.page("tokens.html", Some(&id), view)?.into_response())
+        }
+        Err(e) if e.code == ErrorCode::WebhookInvalid => {
+            let view = TokensView {
+                error: Some(t_error(&viewer, &e)),
+                ..tokens_view(&viewer, &state, &id).await?
+            };
+            Ok(viewer
+                .page("tokens.html", Some(&id), view)?
+                .with_status(StatusCode::UNPROCESSABLE_ENTITY)
+                .into_response())
+        }
+        Err(e) => Err(viewer.failed(e)),
+    }
+}
+
+fn t_error(viewer: &Viewer, e: &Error) -> String {
+    text::table(viewer.lang).error(e)
 }

@@ -39,3 +39,376 @@ pub(crate) async fn customers(viewer: Viewer, state: St) -> Result<Page, PageErr
     };
     viewer.page("staff_customers.html", None, view)
 }
+
+// ----- the incident register ----------------------------------------------------------------
+
+use super::{Form, see_other, text};
+use crate::extract::{Path, Query};
+use art28_core::ids::CustomerId;
+use art28_core::incident::Step;
+use art28_core::{Error, ErrorCode};
+use art28_service::records::IncidentRecord;
+use axum::response::Response;
+use serde::Deserialize;
+
+#[derive(Debug, Serialize)]
+struct RegisterView {
+    incidents: Vec<RegisterRow>,
+    can_report: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct RegisterRow {
+    id: u64,
+    summary: String,
+    status: &'static str,
+    aware_at: String,
+    customers: Vec<String>,
+}
+
+fn status_label(t: &text::Text, i: &IncidentRecord) -> &'static str {
+    t.get(&format!("status_{}", i.status.as_str()))
+}
+
+/// `/staff/incidents`: the register, newest first.
+pub(crate) async fn incidents(viewer: Viewer, state: St) -> Result<Page, PageError> {
+    let list = state
+        .incidents
+        .list(&viewer.caller.ctx, &viewer.caller.principal, None)
+        .await
+        .map_err(|e| viewer.failed(e))?;
+    let t = text::table(viewer.lang);
+    let view = RegisterView {
+        incidents: list
+            .iter()
+            .rev()
+            .map(|i| RegisterRow {
+                id: i.id,
+                summary: i.details.summary.clone(),
+                status: status_label(t, i),
+                aware_at: when(i.aware_at),
+                customers: i.customers.iter().map(|c| c.customer.to_string()).collect(),
+            })
+            .collect(),
+        can_report: art28_core::auth::authorize(
+            &viewer.caller.principal,
+            art28_core::auth::Permission::IncidentsReport,
+            None,
+        )
+        .is_ok(),
+    };
+    viewer.page("staff_incidents.html", None, view)
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ReportForm {
+    summary: String,
+    description: String,
+}
+
+/// `POST /staff/incidents`: a new incident, aware now.
+pub(crate) async fn report(viewer: Viewer, state: St, Form(form): Form<ReportForm>) -> Result<Response, PageError> {
+    let t = text::table(viewer.lang);
+    if form.summary.trim().is_empty() {
+        return Err(viewer.failed(Error::new(ErrorCode::IncidentInvalid, t.get("summary_required"))));
+    }
+    let report: art28_service::incidents::Report = serde_json::from_value(serde_json::json!({
+        "details": {"summary": form.summary.trim(), "description": form.description.trim()}
+    }))
+    .map_err(|e| viewer.failed(Error::new(ErrorCode::BadRequest, e.to_string())))?;
+    let inc = state
+        .incidents
+        .report(&viewer.caller.ctx, &viewer.caller.principal, None, report)
+        .await
+        .map_err(|e| viewer.failed(e))?;
+    Ok(see_other(&format!("/staff/incidents/{}", inc.id)))
+}
+
+#[derive(Debug, Serialize)]
+struct IncidentView {
+    id: u64,
+    version: u64,
+    summary: String,
+    description: String,
+    status: &'static str,
+    kind: String,
+    aware_at: String,
+    reported_by: String,
+    customers: Vec<AffectedRow>,
+    events: Vec<EventRow>,
+    steps: Vec<(&'static str, &'static str, bool)>,
+    can_send: bool,
+    addable: Vec<(String, String)>,
+    done: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct AffectedRow {
+    customer: String,
+    due_at: String,
+    notified_at: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct EventRow {
+    at: String,
+    by: String,
+    to: &'static str,
+    note: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct IdPath {
+    id: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct DoneQuery {
+    done: Option<String>,
+}
+
+/// `/staff/incidents/{id}`: one incident, its history, the customers it touches, and the
+/// workflow's next steps.
+pub(crate) async fn incident(
+    viewer: Viewer,
+    state: St,
+    Path(p): Path<IdPath>,
+    Query(q): Query<DoneQuery>,
+) -> Result<Page, PageError> {
+    let (ctx, who) = (&viewer.caller.ctx, &viewer.caller.principal);
+    let i = state
+        .incidents
+        .get(ctx, who, None, p.id)
+        .await
+        .map_err(|e| viewer.failed(e))?;
+    let customers = state.agreements.customers(who).await.map_err(|e| viewer.failed(e))?;
+    let t = text::table(viewer.lang);
+    use art28_core::incident::Status as S;
+    let steps: &[(&str, &str, bool)] = match i.status {
+        S::Reported => &[("triage", "step_triage", false)],
+        S::Triaged => &[
+            ("breach", "step_breach", false),
+            ("not_a_breach", "step_not_a_breach", true),
+        ],
+        S::Breach | S::Notified | S::NotABreach => &[("close", "step_close", true)],
+        S::Closed => &[],
+    };
+    let open = !matches!(i.status, S::Closed | S::NotABreach);
+    let view = IncidentView {
+        id: i.id,
+        version: i.version,
+        summary: i.details.summary.clone(),
+        description: i.details.description.clone(),
+        status: status_label(t, &i),
+        kind: format!("{:?}", i.kind),
+        aware_at: when(i.aware_at),
+        reported_by: i.reported_by.clone(),
+        customers: i
+            .customers
+            .iter()
+            .map(|c| AffectedRow {
+                customer: c.customer.to_string(),
+                due_at: when(c.due_at),
+                notified_at: c.notified_at.map(when),
+            })
+            .collect(),
+        events: i
+            .events
+            .iter()
+            .map(|e| EventRow {
+                at: when(e.at),
+                by: e.by.clone(),
+                to: t.get(&format!("status_{}", e.to.as_str())),
+                note: e.note.clone(),
+            })
+            .collect(),
+        steps: steps.iter().map(|(s, k, reason)| (*s, t.get(k), *reason)).collect(),
+        can_send: matches!(i.status, S::Breach | S::Notified) && !i.customers.is_empty(),
+        addable: if open {
+            customers
+                .iter()
+                .filter(|c| !i.customers.iter().any(|a| a.customer == c.id))
+                .map(|c| (c.id.to_string(), c.name.clone()))
+                .collect()
+        } else {
+            Vec::new()
+        },
+        done: q.done.is_some(),
+    };
+    viewer.page("staff_incident.html", None, view)
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct StepForm {
+    version: u64,
+    step: String,
+    reason: Option<String>,
+}
+
+/// `POST /staff/incidents/{id}/step`.
+pub(crate) async fn step(
+    viewer: Viewer,
+    state: St,
+    Path(p): Path<IdPath>,
+    Form(form): Form<StepForm>,
+) -> Result<Response, PageError> {
+    let step: Step = serde_json::from_value(serde_json::Value::String(form.step.clone())).map_err(|_| {
+        viewer.failed(Error::new(
+            ErrorCode::BadRequest,
+            format!("there is no step `{}`", form.step),
+        ))
+    })?;
+    let reason = form.reason.as_deref().filter(|r| !r.trim().is_empty());
+    state
+        .incidents
+        .step(&viewer.caller.principal, p.id, form.version, step, reason)
+        .await
+        .map_err(|e| viewer.failed(e))?;
+    Ok(see_other(&format!("/staff/incidents/{}?done=1", p.id)))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct AddForm {
+    version: u64,
+    customer: String,
+}
+
+/// `POST /staff/incidents/{id}/customers`: one more customer it touches.
+pub(crate) async fn add_customer(
+    viewer: Viewer,
+    state: St,
+    Path(p): Path<IdPath>,
+    Form(form): Form<AddForm>,
+) -> Result<Response, PageError> {
+    let customer: CustomerId = form.customer.parse().map_err(|e| viewer.failed(e))?;
+    state
+        .incidents
+        .set_customers(
+            &viewer.caller.ctx,
+            &viewer.caller.principal,
+            p.id,
+            form.version,
+            vec![(customer, None)],
+            Vec::new(),
+        )
+        .await
+        .map_err(|e| viewer.failed(e))?;
+    Ok(see_other(&format!("/staff/incidents/{}?done=1", p.id)))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SendForm {
+    version: u64,
+}
+
+/// `POST /staff/incidents/{id}/notices`: the notices to every customer not yet told, through
+/// the outbox.
+pub(crate) async fn send(
+    viewer: Viewer,
+    state: St,
+    Path(p): Path<IdPath>,
+    Form(form): Form<SendForm>,
+) -> Result<Response, PageError> {
+    state
+        .incidents
+        .send(&viewer.caller.ctx, &viewer.caller.principal, p.id, form.version, None)
+        .await
+        .map_err(|e| viewer.failed(e))?;
+    state.outbox_wake.notify_one();
+    Ok(see_other(&format!("/staff/incidents/{}?done=1", p.id)))
+}
+
+// ----- security events and the permission register -----------------------------------------
+
+#[derive(Debug, Serialize)]
+struct EventsView {
+    events: Vec<SecurityRow>,
+}
+
+#[derive(Debug, Serialize)]
+struct SecurityRow {
+    time: String,
+    username: String,
+    kind: String,
+    detail: String,
+    client: String,
+}
+
+/// `/staff/security`: the newest security events (failed logins, lockouts, grants …).
+pub(crate) async fn security(viewer: Viewer, state: St) -> Result<Page, PageError> {
+    let events = state
+        .accounts
+        .security_events(&viewer.caller.principal, 0, 1000)
+        .await
+        .map_err(|e| viewer.failed(e))?;
+    let view = EventsView {
+        events: events
+            .iter()
+            .rev()
+            .take(200)
+            .map(|e| SecurityRow {
+                time: when(e.time),
+                username: e.username.clone().unwrap_or_default(),
+                kind: e.kind.clone(),
+                detail: e.detail.clone(),
+                client: e.client.clone().unwrap_or_default(),
+            })
+            .collect(),
+    };
+    viewer.page("staff_security.html", None, view)
+}
+
+#[derive(Debug, Serialize)]
+struct PermissionsView {
+    grants: Vec<PermissionRow>,
+}
+
+#[derive(Debug, Serialize)]
+struct PermissionRow {
+    account: String,
+    role: String,
+    customer: String,
+    granted: String,
+    revoked: Option<String>,
+}
+
+/// `/staff/permissions`: who holds which role for whom, since when, and by whose grant; ended
+/// grants stay.
+pub(crate) async fn permissions(viewer: Viewer, state: St) -> Result<Page, PageError> {
+    let grants = state
+        .accounts
+        .grants(&viewer.caller.ctx, &viewer.caller.principal, None)
+        .await
+        .map_err(|e| viewer.failed(e))?;
+    let names: std::collections::HashMap<u64, String> = state
+        .accounts
+        .accounts(&viewer.caller.ctx, &viewer.caller.principal, None)
+        .await
+        .map_err(|e| viewer.failed(e))?
+        .into_iter()
+        .map(|a| (a.id, a.username))
+        .collect();
+    let t = text::table(viewer.lang);
+    let view = PermissionsView {
+        grants: grants
+            .iter()
+            .map(|g| PermissionRow {
+                account: names
+                    .get(&g.account_id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("#{}", g.account_id)),
+                role: g
+                    .role
+                    .parse()
+                    .map_or_else(|_| g.role.clone(), |r| t.role(r).to_string()),
+                customer: g.tenant.as_ref().map(ToString::to_string).unwrap_or_default(),
+                granted: format!("{} {} {}", when(g.granted_at), t.get("decided_by"), g.granted_by),
+                revoked: match (&g.revoked_by, g.revoked_at) {
+                    (Some(by), Some(at)) => Some(format!("{} {} {by}", when(at), t.get("decided_by"))),
+                    _ => None,
+                },
+            })
+            .collect(),
+    };
+    viewer.page("staff_permissions.html", None, view)
+}
