@@ -131,6 +131,7 @@ pub struct Bound {
     router: Router,
     folder: Folder,
     outbox: Outbox,
+    demo: Option<art28_service::demo::Setup>,
     _data: datadir::DataDir,
 }
 
@@ -302,6 +303,12 @@ impl Bound {
         self.tls.is_some()
     }
 
+    /// With `demo`: what the demo found or made at this start, the new accounts' passwords
+    /// included (for the command to show once; they are not logged).
+    pub fn demo(&self) -> Option<&art28_service::demo::Setup> {
+        self.demo.as_ref()
+    }
+
     /// Serve until `shutdown` completes, then finish the requests in flight.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -421,6 +428,37 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         art28_service::passwords::PasswordHasher::default(),
         art28_core::auth::LockoutPolicy::default(),
     ));
+    let staff_access = Arc::new(art28_service::staff_access::StaffAccess::new(
+        store.clone(),
+        clock.clone(),
+    ));
+    // The demo's people, data, grants and breach, through the doors (only on a data directory
+    // without them).
+    let demo = if config.demo {
+        let setup = art28_service::demo::populate(art28_service::demo::Doors {
+            accounts: &accounts,
+            vault: &vault,
+            staff_access: &staff_access,
+            incidents: &incidents,
+            clock: clock.as_ref(),
+        })
+        .await?;
+        match &setup {
+            art28_service::demo::Setup::Created(made) => {
+                tracing::info!(
+                    accounts = made.len(),
+                    "demo accounts, vault data, access grants and incident made"
+                );
+            }
+            art28_service::demo::Setup::Present => tracing::info!("demo accounts present; nothing added"),
+            art28_service::demo::Setup::Incomplete => tracing::warn!(
+                "the demo is incomplete in this data directory (an earlier start stopped midway, or a demo user name is taken); remove the data directory for a whole demo"
+            ),
+        }
+        Some(setup)
+    } else {
+        None
+    };
     let state = AppState {
         agreements: Arc::new(art28_service::agreements::Agreements::new(store.clone(), clock.clone())),
         log: log.clone(),
@@ -430,10 +468,7 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         save_keyring: Arc::new(data.keyring_saver()),
         operator: data.operator_digest(),
         accounts: accounts.clone(),
-        staff_access: Arc::new(art28_service::staff_access::StaffAccess::new(
-            store.clone(),
-            clock.clone(),
-        )),
+        staff_access,
         openapi: Arc::new(serde_json::Value::Null),
     };
     let router = app(
@@ -465,6 +500,7 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
             couriers,
             wake: outbox_wake,
         },
+        demo,
         _data: data,
     })
 }
