@@ -131,8 +131,24 @@ pub struct Bound {
     router: Router,
     folder: Folder,
     outbox: Outbox,
-    demo: Option<art28_service::demo::Setup>,
+    demo: Option<Demo>,
     _data: datadir::DataDir,
+}
+
+/// What the demo's people go through, kept for [`Bound::populate_demo`].
+#[derive(Clone)]
+struct Demo {
+    accounts: Arc<art28_service::accounts::Accounts>,
+    vault: Arc<art28_service::vault::Vault>,
+    staff_access: Arc<art28_service::staff_access::StaffAccess>,
+    incidents: Arc<art28_service::incidents::Incidents>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Demo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Demo").finish_non_exhaustive()
+    }
 }
 
 /// Folds the access log into its tree and signs checkpoints, every second while running.
@@ -303,10 +319,33 @@ impl Bound {
         self.tls.is_some()
     }
 
-    /// With `demo`: what the demo found or made at this start, the new accounts' passwords
-    /// included (for the command to show once; they are not logged).
-    pub fn demo(&self) -> Option<&art28_service::demo::Setup> {
-        self.demo.as_ref()
+    /// With `demo`: make the demo's accounts, vault data, staff access grants and breach,
+    /// each through its door, on a data directory that has none of them
+    /// ([`art28_service::demo::populate`]); `None` without `demo`. The new accounts' passwords
+    /// come back for the caller to show once; they are not logged. Separate from [`bind`],
+    /// which loads only the processor and the example agreements, so a server that needs just
+    /// the example customers (tests) gets nothing more.
+    pub async fn populate_demo(&self) -> Result<Option<art28_service::demo::Setup>> {
+        let Some(d) = &self.demo else { return Ok(None) };
+        let setup = art28_service::demo::populate(art28_service::demo::Doors {
+            accounts: &d.accounts,
+            vault: &d.vault,
+            staff_access: &d.staff_access,
+            incidents: &d.incidents,
+            clock: d.clock.as_ref(),
+        })
+        .await?;
+        match &setup {
+            art28_service::demo::Setup::Created(made) => tracing::info!(
+                accounts = made.len(),
+                "demo accounts, vault data, access grants and incident made"
+            ),
+            art28_service::demo::Setup::Present => tracing::info!("demo accounts present; nothing added"),
+            art28_service::demo::Setup::Incomplete => tracing::warn!(
+                "the demo is incomplete in this data directory (an earlier start stopped midway, or a demo user name is taken); remove the data directory for a whole demo"
+            ),
+        }
+        Ok(Some(setup))
     }
 
     /// Serve until `shutdown` completes, then finish the requests in flight.
@@ -432,33 +471,6 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         store.clone(),
         clock.clone(),
     ));
-    // The demo's people, data, grants and breach, through the doors (only on a data directory
-    // without them).
-    let demo = if config.demo {
-        let setup = art28_service::demo::populate(art28_service::demo::Doors {
-            accounts: &accounts,
-            vault: &vault,
-            staff_access: &staff_access,
-            incidents: &incidents,
-            clock: clock.as_ref(),
-        })
-        .await?;
-        match &setup {
-            art28_service::demo::Setup::Created(made) => {
-                tracing::info!(
-                    accounts = made.len(),
-                    "demo accounts, vault data, access grants and incident made"
-                );
-            }
-            art28_service::demo::Setup::Present => tracing::info!("demo accounts present; nothing added"),
-            art28_service::demo::Setup::Incomplete => tracing::warn!(
-                "the demo is incomplete in this data directory (an earlier start stopped midway, or a demo user name is taken); remove the data directory for a whole demo"
-            ),
-        }
-        Some(setup)
-    } else {
-        None
-    };
     let state = AppState {
         agreements: Arc::new(art28_service::agreements::Agreements::new(store.clone(), clock.clone())),
         log: log.clone(),
@@ -468,9 +480,16 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         save_keyring: Arc::new(data.keyring_saver()),
         operator: data.operator_digest(),
         accounts: accounts.clone(),
-        staff_access,
+        staff_access: staff_access.clone(),
         openapi: Arc::new(serde_json::Value::Null),
     };
+    let demo = config.demo.then(|| Demo {
+        accounts: accounts.clone(),
+        vault: vault.clone(),
+        staff_access,
+        incidents: incidents.clone(),
+        clock: clock.clone(),
+    });
     let router = app(
         state,
         config.max_body_bytes,

@@ -142,6 +142,7 @@ fn serve(args: ServeArgs) -> ExitCode {
     };
     let result = runtime.block_on(async {
         let bound = art28_server::bind(&config, Arc::new(art28_service::clock::SystemClock)).await?;
+        let demo = bound.populate_demo().await?;
         let addr = bound.local_addr()?;
         tracing::info!(%addr, "listening");
         // One line on stdout for people and scripts; logs go to stderr.
@@ -154,7 +155,7 @@ fn serve(args: ServeArgs) -> ExitCode {
                 None => String::new(),
             }
         );
-        if let Some(setup) = bound.demo() {
+        if let Some(setup) = &demo {
             let scheme = if bound.tls() { "https" } else { "http" };
             demo_block(setup, &format!("{scheme}://{addr}/login"), config.smtp_relay.is_some());
         }
