@@ -137,7 +137,24 @@ pub struct Bound {
     router: Router,
     folder: Folder,
     outbox: Outbox,
+    demo: Option<Demo>,
     _data: datadir::DataDir,
+}
+
+/// What the demo's people go through, kept for [`Bound::populate_demo`].
+#[derive(Clone)]
+struct Demo {
+    accounts: Arc<art28_service::accounts::Accounts>,
+    vault: Arc<art28_service::vault::Vault>,
+    staff_access: Arc<art28_service::staff_access::StaffAccess>,
+    incidents: Arc<art28_service::incidents::Incidents>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Demo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Demo").finish_non_exhaustive()
+    }
 }
 
 /// Folds the access log into its tree and signs checkpoints, every second while running.
@@ -308,6 +325,35 @@ impl Bound {
         self.tls.is_some()
     }
 
+    /// With `demo`: make the demo's accounts, vault data, staff access grants and breach,
+    /// each through its door, on a data directory that has none of them
+    /// ([`art28_service::demo::populate`]); `None` without `demo`. The new accounts' passwords
+    /// come back for the caller to show once; they are not logged. Separate from [`bind`],
+    /// which loads only the processor and the example agreements, so a server that needs just
+    /// the example customers (tests) gets nothing more.
+    pub async fn populate_demo(&self) -> Result<Option<art28_service::demo::Setup>> {
+        let Some(d) = &self.demo else { return Ok(None) };
+        let setup = art28_service::demo::populate(art28_service::demo::Doors {
+            accounts: &d.accounts,
+            vault: &d.vault,
+            staff_access: &d.staff_access,
+            incidents: &d.incidents,
+            clock: d.clock.as_ref(),
+        })
+        .await?;
+        match &setup {
+            art28_service::demo::Setup::Created(made) => tracing::info!(
+                accounts = made.len(),
+                "demo accounts, vault data, access grants and incident made"
+            ),
+            art28_service::demo::Setup::Present => tracing::info!("demo accounts present; nothing added"),
+            art28_service::demo::Setup::Incomplete => tracing::warn!(
+                "the demo is incomplete in this data directory (an earlier start stopped midway, or a demo user name is taken); remove the data directory for a whole demo"
+            ),
+        }
+        Ok(Some(setup))
+    }
+
     /// Serve until `shutdown` completes, then finish the requests in flight.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -427,6 +473,10 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         art28_service::passwords::PasswordHasher::default(),
         art28_core::auth::LockoutPolicy::default(),
     ));
+    let staff_access = Arc::new(art28_service::staff_access::StaffAccess::new(
+        store.clone(),
+        clock.clone(),
+    ));
     let state = AppState {
         agreements: Arc::new(art28_service::agreements::Agreements::new(store.clone(), clock.clone())),
         log: log.clone(),
@@ -436,12 +486,16 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         save_keyring: Arc::new(data.keyring_saver()),
         operator: data.operator_digest(),
         accounts: accounts.clone(),
-        staff_access: Arc::new(art28_service::staff_access::StaffAccess::new(
-            store.clone(),
-            clock.clone(),
-        )),
+        staff_access: staff_access.clone(),
         openapi: Arc::new(serde_json::Value::Null),
     };
+    let demo = config.demo.then(|| Demo {
+        accounts: accounts.clone(),
+        vault: vault.clone(),
+        staff_access,
+        incidents: incidents.clone(),
+        clock: clock.clone(),
+    });
     let router = app(
         state,
         config.max_body_bytes,
@@ -471,6 +525,7 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
             couriers,
             wake: outbox_wake,
         },
+        demo,
         _data: data,
     })
 }

@@ -142,6 +142,7 @@ fn serve(args: ServeArgs) -> ExitCode {
     };
     let result = runtime.block_on(async {
         let bound = art28_server::bind(&config, Arc::new(art28_service::clock::SystemClock)).await?;
+        let demo = bound.populate_demo().await?;
         let addr = bound.local_addr()?;
         tracing::info!(%addr, "listening");
         // One line on stdout for people and scripts; logs go to stderr.
@@ -154,6 +155,10 @@ fn serve(args: ServeArgs) -> ExitCode {
                 None => String::new(),
             }
         );
+        if let Some(setup) = &demo {
+            let scheme = if bound.tls() { "https" } else { "http" };
+            demo_block(setup, &format!("{scheme}://{addr}/login"), config.smtp_relay.is_some());
+        }
         bound.run(art28_server::shutdown_signal()).await
     });
     match result {
@@ -163,6 +168,56 @@ fn serve(args: ServeArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// What `serve --demo` tells a person on standard output (never in the log): the demo's
+/// accounts with their passwords, once, when they are made; afterwards one line. Write
+/// errors are ignored: whoever started the server may have stopped reading.
+fn demo_block(setup: &art28_service::demo::Setup, login: &str, relay: bool) {
+    use art28_service::demo::Setup;
+    use secrecy::ExposeSecret;
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let mut text = String::new();
+    match setup {
+        Setup::Created(accounts) => {
+            text.push_str(&format!(
+                "\nDemo accounts, shown only now / Demo-accounts, alleen nu getoond\n\
+                 Log in at / Log in op: {login}\n\
+                 Change the password at the first login / Wijzig het wachtwoord bij de eerste keer inloggen.\n\n"
+            ));
+            text.push_str(&format!(
+                "  {:<36} {:<18} {:<29} {}\n",
+                "username", "role", "customer", "password"
+            ));
+            for a in accounts {
+                let customer = a.customer.as_ref().map_or("-", |c| c.as_str());
+                text.push_str(&format!(
+                    "  {:<36} {:<18} {:<29} {}\n",
+                    a.username,
+                    a.role.as_str(),
+                    customer,
+                    a.password.expose_secret()
+                ));
+            }
+            if !relay {
+                text.push_str(
+                    "\nNo smtp_relay: breach notices wait in the outbox / Geen smtp_relay: meldingen wachten in de outbox.\n",
+                );
+            }
+            text.push_str("End of demo accounts / Einde demo-accounts\n");
+        }
+        Setup::Present => text.push_str(
+            "Demo accounts exist; remove the data directory for new passwords / \
+             Demo-accounts bestaan al; verwijder de datamap voor nieuwe wachtwoorden.\n",
+        ),
+        Setup::Incomplete => text.push_str(
+            "The demo in this data directory is incomplete; remove the data directory for a whole demo / \
+             De demo in deze datamap is onvolledig; verwijder de datamap voor een volledige demo.\n",
+        ),
+    }
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
 }
 
 fn resolve_config(args: &ServeArgs) -> art28_core::Result<art28_server::config::Config> {

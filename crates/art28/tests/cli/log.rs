@@ -99,15 +99,20 @@ async fn log_verify_accepts_a_true_bundle_and_names_each_kind_of_tampering() {
         0
     );
 
-    // 1. A changed entry.
+    // 1. A changed entry (one of the reads above: the demo's own entries come first).
     let mut b = bundle.clone();
-    let changed = String::from_utf8(B64.decode(&b.entries[2].entry).expect("b64"))
-        .expect("utf8")
-        .replace("agreement.read", "agreement.rend");
-    b.entries[2].entry = B64.encode(changed);
+    let decoded =
+        |e: &art28_ledger::bundle::BundleEntry| String::from_utf8(B64.decode(&e.entry).expect("b64")).expect("utf8");
+    let read = b
+        .entries
+        .iter()
+        .position(|e| decoded(e).contains("agreement.read"))
+        .expect("a read in the bundle");
+    let changed = decoded(&b.entries[read]).replace("agreement.read", "agreement.rend");
+    b.entries[read].entry = B64.encode(changed);
     let (code, out) = verify(work.path(), &b, &key, None);
     assert_eq!(code, 1);
-    assert!(out.contains(&format!("index {}", b.entries[2].index)), "{out}");
+    assert!(out.contains(&format!("index {}", b.entries[read].index)), "{out}");
 
     // 2. A dropped entry: the rest still verify, so a bundle cannot prove completeness by itself;
     //    but an entry moved to another index does not.

@@ -5,6 +5,7 @@ mod agreement;
 #[path = "../../../art28-server/tests/support/aiosmtpd.rs"]
 mod aiosmtpd;
 mod bench;
+mod demo;
 mod log;
 mod outbox;
 #[path = "../../../art28-store/tests/support/pg.rs"]

@@ -18,6 +18,15 @@ pub fn serve(dir: &Path, extra: &[&str]) -> Running {
 
 /// [`serve`] with extra `ART28_*` settings in the environment.
 pub fn serve_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Running {
+    serve_reading(dir, extra, env).0
+}
+
+/// [`serve_with_env`], keeping the rest of standard output to read.
+pub fn serve_reading(
+    dir: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (Running, BufReader<std::process::ChildStdout>) {
     let mut child = art28()
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
@@ -29,9 +38,8 @@ pub fn serve_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Runni
         .spawn()
         .expect("spawn");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    out.read_line(&mut line).expect("read");
     let base = line
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
@@ -41,7 +49,7 @@ pub fn serve_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Runni
         .expect("token")
         .trim()
         .to_string();
-    Running { child, base, token }
+    (Running { child, base, token }, out)
 }
 
 /// The example with its top-level `version` set.
@@ -245,14 +253,20 @@ async fn json_logs_are_one_object_per_line_and_hold_no_secret() {
         .spawn()
         .expect("spawn");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    out.read_line(&mut line).expect("read");
     let base = line
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
         .expect("address")
         .to_string();
+    // The demo's passwords, printed once on standard output, for the check below.
+    let out = crate::demo::follow(out);
+    let passwords: Vec<String> = crate::demo::accounts_in(&out.until(|l| l.starts_with("End of demo accounts")))
+        .into_iter()
+        .map(|a| a.password)
+        .collect();
+    assert!(!passwords.is_empty());
     let token = std::fs::read_to_string(data.join("operator.token"))
         .expect("token")
         .trim()
@@ -292,7 +306,7 @@ async fn json_logs_are_one_object_per_line_and_hold_no_secret() {
         assert!(v["level"].is_string() && v["timestamp"].is_string(), "{l}");
     }
     assert!(text.contains("refused an API call"), "the refusal is in the log");
-    for secret in [&token, &wrong, &signing_key] {
+    for secret in [&token, &wrong, &signing_key].into_iter().chain(&passwords) {
         assert!(!text.contains(secret.as_str()), "a secret reached the log");
     }
 }

@@ -1,6 +1,14 @@
 //! The demo processor behind `art28 serve --demo`: Noordlicht Systemen B.V., a fictional
 //! Dutch IT supplier, with the example agreements from `examples/agreements/` built in, so a
 //! newcomer sees a working system from any directory.
+//!
+//! Two stages. [`load_demo`] records the processor and the example agreements (straight into
+//! the store, as recording agreements has always done at start). [`populate`] then goes
+//! through the doors, as people would, so the access log holds the entries real use leaves:
+//! an account per role ([`people`]), a vault collection of fictional customers of Bakkerij de
+//! Vries with reads, lookups and one refusal, staff access grants (one waiting for
+//! Scheldepoort's approval) and a breach with its notices queued in the outbox ([`story`]).
+//! Passwords are made here, handed back once as secrets and never logged.
 
 use crate::access::RequestContext;
 use crate::agreements::record_agreement;
@@ -10,23 +18,28 @@ use art28_core::agreement::{AgreementKind, header, parse_one};
 use art28_core::{Error, ErrorCode, Result};
 use art28_store::{ProcessorProfile, Store};
 
+pub mod people;
+pub mod story;
+
+pub use people::{DemoAccount, Doors, Setup, populate};
+
 /// The example agreements, standard agreements first.
 pub const EXAMPLES: &[(&str, &str)] = &[
     (
         "saas-standard.toml",
-        include_str!("../../../examples/agreements/saas-standard.toml"),
+        include_str!("../../../../examples/agreements/saas-standard.toml"),
     ),
     (
         "bakkerij-de-vries.toml",
-        include_str!("../../../examples/agreements/bakkerij-de-vries.toml"),
+        include_str!("../../../../examples/agreements/bakkerij-de-vries.toml"),
     ),
     (
         "erp-integrator-klant.toml",
-        include_str!("../../../examples/agreements/erp-integrator-klant.toml"),
+        include_str!("../../../../examples/agreements/erp-integrator-klant.toml"),
     ),
     (
         "belgisch-addendum.toml",
-        include_str!("../../../examples/agreements/belgisch-addendum.toml"),
+        include_str!("../../../../examples/agreements/belgisch-addendum.toml"),
     ),
 ];
 
