@@ -252,7 +252,13 @@ impl Incidents {
     }
 
     /// Log a granted read before its data leaves.
-    async fn log_read(&self, ctx: &RequestContext, tenant: &CustomerId, op: Operation, resource: &str) -> Call<()> {
+    pub(crate) async fn log_read(
+        &self,
+        ctx: &RequestContext,
+        tenant: &CustomerId,
+        op: Operation,
+        resource: &str,
+    ) -> Call<()> {
         log_read(
             self.store.as_ref(),
             self.clock.as_ref(),
@@ -447,6 +453,35 @@ impl Incidents {
         }
         .await;
         self.door(ctx, c, op, resource, step).await
+    }
+
+    /// The register's terms as the one deadlines view shows them, at `now`: every affected
+    /// customer's first notice (customer none) or those of one customer's own incidents. Neither
+    /// judged nor logged here: [`crate::deadlines::Deadlines`], the view's door, does both.
+    pub(crate) async fn view_deadlines(
+        &self,
+        customer: Option<&CustomerId>,
+        now: Timestamp,
+    ) -> Result<Vec<art28_core::deadline::Deadline>> {
+        let incidents = match customer {
+            Some(c) => self.own_incidents(c).await?,
+            None => self.store.incidents(None).await?,
+        };
+        let mut out = Vec::new();
+        for inc in incidents {
+            for a in inc.customers {
+                out.extend(art28_core::deadline::breach_notice(
+                    inc.id,
+                    &inc.details.summary,
+                    inc.status,
+                    a.customer,
+                    a.due_at,
+                    a.notified_at,
+                    now,
+                ));
+            }
+        }
+        Ok(out)
     }
 
     fn deadlines_of(&self, incidents: Vec<IncidentRecord>) -> Vec<Deadline> {
