@@ -93,8 +93,11 @@ pub struct ScopeQuery {
 /// Most access entries one scoping reads.
 pub const SCOPE_LIMIT: usize = 2_000_000;
 
-/// One deadline of one customer, as shown.
+/// One first-notice deadline of one customer, as the incident register shows it (with the
+/// controller's own term). Named `NoticeDeadline` in the OpenAPI document, beside the one
+/// deadlines view's `Deadline` ([`art28_core::deadline::Deadline`]).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "NoticeDeadline")]
 pub struct Deadline {
     /// Incident.
     pub incident: u64,
