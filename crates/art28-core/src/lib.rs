@@ -18,6 +18,7 @@
 //! - [`operation`]: every operation named in the access log, with the permission it needs.
 //! - [`policy`]: the one decision every vault operation passes.
 //! - [`incident`]: the incident register's fields, workflow, delivery keys and deadlines.
+//! - [`deadline`]: the one deadlines view every register's terms join, and its order.
 //! - [`net`]: where an IP address leads (public, loopback, a special-purpose range), for the
 //!   connections art28 makes to addresses customers name.
 
@@ -25,6 +26,7 @@ pub mod access;
 pub mod agreement;
 pub mod auth;
 pub mod date;
+pub mod deadline;
 pub mod duration;
 pub mod error;
 pub mod geo;

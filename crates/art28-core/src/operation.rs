@@ -138,6 +138,11 @@ operations! {
     NoticeRead = ("notice.read", IncidentsRead),
     /// Acknowledge receipt of a breach notice.
     NoticeAcknowledge = ("notice.acknowledge", NoticesAcknowledge),
+    // ----- the deadlines view -----
+    /// Read the deadlines view: every term that runs for a customer, from every register
+    /// (breach notices so far; judged by the incident register's read permission until other
+    /// registers add theirs).
+    DeadlineRead = ("deadline.read", IncidentsRead),
     /// Read the customer's webhook.
     WebhookRead = ("webhook.read", WebhooksManage),
     /// Set or remove the customer's webhook.

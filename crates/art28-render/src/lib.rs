@@ -27,9 +27,11 @@
 //!   `templates/document.html` with a small print-friendly stylesheet, so the page prints
 //!   or saves as PDF without anything else.
 //! - [`notice`]: breach notices (R4.3) as plain-text e-mail in the customer's language.
+//! - [`ics`]: the deadlines view as an iCalendar (RFC 5545) feed.
 //! - `words`: month names, country names and labels of enum values in both languages.
 
 mod html;
+pub mod ics;
 mod markdown;
 pub mod notice;
 mod view;

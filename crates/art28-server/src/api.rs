@@ -967,6 +967,26 @@ pub fn routes() -> ApiRouter<AppState> {
             ),
         )
         .api_route(
+            "/api/v1/deadlines",
+            get_with(
+                crate::deadline_api::list,
+                doc!(
+                    "Every deadline the caller may see, overdue first, then due soon, open, met",
+                    "deadlines"
+                ),
+            ),
+        )
+        .api_route(
+            "/api/v1/deadlines.ics",
+            get_with(
+                crate::deadline_api::feed,
+                doc!(
+                    "The deadlines still running as an iCalendar (RFC 5545) feed",
+                    "deadlines"
+                ),
+            ),
+        )
+        .api_route(
             "/api/v1/incidents/export.json",
             get_with(
                 crate::incident_api::export_json,

@@ -18,6 +18,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod datadir;
+pub mod deadline_api;
 pub mod error;
 pub mod extract;
 pub mod headers;
@@ -483,6 +484,10 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         outbox_wake: outbox_wake.clone(),
         vault: vault.clone(),
         incidents: incidents.clone(),
+        deadlines: Arc::new(art28_service::deadlines::Deadlines::new(
+            incidents.clone(),
+            clock.clone(),
+        )),
         save_keyring: Arc::new(data.keyring_saver()),
         operator: data.operator_digest(),
         accounts: accounts.clone(),

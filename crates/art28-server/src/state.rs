@@ -26,6 +26,8 @@ pub struct AppState {
     pub vault: Arc<art28_service::vault::Vault>,
     /// The incident register, breach notices and customers' webhooks.
     pub incidents: Arc<art28_service::incidents::Incidents>,
+    /// The one deadlines view over every register with terms (for the API and the portal).
+    pub deadlines: Arc<art28_service::deadlines::Deadlines>,
     /// Writes the vault's keyring durably (to `vault.keys` in the data directory).
     pub save_keyring: Arc<SaveKeyring>,
     /// Wakes the outbox at once (after notices are queued).

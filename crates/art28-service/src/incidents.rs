@@ -93,8 +93,11 @@ pub struct ScopeQuery {
 /// Most access entries one scoping reads.
 pub const SCOPE_LIMIT: usize = 2_000_000;
 
-/// One deadline of one customer, as shown.
+/// One first-notice deadline of one customer, as the incident register shows it (with the
+/// controller's own term). Named `NoticeDeadline` in the OpenAPI document, beside the one
+/// deadlines view's `Deadline` ([`art28_core::deadline::Deadline`]).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "NoticeDeadline")]
 pub struct Deadline {
     /// Incident.
     pub incident: u64,
@@ -252,7 +255,13 @@ impl Incidents {
     }
 
     /// Log a granted read before its data leaves.
-    async fn log_read(&self, ctx: &RequestContext, tenant: &CustomerId, op: Operation, resource: &str) -> Call<()> {
+    pub(crate) async fn log_read(
+        &self,
+        ctx: &RequestContext,
+        tenant: &CustomerId,
+        op: Operation,
+        resource: &str,
+    ) -> Call<()> {
         log_read(
             self.store.as_ref(),
             self.clock.as_ref(),
@@ -447,6 +456,35 @@ impl Incidents {
         }
         .await;
         self.door(ctx, c, op, resource, step).await
+    }
+
+    /// The register's terms as the one deadlines view shows them, at `now`: every affected
+    /// customer's first notice (customer none) or those of one customer's own incidents. Neither
+    /// judged nor logged here: [`crate::deadlines::Deadlines`], the view's door, does both.
+    pub(crate) async fn view_deadlines(
+        &self,
+        customer: Option<&CustomerId>,
+        now: Timestamp,
+    ) -> Result<Vec<art28_core::deadline::Deadline>> {
+        let incidents = match customer {
+            Some(c) => self.own_incidents(c).await?,
+            None => self.store.incidents(None).await?,
+        };
+        let mut out = Vec::new();
+        for inc in incidents {
+            for a in inc.customers {
+                out.extend(art28_core::deadline::breach_notice(
+                    inc.id,
+                    &inc.details.summary,
+                    inc.status,
+                    a.customer,
+                    a.due_at,
+                    a.notified_at,
+                    now,
+                ));
+            }
+        }
+        Ok(out)
     }
 
     fn deadlines_of(&self, incidents: Vec<IncidentRecord>) -> Vec<Deadline> {

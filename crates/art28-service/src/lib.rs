@@ -21,6 +21,8 @@
 //! - [`vault`]: [`vault::Vault`], customers' personal data: judge, seal, log.
 //! - [`incidents`]: the incident register, scoping from the access log, breach notices and
 //!   their outbox; [`mail`] delivers them over SMTP, [`webhook`] as signed HTTPS posts.
+//! - [`deadlines`]: [`deadlines::Deadlines`], the one deadlines view over every register with
+//!   terms (breach notices so far), overdue first.
 //! - [`clock`]: time comes from a [`clock::Clock`] the caller hands in; tests use a manual one.
 //! - [`demo`]: the fictional processor and example customers behind `art28 serve --demo`.
 //! - [`records`]: the stored types the doors take and return.
@@ -32,6 +34,7 @@ pub mod agreements;
 pub mod clock;
 pub mod cluster;
 pub mod customers;
+pub mod deadlines;
 pub mod demo;
 mod door;
 pub mod incidents;

@@ -532,7 +532,12 @@ async fn not_yours_and_absent_answer_alike_on_every_route() {
     }
     assert!(compared >= 45, "only {compared} routes compared");
     // The lists that take a customer in the query.
-    for list in ["/api/v1/accounts", "/api/v1/grants"] {
+    for list in [
+        "/api/v1/accounts",
+        "/api/v1/grants",
+        "/api/v1/deadlines",
+        "/api/v1/deadlines.ics",
+    ] {
         let a = send(
             &caller,
             reqwest::Method::GET,

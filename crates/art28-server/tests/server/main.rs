@@ -5,6 +5,7 @@ mod accounts;
 #[path = "../support/aiosmtpd.rs"]
 mod aiosmtpd;
 mod api;
+mod deadlines;
 mod hardening;
 mod harness;
 mod incidents;
