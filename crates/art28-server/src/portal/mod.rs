@@ -79,6 +79,7 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/incidents/{id}/customers", post(staff::add_customer))
         .route("/staff/incidents/{id}/notices", post(staff::send))
         .route("/staff/security", get(staff::security))
+        .route("/deadlines", get(staff::deadlines))
         .route("/staff/permissions", get(staff::permissions))
         .layer(axum::middleware::from_fn(csrf_layer))
 }
@@ -136,6 +137,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("access.html", include_str!("templates/access.html")),
     ("incidents.html", include_str!("templates/incidents.html")),
     ("tokens.html", include_str!("templates/tokens.html")),
+    ("deadlines.html", include_str!("templates/deadlines.html")),
     ("staff_customers.html", include_str!("templates/staff_customers.html")),
     ("staff_incidents.html", include_str!("templates/staff_incidents.html")),
     ("staff_incident.html", include_str!("templates/staff_incident.html")),
@@ -300,6 +302,7 @@ impl Viewer {
             for (href, key, needs) in [
                 ("/staff", "nav_customers", P::CustomersRead),
                 ("/staff/incidents", "nav_register", P::IncidentsRead),
+                ("/deadlines", "nav_deadlines", P::IncidentsRead),
                 ("/staff/security", "nav_security", P::SecurityEventsRead),
                 ("/staff/permissions", "nav_permissions", P::AccountsRead),
             ] {
@@ -321,6 +324,9 @@ impl Viewer {
                 if pages::may(self, needs, c) {
                     nav.push((format!("/c/{c}{suffix}"), t.get(key)));
                 }
+            }
+            if !self.is_staff() && pages::may(self, P::IncidentsRead, c) {
+                nav.push(("/deadlines".to_string(), t.get("nav_deadlines")));
             }
         }
         let nav = nav

@@ -412,3 +412,81 @@ pub(crate) async fn permissions(viewer: Viewer, state: St) -> Result<Page, PageE
     };
     viewer.page("staff_permissions.html", None, view)
 }
+
+// ----- the deadlines view -------------------------------------------------------------------
+
+#[derive(Debug, Serialize)]
+struct DeadlinesView {
+    now: String,
+    deadlines: Vec<DeadlineRow>,
+    json: String,
+    ics: String,
+}
+
+#[derive(Debug, Serialize)]
+struct DeadlineRow {
+    kind: &'static str,
+    customer: String,
+    subject: String,
+    link: Option<String>,
+    due: String,
+    done: Option<String>,
+    state: &'static str,
+    class: &'static str,
+}
+
+/// `/deadlines`: every term that runs (breach notices today), overdue and due soon first, as
+/// the service computes them; for staff all customers, for a customer's account its own. The
+/// same list as JSON and as an iCalendar feed.
+pub(crate) async fn deadlines(viewer: Viewer, state: St) -> Result<Page, PageError> {
+    use art28_core::incident::DeadlineState as D;
+    let filter = art28_service::deadlines::Filter {
+        customer: viewer.customer().cloned(),
+        state: None,
+    };
+    let (now, list) = state
+        .deadlines
+        .deadlines(&viewer.caller.ctx, &viewer.caller.principal, &filter)
+        .await
+        .map_err(|e| viewer.failed(e))?;
+    let staff = viewer.is_staff();
+    let query = viewer.customer().map(|c| format!("?customer={c}")).unwrap_or_default();
+    let view = DeadlinesView {
+        now: when(now),
+        deadlines: list
+            .iter()
+            .map(|d| DeadlineRow {
+                kind: d.kind.label(viewer.lang),
+                customer: d.customer.to_string(),
+                subject: format!(
+                    "{} {}: {}",
+                    text::table(viewer.lang).get("incident"),
+                    d.subject.number,
+                    d.subject.title
+                ),
+                link: Some(if staff {
+                    format!("/staff/incidents/{}", d.subject.number)
+                } else {
+                    format!("/c/{}/incidents#incident-{}", d.customer, d.subject.number)
+                }),
+                due: when(d.due),
+                done: d.done.map(when),
+                state: d.state.label(viewer.lang),
+                class: match d.state {
+                    D::Overdue | D::MetLate => "error",
+                    D::DueSoon => "warn",
+                    D::Met => "ok",
+                    D::Open => "",
+                },
+            })
+            .collect(),
+        json: format!("/api/v1/deadlines{query}"),
+        ics: format!(
+            "/api/v1/deadlines.ics{}lang={}",
+            if query.is_empty() { "?" } else { "&" },
+            viewer.lang.tag()
+        ),
+    };
+    let customer = viewer.customer().cloned();
+    viewer.page("deadlines.html", customer.as_ref(), view)
+}

@@ -509,6 +509,11 @@ async fn staff_run_the_incident_register_and_customers_keep_their_tokens_in_the_
         states.contains("geen datalek") || states.contains("not a breach"),
         "{states}"
     );
+    // The deadlines view: the breach's notice to A, with its due time, first.
+    b.goto(&at(&s, "/deadlines")).await.expect("goto");
+    let first = text(&b, "#deadlines tr.deadline").await;
+    assert!(first.contains(A) && first.contains("Back-up tape lost"), "{first}");
+    screenshot(&b, "portal-deadlines").await;
     // Security events and the permission register.
     b.goto(&at(&s, "/staff/security")).await.expect("goto");
     assert!(text(&b, "#security-events tbody").await.contains("sofie.security"));
@@ -572,6 +577,7 @@ async fn staff_run_the_incident_register_and_customers_keep_their_tokens_in_the_
     let customer_pages: Vec<String> = ["", "/agreement", "/log", "/access", "/incidents", "/tokens"]
         .iter()
         .map(|p| format!("/c/{A}{p}"))
+        .chain(["/deadlines".to_string(), "/password".to_string()])
         .collect();
     every_page_in_both_languages(&b, &s, &customer_pages).await;
     // A forged form (no token) is refused, and changes nothing.
