@@ -317,6 +317,19 @@ async fn a_customer_admin_works_through_the_portal_and_another_customer_sees_non
         .expect("send");
     assert_eq!(r.status(), 201);
     breach(&s).await;
+    // A second version of A's agreement: a shorter breach notice term.
+    let v2 = include_str!("../../../../examples/agreements/belgisch-addendum.toml")
+        .replacen("version = 1", "version = 2", 1)
+        .replacen("effective_from = 2026-04-01", "effective_from = 2026-11-01", 1)
+        .replacen("notice = \"PT48H\"", "notice = \"PT24H\"", 1);
+    let r = s
+        .post("/api/v1/agreements")
+        .header("content-type", "application/toml")
+        .body(v2)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
 
     let b = browser(&d).await;
     // Not logged in: to the login page, and back to the page asked for afterwards.
@@ -341,7 +354,33 @@ async fn a_customer_admin_works_through_the_portal_and_another_customer_sees_non
             .starts_with("Addendum gegevensbescherming")
     );
     assert!(text(&b, "#document").await.contains("Scheldepoort Documentbeheer BV"));
-    assert!(!text(&b, "#history tbody").await.is_empty());
+    assert_eq!(text(&b, "#shown-version").await, "2");
+    assert_eq!(
+        b.find_all(Locator::Css("#history tbody tr")).await.expect("rows").len(),
+        2
+    );
+    // What changed since version 1: the term, removed and added.
+    let mut lines = (String::new(), String::new());
+    for (css, into) in [("#changes li.del", &mut lines.0), ("#changes li.add", &mut lines.1)] {
+        for li in b.find_all(Locator::Css(css)).await.expect("lines") {
+            into.push_str(&li.text().await.expect("text"));
+            into.push('\n');
+        }
+    }
+    let (removed, added) = lines;
+    assert!(
+        removed.contains("48 uur") && added.contains("24 uur"),
+        "{removed} / {added}"
+    );
+    assert!(
+        !removed.contains("24 uur") && !added.contains("48 uur"),
+        "{removed} / {added}"
+    );
+    // Version 1 is still there to read, with no earlier one to compare with.
+    follow(&b, "#history tbody tr:last-child a").await;
+    assert_eq!(text(&b, "#shown-version").await, "1");
+    assert!(b.find(Locator::Css("#changes")).await.is_err());
+    b.goto(&at(&s, &format!("/c/{A}/agreement"))).await.expect("goto");
     let dutch = text(&b, "#document").await;
     screenshot(&b, "portal-agreement").await;
     follow(&b, "#switch-lang").await;
@@ -502,6 +541,18 @@ async fn every_page_in_both_languages(b: &Client, s: &TestServer, pages: &[Strin
             let source = b.source().await.expect("source");
             assert!(!source.contains("id=\"error-code\""), "{p} in {lang_tag}: {source}");
             assert!(!text(b, "main h1").await.is_empty(), "{p}");
+            // Every field a person fills in has a label; every button says what it does.
+            let unlabelled = b
+                .execute(
+                    "return [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+                        .filter(e => e.tagName === 'BUTTON' ? !e.textContent.trim()
+                            : !(e.labels && e.labels.length))
+                        .map(e => e.outerHTML);",
+                    vec![],
+                )
+                .await
+                .expect("script");
+            assert_eq!(unlabelled, json!([]), "{p} in {lang_tag}");
         }
     }
 }
