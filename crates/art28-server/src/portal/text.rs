@@ -160,6 +160,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "The check in the browser needs JavaScript; without it, check the evidence bundle with art28 log verify.",
     ),
     (
+        "check_insecure",
+        "De browser rekent alleen na op een beveiligde verbinding (https). Gebruik het bewijspakket met art28 log verify.",
+        "The browser checks only over a secure connection (https). Use the evidence bundle with art28 log verify.",
+    ),
+    (
         "bundle",
         "Bewijspakket downloaden (voor art28 log verify)",
         "Download the evidence bundle (for art28 log verify)",

@@ -43,6 +43,11 @@ async function rootFromProof(leafBytes, index, size, proof) {
 }
 
 async function checkAll(button) {
+  if (!(window.crypto && crypto.subtle)) {
+    // Browsers offer WebCrypto only to secure pages (https, or this machine itself).
+    document.getElementById("check-insecure").hidden = false;
+    return;
+  }
   const cp = document.getElementById("checkpoint");
   const size = BigInt(cp.dataset.size);
   const root = cp.dataset.root;
