@@ -48,13 +48,14 @@ use art28_core::ids::CustomerId;
 use art28_core::incident::Step;
 use art28_core::{Error, ErrorCode};
 use art28_service::records::IncidentRecord;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 #[derive(Debug, Serialize)]
 struct RegisterView {
     incidents: Vec<RegisterRow>,
     can_report: bool,
+    summary_error: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -70,15 +71,15 @@ fn status_label(t: &text::Text, i: &IncidentRecord) -> &'static str {
     t.get(&format!("status_{}", i.status.as_str()))
 }
 
-/// `/staff/incidents`: the register, newest first.
-pub(crate) async fn incidents(viewer: Viewer, state: St) -> Result<Page, PageError> {
+/// The register, newest first, as the page shows it.
+async fn register_view(viewer: &Viewer, state: &St) -> Result<RegisterView, PageError> {
     let list = state
         .incidents
         .list(&viewer.caller.ctx, &viewer.caller.principal, None)
         .await
         .map_err(|e| viewer.failed(e))?;
     let t = text::table(viewer.lang);
-    let view = RegisterView {
+    Ok(RegisterView {
         incidents: list
             .iter()
             .rev()
@@ -96,7 +97,13 @@ pub(crate) async fn incidents(viewer: Viewer, state: St) -> Result<Page, PageErr
             None,
         )
         .is_ok(),
-    };
+        summary_error: None,
+    })
+}
+
+/// `/staff/incidents`: the register, newest first, and a form to report a new incident.
+pub(crate) async fn incidents(viewer: Viewer, state: St) -> Result<Page, PageError> {
+    let view = register_view(&viewer, &state).await?;
     viewer.page("staff_incidents.html", None, view)
 }
 
@@ -109,19 +116,36 @@ pub(crate) struct ReportForm {
 /// `POST /staff/incidents`: a new incident, aware now.
 pub(crate) async fn report(viewer: Viewer, state: St, Form(form): Form<ReportForm>) -> Result<Response, PageError> {
     let t = text::table(viewer.lang);
-    if form.summary.trim().is_empty() {
-        return Err(viewer.failed(Error::new(ErrorCode::IncidentInvalid, t.get("summary_required"))));
-    }
-    let report: art28_service::incidents::Report = serde_json::from_value(serde_json::json!({
+    let problem = if form.summary.trim().is_empty() {
+        Some(t.get("summary_required").to_string())
+    } else {
+        None
+    };
+    let report: Result<art28_service::incidents::Report, _> = serde_json::from_value(serde_json::json!({
         "details": {"summary": form.summary.trim(), "description": form.description.trim()}
-    }))
-    .map_err(|e| viewer.failed(Error::new(ErrorCode::BadRequest, e.to_string())))?;
-    let inc = state
-        .incidents
-        .report(&viewer.caller.ctx, &viewer.caller.principal, None, report)
-        .await
-        .map_err(|e| viewer.failed(e))?;
-    Ok(see_other(&format!("/staff/incidents/{}", inc.id)))
+    }));
+    let outcome: Result<(), String> = match (problem, report) {
+        (Some(p), _) => Err(p),
+        (None, Err(e)) => Err(e.to_string()),
+        (None, Ok(report)) => match state
+            .incidents
+            .report(&viewer.caller.ctx, &viewer.caller.principal, None, report)
+            .await
+        {
+            Ok(inc) => return Ok(see_other(&format!("/staff/incidents/{}", inc.id))),
+            Err(e) if e.code == ErrorCode::IncidentInvalid => Err(t.error(&e)),
+            Err(e) => return Err(viewer.failed(e)),
+        },
+    };
+    let message = outcome.err().unwrap_or_default();
+    let view = RegisterView {
+        summary_error: Some(message),
+        ..register_view(&viewer, &state).await?
+    };
+    Ok(viewer
+        .page("staff_incidents.html", None, view)?
+        .with_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY)
+        .into_response())
 }
 
 #[derive(Debug, Serialize)]

@@ -586,6 +586,10 @@ async fn staff_run_the_incident_register_and_customers_keep_their_tokens_in_the_
         "/staff/incidents",
         "a required field keeps the form here"
     );
+    // Without the browser's help (spaces only) the server says so next to the field.
+    fill(&b, "#summary", "   ").await;
+    follow(&b, "#report-form button[type=submit]").await;
+    assert!(!text(&b, "#summary-error").await.is_empty());
     fill(&b, "#summary", "Laptop left on a train").await;
     fill(&b, "#description", "Encrypted disk; found the next day").await;
     follow(&b, "#report-form button[type=submit]").await;
