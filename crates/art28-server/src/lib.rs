@@ -92,7 +92,10 @@ async fn not_found(uri: axum::http::Uri, headers: axum::http::HeaderMap) -> axum
     ))
 }
 
-async fn method_not_allowed() -> axum::response::Response {
+async fn method_not_allowed(uri: axum::http::Uri, headers: axum::http::HeaderMap) -> axum::response::Response {
+    if portal::is_portal_path(uri.path()) {
+        return portal::method_not_allowed(&headers);
+    }
     error::router_error(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",

@@ -76,6 +76,7 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/incidents", get(staff::incidents).post(staff::report))
         .route("/staff/incidents/{id}", get(staff::incident))
         .route("/staff/incidents/{id}/step", post(staff::step))
+        .route("/staff/incidents/{id}/details", post(staff::details))
         .route("/staff/incidents/{id}/customers", post(staff::add_customer))
         .route("/staff/incidents/{id}/notices", post(staff::send))
         .route("/staff/security", get(staff::security))
@@ -109,7 +110,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-async fn asset(crate::extract::Path(name): crate::extract::Path<String>) -> Response {
+async fn asset(PagePath(name): PagePath<String>) -> Response {
     match ASSETS.iter().find(|(n, _, _)| *n == name) {
         Some((_, kind, body)) => (
             [
@@ -273,6 +274,8 @@ pub(crate) struct Viewer {
     pub(crate) lang: Lang,
     session_key: String,
     path: String,
+    /// The path with its query, to come back to.
+    here: String,
 }
 
 impl Viewer {
@@ -341,7 +344,7 @@ impl Viewer {
             lang: self.lang.tag(),
             other_lang: other(self.lang).tag(),
             path: self.path.clone(),
-            back: encode(&self.path),
+            back: encode(&self.here),
             user: Some(UserView {
                 username: self.caller.principal.username.clone(),
                 roles: self.roles().iter().map(|r| t.role(*r).to_string()).collect(),
@@ -416,6 +419,10 @@ impl FromRequestParts<AppState> for Viewer {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let lang = request_lang(&parts.headers);
         let path = parts.uri.path().to_string();
+        let here = parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| path.clone(), |p| p.as_str().to_string());
         let Some(session_key) = crate::auth::session_cookie(&parts.headers) else {
             return Err(PageError::Login(login_target(parts)));
         };
@@ -435,6 +442,7 @@ impl FromRequestParts<AppState> for Viewer {
             lang,
             session_key,
             path,
+            here,
         })
     }
 }
@@ -513,6 +521,16 @@ struct ErrorView {
     message: String,
 }
 
+/// The answer of the portal for a method a page does not take (`GET /logout`, say).
+pub fn method_not_allowed(headers: &HeaderMap) -> Response {
+    let mut r = error_page(
+        &Error::new(ErrorCode::BadRequest, "this page does not take that method"),
+        request_lang(headers),
+    );
+    *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    r
+}
+
 /// The answer of the portal for a path it does not know: an HTML page, not the API's JSON.
 pub async fn not_found(headers: HeaderMap) -> Response {
     error_page(
@@ -532,7 +550,7 @@ async fn csrf_layer(req: Request, next: axum::middleware::Next) -> Response {
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
     if req.method() != Method::POST || !is_form {
         return next.run(req).await;
     }
@@ -550,6 +568,57 @@ async fn csrf_layer(req: Request, next: axum::middleware::Next) -> Response {
     next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
 
+/// The path's parameters, refused with the portal's error page (not the API's JSON).
+pub(crate) struct PagePath<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for PagePath<T> {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let lang = request_lang(&parts.headers);
+        crate::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|crate::extract::Path(v)| PagePath(v))
+            .map_err(|e| PageError::Failed(e.0, lang))
+    }
+}
+
+/// The query string's parameters, refused with the portal's error page.
+pub(crate) struct PageQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for PageQuery<T> {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let lang = request_lang(&parts.headers);
+        crate::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|crate::extract::Query(v)| PageQuery(v))
+            .map_err(|e| PageError::Failed(e.0, lang))
+    }
+}
+
+/// A form's body as text: it must be UTF-8 (a browser sends it so); at most [`MAX_FORM_BYTES`].
+async fn form_body(req: Request) -> Result<(Vec<u8>, Lang), PageError> {
+    let lang = request_lang(req.headers());
+    let bytes = axum::body::to_bytes(req.into_body(), MAX_FORM_BYTES)
+        .await
+        .map_err(|_| PageError::Failed(Error::new(ErrorCode::PayloadTooLarge, "the form holds too much"), lang))?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| PageError::Failed(Error::new(ErrorCode::BadRequest, "the form is not UTF-8"), lang))?;
+    let decoded_ok = url::form_urlencoded::parse(text.as_bytes())
+        .all(|(k, v)| !k.contains('\u{fffd}') && !v.contains('\u{fffd}'))
+        || text.contains("%EF%BF%BD")
+        || text.contains('\u{fffd}');
+    if !decoded_ok {
+        return Err(PageError::Failed(
+            Error::new(ErrorCode::BadRequest, "the form is not UTF-8"),
+            lang,
+        ));
+    }
+    Ok((bytes.to_vec(), lang))
+}
+
 /// A form's fields, read into `T` (every field a string); `csrf` is not part of it.
 pub(crate) struct Form<T>(pub T);
 
@@ -557,11 +626,8 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Form<T> {
     type Rejection = PageError;
 
     async fn from_request(req: Request, _: &AppState) -> Result<Self, Self::Rejection> {
-        let lang = request_lang(req.headers());
+        let (bytes, lang) = form_body(req).await?;
         let bad = |m: String| PageError::Failed(Error::new(ErrorCode::BadRequest, m), lang);
-        let bytes = axum::body::to_bytes(req.into_body(), MAX_FORM_BYTES)
-            .await
-            .map_err(|_| bad("the form holds too much".into()))?;
         let mut seen = std::collections::HashSet::new();
         let mut fields = Vec::new();
         for (k, v) in url::form_urlencoded::parse(&bytes) {
@@ -590,10 +656,7 @@ impl FromRequest<AppState> for Pairs {
     type Rejection = PageError;
 
     async fn from_request(req: Request, _: &AppState) -> Result<Self, Self::Rejection> {
-        let lang = request_lang(req.headers());
-        let bytes = axum::body::to_bytes(req.into_body(), MAX_FORM_BYTES)
-            .await
-            .map_err(|_| PageError::Failed(Error::new(ErrorCode::PayloadTooLarge, "the form holds too much"), lang))?;
+        let (bytes, _) = form_body(req).await?;
         Ok(Pairs(
             url::form_urlencoded::parse(&bytes)
                 .filter(|(k, _)| k != "csrf")

@@ -1,9 +1,8 @@
 //! The pages of a customer's accounts, and logging in and out. Each handler reads the request,
 //! calls the door the API's route for the same thing calls, with the same caller, and renders.
 
-use super::{Form, Page, PageError, St, Viewer, local_path, see_other, text};
+use super::{Form, Page, PageError, PagePath, PageQuery, St, Viewer, local_path, see_other, text};
 use crate::auth::ClientAddr;
-use crate::extract::{Path, Query};
 use art28_core::auth::Permission;
 use art28_core::ids::CustomerId;
 use art28_core::lang::Lang;
@@ -36,7 +35,9 @@ pub(crate) fn may(viewer: &Viewer, p: Permission, customer: &CustomerId) -> bool
 /// `/`: the viewer's own start page.
 pub(crate) async fn home(viewer: Viewer) -> Result<Response, PageError> {
     if viewer.is_staff() {
-        return Ok(see_other("/staff"));
+        let lists_customers =
+            art28_core::auth::authorize(&viewer.caller.principal, Permission::CustomersRead, None).is_ok();
+        return Ok(see_other(if lists_customers { "/staff" } else { "/staff/incidents" }));
     }
     match viewer.customer() {
         Some(c) => Ok(see_other(&format!("/c/{c}"))),
@@ -53,7 +54,11 @@ pub(crate) struct Back {
 }
 
 /// `/lang/{nl|en}?back=/path`: remember the language, go back.
-pub(crate) async fn set_lang(headers: HeaderMap, Path(lang): Path<String>, Query(q): Query<Back>) -> Response {
+pub(crate) async fn set_lang(
+    headers: HeaderMap,
+    PagePath(lang): PagePath<String>,
+    PageQuery(q): PageQuery<Back>,
+) -> Response {
     let Ok(lang) = lang.parse::<Lang>() else {
         return super::error_page(
             &Error::new(ErrorCode::BadRequest, "the language is `nl` or `en`"),
@@ -101,7 +106,7 @@ fn login_page(lang: Lang, mut view: LoginView, status: StatusCode) -> Result<Pag
 }
 
 /// `GET /login`.
-pub(crate) async fn login_form(headers: HeaderMap, Query(q): Query<LoginQuery>) -> Result<Page, PageError> {
+pub(crate) async fn login_form(headers: HeaderMap, PageQuery(q): PageQuery<LoginQuery>) -> Result<Page, PageError> {
     let lang = super::request_lang(&headers);
     let t = text::table(lang);
     login_page(
@@ -223,7 +228,7 @@ pub(crate) struct DoneQuery {
 }
 
 /// `GET /password`.
-pub(crate) async fn password_form(viewer: Viewer, Query(q): Query<DoneQuery>) -> Result<Page, PageError> {
+pub(crate) async fn password_form(viewer: Viewer, PageQuery(q): PageQuery<DoneQuery>) -> Result<Page, PageError> {
     let forced = viewer.caller.account.as_ref().is_some_and(|a| a.must_change_password);
     viewer.page(
         "password.html",
@@ -306,7 +311,7 @@ pub(crate) async fn change_password(
 struct CustomerView {
     id: String,
     name: String,
-    status: String,
+    status: &'static str,
     in_force: Option<VersionRow>,
     links: Vec<(String, &'static str)>,
 }
@@ -333,7 +338,7 @@ fn version_row(m: &AgreementVersionMeta, current: Option<u32>) -> VersionRow {
 }
 
 /// `/c/{customer}`: what the processor keeps for this customer.
-pub(crate) async fn customer(viewer: Viewer, state: St, Path(raw): Path<String>) -> Result<Page, PageError> {
+pub(crate) async fn customer(viewer: Viewer, state: St, PagePath(raw): PagePath<String>) -> Result<Page, PageError> {
     let id = customer_id(&viewer, &raw)?;
     let (detail, _) = state
         .agreements
@@ -357,7 +362,13 @@ pub(crate) async fn customer(viewer: Viewer, state: St, Path(raw): Path<String>)
     let view = CustomerView {
         id: id.to_string(),
         name: detail.customer.name.clone(),
-        status: format!("{:?}", detail.customer.status).to_lowercase(),
+        status: text::table(viewer.lang).get(&format!(
+            "customer_{}",
+            serde_json::to_value(detail.customer.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        )),
         in_force: detail.in_force.as_ref().map(|m| version_row(m, None)),
         links,
     };
@@ -371,7 +382,8 @@ struct AgreementView {
     document: String,
     history: Vec<VersionRow>,
     changes: Option<Changes>,
-    download: String,
+    download: Option<String>,
+    source: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -388,7 +400,31 @@ struct ChangedLine {
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct VersionQuery {
+    /// The agreement's id (a customer may have had more than one); with `version`.
+    agreement: Option<String>,
     version: Option<u32>,
+}
+
+/// An agreement document's Markdown line as a reader would see it: without the heading marks,
+/// table pipes, emphasis and escapes of the source.
+fn plain(line: &str) -> String {
+    let t = line.trim().trim_start_matches('#').trim();
+    let t = t.trim_start_matches("- ").trim_matches('|').trim();
+    let mut out = String::with_capacity(t.len());
+    let mut chars = t.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            }
+            '*' | '`' => {}
+            '|' => out.push_str(" · "),
+            c => out.push(c),
+        }
+    }
+    out.trim().to_string()
 }
 
 /// `/c/{customer}/agreement[?version=N]`: the agreement in force (or version N) as a document
@@ -396,8 +432,8 @@ pub(crate) struct VersionQuery {
 pub(crate) async fn agreement(
     viewer: Viewer,
     state: St,
-    Path(raw): Path<String>,
-    Query(q): Query<VersionQuery>,
+    PagePath(raw): PagePath<String>,
+    PageQuery(q): PageQuery<VersionQuery>,
 ) -> Result<Page, PageError> {
     let id = customer_id(&viewer, &raw)?;
     let (ctx, who) = (&viewer.caller.ctx, &viewer.caller.principal);
@@ -417,12 +453,15 @@ pub(crate) async fn agreement(
             Err(e) => return Err(viewer.failed(e)),
         },
         Some(n) => {
-            let meta = history.iter().find(|m| m.version == n).ok_or_else(|| {
-                viewer.failed(Error::new(
-                    ErrorCode::AgreementNotFound,
-                    format!("there is no version {n}"),
-                ))
-            })?;
+            let meta = history
+                .iter()
+                .find(|m| m.version == n && q.agreement.as_deref().is_none_or(|a| m.id.as_str() == a))
+                .ok_or_else(|| {
+                    viewer.failed(Error::new(
+                        ErrorCode::AgreementNotFound,
+                        format!("there is no version {n}"),
+                    ))
+                })?;
             let (v, _) = state
                 .agreements
                 .version(ctx, who, &meta.id, n)
@@ -452,32 +491,43 @@ pub(crate) async fn agreement(
             md(&v.agreement).map_err(|e| viewer.failed(e))?,
         );
         let diff = similar::TextDiff::from_lines(&a, &b);
-        let lines = diff
-            .iter_all_changes()
-            .filter_map(|c| match c.tag() {
-                similar::ChangeTag::Equal => None,
-                tag => {
-                    let text = c.value().trim_end().to_string();
-                    (!text.is_empty()).then_some(ChangedLine {
-                        added: tag == similar::ChangeTag::Insert,
-                        text,
-                    })
-                }
-            })
-            .collect();
+        let lines =
+            diff.iter_all_changes()
+                .filter_map(|c| match c.tag() {
+                    similar::ChangeTag::Equal => None,
+                    tag => {
+                        let text = plain(c.value());
+                        (!text.is_empty() && !text.chars().all(|c| c == '-' || c == ':' || c == ' ' || c == '·'))
+                            .then_some(ChangedLine {
+                                added: tag == similar::ChangeTag::Insert,
+                                text,
+                            })
+                    }
+                })
+                .collect();
         changes = Some(Changes {
             since: before.version,
             lines,
         });
     }
-    let current = version.as_ref().map(|v| v.meta.version);
+    let shown = version.as_ref().map(|v| (v.meta.id.clone(), v.meta.version));
+    // The document route renders the version in force; an older version is offered as the
+    // text it was recorded with.
+    let in_force = q.version.is_none();
     let view = AgreementView {
         customer: id.to_string(),
         shown: version.as_ref().map(|v| version_row(&v.meta, None)),
         document,
-        history: history.iter().rev().map(|m| version_row(m, current)).collect(),
+        history: history
+            .iter()
+            .rev()
+            .map(|m| version_row(m, shown.as_ref().filter(|(a, _)| a == &m.id).map(|(_, n)| *n)))
+            .collect(),
         changes,
-        download: format!("/api/v1/customers/{id}/agreement/document?lang={}", viewer.lang.tag()),
+        download: in_force.then(|| format!("/api/v1/customers/{id}/agreement/document?lang={}", viewer.lang.tag())),
+        source: version
+            .as_ref()
+            .map(|v| format!("/api/v1/agreements/{}/versions/{}/source", v.meta.id, v.meta.version)),
     };
     viewer.page("agreement.html", Some(&id), view)
 }
@@ -519,8 +569,8 @@ const LOG_PAGE: usize = 50;
 pub(crate) async fn log(
     viewer: Viewer,
     state: St,
-    Path(raw): Path<String>,
-    Query(q): Query<FromQuery>,
+    PagePath(raw): PagePath<String>,
+    PageQuery(q): PageQuery<FromQuery>,
 ) -> Result<Page, PageError> {
     let id = customer_id(&viewer, &raw)?;
     let (page, _) = state
@@ -614,8 +664,8 @@ fn grant_row(g: &AccessGrantRecord, now: Timestamp, t: &text::Text) -> GrantRow 
 pub(crate) async fn access(
     viewer: Viewer,
     state: St,
-    Path(raw): Path<String>,
-    Query(q): Query<DoneQuery>,
+    PagePath(raw): PagePath<String>,
+    PageQuery(q): PageQuery<DoneQuery>,
 ) -> Result<Page, PageError> {
     let id = customer_id(&viewer, &raw)?;
     let grants = state
@@ -648,7 +698,7 @@ pub(crate) struct Nothing {}
 pub(crate) async fn decide_access(
     viewer: Viewer,
     state: St,
-    Path(p): Path<GrantPath>,
+    PagePath(p): PagePath<GrantPath>,
     Form(_): Form<Nothing>,
 ) -> Result<Response, PageError> {
     let id = customer_id(&viewer, &p.customer)?;
@@ -700,8 +750,8 @@ struct NoticeRow {
 pub(crate) async fn incidents(
     viewer: Viewer,
     state: St,
-    Path(raw): Path<String>,
-    Query(q): Query<DoneQuery>,
+    PagePath(raw): PagePath<String>,
+    PageQuery(q): PageQuery<DoneQuery>,
 ) -> Result<Page, PageError> {
     let id = customer_id(&viewer, &raw)?;
     let (ctx, who) = (&viewer.caller.ctx, &viewer.caller.principal);
@@ -767,7 +817,7 @@ pub(crate) struct NoticePath {
 pub(crate) async fn acknowledge(
     viewer: Viewer,
     state: St,
-    Path(p): Path<NoticePath>,
+    PagePath(p): PagePath<NoticePath>,
     Form(_): Form<Nothing>,
 ) -> Result<Response, PageError> {
     let id = customer_id(&viewer, &p.customer)?;
@@ -868,8 +918,8 @@ async fn tokens_view(viewer: &Viewer, state: &St, id: &CustomerId) -> Result<Tok
 pub(crate) async fn tokens(
     viewer: Viewer,
     state: St,
-    Path(raw): Path<String>,
-    Query(q): Query<DoneQuery>,
+    PagePath(raw): PagePath<String>,
+    PageQuery(q): PageQuery<DoneQuery>,
 ) -> Result<Page, PageError> {
     let id = customer_id(&viewer, &raw)?;
     let view = TokensView {
@@ -884,7 +934,7 @@ pub(crate) async fn tokens(
 pub(crate) async fn create_token(
     viewer: Viewer,
     state: St,
-    Path(raw): Path<String>,
+    PagePath(raw): PagePath<String>,
     super::Pairs(form): super::Pairs,
 ) -> Result<Response, PageError> {
     let id = customer_id(&viewer, &raw)?;
@@ -949,7 +999,7 @@ pub(crate) struct TokenPath {
 pub(crate) async fn revoke_token(
     viewer: Viewer,
     state: St,
-    Path(p): Path<TokenPath>,
+    PagePath(p): PagePath<TokenPath>,
     Form(_): Form<Nothing>,
 ) -> Result<Response, PageError> {
     let id = customer_id(&viewer, &p.customer)?;
@@ -971,7 +1021,7 @@ pub(crate) struct HookForm {
 pub(crate) async fn set_webhook(
     viewer: Viewer,
     state: St,
-    Path(raw): Path<String>,
+    PagePath(raw): PagePath<String>,
     Form(form): Form<HookForm>,
 ) -> Result<Response, PageError> {
     let id = customer_id(&viewer, &raw)?;

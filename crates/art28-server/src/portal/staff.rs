@@ -14,12 +14,15 @@ struct CustomerRow {
     id: String,
     name: String,
     language: &'static str,
-    status: String,
+    status: &'static str,
     since: String,
 }
 
 /// `/staff`: the customers the viewer may see.
 pub(crate) async fn customers(viewer: Viewer, state: St) -> Result<Page, PageError> {
+    if !viewer.is_staff() {
+        return Err(PageError::Redirect("/".into()));
+    }
     let list = state
         .agreements
         .customers(&viewer.caller.principal)
@@ -32,7 +35,7 @@ pub(crate) async fn customers(viewer: Viewer, state: St) -> Result<Page, PageErr
                 id: c.id.to_string(),
                 name: c.name.clone(),
                 language: c.language.tag(),
-                status: format!("{:?}", c.status).to_lowercase(),
+                status: text::table(viewer.lang).get(&format!("customer_{}", wire(&c.status))),
                 since: when(c.created_at),
             })
             .collect(),
@@ -42,8 +45,7 @@ pub(crate) async fn customers(viewer: Viewer, state: St) -> Result<Page, PageErr
 
 // ----- the incident register ----------------------------------------------------------------
 
-use super::{Form, see_other, text};
-use crate::extract::{Path, Query};
+use super::{Form, PagePath, PageQuery, see_other, text};
 use art28_core::ids::CustomerId;
 use art28_core::incident::Step;
 use art28_core::{Error, ErrorCode};
@@ -155,7 +157,7 @@ struct IncidentView {
     summary: String,
     description: String,
     status: &'static str,
-    kind: String,
+    kind: &'static str,
     aware_at: String,
     reported_by: String,
     customers: Vec<AffectedRow>,
@@ -163,7 +165,76 @@ struct IncidentView {
     steps: Vec<(&'static str, &'static str, bool)>,
     can_send: bool,
     addable: Vec<(String, String)>,
+    /// Without `customers_read` (a security officer) the customer is typed, not chosen.
+    type_customer: bool,
+    details: DetailsForm,
+    missing: Vec<&'static str>,
     done: bool,
+}
+
+/// The details as the form shows them.
+#[derive(Debug, Serialize)]
+struct DetailsForm {
+    texts: Vec<(&'static str, &'static str, String)>,
+    impact: Vec<(String, &'static str, bool)>,
+    actions: Vec<(String, &'static str, bool)>,
+}
+
+/// The free-text fields of the details a person fills in, in the order of a notice.
+const DETAIL_TEXTS: &[&str] = &[
+    "description",
+    "cause",
+    "failed_measure",
+    "consequences",
+    "recovery",
+    "measures_taken",
+    "measures_proposed",
+];
+
+fn detail_text<'a>(d: &'a art28_core::incident::Details, field: &str) -> &'a str {
+    match field {
+        "description" => &d.description,
+        "cause" => &d.cause,
+        "failed_measure" => &d.failed_measure,
+        "consequences" => &d.consequences,
+        "recovery" => &d.recovery,
+        "measures_taken" => &d.measures_taken,
+        "measures_proposed" => &d.measures_proposed,
+        _ => "",
+    }
+}
+
+fn wire<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn details_form(t: &text::Text, d: &art28_core::incident::Details) -> DetailsForm {
+    use art28_core::incident::{BreachAction as A, Impact as I};
+    DetailsForm {
+        texts: DETAIL_TEXTS
+            .iter()
+            .map(|f| (*f, t.get(&format!("field_{f}")), detail_text(d, f).to_string()))
+            .collect(),
+        impact: [I::Confidentiality, I::Integrity, I::Availability]
+            .iter()
+            .map(|i| {
+                let w = wire(i);
+                let label = t.get(&format!("impact_{w}"));
+                (w, label, d.impact.contains(i))
+            })
+            .collect(),
+        actions: [A::Reading, A::Copying, A::Changing, A::Deleting, A::Theft]
+            .iter()
+            .map(|a| {
+                let w = wire(a);
+                let label = t.get(&format!("action_{w}"));
+                (w, label, d.actions.contains(a))
+            })
+            .collect(),
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -196,8 +267,8 @@ pub(crate) struct DoneQuery {
 pub(crate) async fn incident(
     viewer: Viewer,
     state: St,
-    Path(p): Path<IdPath>,
-    Query(q): Query<DoneQuery>,
+    PagePath(p): PagePath<IdPath>,
+    PageQuery(q): PageQuery<DoneQuery>,
 ) -> Result<Page, PageError> {
     let (ctx, who) = (&viewer.caller.ctx, &viewer.caller.principal);
     let i = state
@@ -205,7 +276,8 @@ pub(crate) async fn incident(
         .get(ctx, who, None, p.id)
         .await
         .map_err(|e| viewer.failed(e))?;
-    let customers = state.agreements.customers(who).await.map_err(|e| viewer.failed(e))?;
+    // Who may not list the customers (a security officer) types the one to add.
+    let customers = state.agreements.customers(who).await.unwrap_or_default();
     let t = text::table(viewer.lang);
     use art28_core::incident::Status as S;
     let steps: &[(&str, &str, bool)] = match i.status {
@@ -224,7 +296,7 @@ pub(crate) async fn incident(
         summary: i.details.summary.clone(),
         description: i.details.description.clone(),
         status: status_label(t, &i),
-        kind: format!("{:?}", i.kind),
+        kind: t.get(&format!("kind_{}", wire(&i.kind))),
         aware_at: when(i.aware_at),
         reported_by: i.reported_by.clone(),
         customers: i
@@ -247,7 +319,17 @@ pub(crate) async fn incident(
             })
             .collect(),
         steps: steps.iter().map(|(s, k, reason)| (*s, t.get(k), *reason)).collect(),
-        can_send: matches!(i.status, S::Breach | S::Notified) && !i.customers.is_empty(),
+        can_send: matches!(i.status, S::Breach | S::Notified)
+            && !i.customers.is_empty()
+            && i.details.missing_for_notice().is_empty(),
+        type_customer: open && customers.is_empty(),
+        details: details_form(t, &i.details),
+        missing: i
+            .details
+            .missing_for_notice()
+            .iter()
+            .map(|f| t.get(&format!("field_{f}")))
+            .collect(),
         addable: if open {
             customers
                 .iter()
@@ -273,7 +355,7 @@ pub(crate) struct StepForm {
 pub(crate) async fn step(
     viewer: Viewer,
     state: St,
-    Path(p): Path<IdPath>,
+    PagePath(p): PagePath<IdPath>,
     Form(form): Form<StepForm>,
 ) -> Result<Response, PageError> {
     let step: Step = serde_json::from_value(serde_json::Value::String(form.step.clone())).map_err(|_| {
@@ -291,6 +373,54 @@ pub(crate) async fn step(
     Ok(see_other(&format!("/staff/incidents/{}?done=1", p.id)))
 }
 
+/// `POST /staff/incidents/{id}/details`: what is known, as a notice needs it. The fields the
+/// form does not show (the period, systems, sub-processors) are kept as they are.
+pub(crate) async fn details(
+    viewer: Viewer,
+    state: St,
+    PagePath(p): PagePath<IdPath>,
+    super::Pairs(form): super::Pairs,
+) -> Result<Response, PageError> {
+    let (ctx, who) = (&viewer.caller.ctx, &viewer.caller.principal);
+    let i = state
+        .incidents
+        .get(ctx, who, None, p.id)
+        .await
+        .map_err(|e| viewer.failed(e))?;
+    let bad = |m: String| viewer.failed(Error::new(ErrorCode::BadRequest, m));
+    let mut d = i.details.clone();
+    d.impact.clear();
+    d.actions.clear();
+    let mut version = None;
+    for (k, v) in &form {
+        let v = v.trim().to_string();
+        match k.as_str() {
+            "version" => version = Some(v.parse::<u64>().map_err(|_| bad("the version is a number".into()))?),
+            "impact" => d
+                .impact
+                .push(serde_json::from_value(serde_json::Value::String(v)).map_err(|e| bad(e.to_string()))?),
+            "action" => d
+                .actions
+                .push(serde_json::from_value(serde_json::Value::String(v)).map_err(|e| bad(e.to_string()))?),
+            "description" => d.description = v,
+            "cause" => d.cause = v,
+            "failed_measure" => d.failed_measure = v,
+            "consequences" => d.consequences = v,
+            "recovery" => d.recovery = v,
+            "measures_taken" => d.measures_taken = v,
+            "measures_proposed" => d.measures_proposed = v,
+            other => return Err(bad(format!("the form has no field `{other}`"))),
+        }
+    }
+    let version = version.ok_or_else(|| bad("the form lacks the version".into()))?;
+    state
+        .incidents
+        .update_details(who, p.id, version, d)
+        .await
+        .map_err(|e| viewer.failed(e))?;
+    Ok(see_other(&format!("/staff/incidents/{}?done=1", p.id)))
+}
+
 #[derive(Debug, Deserialize)]
 pub(crate) struct AddForm {
     version: u64,
@@ -301,7 +431,7 @@ pub(crate) struct AddForm {
 pub(crate) async fn add_customer(
     viewer: Viewer,
     state: St,
-    Path(p): Path<IdPath>,
+    PagePath(p): PagePath<IdPath>,
     Form(form): Form<AddForm>,
 ) -> Result<Response, PageError> {
     let customer: CustomerId = form.customer.parse().map_err(|e| viewer.failed(e))?;
@@ -330,7 +460,7 @@ pub(crate) struct SendForm {
 pub(crate) async fn send(
     viewer: Viewer,
     state: St,
-    Path(p): Path<IdPath>,
+    PagePath(p): PagePath<IdPath>,
     Form(form): Form<SendForm>,
 ) -> Result<Response, PageError> {
     state
@@ -506,7 +636,7 @@ pub(crate) async fn deadlines(viewer: Viewer, state: St) -> Result<Page, PageErr
             .collect(),
         json: format!("/api/v1/deadlines{query}"),
         ics: format!(
-            "/api/v1/deadlines.ics{}lang={}",
+            "/api/v1/deadlines.ics{query}{}lang={}",
             if query.is_empty() { "?" } else { "&" },
             viewer.lang.tag()
         ),

@@ -307,15 +307,20 @@ async fn a_customer_admin_works_through_the_portal_and_another_customer_sees_non
     create_account(&s, "els.beheer", "customer_admin", A).await;
     create_account(&s, "henk.beheer", "customer_admin", B).await;
     let support = account(&s, "sanne.support", "support_engineer", None).await;
-    let r = s
-        .client
-        .post(s.url(&format!("/api/v1/customers/{A}/access-grants")))
-        .bearer_auth(&support)
-        .json(&json!({"reason": "support_ticket", "ticket": "SUP-77", "ends_at": "2026-11-23T10:00:00Z"}))
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(r.status(), 201);
+    let mut grants = Vec::new();
+    for ticket in ["SUP-77", "SUP-78"] {
+        let r = s
+            .client
+            .post(s.url(&format!("/api/v1/customers/{A}/access-grants")))
+            .bearer_auth(&support)
+            .json(&json!({"reason": "support_ticket", "ticket": ticket, "ends_at": "2026-11-23T10:00:00Z"}))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status(), 201);
+        grants.push(r.json::<Value>().await.expect("json")["id"].as_u64().expect("id"));
+    }
+    let (g1, g2) = (grants[0], grants[1]);
     breach(&s).await;
     // A second version of A's agreement: a shorter breach notice term.
     let v2 = include_str!("../../../../examples/agreements/belgisch-addendum.toml")
@@ -395,20 +400,35 @@ async fn a_customer_admin_works_through_the_portal_and_another_customer_sees_non
     b.goto(&at(&s, &format!("/c/{A}/access"))).await.expect("goto");
     assert!(text(&b, "#grants tbody").await.contains("sanne.support"));
     screenshot(&b, "portal-access").await;
+    // A refusal of a form htmx posted is shown as the page it is, not swallowed: SUP-78 is
+    // decided elsewhere (through the API, with this very session) while the page shows it open.
+    let cookie = b.get_named_cookie("art28_session").await.expect("cookie");
+    let r = s
+        .client
+        .post(s.url(&format!("/api/v1/customers/{A}/access-grants/{g2}/approve")))
+        .bearer_auth(cookie.value())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 200);
+    follow(&b, &format!("#grant-{g2} button.reject")).await;
+    assert!(!text(&b, "#error-code").await.is_empty());
+    assert_eq!(path(&b).await, format!("/c/{A}/access/{g2}/reject"));
     // With script, htmx posts the form and swaps in the row as the page now shows it.
-    click(&b, "#grants button.approve").await;
+    b.goto(&at(&s, &format!("/c/{A}/access"))).await.expect("goto");
+    let state = format!("#grant-{g1} td.state");
+    click(&b, &format!("#grant-{g1} button.approve")).await;
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !text(&b, "#grants td.state").await.starts_with("approved") {
+    while !text(&b, &state).await.starts_with("approved") {
         assert!(Instant::now() < deadline, "the row did not show the approval");
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     assert_eq!(path(&b).await, format!("/c/{A}/access"), "no page load");
     b.refresh().await.expect("refresh");
-    assert!(text(&b, "#grants td.state").await.starts_with("approved"), "kept");
+    assert!(text(&b, &state).await.starts_with("approved"), "kept");
     // Without script the same form posts and comes back to the page: end the grant that way.
-    let cookie = b.get_named_cookie("art28_session").await.expect("cookie");
     let csrf = b
-        .find(Locator::Css("#grants form input[name=csrf]"))
+        .find(Locator::Css(&format!("#grant-{g1} form input[name=csrf]")))
         .await
         .expect("csrf field")
         .attr("value")
@@ -416,7 +436,7 @@ async fn a_customer_admin_works_through_the_portal_and_another_customer_sees_non
         .expect("attr")
         .unwrap_or_default();
     let action = b
-        .find(Locator::Css("#grants form"))
+        .find(Locator::Css(&format!("#grant-{g1} form")))
         .await
         .expect("form")
         .attr("action")
@@ -439,7 +459,7 @@ async fn a_customer_admin_works_through_the_portal_and_another_customer_sees_non
     assert_eq!(r.headers()["location"], format!("/c/{A}/access?done=1").as_str());
     b.goto(&at(&s, &format!("/c/{A}/access?done=1"))).await.expect("goto");
     assert_eq!(text(&b, "#done").await, "Done.");
-    assert!(text(&b, "#grants td.state").await.starts_with("ended"));
+    assert!(text(&b, &state).await.starts_with("ended"));
 
     // The breach notice: acknowledged.
     b.goto(&at(&s, &format!("/c/{A}/incidents"))).await.expect("goto");
@@ -575,7 +595,11 @@ async fn staff_run_the_incident_register_and_customers_keep_their_tokens_in_the_
     let b = browser(&d).await;
     first_login(&b, &s, "sofie.security").await;
     b.goto(&at(&s, "/")).await.expect("goto");
-    assert_eq!(path(&b).await, "/staff");
+    assert_eq!(
+        path(&b).await,
+        "/staff/incidents",
+        "a security officer starts at the register"
+    );
     // The register: the breach, and a new report taken through its workflow.
     b.goto(&at(&s, "/staff/incidents")).await.expect("goto");
     assert!(text(&b, "#register tbody").await.contains("Back-up tape lost"));
@@ -612,6 +636,37 @@ async fn staff_run_the_incident_register_and_customers_keep_their_tokens_in_the_
     assert!(
         states.contains("geen datalek") || states.contains("not a breach"),
         "{states}"
+    );
+    // A breach taken all the way from the portal: the customer typed (a security officer may
+    // not list customers), the details a notice needs filled in, the notices sent.
+    b.goto(&at(&s, "/staff/incidents")).await.expect("goto");
+    fill(&b, "#summary", "Mailbox of a support engineer read by an outsider").await;
+    follow(&b, "#report-form button[type=submit]").await;
+    let second = path(&b).await;
+    follow(&b, "#step-triage").await;
+    follow(&b, "#step-breach").await;
+    fill(&b, "#customer", A).await;
+    follow(&b, "#add-customer button[type=submit]").await;
+    assert!(text(&b, "#affected tbody").await.contains(A));
+    assert!(
+        !text(&b, "#missing").await.is_empty(),
+        "what a notice still needs is named"
+    );
+    assert!(
+        b.find(Locator::Css("#send-notices")).await.is_err(),
+        "no sending before that"
+    );
+    fill(&b, "#d-cause", "A phished password").await;
+    fill(&b, "#d-failed_measure", "Two-factor authentication was not required").await;
+    click(&b, "#details-form input[value=reading]").await;
+    follow(&b, "#details-form button[type=submit]").await;
+    assert!(b.find(Locator::Css("#missing")).await.is_err());
+    follow(&b, "#send-notices button[type=submit]").await;
+    assert_eq!(path(&b).await, format!("{second}?done=1"));
+    let state = text(&b, "#incident-state").await;
+    assert!(
+        state == "customers notified" || state == "gemeld aan klanten",
+        "{state}"
     );
     // The deadlines view: the breach's notice to A, with its due time, first.
     b.goto(&at(&s, "/deadlines")).await.expect("goto");
@@ -696,5 +751,131 @@ async fn staff_run_the_incident_register_and_customers_keep_their_tokens_in_the_
         .expect("send");
     assert_eq!(r.status(), 403);
     b.close().await.expect("close");
+    s.stop().await;
+}
+
+/// A session of `user` (created with [`INITIAL`]) after its first password change, as the
+/// portal's cookie and the CSRF token its forms carry.
+async fn cookie_session(s: &TestServer, user: &str) -> (String, String) {
+    let login = |password: &'static str| {
+        let (c, url) = (s.client.clone(), s.url("/api/v1/session"));
+        let user = user.to_string();
+        async move {
+            let r = c
+                .post(url)
+                .json(&json!({"username": user, "password": password}))
+                .send()
+                .await
+                .expect("send");
+            let v: Value = r.json().await.expect("json");
+            (
+                v["token"].as_str().expect("token").to_string(),
+                v["csrf_token"].as_str().expect("csrf").to_string(),
+            )
+        }
+    };
+    let (first, _) = login(INITIAL).await;
+    let r = s
+        .client
+        .post(s.url("/api/v1/session/password"))
+        .bearer_auth(&first)
+        .json(&json!({"old_password": INITIAL, "new_password": CHOSEN}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 204);
+    login(CHOSEN).await
+}
+
+#[tokio::test]
+async fn portal_paths_answer_with_pages_for_bad_addresses_methods_and_bytes() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = start(dir.path(), true).await;
+    create_account(&s, "els.beheer", "customer_admin", A).await;
+    let (key, csrf) = cookie_session(&s, "els.beheer").await;
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let cookie = format!("art28_session={key}");
+    let page = |method: &str, path: &str| {
+        plain
+            .request(method.parse().expect("method"), s.url(path))
+            .header("cookie", &cookie)
+            .header("accept-language", "en")
+    };
+    for (method, path, status) in [
+        ("GET", format!("/c/{A}/agreement?version=abc"), 400),
+        ("GET", format!("/c/{A}/agreement?version=99999999999"), 400),
+        ("GET", format!("/c/{A}/log?from=-1"), 400),
+        ("GET", "/login?next=a&next=b".to_string(), 400),
+        ("GET", "/staff/incidents/abc".to_string(), 400),
+        ("GET", "/logout".to_string(), 405),
+        ("POST", format!("/c/{A}"), 405),
+        ("GET", "/no/such/page".to_string(), 404),
+    ] {
+        let r = page(method, &path).send().await.expect("send");
+        assert_eq!(r.status().as_u16(), status, "{method} {path}");
+        let kind = r.headers()["content-type"].to_str().expect("type").to_string();
+        assert!(kind.starts_with("text/html"), "{method} {path}: {kind}");
+        let body = r.text().await.expect("body");
+        assert!(
+            body.contains("id=\"error-code\"") && body.contains("lang=\"en\""),
+            "{method} {path}: {body}"
+        );
+    }
+    // A form that is not UTF-8 is refused and changes nothing.
+    let mut body = format!("csrf={csrf}&url=https://hooks.example.nl/").into_bytes();
+    body.push(0xff);
+    let r = page("POST", &format!("/c/{A}/webhook"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 400);
+    let r = page("POST", &format!("/c/{A}/webhook"))
+        .header("content-type", "Application/X-WWW-Form-Urlencoded")
+        .body(format!("csrf={csrf}&url=https%3A%2F%2Fhooks.example.nl%2F%FF"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 400, "a percent-encoded byte that is not UTF-8 neither");
+    let r = s
+        .client
+        .get(s.url(&format!("/api/v1/customers/{A}/webhook")))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 404, "no webhook was set");
+    // The calendar link of a customer's deadlines page works.
+    let html = page("GET", "/deadlines")
+        .send()
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("body");
+    let link = html
+        .split("id=\"deadlines-ics\"")
+        .next()
+        .and_then(|before| before.rsplit("href=\"").next())
+        .map(|h| {
+            h.split('"')
+                .next()
+                .unwrap_or_default()
+                .replace("&amp;", "&")
+                .replace("&#x2f;", "/")
+        })
+        .expect("calendar link");
+    let r = page("GET", &link).send().await.expect("send");
+    assert_eq!(r.status(), 200, "{link}");
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .starts_with("text/calendar")
+    );
     s.stop().await;
 }

@@ -66,6 +66,23 @@ async function checkAll(button) {
   document.body.dataset.checked = `${good}/${good + bad}`;
 }
 
+// htmx swaps in what a form's answer shows; when the answer is a refusal, or another page (the
+// login page, when the session ended), the browser goes there as it would without script.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const xhr = event.detail.xhr;
+  const to = new URL(xhr.responseURL || location.href, location.href);
+  if (xhr.status >= 400) {
+    event.detail.shouldSwap = false;
+    // The element that sent the request (the event itself fires on the target it would swap).
+    const from = event.detail.requestConfig ? event.detail.requestConfig.elt : null;
+    const form = from instanceof Element ? from.closest("form") : null;
+    if (form) HTMLFormElement.prototype.submit.call(form);
+  } else if (to.pathname !== location.pathname) {
+    event.detail.shouldSwap = false;
+    location.assign(to.href);
+  }
+});
+
 document.addEventListener("DOMContentLoaded", () => {
   const button = document.getElementById("check-all");
   if (button) button.addEventListener("click", () => { checkAll(button); });
