@@ -606,11 +606,12 @@ async fn form_body(req: Request) -> Result<(Vec<u8>, Lang), PageError> {
         .map_err(|_| PageError::Failed(Error::new(ErrorCode::PayloadTooLarge, "the form holds too much"), lang))?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| PageError::Failed(Error::new(ErrorCode::BadRequest, "the form is not UTF-8"), lang))?;
-    let decoded_ok = url::form_urlencoded::parse(text.as_bytes())
-        .all(|(k, v)| !k.contains('\u{fffd}') && !v.contains('\u{fffd}'))
-        || text.contains("%EF%BF%BD")
-        || text.contains('\u{fffd}');
-    if !decoded_ok {
+    // Percent-escapes are decoded lossily (an invalid sequence becomes U+FFFD): a replacement
+    // character in a field is refused unless the form itself sent one.
+    let sent_replacement = text.contains('\u{fffd}') || text.to_ascii_uppercase().contains("%EF%BF%BD");
+    let lossless =
+        url::form_urlencoded::parse(text.as_bytes()).all(|(k, v)| !k.contains('\u{fffd}') && !v.contains('\u{fffd}'));
+    if !lossless && !sent_replacement {
         return Err(PageError::Failed(
             Error::new(ErrorCode::BadRequest, "the form is not UTF-8"),
             lang,
