@@ -161,7 +161,7 @@ static ENV: LazyLock<Result<Environment<'static>, minijinja::Error>> = LazyLock:
 
 /// What every page knows besides its own content.
 #[derive(Debug, Serialize)]
-struct Frame {
+pub(crate) struct Frame {
     lang: &'static str,
     other_lang: &'static str,
     path: String,
@@ -192,7 +192,7 @@ fn encode(s: &str) -> String {
 }
 
 #[derive(Debug, Serialize)]
-struct UserView {
+pub(crate) struct UserView {
     username: String,
     roles: Vec<String>,
     customer: Option<String>,
@@ -200,7 +200,7 @@ struct UserView {
 }
 
 #[derive(Debug, Serialize)]
-struct NavItem {
+pub(crate) struct NavItem {
     href: String,
     label: String,
     current: bool,
@@ -366,9 +366,9 @@ impl Viewer {
         render(template, self.lang, self.frame(customer), content)
     }
 
-    /// A failure of a door, shown in this viewer's language.
+    /// A failure of a door, shown in this viewer's language and frame.
     pub(crate) fn failed(&self, e: impl Into<Error>) -> PageError {
-        PageError::Failed(e.into(), self.lang)
+        PageError::FailedFor(e.into(), Box::new(self.frame(None)), self.lang)
     }
 }
 
@@ -480,6 +480,8 @@ pub(crate) enum PageError {
     Redirect(String),
     /// A door refused or failed: an error page in the viewer's language.
     Failed(Error, Lang),
+    /// The same for a logged-in viewer: the page keeps the viewer's header and navigation.
+    FailedFor(Error, Box<Frame>, Lang),
 }
 
 impl IntoResponse for PageError {
@@ -487,6 +489,7 @@ impl IntoResponse for PageError {
         match self {
             PageError::Login(to) | PageError::Redirect(to) => see_other(&to),
             PageError::Failed(e, lang) => error_page(&e, lang),
+            PageError::FailedFor(e, frame, lang) => framed_error_page(&e, lang, *frame),
         }
     }
 }
@@ -502,8 +505,12 @@ pub(crate) fn see_other(to: &str) -> Response {
 
 /// A page saying what went wrong: the rule's code, its message in the reader's language.
 pub(crate) fn error_page(e: &Error, lang: Lang) -> Response {
+    framed_error_page(e, lang, Frame::bare(lang, "/"))
+}
+
+/// An error page in `frame` (a logged-in viewer's, or nobody's).
+fn framed_error_page(e: &Error, lang: Lang, frame: Frame) -> Response {
     let t = text::table(lang);
-    let frame = Frame::bare(lang, "/");
     let content = ErrorView {
         code: e.code.as_str(),
         message: t.error(e),

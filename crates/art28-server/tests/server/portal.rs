@@ -536,6 +536,10 @@ async fn a_customer_admin_works_through_the_portal_and_another_customer_sees_non
                 !source.contains("Scheldepoort") && !source.contains("sanne"),
                 "{page}: {source}"
             );
+            assert!(
+                b.find(Locator::Css("#logout")).await.is_ok(),
+                "the refusal keeps the viewer's header"
+            );
             seen.push((
                 text(&b, "#error-code").await,
                 text(&b, "#error-message").await.replace(customer, "…"),
