@@ -99,7 +99,13 @@ fn login_page(lang: Lang, mut view: LoginView, status: StatusCode) -> Result<Pag
     // A new form token for every form shown: the cookie holds it, the form repeats it.
     let token = super::random_token();
     view.token = token.clone();
-    let frame = super::Frame::bare(lang, "/login");
+    // Switching the language keeps where the viewer wanted to go.
+    let here = if view.next == "/" {
+        "/login".to_string()
+    } else {
+        format!("/login?next={}", super::encode(&view.next))
+    };
+    let frame = super::Frame::bare(lang, &here);
     Ok(super::render("login.html", lang, frame, view)?
         .with_status(status)
         .with_cookie(super::set_cookie(super::LOGIN_COOKIE, &token, 3600)))

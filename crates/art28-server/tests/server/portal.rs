@@ -343,6 +343,14 @@ async fn a_customer_admin_works_through_the_portal_and_another_customer_sees_non
     // Before logging in, the browser's language (this one prefers English); after it, the
     // customer's (Dutch).
     assert_eq!(lang(&b).await, "en");
+    // Switching the language on the login page keeps where the login leads.
+    follow(&b, "#switch-lang").await;
+    assert_eq!(lang(&b).await, "nl");
+    assert!(path(&b).await.starts_with("/login?next="), "{}", path(&b).await);
+    follow(&b, "#switch-lang").await;
+    assert_eq!(lang(&b).await, "en");
+    // Forget the choice again, so the customer's own language applies after the login.
+    b.delete_cookie("art28_lang").await.expect("cookie");
     screenshot(&b, "portal-login").await;
     fill(&b, "#username", "els.beheer").await;
     fill(&b, "#password", "wrong password, surely").await;
