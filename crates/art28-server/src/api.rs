@@ -427,6 +427,47 @@ impl aide::OperationOutput for Document {
     }
 }
 
+/// A text answer of one media type (the register as CSV, the deadlines as a calendar), with
+/// its `Content-Disposition` and its place in the OpenAPI document.
+macro_rules! text_answer {
+    ($(#[$doc:meta])* $name:ident, $media:literal, $disposition:literal, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name(String);
+
+        impl axum::response::IntoResponse for $name {
+            fn into_response(self) -> axum::response::Response {
+                axum::response::IntoResponse::into_response((
+                    [
+                        (axum::http::header::CONTENT_TYPE, concat!($media, "; charset=utf-8")),
+                        (axum::http::header::CONTENT_DISPOSITION, $disposition),
+                    ],
+                    self.0,
+                ))
+            }
+        }
+
+        impl aide::OperationOutput for $name {
+            type Inner = String;
+            fn operation_response(
+                ctx: &mut aide::generate::GenContext,
+                op: &mut aide::openapi::Operation,
+            ) -> Option<aide::openapi::Response> {
+                crate::api::text_output(ctx, op, $what, &[$media])
+            }
+            fn inferred_responses(
+                ctx: &mut aide::generate::GenContext,
+                op: &mut aide::openapi::Operation,
+            ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+                Self::operation_response(ctx, op)
+                    .map(|r| vec![(Some(200), r)])
+                    .unwrap_or_default()
+            }
+        }
+    };
+}
+pub(crate) use text_answer;
+
 /// The OpenAPI response of a text body served as one of `media` types.
 pub(crate) fn text_output(
     ctx: &mut aide::generate::GenContext,

@@ -15,8 +15,6 @@ use art28_core::lang::Lang;
 use art28_service::deadlines::Filter;
 use axum::Json;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -78,42 +76,10 @@ pub async fn feed(caller: Caller, State(state): State<AppState>, Query(q): Query
     )))
 }
 
-/// An iCalendar document (RFC 5545).
-#[derive(Debug)]
-pub struct Calendar(String);
-
-impl IntoResponse for Calendar {
-    fn into_response(self) -> axum::response::Response {
-        (
-            [
-                (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
-                (header::CONTENT_DISPOSITION, "inline; filename=\"deadlines.ics\""),
-            ],
-            self.0,
-        )
-            .into_response()
-    }
-}
-
-impl aide::OperationOutput for Calendar {
-    type Inner = String;
-    fn operation_response(
-        ctx: &mut aide::generate::GenContext,
-        op: &mut aide::openapi::Operation,
-    ) -> Option<aide::openapi::Response> {
-        crate::api::text_output(
-            ctx,
-            op,
-            "An iCalendar feed (RFC 5545): one VEVENT per deadline still running, its UID stable.",
-            &["text/calendar"],
-        )
-    }
-    fn inferred_responses(
-        ctx: &mut aide::generate::GenContext,
-        op: &mut aide::openapi::Operation,
-    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
-        Self::operation_response(ctx, op)
-            .map(|r| vec![(Some(200), r)])
-            .unwrap_or_default()
-    }
-}
+crate::api::text_answer!(
+    /// An iCalendar document (RFC 5545).
+    Calendar,
+    "text/calendar",
+    "inline; filename=\"deadlines.ics\"",
+    "An iCalendar feed (RFC 5545): one VEVENT per deadline still running, its UID stable."
+);

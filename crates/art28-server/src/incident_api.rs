@@ -22,8 +22,7 @@ use art28_service::incidents::{Deadline, Draft, Report, ScopeQuery};
 use art28_service::records::{IncidentRecord, NoticeRecord};
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::StatusCode;
 use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -568,45 +567,13 @@ pub async fn acknowledge(
     Ok(Json(n.into()))
 }
 
-/// The register as CSV.
-#[derive(Debug)]
-pub struct Csv(String);
-
-impl IntoResponse for Csv {
-    fn into_response(self) -> axum::response::Response {
-        (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (header::CONTENT_DISPOSITION, "attachment; filename=\"incidents.csv\""),
-            ],
-            self.0,
-        )
-            .into_response()
-    }
-}
-
-impl aide::OperationOutput for Csv {
-    type Inner = String;
-    fn operation_response(
-        ctx: &mut aide::generate::GenContext,
-        op: &mut aide::openapi::Operation,
-    ) -> Option<aide::openapi::Response> {
-        crate::api::text_output(
-            ctx,
-            op,
-            "The register as CSV, one incident and customer per row.",
-            &["text/csv"],
-        )
-    }
-    fn inferred_responses(
-        ctx: &mut aide::generate::GenContext,
-        op: &mut aide::openapi::Operation,
-    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
-        Self::operation_response(ctx, op)
-            .map(|r| vec![(Some(200), r)])
-            .unwrap_or_default()
-    }
-}
+crate::api::text_answer!(
+    /// The register as CSV.
+    Csv,
+    "text/csv",
+    "attachment; filename=\"incidents.csv\"",
+    "The register as CSV, one incident and customer per row."
+);
 
 const CSV_HEADER: &[&str] = &[
     "incident",
