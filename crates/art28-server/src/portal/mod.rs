@@ -690,5 +690,22 @@ pub(crate) fn session_cookie(key: &str) -> String {
     set_cookie(SESSION_COOKIE, key, art28_service::accounts::SESSION_HOURS * 3600)
 }
 
+/// An enum's wire form (its serde name), to pick its label from the text table.
+pub(crate) fn wire<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// "when by whom" of something done (decided, acknowledged, revoked, granted), if it was.
+pub(crate) fn done_by(t: &text::Text, at: Option<jiff::Timestamp>, by: Option<&str>) -> Option<String> {
+    let at = pages::when(at?);
+    Some(match by {
+        Some(by) => format!("{at} {} {by}", t.get("decided_by")),
+        None => at,
+    })
+}
+
 /// The state, for handlers that take it.
 pub(crate) type St = State<AppState>;

@@ -368,13 +368,7 @@ pub(crate) async fn customer(viewer: Viewer, state: St, PagePath(raw): PagePath<
     let view = CustomerView {
         id: id.to_string(),
         name: detail.customer.name.clone(),
-        status: text::table(viewer.lang).get(&format!(
-            "customer_{}",
-            serde_json::to_value(detail.customer.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()
-        )),
+        status: text::table(viewer.lang).get(&format!("customer_{}", super::wire(&detail.customer.status))),
         in_force: detail.in_force.as_ref().map(|m| version_row(m, None)),
         links,
     };
@@ -657,10 +651,7 @@ fn grant_row(g: &AccessGrantRecord, now: Timestamp, t: &text::Text) -> GrantRow 
         requested_at: when(g.requested_at),
         ends_at: when(g.ends_at),
         state: t.get(state),
-        decided: match (&g.decided_by, g.decided_at) {
-            (Some(by), Some(at)) => Some(format!("{} {by}, {}", t.get("decided_by"), when(at))),
-            _ => None,
-        },
+        decided: super::done_by(t, g.decided_at, g.decided_by.as_deref()),
         open: g.status == AccessGrantStatus::Requested && !expired,
         live: g.status == AccessGrantStatus::Approved && !expired,
     }
@@ -795,11 +786,7 @@ pub(crate) async fn incidents(
                         .filter_map(|d| d.sent_at.map(|at| format!("{} ({})", d.recipient, when(at))))
                         .collect(),
                     pending: n.deliveries.iter().filter(|d| d.sent_at.is_none()).count(),
-                    acknowledged: match (&n.acknowledged_by, n.acknowledged_at) {
-                        (Some(by), Some(at)) => Some(format!("{} {by}, {}", t.get("decided_by"), when(at))),
-                        (None, Some(at)) => Some(when(at)),
-                        _ => None,
-                    },
+                    acknowledged: super::done_by(t, n.acknowledged_at, n.acknowledged_by.as_deref()),
                 })
                 .collect(),
         });
@@ -904,12 +891,8 @@ async fn tokens_view(viewer: &Viewer, state: &St, id: &CustomerId) -> Result<Tok
                 operations: k.operations.join(", "),
                 purposes: k.purposes.join(", "),
                 expires_at: when(k.expires_at),
-                created: format!("{} {} {}", when(k.created_at), t.get("decided_by"), k.created_by),
-                revoked: match (&k.revoked_by, k.revoked_at) {
-                    (Some(by), Some(at)) => Some(format!("{} {} {by}", when(at), t.get("decided_by"))),
-                    (None, Some(at)) => Some(when(at)),
-                    _ => None,
-                },
+                created: super::done_by(t, Some(k.created_at), Some(&k.created_by)).unwrap_or_default(),
+                revoked: super::done_by(t, k.revoked_at, k.revoked_by.as_deref()),
             })
             .collect(),
         operations,

@@ -45,7 +45,7 @@ pub(crate) async fn customers(viewer: Viewer, state: St) -> Result<Page, PageErr
 
 // ----- the incident register ----------------------------------------------------------------
 
-use super::{Form, PagePath, PageQuery, see_other, text};
+use super::{Form, PagePath, PageQuery, done_by, see_other, text, wire};
 use art28_core::ids::CustomerId;
 use art28_core::incident::Step;
 use art28_core::{Error, ErrorCode};
@@ -202,13 +202,6 @@ fn detail_text<'a>(d: &'a art28_core::incident::Details, field: &str) -> &'a str
         "measures_proposed" => &d.measures_proposed,
         _ => "",
     }
-}
-
-fn wire<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 fn details_form(t: &text::Text, d: &art28_core::incident::Details) -> DetailsForm {
@@ -556,11 +549,8 @@ pub(crate) async fn permissions(viewer: Viewer, state: St) -> Result<Page, PageE
                     .parse()
                     .map_or_else(|_| g.role.clone(), |r| t.role(r).to_string()),
                 customer: g.tenant.as_ref().map(ToString::to_string).unwrap_or_default(),
-                granted: format!("{} {} {}", when(g.granted_at), t.get("decided_by"), g.granted_by),
-                revoked: match (&g.revoked_by, g.revoked_at) {
-                    (Some(by), Some(at)) => Some(format!("{} {} {by}", when(at), t.get("decided_by"))),
-                    _ => None,
-                },
+                granted: done_by(t, Some(g.granted_at), Some(&g.granted_by)).unwrap_or_default(),
+                revoked: done_by(t, g.revoked_at, g.revoked_by.as_deref()),
             })
             .collect(),
     };
