@@ -240,6 +240,18 @@ impl IntoResponse for Page {
     }
 }
 
+/// The text table of `lang` as a template value, made once (a value is shared, not copied).
+fn text_value(lang: Lang) -> minijinja::Value {
+    static NL: LazyLock<minijinja::Value> =
+        LazyLock::new(|| minijinja::Value::from(minijinja::value::Serde(text::table(Lang::Nl))));
+    static EN: LazyLock<minijinja::Value> =
+        LazyLock::new(|| minijinja::Value::from(minijinja::value::Serde(text::table(Lang::En))));
+    match lang {
+        Lang::Nl => NL.clone(),
+        Lang::En => EN.clone(),
+    }
+}
+
 /// Render `template` with `content` (its own fields) in the frame of `who`.
 fn render<T: Serialize>(template: &str, lang: Lang, frame: Frame, content: T) -> Result<Page, PageError> {
     let env = ENV.as_ref().map_err(|e| internal(lang, e))?;
@@ -247,7 +259,7 @@ fn render<T: Serialize>(template: &str, lang: Lang, frame: Frame, content: T) ->
         .get_template(template)
         .and_then(|t| {
             t.render(minijinja::context! {
-                t => minijinja::Value::from(minijinja::value::Serde(text::table(lang))),
+                t => text_value(lang),
                 frame => minijinja::Value::from(minijinja::value::Serde(&frame)),
                 page => minijinja::Value::from(minijinja::value::Serde(&content)),
             })
