@@ -82,6 +82,14 @@ pub enum Permission {
     NoticesAcknowledge,
     /// Set or remove the customer's webhook for breach notices.
     WebhooksManage,
+    /// See sub-processors: staff the register, a customer the list in force and the changes
+    /// announced to it.
+    SubprocessorsRead,
+    /// Keep the sub-processor register: entries, contracts, announcements, decisions on
+    /// objections, answers to list requests (R5).
+    SubprocessorsManage,
+    /// Answer for the customer: object, approve or reject a change, ask for the list.
+    SubprocessorsAnswer,
 }
 
 impl Permission {
@@ -112,6 +120,9 @@ impl Permission {
         Permission::IncidentsManage,
         Permission::NoticesAcknowledge,
         Permission::WebhooksManage,
+        Permission::SubprocessorsRead,
+        Permission::SubprocessorsManage,
+        Permission::SubprocessorsAnswer,
     ];
 
     /// The stable wire form.
@@ -142,6 +153,9 @@ impl Permission {
             Permission::IncidentsManage => "incidents_manage",
             Permission::NoticesAcknowledge => "notices_acknowledge",
             Permission::WebhooksManage => "webhooks_manage",
+            Permission::SubprocessorsRead => "subprocessors_read",
+            Permission::SubprocessorsManage => "subprocessors_manage",
+            Permission::SubprocessorsAnswer => "subprocessors_answer",
         }
     }
 }
@@ -202,6 +216,8 @@ const PROCESSOR_ADMIN: &[Permission] = &[
     P::LegalHoldManage,
     P::KeysManage,
     P::IncidentsReport,
+    P::SubprocessorsRead,
+    P::SubprocessorsManage,
 ];
 const SECURITY_OFFICER: &[Permission] = &[
     P::SecurityEventsRead,
@@ -239,9 +255,23 @@ const CUSTOMER_ADMIN: &[Permission] = &[
     P::IncidentsRead,
     P::NoticesAcknowledge,
     P::WebhooksManage,
+    P::SubprocessorsRead,
+    P::SubprocessorsAnswer,
 ];
-const CUSTOMER_USER: &[Permission] = &[P::AgreementsRead, P::VaultRead, P::VaultWrite, P::IncidentsReport];
-const CUSTOMER_AUDITOR: &[Permission] = &[P::AgreementsRead, P::LogRead, P::AccessGrantsRead, P::IncidentsRead];
+const CUSTOMER_USER: &[Permission] = &[
+    P::AgreementsRead,
+    P::VaultRead,
+    P::VaultWrite,
+    P::IncidentsReport,
+    P::SubprocessorsRead,
+];
+const CUSTOMER_AUDITOR: &[Permission] = &[
+    P::AgreementsRead,
+    P::LogRead,
+    P::AccessGrantsRead,
+    P::IncidentsRead,
+    P::SubprocessorsRead,
+];
 
 impl Role {
     /// Every role.

@@ -28,16 +28,28 @@ pub enum DeadlineKind {
     /// The processor's first notice of a personal data breach to an affected customer (R4):
     /// due at awareness plus the agreement's `breach.notice` term.
     BreachNotice,
+    /// The processor's answer to a customer's request for the list of sub-processors (R5.1):
+    /// due at the request plus the agreement's `subprocessors.list_on_request` term.
+    SubprocessorList,
+    /// The processor's decision on a customer's objection to a sub-processor change (R5.2):
+    /// due on the day the change would take effect, which waits while the objection is open.
+    SubprocessorObjection,
 }
 
 impl DeadlineKind {
     /// Every kind.
-    pub const ALL: &'static [DeadlineKind] = &[DeadlineKind::BreachNotice];
+    pub const ALL: &'static [DeadlineKind] = &[
+        DeadlineKind::BreachNotice,
+        DeadlineKind::SubprocessorList,
+        DeadlineKind::SubprocessorObjection,
+    ];
 
     /// The stable wire form.
     pub fn as_str(self) -> &'static str {
         match self {
             DeadlineKind::BreachNotice => "breach_notice",
+            DeadlineKind::SubprocessorList => "subprocessor_list",
+            DeadlineKind::SubprocessorObjection => "subprocessor_objection",
         }
     }
 
@@ -45,6 +57,13 @@ impl DeadlineKind {
     pub fn label(self, lang: Lang) -> &'static str {
         match self {
             DeadlineKind::BreachNotice => lang.pick("melding datalek", "breach notice"),
+            DeadlineKind::SubprocessorList => {
+                lang.pick("lijst subverwerkers op verzoek", "sub-processor list on request")
+            }
+            DeadlineKind::SubprocessorObjection => lang.pick(
+                "besluit op bezwaar tegen subverwerker",
+                "decision on a sub-processor objection",
+            ),
         }
     }
 }
@@ -164,6 +183,31 @@ pub fn breach_notice(
         done: notified,
         state,
     })
+}
+
+/// A term of the sub-processor register for one customer: the answer to a list request
+/// (`number`: the request) or the decision on an objection (`number`: the change), with its
+/// state at `now`.
+pub fn subprocessor_term(
+    kind: DeadlineKind,
+    number: u64,
+    title: &str,
+    customer: CustomerId,
+    due: Timestamp,
+    done: Option<Timestamp>,
+    now: Timestamp,
+) -> Deadline {
+    Deadline {
+        kind,
+        customer,
+        subject: DeadlineSubject {
+            number,
+            title: title.to_string(),
+        },
+        due,
+        done,
+        state: incident::deadline_state(due, done, now),
+    }
 }
 
 /// How two deadlines compare in the view: overdue first (the most overdue first), then due

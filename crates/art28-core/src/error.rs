@@ -187,6 +187,30 @@ error_codes! {
     WebhookNotFound = ("webhook_not_found", NotFound),
     /// No live legal hold with that id for the customer.
     LegalHoldNotFound = ("legal_hold_not_found", NotFound),
+    /// A sub-processor entry or announcement breaks a rule of the format; the message names the field.
+    SubprocessorInvalid = ("subprocessor_invalid", Invalid),
+    /// No sub-processor with that number in the register.
+    SubprocessorNotFound = ("subprocessor_not_found", NotFound),
+    /// A sub-processor of that name is in the register already.
+    SubprocessorExists = ("subprocessor_exists", Conflict),
+    /// The entry changed since it was read; read it again.
+    SubprocessorVersionConflict = ("subprocessor_version_conflict", Conflict),
+    /// No announced change with that number for the caller.
+    SubprocessorChangeNotFound = ("subprocessor_change_not_found", NotFound),
+    /// That step does not follow where the customer's answer stands.
+    SubprocessorStepNotAllowed = ("subprocessor_step_not_allowed", Conflict),
+    /// The intended date comes before a customer's notice period has run (R5.2).
+    SubprocessorNoticeTooShort = ("subprocessor_notice_too_short", Refused),
+    /// The objection period, or the day before the change takes effect, has passed.
+    ObjectionPeriodOver = ("objection_period_over", Refused),
+    /// A location outside the EU/EEA without an adequacy decision and without a safeguard (R5.4).
+    TransferWithoutSafeguard = ("transfer_without_safeguard", Refused),
+    /// The customer's agreement does not allow data to go to that country (R5.4).
+    TransferNotInAgreement = ("transfer_not_in_agreement", Refused),
+    /// No request for the sub-processor list with that number for the caller.
+    ListRequestNotFound = ("list_request_not_found", NotFound),
+    /// The feed key is not the customer's current one.
+    FeedKeyInvalid = ("feed_key_invalid", Unauthenticated),
 }
 
 impl fmt::Display for ErrorCode {

@@ -18,6 +18,8 @@
 //! - [`operation`]: every operation named in the access log, with the permission it needs.
 //! - [`policy`]: the one decision every vault operation passes.
 //! - [`incident`]: the incident register's fields, workflow, delivery keys and deadlines.
+//! - [`subprocessor`]: the sub-processor register, announced changes, each customer's answer
+//!   and the list in force on a date (R5).
 //! - [`deadline`]: the one deadlines view every register's terms join, and its order.
 //! - [`net`]: where an IP address leads (public, loopback, a special-purpose range), for the
 //!   connections art28 makes to addresses customers name.
@@ -37,6 +39,7 @@ pub mod net;
 pub mod number;
 pub mod operation;
 pub mod policy;
+pub mod subprocessor;
 pub mod vault;
 pub mod vocabulary;
 

@@ -138,6 +138,31 @@ operations! {
     NoticeRead = ("notice.read", IncidentsRead),
     /// Acknowledge receipt of a breach notice.
     NoticeAcknowledge = ("notice.acknowledge", NoticesAcknowledge),
+    // ----- sub-processors and transfers -----
+    /// Register a sub-processor, or change its entry (a new version).
+    SubprocessorRegister = ("subprocessor.register", SubprocessorsManage),
+    /// Keep the signed contract that binds a sub-processor (R5.3).
+    SubprocessorContract = ("subprocessor.contract", SubprocessorsManage),
+    /// Read the register (staff) or the list in force (a customer).
+    SubprocessorList = ("subprocessor.list", SubprocessorsRead),
+    /// Announce a change to the customers it reaches.
+    SubprocessorAnnounce = ("subprocessor.announce", SubprocessorsManage),
+    /// Read announced changes.
+    SubprocessorChangeRead = ("subprocessor.change.read", SubprocessorsRead),
+    /// Object to a change, with reasons (general authorisation).
+    SubprocessorObject = ("subprocessor.object", SubprocessorsAnswer),
+    /// Approve or reject a change in writing (specific authorisation).
+    SubprocessorApprove = ("subprocessor.approve", SubprocessorsAnswer),
+    /// Decide on a customer's objection.
+    SubprocessorDecide = ("subprocessor.decide", SubprocessorsManage),
+    /// Ask for the list of sub-processors in force.
+    SubprocessorListRequest = ("subprocessor.list_request", SubprocessorsAnswer),
+    /// Answer a request for the list.
+    SubprocessorListAnswer = ("subprocessor.list_answer", SubprocessorsManage),
+    /// Read the customer's feed of announcements.
+    SubprocessorFeed = ("subprocessor.feed", SubprocessorsRead),
+    /// Make a new feed key (the old one stops working).
+    SubprocessorFeedKey = ("subprocessor.feed_key", SubprocessorsAnswer),
     // ----- the deadlines view -----
     /// Read the deadlines view: every term that runs for a customer, from every register
     /// (breach notices so far; judged by the incident register's read permission until other

@@ -2,7 +2,7 @@
 //!
 //! Callers see the traits below and the record types in [`model`]; no SQL leaves this crate.
 //! Each aggregate has its own trait ([`AgreementStore`], [`LogStore`], [`AccountStore`],
-//! [`StaffAccessStore`], [`VaultStore`], [`IncidentStore`]); [`Store`] is their sum, which a
+//! [`StaffAccessStore`], [`VaultStore`], [`IncidentStore`], [`SubprocessorStore`]); [`Store`] is their sum, which a
 //! backend gets by implementing all of them. A store keeps data and its atomicity, nothing
 //! more: the rules (who may, which version may follow which, what a refusal entry says, which
 //! deliveries a notice needs) live in `art28-core` and `art28-service`, so a second backend has
@@ -474,6 +474,114 @@ pub trait IncidentStore: Send + Sync + 'static {
     async fn record_delivery(&self, id: u64, outcome: &DeliveryOutcome) -> Result<()>;
 }
 
+/// The sub-processor register (R5): entries with their versions and signed contracts, changes
+/// announced to customers with each customer's answer, the announcements and their deliveries
+/// through the outbox, list requests and feed keys. A change that concerns customers writes the
+/// access entries given in its transaction; one whose precondition fails (a name taken, a
+/// version or state that moved on, no such change or request for that customer) writes nothing,
+/// so the service logs the refusal. A read for a customer holds only that customer's rows.
+#[async_trait::async_trait]
+pub trait SubprocessorStore: Send + Sync + 'static {
+    /// Register a sub-processor (version 1, a `registered` history line); `subprocessor_exists`
+    /// if an entry has that name (compared without case).
+    async fn create_subprocessor(
+        &self,
+        entry: &art28_core::subprocessor::Entry,
+        at: Timestamp,
+        by: &str,
+    ) -> Result<SubprocessorRecord>;
+    /// A new version of an entry still at `version`, with a history line saying `note`:
+    /// `subprocessor_version_conflict` if it moved on, `subprocessor_exists` if the new name is
+    /// another entry's, `subprocessor_not_found` if there is none.
+    #[allow(clippy::too_many_arguments)]
+    async fn update_subprocessor(
+        &self,
+        id: u64,
+        version: u32,
+        entry: &art28_core::subprocessor::Entry,
+        at: Timestamp,
+        by: &str,
+        note: &str,
+    ) -> Result<SubprocessorRecord>;
+    /// Keep the signed contract (its document and what the register says of it), replacing an
+    /// earlier one, with a history line; `subprocessor_not_found` if there is none.
+    async fn put_contract(
+        &self,
+        id: u64,
+        contract: &art28_core::subprocessor::Contract,
+        document: &[u8],
+        at: Timestamp,
+        by: &str,
+    ) -> Result<SubprocessorRecord>;
+    /// The signed contract's document as kept.
+    async fn contract_document(&self, id: u64) -> Result<Option<Vec<u8>>>;
+    /// One entry with its history.
+    async fn subprocessor(&self, id: u64) -> Result<Option<SubprocessorRecord>>;
+    /// The register, ordered by number.
+    async fn subprocessors(&self) -> Result<Vec<SubprocessorRecord>>;
+    /// Record an announced change with one history line per customer (the announcement), queue
+    /// its announcements, and write the access entries given (one per customer told), in one
+    /// transaction.
+    async fn announce_change(
+        &self,
+        change: &NewChange,
+        announcements: &[NewAnnouncement],
+        entries: &[AccessEntry],
+    ) -> Result<ChangeRecord>;
+    /// One change: every customer's row, or only `tenant`'s (`subprocessor_change_not_found` —
+    /// `None` — when the change does not reach it).
+    async fn change(&self, id: u64, tenant: Option<&CustomerId>) -> Result<Option<ChangeRecord>>;
+    /// Every change, or those that reach `tenant` with only its row, oldest first.
+    async fn changes(&self, tenant: Option<&CustomerId>) -> Result<Vec<ChangeRecord>>;
+    /// Apply one customer's answer to a change if it still stands at `answer.from`, add its
+    /// history line, queue the announcements given and write the access entry, in one
+    /// transaction; `subprocessor_change_not_found` if the change does not reach the customer,
+    /// `subprocessor_step_not_allowed` (nothing written) if its state moved on. The change, with
+    /// that customer's row only.
+    async fn answer_change(
+        &self,
+        id: u64,
+        tenant: &CustomerId,
+        answer: &ChangeAnswer,
+        announcements: &[NewAnnouncement],
+        entry: &AccessEntry,
+    ) -> Result<ChangeRecord>;
+    /// Announcements, of a change and/or a customer, oldest first.
+    async fn announcements(&self, change: Option<u64>, tenant: Option<&CustomerId>) -> Result<Vec<AnnouncementRecord>>;
+    /// Lease due announcement deliveries, as [`IncidentStore::due_deliveries`] does for notices.
+    async fn due_announcement_deliveries(
+        &self,
+        now: Timestamp,
+        channels: &[&str],
+        limit: usize,
+        lease_until: Timestamp,
+    ) -> Result<Vec<(DeliveryRecord, AnnouncementRecord)>>;
+    /// Record an announcement delivery attempt's outcome.
+    async fn record_announcement_delivery(&self, id: u64, outcome: &DeliveryOutcome) -> Result<()>;
+    /// Record a customer's request for the list, with its access entry.
+    async fn create_list_request(&self, request: &NewListRequest, entry: &AccessEntry) -> Result<ListRequestRecord>;
+    /// Answer an open request of `tenant` with the list in force `on`, with its access entry:
+    /// `list_request_not_found` unless the request is the customer's,
+    /// `subprocessor_step_not_allowed` (nothing written) if it was answered already.
+    #[allow(clippy::too_many_arguments)]
+    async fn answer_list_request(
+        &self,
+        id: u64,
+        tenant: &CustomerId,
+        on: art28_core::date::Date,
+        at: Timestamp,
+        by: &str,
+        entry: &AccessEntry,
+    ) -> Result<ListRequestRecord>;
+    /// Requests for the list, of one customer or all, oldest first.
+    async fn list_requests(&self, tenant: Option<&CustomerId>) -> Result<Vec<ListRequestRecord>>;
+    /// The generation of the customer's feed key (0 before any was made).
+    async fn feed_generation(&self, tenant: &CustomerId) -> Result<u64>;
+    /// A new generation of the customer's feed key (the old key stops working), with its access
+    /// entry; the new generation.
+    async fn bump_feed_generation(&self, tenant: &CustomerId, at: Timestamp, entry: &AccessEntry) -> Result<u64>;
+}
+
 /// What keeps several nodes on one database in step: periodic jobs that run once per
 /// cluster, roles that one node holds at a time, and pinned facts (the fingerprints of the keys
 /// the data was written with) that every node must match.
@@ -502,12 +610,26 @@ pub trait ClusterStore: Send + Sync + 'static {
 /// assembled over one `Store`; a backend implements the aggregates' traits. Implementations must make
 /// each method atomic. Any type implementing every aggregate's trait is a `Store`.
 pub trait Store:
-    AgreementStore + LogStore + AccountStore + StaffAccessStore + VaultStore + IncidentStore + ClusterStore
+    AgreementStore
+    + LogStore
+    + AccountStore
+    + StaffAccessStore
+    + VaultStore
+    + IncidentStore
+    + SubprocessorStore
+    + ClusterStore
 {
 }
 
 impl<T> Store for T where
-    T: AgreementStore + LogStore + AccountStore + StaffAccessStore + VaultStore + IncidentStore + ClusterStore
+    T: AgreementStore
+        + LogStore
+        + AccountStore
+        + StaffAccessStore
+        + VaultStore
+        + IncidentStore
+        + SubprocessorStore
+        + ClusterStore
 {
 }
 
@@ -515,6 +637,7 @@ impl<T> Store for T where
 /// `use art28_store::prelude::*;` brings their methods into scope.
 pub mod prelude {
     pub use crate::{
-        AccountStore, AgreementStore, ClusterStore, IncidentStore, LogStore, StaffAccessStore, Store, VaultStore,
+        AccountStore, AgreementStore, ClusterStore, IncidentStore, LogStore, StaffAccessStore, Store,
+        SubprocessorStore, VaultStore,
     };
 }

@@ -6,6 +6,7 @@ pub mod agreements;
 pub mod incidents;
 pub mod log;
 pub mod staff_access;
+pub mod subprocessors;
 pub mod vault;
 
 pub use accounts::*;
@@ -13,4 +14,5 @@ pub use agreements::*;
 pub use incidents::*;
 pub use log::*;
 pub use staff_access::*;
+pub use subprocessors::*;
 pub use vault::*;

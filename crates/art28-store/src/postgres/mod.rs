@@ -22,6 +22,7 @@ mod jobs;
 mod log;
 mod merge;
 mod staff_access;
+mod subprocessors;
 mod vault;
 
 use crate::model::LogReceipt;

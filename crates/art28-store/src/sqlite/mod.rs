@@ -12,6 +12,7 @@ mod incidents;
 mod jobs;
 pub(crate) mod log;
 mod staff_access;
+mod subprocessors;
 mod vault;
 
 use crate::model::LogReceipt;
