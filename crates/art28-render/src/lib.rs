@@ -34,6 +34,7 @@ mod html;
 pub mod ics;
 mod markdown;
 pub mod notice;
+pub mod subprocessors;
 mod view;
 mod words;
 
@@ -125,6 +126,20 @@ pub fn render_agreement(agreement: &ProcessorAgreement, lang: Lang, format: DocF
             })
             .map_err(template_error),
     }
+}
+
+/// A complete HTML document around Markdown `md`, with the agreement document's styles.
+pub(crate) fn document(lang: Lang, title: &str, md: &str) -> Result<String, Error> {
+    environment()?
+        .get_template(DOCUMENT_HTML)
+        .and_then(|t| {
+            t.render(minijinja::context! {
+                lang => lang.tag(),
+                title => title,
+                body => html::body(md),
+            })
+        })
+        .map_err(subprocessors::bad)
 }
 
 const AGREEMENT_NL: &str = "agreement.nl.md";

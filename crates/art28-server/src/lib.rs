@@ -152,6 +152,7 @@ struct Demo {
     vault: Arc<art28_service::vault::Vault>,
     staff_access: Arc<art28_service::staff_access::StaffAccess>,
     incidents: Arc<art28_service::incidents::Incidents>,
+    subprocessors: Arc<art28_service::subprocessors::Subprocessors>,
     clock: Arc<dyn Clock>,
 }
 
@@ -177,6 +178,7 @@ struct Folder {
 struct Outbox {
     cluster: Arc<art28_service::cluster::Cluster>,
     incidents: Arc<art28_service::incidents::Incidents>,
+    subprocessors: Arc<art28_service::subprocessors::Subprocessors>,
     couriers: Vec<Arc<dyn art28_service::incidents::Courier>>,
     wake: Arc<tokio::sync::Notify>,
 }
@@ -188,13 +190,31 @@ impl Outbox {
             Ok(_) => {}
             Err(e) => tracing::error!(code = %e.code, "the outbox failed; retrying"),
         }
+        match self.subprocessors.deliver_due(&self.couriers, 100).await {
+            Ok(r) if r.sent + r.failed > 0 => {
+                tracing::info!(
+                    sent = r.sent,
+                    failed = r.failed,
+                    "outbox run (sub-processor announcements)"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(code = %e.code, "the announcement outbox failed; retrying"),
+        }
     }
 
     /// Raise due-soon and overdue first notices, each once while this node runs the jobs
     /// (deadlines move in hours; looking every 5 seconds is plenty).
-    async fn watch(&self, raised: &mut art28_service::incidents::Raised) {
-        let incidents = &self.incidents;
-        let job = || async move { incidents.raise_alerts(raised).await.map(drop) };
+    async fn watch(
+        &self,
+        raised: &mut art28_service::incidents::Raised,
+        raised_sp: &mut art28_service::subprocessors::Raised,
+    ) {
+        let (incidents, subprocessors) = (&self.incidents, &self.subprocessors);
+        let job = || async move {
+            incidents.raise_alerts(raised).await?;
+            subprocessors.raise_alerts(raised_sp).await.map(drop)
+        };
         if let Err(e) = self
             .cluster
             .run_if_due(
@@ -213,11 +233,12 @@ impl Outbox {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut raised = art28_service::incidents::Raised::new();
+        let mut raised_sp = art28_service::subprocessors::Raised::new();
         loop {
             tokio::select! {
                 _ = tick.tick() => {
                     self.deliver().await;
-                    self.watch(&mut raised).await;
+                    self.watch(&mut raised, &mut raised_sp).await;
                 }
                 _ = self.wake.notified() => self.deliver().await,
                 _ = stop.changed() => break,
@@ -465,6 +486,7 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         art28_service::incidents::Incidents::new(store.clone(), clock.clone(), vault.clone())
             .with_webhook_policy(webhook_policy),
     );
+    let subprocessors = Arc::new(art28_service::subprocessors::Subprocessors::new(incidents.clone()));
     let outbox_wake = Arc::new(tokio::sync::Notify::new());
     let log = Arc::new(art28_service::access_log::AccessLog::new(
         store.clone(),
@@ -489,8 +511,10 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         incidents: incidents.clone(),
         deadlines: Arc::new(art28_service::deadlines::Deadlines::new(
             incidents.clone(),
+            subprocessors.clone(),
             clock.clone(),
         )),
+        subprocessors: subprocessors.clone(),
         save_keyring: Arc::new(data.keyring_saver()),
         operator: data.operator_digest(),
         accounts: accounts.clone(),
@@ -502,6 +526,7 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         vault: vault.clone(),
         staff_access,
         incidents: incidents.clone(),
+        subprocessors: subprocessors.clone(),
         clock: clock.clone(),
     });
     let router = app(
@@ -530,6 +555,7 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         outbox: Outbox {
             cluster,
             incidents,
+            subprocessors,
             couriers,
             wake: outbox_wake,
         },

@@ -28,6 +28,8 @@ pub struct AppState {
     pub incidents: Arc<art28_service::incidents::Incidents>,
     /// The one deadlines view over every register with terms (for the API and the portal).
     pub deadlines: Arc<art28_service::deadlines::Deadlines>,
+    /// The sub-processor register, its announcements, list requests and feeds.
+    pub subprocessors: Arc<art28_service::subprocessors::Subprocessors>,
     /// Writes the vault's keyring durably (to `vault.keys` in the data directory).
     pub save_keyring: Arc<SaveKeyring>,
     /// Wakes the outbox at once (after notices are queued).

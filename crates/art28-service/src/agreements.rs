@@ -356,7 +356,16 @@ impl Agreements {
         format: DocFormat,
         on: Option<Date>,
     ) -> Result<(String, LogReceipt)> {
-        let (customer, v, access) = self.in_force_for(ctx, who, id, on, Operation::AgreementRender).await?;
+        let (customer, mut v, access) = self.in_force_for(ctx, who, id, on, Operation::AgreementRender).await?;
+        // The document lists the sub-processors in force for the customer on its date, from the
+        // register, so document and register never disagree (R1.5, R5.1).
+        let day = on.unwrap_or_else(|| today(self.clock.as_ref()));
+        let changes = self.store.changes(Some(id)).await?;
+        if !changes.is_empty() {
+            let register = self.store.subprocessors().await?;
+            let list = crate::subprocessors::in_force_of(id, &v.agreement, &changes, &register, day);
+            v.agreement.subprocessors.list = list.list.into_iter().map(|l| l.item).collect();
+        }
         let body = art28_render::render_agreement(&v.agreement, lang.unwrap_or(customer.language), format)?;
         let receipt = log_read(
             self.store.as_ref(),

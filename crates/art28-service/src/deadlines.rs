@@ -2,7 +2,8 @@
 //! register, overdue first.
 //!
 //! [`Deadlines`] is the view's door. It asks each register for its terms (the incident
-//! register's first notices so far; later registers add theirs here), states them at the
+//! register's first notices, the sub-processor register's list requests and objections; later
+//! registers add theirs here), states them at the
 //! service's clock and orders them with [`art28_core::deadline::order`].
 //!
 //! Judged as every door: `deadline.read`, which needs `incidents_read` while breach notices
@@ -30,6 +31,7 @@ pub const RESOURCE: &str = "deadlines";
 /// The deadlines view's door, over the registers that have terms.
 pub struct Deadlines {
     incidents: Arc<Incidents>,
+    subprocessors: Arc<crate::subprocessors::Subprocessors>,
     clock: Arc<dyn Clock>,
 }
 
@@ -50,8 +52,23 @@ pub struct Filter {
 
 impl Deadlines {
     /// The view over the registers, stated at `clock`.
-    pub fn new(incidents: Arc<Incidents>, clock: Arc<dyn Clock>) -> Self {
-        Self { incidents, clock }
+    pub fn new(
+        incidents: Arc<Incidents>,
+        subprocessors: Arc<crate::subprocessors::Subprocessors>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            incidents,
+            subprocessors,
+            clock,
+        }
+    }
+
+    /// Every register's terms, of one customer or all, stated at `now`.
+    async fn terms(&self, tenant: Option<&CustomerId>, now: Timestamp) -> Result<Vec<Deadline>> {
+        let mut all = self.incidents.view_deadlines(tenant, now).await?;
+        all.extend(self.subprocessors.view_deadlines(tenant, now).await?);
+        Ok(all)
     }
 
     /// Now, by the service's clock (the moment states are computed at).
@@ -71,7 +88,7 @@ impl Deadlines {
         let now = self.now();
         let mut out = match (&filter.customer, op.authorize(who, None)) {
             (Some(c), _) => self.of_customer(ctx, who, c, now).await?,
-            (None, Ok(())) => self.incidents.view_deadlines(None, now).await?,
+            (None, Ok(())) => self.terms(None, now).await?,
             (None, Err(refused)) => {
                 // A customer's accounts: each of its customers the permission is held for.
                 let (own, others): (Vec<&CustomerId>, Vec<&CustomerId>) = who
@@ -117,7 +134,7 @@ impl Deadlines {
         let incidents = self.incidents.as_ref();
         let step = async {
             incidents.judge(who, c, op).await?;
-            let mine = incidents.view_deadlines(Some(c), now).await?;
+            let mine = self.terms(Some(c), now).await?;
             incidents.log_read(ctx, c, op, RESOURCE).await?;
             Ok(mine)
         }

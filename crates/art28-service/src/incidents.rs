@@ -1187,7 +1187,7 @@ impl Incidents {
                 let Some(courier) = couriers.iter().find(|c| c.channel() == d.channel) else {
                     return Ok(false);
                 };
-                let outcome = match courier.send(&d, &n).await {
+                let outcome = match courier.send(&d, &Outgoing::notice(&n)).await {
                     Ok(()) => DeliveryOutcome::Sent(clock.now()),
                     Err(error) => {
                         tracing::warn!(delivery = d.id, attempts = d.attempts + 1, %error, "breach notice not delivered; will retry");
@@ -1276,7 +1276,43 @@ pub trait Courier: Send + Sync + std::fmt::Debug {
     /// The channel: `email` or `webhook`.
     fn channel(&self) -> &'static str;
     /// Hand the message to the receiver; `Err` with a safe reason if it was not accepted.
-    async fn send(&self, delivery: &DeliveryRecord, notice: &NoticeRecord) -> std::result::Result<(), String>;
+    async fn send(&self, delivery: &DeliveryRecord, message: &Outgoing) -> std::result::Result<(), String>;
+}
+
+/// A message the outbox sends, whichever register queued it: a breach notice, or a
+/// sub-processor announcement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outgoing {
+    /// The customer it is for (whose webhook and key a webhook delivery uses).
+    pub customer: CustomerId,
+    /// The e-mail's subject.
+    pub subject: String,
+    /// The e-mail's body, as sent.
+    pub body: String,
+    /// The webhook's JSON body (its `type` names the kind of message).
+    pub payload: serde_json::Value,
+}
+
+impl Outgoing {
+    /// A breach notice as the outbox sends it.
+    pub fn notice(n: &NoticeRecord) -> Self {
+        Self {
+            customer: n.customer.clone(),
+            subject: n.subject.clone(),
+            body: n.body.clone(),
+            payload: serde_json::json!({
+                "type": "art28.breach_notice",
+                "notice": n.id,
+                "incident": n.incident_id,
+                "customer": n.customer,
+                "step": n.step,
+                "language": n.language.tag(),
+                "subject": n.subject,
+                "body": n.body,
+                "content": n.content,
+            }),
+        }
+    }
 }
 
 /// What one run of the outbox did.
@@ -1298,7 +1334,7 @@ pub const DELIVERY_CONCURRENCY: usize = 8;
 pub const DELIVERY_LEASE: jiff::SignedDuration = jiff::SignedDuration::from_mins(2);
 
 /// Wait before attempt `n + 1` after `n` failed attempts: 30 s doubling, at most an hour.
-fn backoff(attempts: u32) -> SignedDuration {
+pub(crate) fn backoff(attempts: u32) -> SignedDuration {
     let secs = 30i64.saturating_mul(1i64 << attempts.min(7));
     SignedDuration::from_secs(secs.min(3600))
 }

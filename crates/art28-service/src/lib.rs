@@ -42,6 +42,7 @@ pub mod ledger;
 pub mod mail;
 pub mod passwords;
 pub mod staff_access;
+pub mod subprocessors;
 pub mod vault;
 pub mod webhook;
 

@@ -13,9 +13,9 @@
 //! [`SecretString`] and appears in no log line, `Debug` output or recorded failure reason.
 //! Everything that can be wrong with the settings is found when the mailer is made, at start.
 
-use crate::incidents::Courier;
+use crate::incidents::{Courier, Outgoing};
 use art28_core::{Error, ErrorCode};
-use art28_store::{DeliveryRecord, NoticeRecord};
+use art28_store::DeliveryRecord;
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
@@ -368,7 +368,7 @@ impl Courier for SmtpMailer {
         "email"
     }
 
-    async fn send(&self, d: &DeliveryRecord, n: &NoticeRecord) -> Result<(), String> {
+    async fn send(&self, d: &DeliveryRecord, n: &Outgoing) -> Result<(), String> {
         let to: Mailbox = d
             .recipient
             .parse()

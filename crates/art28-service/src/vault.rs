@@ -1299,6 +1299,15 @@ impl Vault {
         Ok(keys.data.derive(format!("art28/webhook/v1/{generation}").as_bytes()))
     }
 
+    /// The key that opens a customer's feed of sub-processor announcements, for a feed key
+    /// generation: derived like [`Vault::webhook_key`], so nothing secret is stored for it.
+    pub async fn feed_key(&self, tenant: &CustomerId, generation: u64, create: bool) -> Result<String> {
+        let ctx = self.store.vault_context(tenant, ContextQuery::default()).await?;
+        let keys = self.tenant_keys(tenant, ctx.tenant_key.as_ref(), create).await?;
+        let key = keys.data.derive(format!("art28/feed/v1/{generation}").as_bytes());
+        Ok(hex::encode(&key.expose()[..20]))
+    }
+
     /// One step of the background purge of erased customers' sealed rows.
     pub async fn purge_step(&self, limit: usize) -> Result<PurgeProgress> {
         self.store.vault_purge(limit, self.clock.now()).await

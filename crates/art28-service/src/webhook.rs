@@ -20,7 +20,7 @@
 
 use crate::access::{Access, RequestContext, log_read};
 use crate::clock::Clock;
-use crate::incidents::{Courier, Fail, Incidents};
+use crate::incidents::{Courier, Fail, Incidents, Outgoing};
 use crate::staff_access::event;
 use crate::vault::Vault;
 use art28_core::auth::Principal;
@@ -28,7 +28,7 @@ use art28_core::ids::CustomerId;
 use art28_core::net::{Reach, reach};
 use art28_core::operation::Operation;
 use art28_core::{Error, ErrorCode, Result};
-use art28_store::{DeliveryRecord, NoticeRecord, Store, WebhookRecord};
+use art28_store::{DeliveryRecord, Store, WebhookRecord};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::net::IpAddr;
@@ -193,7 +193,7 @@ impl Courier for WebhookSender {
         "webhook"
     }
 
-    async fn send(&self, d: &DeliveryRecord, n: &NoticeRecord) -> std::result::Result<(), String> {
+    async fn send(&self, d: &DeliveryRecord, n: &Outgoing) -> std::result::Result<(), String> {
         let hook = self
             .store
             .webhook(&n.customer)
@@ -219,18 +219,7 @@ impl Courier for WebhookSender {
             .webhook_key(&n.customer, hook.generation, false)
             .await
             .map_err(|e| e.message)?;
-        let body = serde_json::to_vec(&serde_json::json!({
-            "type": "art28.breach_notice",
-            "notice": n.id,
-            "incident": n.incident_id,
-            "customer": n.customer,
-            "step": n.step,
-            "language": n.language.tag(),
-            "subject": n.subject,
-            "body": n.body,
-            "content": n.content,
-        }))
-        .map_err(|e| format!("notice not serialised: {e}"))?;
+        let body = serde_json::to_vec(&n.payload).map_err(|e| format!("message not serialised: {e}"))?;
         let ts = self.clock.now().as_second();
         let sig = signature(key.expose(), ts, &body);
         let resp = self
