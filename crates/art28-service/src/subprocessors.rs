@@ -160,6 +160,11 @@ impl Subprocessors {
         self.clock.now()
     }
 
+    /// Today, by the service's clock (the day objection periods are judged on).
+    pub fn today(&self) -> Date {
+        today(self.clock.as_ref())
+    }
+
     // ----- the register (staff; concerns no customer) -----
 
     /// Register a sub-processor.

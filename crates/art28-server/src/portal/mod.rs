@@ -20,6 +20,7 @@
 
 mod pages;
 mod staff;
+mod subprocessors;
 mod text;
 
 use crate::auth::{CSRF_HEADER, Caller, SESSION_COOKIE};
@@ -72,6 +73,30 @@ pub fn routes() -> Router<AppState> {
         .route("/c/{customer}/tokens", get(pages::tokens).post(pages::create_token))
         .route("/c/{customer}/tokens/{token}/revoke", post(pages::revoke_token))
         .route("/c/{customer}/webhook", post(pages::set_webhook))
+        .route("/c/{customer}/subprocessors", get(subprocessors::customer))
+        .route(
+            "/c/{customer}/subprocessors/{change}/object",
+            post(subprocessors::object),
+        )
+        .route(
+            "/c/{customer}/subprocessors/{change}/approve",
+            post(subprocessors::approve),
+        )
+        .route("/c/{customer}/subprocessors/requests", post(subprocessors::request))
+        .route("/c/{customer}/subprocessors/feed", post(subprocessors::feed))
+        .route(
+            "/staff/subprocessors",
+            get(subprocessors::register).post(subprocessors::create),
+        )
+        .route("/staff/subprocessors/changes", post(subprocessors::announce))
+        .route(
+            "/staff/subprocessors/changes/{change}/{customer}/decide",
+            post(subprocessors::decide),
+        )
+        .route(
+            "/staff/subprocessors/requests/{customer}/{request}/answer",
+            post(subprocessors::answer),
+        )
         .route("/staff", get(staff::customers))
         .route("/staff/incidents", get(staff::incidents).post(staff::report))
         .route("/staff/incidents/{id}", get(staff::incident))
@@ -138,6 +163,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("access.html", include_str!("templates/access.html")),
     ("incidents.html", include_str!("templates/incidents.html")),
     ("tokens.html", include_str!("templates/tokens.html")),
+    ("subprocessors.html", include_str!("templates/subprocessors.html")),
+    (
+        "staff_subprocessors.html",
+        include_str!("templates/staff_subprocessors.html"),
+    ),
     ("deadlines.html", include_str!("templates/deadlines.html")),
     ("staff_customers.html", include_str!("templates/staff_customers.html")),
     ("staff_incidents.html", include_str!("templates/staff_incidents.html")),
@@ -317,6 +347,7 @@ impl Viewer {
             for (href, key, needs) in [
                 ("/staff", "nav_customers", P::CustomersRead),
                 ("/staff/incidents", "nav_register", P::IncidentsRead),
+                ("/staff/subprocessors", "nav_subprocessors", P::SubprocessorsRead),
                 ("/deadlines", "nav_deadlines", P::IncidentsRead),
                 ("/staff/security", "nav_security", P::SecurityEventsRead),
                 ("/staff/permissions", "nav_permissions", P::AccountsRead),
@@ -334,6 +365,7 @@ impl Viewer {
                 ("/log", "nav_log", P::LogRead),
                 ("/access", "nav_access", P::AccessGrantsRead),
                 ("/incidents", "nav_incidents", P::IncidentsRead),
+                ("/subprocessors", "nav_subprocessors", P::SubprocessorsRead),
                 ("/tokens", "nav_tokens", P::TokensManage),
             ] {
                 if pages::may(self, needs, c) {
