@@ -363,6 +363,7 @@ impl Bound {
             vault: &d.vault,
             staff_access: &d.staff_access,
             incidents: &d.incidents,
+            subprocessors: &d.subprocessors,
             clock: d.clock.as_ref(),
         })
         .await?;

@@ -98,6 +98,8 @@ pub struct Doors<'a> {
     pub staff_access: &'a StaffAccess,
     /// The incident register.
     pub incidents: &'a Incidents,
+    /// The sub-processor register.
+    pub subprocessors: &'a crate::subprocessors::Subprocessors,
     /// The clock of the doors.
     pub clock: &'a dyn Clock,
 }

@@ -274,7 +274,162 @@ pub(crate) async fn tell(doors: Doors<'_>, accounts: &BTreeMap<&'static str, Acc
         .map_err(|e| failed("access grant for", SCHELDEPOORT, e))?;
 
     // 3. The breach.
-    report_breach(doors, &sanne, &daan, started).await
+    report_breach(doors, &sanne, &daan, started).await?;
+
+    // 4. Sub-processors: the register, one new sub-processor announced to every customer, the
+    // bakery's objection, and Scheldepoort's request for the list.
+    let admin = person("admin@noordlicht.example").await?;
+    subprocessors(doors, &admin, &anke, accounts).await
+}
+
+fn both(nl: &str, en: &str) -> art28_core::lang::Text {
+    art28_core::lang::Text {
+        nl: nl.into(),
+        en: en.into(),
+    }
+}
+
+/// The register as the example agreements list it, one more sub-processor announced.
+async fn subprocessors(
+    doors: Doors<'_>,
+    admin: &Actor<'_>,
+    anke: &Actor<'_>,
+    accounts: &BTreeMap<&'static str, AccountRecord>,
+) -> Result<()> {
+    use art28_core::agreement::Safeguard;
+    use art28_core::subprocessor::{ChangeKind, Entry};
+    let sp = doors.subprocessors;
+    let entry = |name: &str, service: (&str, &str), location: &str, region: Option<&str>| Entry {
+        name: name.into(),
+        service: both(service.0, service.1),
+        purpose: both(
+            "Het leveren van de dienst aan klanten",
+            "Providing the service to customers",
+        ),
+        location: location.into(),
+        region: region.map(str::to_string),
+        access_locations: Vec::new(),
+        categories: vec!["contact".into()],
+        systems: Vec::new(),
+        safeguard: None,
+        safeguard_reference: None,
+    };
+    let mut entries = vec![
+        Entry {
+            systems: vec!["database".into(), "backups".into()],
+            ..entry(
+                "Wolkenveld Cloud GmbH",
+                (
+                    "Hosting van de applicatie en de back-ups",
+                    "Hosting of the application and its backups",
+                ),
+                "DE",
+                Some("Frankfurt am Main (eu-central-fra)"),
+            )
+        },
+        Entry {
+            systems: vec!["e-mail".into()],
+            ..entry(
+                "Briefduif Mailservices B.V.",
+                ("Verzenden van facturen per e-mail", "Sending invoices by e-mail"),
+                "NL",
+                None,
+            )
+        },
+        entry(
+            "Rekencentrum Dollard B.V.",
+            (
+                "Colocatie en beheer van servers",
+                "Colocation and management of servers",
+            ),
+            "NL",
+            Some("Datacentrum Eemshaven"),
+        ),
+        Entry {
+            safeguard: Some(Safeguard::StandardContractualClauses),
+            safeguard_reference: Some("SCC 2021/914 module 3".into()),
+            ..entry(
+                "Sahyadri Support Services Pvt. Ltd.",
+                (
+                    "Tweedelijnsondersteuning buiten kantooruren",
+                    "Second-line support outside office hours",
+                ),
+                "IN",
+                Some("Pune"),
+            )
+        },
+    ];
+    entries.push(Entry {
+        systems: vec!["monitoring".into()],
+        categories: vec!["ip_address".into()],
+        ..entry(
+            "Helderlijn Monitoring B.V.",
+            (
+                "Bewaking van beschikbaarheid en prestaties",
+                "Monitoring of availability and performance",
+            ),
+            "NL",
+            Some("Groningen"),
+        )
+    });
+    let mut ids = Vec::new();
+    for e in entries {
+        ids.push(
+            sp.register(&admin.who, e)
+                .await
+                .map_err(|e| failed("sub-processor", "register", e))?
+                .id,
+        );
+    }
+    let today = sp.today();
+    let signed = art28_core::date::Date(today.0.saturating_sub(jiff::Span::new().days(400)));
+    if let Some(first) = ids.first() {
+        let document = b"Verwerkersovereenkomst tussen Noordlicht Systemen B.V. en Wolkenveld Cloud GmbH (demo).\n";
+        sp.put_contract(&admin.who, *first, signed, "wolkenveld-dpa.pdf", document)
+            .await
+            .map_err(|e| failed("contract of", "Wolkenveld Cloud GmbH", e))?;
+    }
+    let new = ids.last().copied().unwrap_or_default();
+    let effective = art28_core::date::Date(today.0.saturating_add(jiff::Span::new().days(42)));
+    let change = sp
+        .announce(
+            &as_person(admin.account, None),
+            &admin.who,
+            crate::subprocessors::Announce {
+                kind: ChangeKind::Add,
+                subprocessor: new,
+                replaces: None,
+                effective,
+                note: both(
+                    "Helderlijn bewaakt de beschikbaarheid van de dienst van buitenaf en ziet daarbij alleen IP-adressen en tijdstippen.",
+                    "Helderlijn monitors the service's availability from outside and sees only IP addresses and times.",
+                ),
+                customers: Vec::new(),
+            },
+        )
+        .await
+        .map_err(|e| failed("announcement of", "Helderlijn Monitoring B.V.", e))?;
+    let bakkerij: CustomerId = BAKKERIJ.parse()?;
+    sp.object(
+        &as_person(anke.account, None),
+        &anke.who,
+        &bakkerij,
+        change.id,
+        "Wij willen eerst weten of de monitoring ook klantgegevens van onze winkel kan zien.",
+    )
+    .await?;
+    let schelde: CustomerId = SCHELDEPOORT.parse()?;
+    if let Some(account) = accounts.get("beheer@scheldepoort.example") {
+        let who = doors.accounts.principal(account).await?;
+        sp.request_list(
+            &as_person(account, None),
+            &who,
+            &schelde,
+            "Graag de actuele lijst voor ons jaarlijkse privacyoverzicht.",
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 async fn report_breach(doors: Doors<'_>, sanne: &Actor<'_>, daan: &Actor<'_>, started: jiff::Timestamp) -> Result<()> {
