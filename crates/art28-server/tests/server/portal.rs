@@ -891,3 +891,151 @@ async fn portal_paths_answer_with_pages_for_bad_addresses_methods_and_bytes() {
     );
     s.stop().await;
 }
+
+/// Set a field by script (a date input takes typed keys in the browser's locale format).
+async fn set_value(b: &Client, css: &str, value: &str) {
+    b.execute(
+        "document.querySelector(arguments[0]).value = arguments[1];",
+        vec![json!(css), json!(value)],
+    )
+    .await
+    .expect("script");
+}
+
+/// Fill in the register form of the staff page and send it.
+async fn register_subprocessor(b: &Client, name: &str, location: &str, access: &str) {
+    fill(b, "#name", name).await;
+    for (field, v) in [
+        ("#service_nl", "Bewaking van beschikbaarheid"),
+        ("#service_en", "Monitoring of availability"),
+        ("#purpose_nl", "De dienst bewaken"),
+        ("#purpose_en", "Watching the service"),
+    ] {
+        fill(b, field, v).await;
+    }
+    fill(b, "#location", location).await;
+    fill(b, "#access_locations", access).await;
+    follow(b, "#entry-form button[type=submit]").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sub_processor_changes_are_announced_objected_to_and_decided_in_the_portal() {
+    let d = driver().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = start(dir.path(), true).await;
+    let r = s
+        .post("/api/v1/accounts")
+        .json(&json!({"username": "pim.admin", "display_name": "Pim", "password": INITIAL, "role": "processor_admin"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 201);
+    create_account(&s, "els.beheer", "customer_admin", A).await;
+    create_account(&s, "bert.beheer", "customer_admin", B).await;
+
+    // The processor registers two sub-processors; one reaches India without a safeguard.
+    let staff = browser(&d).await;
+    first_login(&staff, &s, "pim.admin").await;
+    staff.goto(&at(&s, "/staff/subprocessors")).await.expect("goto");
+    register_subprocessor(&staff, "Helderlijn Monitoring B.V.", "NL", "").await;
+    assert!(!text(&staff, "#done").await.is_empty());
+    register_subprocessor(&staff, "Mumbai Datadiensten Pvt. Ltd.", "NL", "IN").await;
+    let register = text(&staff, "#sp-register tbody").await;
+    assert!(register.contains("Helderlijn") && register.contains("Mumbai"), "{register}");
+    let options = staff
+        .execute(
+            "return [...document.querySelectorAll('#subprocessor option')].map(o => [o.value, o.textContent]);",
+            vec![],
+        )
+        .await
+        .expect("script");
+    let id_of = |name: &str| {
+        options
+            .as_array()
+            .expect("options")
+            .iter()
+            .find(|o| o[1].as_str().is_some_and(|t| t.contains(name)))
+            .and_then(|o| o[0].as_str().map(str::to_string))
+            .expect("option")
+    };
+    let (helderlijn, mumbai) = (id_of("Helderlijn"), id_of("Mumbai"));
+    let announce = |id: String, effective: &'static str| {
+        let staff = &staff;
+        async move {
+            set_value(staff, "#subprocessor", &id).await;
+            set_value(staff, "#effective", effective).await;
+            fill(staff, "#note_nl", "Voor de bewaking van de dienst.").await;
+            fill(staff, "#note_en", "To monitor the service.").await;
+            fill(staff, "#customers", &format!("{A}, {B}")).await;
+            follow(staff, "#announce-form button[type=submit]").await;
+        }
+    };
+    // The test clock stands at 2026-11-22. A third country without safeguard: refused for all.
+    announce(mumbai, "2027-01-31").await;
+    assert!(text(&staff, "#sp-error").await.contains("IN"), "the gap is named");
+    // Three weeks is shorter than either customer's notice period: refused, naming them.
+    announce(helderlijn.clone(), "2026-12-13").await;
+    let refused = text(&staff, "#sp-error").await;
+    assert!(refused.contains(B) && refused.contains(A), "{refused}");
+    assert!(staff.source().await.expect("source").contains("sp-error"));
+    announce(helderlijn, "2027-01-10").await;
+    assert!(!text(&staff, "#done").await.is_empty());
+    let change = text(&staff, "#changes article").await;
+    assert!(change.contains(A) && change.contains(B), "{change}");
+    screenshot(&staff, "portal-subprocessors-register").await;
+
+    // Customer A objects; it is told in its page, and its list still lacks the new one.
+    let a = browser(&d).await;
+    first_login(&a, &s, "els.beheer").await;
+    a.goto(&at(&s, &format!("/c/{A}/subprocessors"))).await.expect("goto");
+    assert!(text(&a, "#changes article").await.contains("Helderlijn"));
+    fill(&a, "#changes textarea[name=reasons]", "Wij willen eerst weten welke gegevens de bewaking ziet.").await;
+    follow(&a, ".objection-form button[type=submit]").await;
+    assert!(!text(&a, "#done").await.is_empty());
+    let state = text(&a, "#changes .sp-state").await;
+    assert!(state.contains("bezwaar") || state.contains("objected"), "{state}");
+    assert!(!text(&a, "#sp-list tbody").await.contains("Helderlijn"));
+    follow(&a, "#request-form button[type=submit]").await;
+    assert!(text(&a, "#sp-requests tbody").await.contains("els.beheer"));
+    follow(&a, "#feed-form button[type=submit]").await;
+    let feed = text(&a, "#feed-url").await;
+    let atom = s.client.get(s.url(&feed)).send().await.expect("feed");
+    assert_eq!(atom.status(), 200);
+    assert!(atom.text().await.expect("body").contains("Helderlijn"));
+    screenshot(&a, "portal-subprocessors").await;
+
+    // Customer B sees the change as announced to it, and nothing of A's objection.
+    let bb = browser(&d).await;
+    first_login(&bb, &s, "bert.beheer").await;
+    bb.goto(&at(&s, &format!("/c/{B}/subprocessors"))).await.expect("goto");
+    let mine = text(&bb, "#changes .sp-state").await;
+    assert!(mine.contains("aangekondigd") || mine.contains("announced"), "{mine}");
+    let source = bb.source().await.expect("source");
+    assert!(!source.contains(A) && !source.contains("welke gegevens"), "B sees nothing of A");
+    bb.goto(&at(&s, &format!("/c/{A}/subprocessors"))).await.expect("goto");
+    let theirs = text(&bb, "#error-code").await;
+    bb.goto(&at(&s, "/c/no-such-customer/subprocessors")).await.expect("goto");
+    assert_eq!(text(&bb, "#error-code").await, theirs, "A's page answers as a missing one");
+
+    // The processor goes ahead over the objection and answers the list request.
+    staff.goto(&at(&s, "/staff/subprocessors")).await.expect("goto");
+    fill(&staff, ".decide-form input[name=note]", "De bewaking ziet alleen IP-adressen.").await;
+    set_value(&staff, ".decide-form select", "overruled").await;
+    follow(&staff, ".decide-form button[type=submit]").await;
+    assert!(!text(&staff, "#done").await.is_empty());
+    follow(&staff, "#sp-requests button[type=submit]").await;
+    assert!(text(&staff, "#sp-requests tbody").await.contains("pim.admin"));
+
+    every_page_in_both_languages(&a, &s, &[format!("/c/{A}/subprocessors")]).await;
+    every_page_in_both_languages(&staff, &s, &["/staff/subprocessors".to_string()]).await;
+
+    // After its date the new sub-processor is in A's list and in its agreement document (the
+    // sessions of seven weeks ago have ended: a new one).
+    s.clock.set("2027-01-12T09:00:00Z".parse().expect("time"));
+    let later = browser(&d).await;
+    login(&later, &s, "els.beheer", CHOSEN).await;
+    later.goto(&at(&s, &format!("/c/{A}/subprocessors"))).await.expect("goto");
+    assert!(text(&later, "#sp-list tbody").await.contains("Helderlijn"));
+    later.goto(&at(&s, &format!("/c/{A}/agreement"))).await.expect("goto");
+    assert!(later.source().await.expect("source").contains("Helderlijn Monitoring B.V."));
+}
