@@ -357,15 +357,8 @@ impl Agreements {
         on: Option<Date>,
     ) -> Result<(String, LogReceipt)> {
         let (customer, mut v, access) = self.in_force_for(ctx, who, id, on, Operation::AgreementRender).await?;
-        // The document lists the sub-processors in force for the customer on its date, from the
-        // register, so document and register never disagree (R1.5, R5.1).
         let day = on.unwrap_or_else(|| today(self.clock.as_ref()));
-        let changes = self.store.changes(Some(id)).await?;
-        if !changes.is_empty() {
-            let register = self.store.subprocessors().await?;
-            let list = crate::subprocessors::in_force_of(id, &v.agreement, &changes, &register, day);
-            v.agreement.subprocessors.list = list.list.into_iter().map(|l| l.item).collect();
-        }
+        self.list_in_force(id, &mut v.agreement, day).await?;
         let body = art28_render::render_agreement(&v.agreement, lang.unwrap_or(customer.language), format)?;
         let receipt = log_read(
             self.store.as_ref(),
@@ -378,6 +371,24 @@ impl Agreements {
         )
         .await?;
         Ok((body, receipt))
+    }
+
+    /// Put the sub-processors in force for the customer on `on` into its agreement's list, from
+    /// the register's changes, so a document rendered from it and the register never disagree
+    /// (R1.5, R5.1). Without changes the agreement's own list stands.
+    pub async fn list_in_force(
+        &self,
+        id: &CustomerId,
+        agreement: &mut art28_core::agreement::ProcessorAgreement,
+        on: Date,
+    ) -> Result<()> {
+        let changes = self.store.changes(Some(id)).await?;
+        if !changes.is_empty() {
+            let register = self.store.subprocessors().await?;
+            let list = crate::subprocessors::in_force_of(id, agreement, &changes, &register, on);
+            agreement.subprocessors.list = list.list.into_iter().map(|l| l.item).collect();
+        }
+        Ok(())
     }
 
     /// The latest version of every standard agreement (nobody's data: not logged).

@@ -445,7 +445,14 @@ pub(crate) async fn agreement(
     let (version, document) = match q.version {
         None => match state.agreements.in_force(ctx, who, &id, None).await {
             Ok((v, _)) => {
-                let doc = art28_render::render_agreement(&v.agreement, viewer.lang, DocFormat::HtmlBody)
+                // The document lists the sub-processors in force today, from the register.
+                let mut shown = v.agreement.clone();
+                state
+                    .agreements
+                    .list_in_force(&id, &mut shown, state.subprocessors.today())
+                    .await
+                    .map_err(|e| viewer.failed(e))?;
+                let doc = art28_render::render_agreement(&shown, viewer.lang, DocFormat::HtmlBody)
                     .map_err(|e| viewer.failed(e))?;
                 (Some(v), doc)
             }

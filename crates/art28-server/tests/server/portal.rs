@@ -941,7 +941,10 @@ async fn sub_processor_changes_are_announced_objected_to_and_decided_in_the_port
     assert!(!text(&staff, "#done").await.is_empty());
     register_subprocessor(&staff, "Mumbai Datadiensten Pvt. Ltd.", "NL", "IN").await;
     let register = text(&staff, "#sp-register tbody").await;
-    assert!(register.contains("Helderlijn") && register.contains("Mumbai"), "{register}");
+    assert!(
+        register.contains("Helderlijn") && register.contains("Mumbai"),
+        "{register}"
+    );
     let options = staff
         .execute(
             "return [...document.querySelectorAll('#subprocessor option')].map(o => [o.value, o.textContent]);",
@@ -989,7 +992,12 @@ async fn sub_processor_changes_are_announced_objected_to_and_decided_in_the_port
     first_login(&a, &s, "els.beheer").await;
     a.goto(&at(&s, &format!("/c/{A}/subprocessors"))).await.expect("goto");
     assert!(text(&a, "#changes article").await.contains("Helderlijn"));
-    fill(&a, "#changes textarea[name=reasons]", "Wij willen eerst weten welke gegevens de bewaking ziet.").await;
+    fill(
+        &a,
+        "#changes textarea[name=reasons]",
+        "Wij willen eerst weten welke gegevens de bewaking ziet.",
+    )
+    .await;
     follow(&a, ".objection-form button[type=submit]").await;
     assert!(!text(&a, "#done").await.is_empty());
     let state = text(&a, "#changes .sp-state").await;
@@ -1011,15 +1019,29 @@ async fn sub_processor_changes_are_announced_objected_to_and_decided_in_the_port
     let mine = text(&bb, "#changes .sp-state").await;
     assert!(mine.contains("aangekondigd") || mine.contains("announced"), "{mine}");
     let source = bb.source().await.expect("source");
-    assert!(!source.contains(A) && !source.contains("welke gegevens"), "B sees nothing of A");
+    assert!(
+        !source.contains(A) && !source.contains("welke gegevens"),
+        "B sees nothing of A"
+    );
     bb.goto(&at(&s, &format!("/c/{A}/subprocessors"))).await.expect("goto");
     let theirs = text(&bb, "#error-code").await;
-    bb.goto(&at(&s, "/c/no-such-customer/subprocessors")).await.expect("goto");
-    assert_eq!(text(&bb, "#error-code").await, theirs, "A's page answers as a missing one");
+    bb.goto(&at(&s, "/c/no-such-customer/subprocessors"))
+        .await
+        .expect("goto");
+    assert_eq!(
+        text(&bb, "#error-code").await,
+        theirs,
+        "A's page answers as a missing one"
+    );
 
     // The processor goes ahead over the objection and answers the list request.
     staff.goto(&at(&s, "/staff/subprocessors")).await.expect("goto");
-    fill(&staff, ".decide-form input[name=note]", "De bewaking ziet alleen IP-adressen.").await;
+    fill(
+        &staff,
+        ".decide-form input[name=note]",
+        "De bewaking ziet alleen IP-adressen.",
+    )
+    .await;
     set_value(&staff, ".decide-form select", "overruled").await;
     follow(&staff, ".decide-form button[type=submit]").await;
     assert!(!text(&staff, "#done").await.is_empty());
@@ -1034,8 +1056,17 @@ async fn sub_processor_changes_are_announced_objected_to_and_decided_in_the_port
     s.clock.set("2027-01-12T09:00:00Z".parse().expect("time"));
     let later = browser(&d).await;
     login(&later, &s, "els.beheer", CHOSEN).await;
-    later.goto(&at(&s, &format!("/c/{A}/subprocessors"))).await.expect("goto");
+    later
+        .goto(&at(&s, &format!("/c/{A}/subprocessors")))
+        .await
+        .expect("goto");
     assert!(text(&later, "#sp-list tbody").await.contains("Helderlijn"));
     later.goto(&at(&s, &format!("/c/{A}/agreement"))).await.expect("goto");
-    assert!(later.source().await.expect("source").contains("Helderlijn Monitoring B.V."));
+    assert!(
+        later
+            .source()
+            .await
+            .expect("source")
+            .contains("Helderlijn Monitoring B.V.")
+    );
 }
