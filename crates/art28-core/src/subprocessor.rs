@@ -419,12 +419,6 @@ pub fn date_plus(day: Date, term: &crate::duration::IsoDuration) -> Date {
     day.0.checked_add(term.span()).map(Date).unwrap_or(day)
 }
 
-/// The day of a moment in Europe/Amsterdam, where the agreements' dates are.
-pub fn day_of(at: Timestamp) -> Date {
-    let tz = jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC);
-    Date(at.to_zoned(tz).date())
-}
-
 /// One customer an announcement reaches, with the agreement in force for it.
 #[derive(Debug, Clone, Copy)]
 pub struct Reached<'a> {
@@ -733,6 +727,63 @@ mod tests {
             Some(d("2027-02-04"))
         );
         assert_eq!(effective_for(CustomerState::Objected, eff, None), None);
+    }
+
+    fn saas() -> ProcessorAgreement {
+        crate::agreement::parse_one(
+            "saas-standard.toml",
+            include_bytes!("../../../examples/agreements/saas-standard.toml"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn an_announcement_is_judged_for_each_customer() {
+        let general = saas();
+        let mut specific = saas();
+        specific.subprocessors.authorisation = Authorisation::Specific;
+        let (a, b): (CustomerId, CustomerId) = ("klant-a".parse().unwrap(), "klant-b".parse().unwrap());
+        let reached = [
+            Reached {
+                customer: &a,
+                agreement: &general,
+            },
+            Reached {
+                customer: &b,
+                agreement: &specific,
+            },
+        ];
+        let day = d("2026-12-03");
+        // Three weeks is too short for the general customer's P4W; the specific one has no
+        // notice to wait for, so only `a` is named.
+        let e = plan(ChangeKind::Add, &entry("NL"), &reached, day, d("2026-12-24")).unwrap_err();
+        assert_eq!(e.code, ErrorCode::SubprocessorNoticeTooShort);
+        assert!(
+            e.message.contains("`klant-a`") && !e.message.contains("klant-b"),
+            "{}",
+            e.message
+        );
+        let ok = plan(ChangeKind::Add, &entry("NL"), &reached, day, d("2026-12-31")).unwrap();
+        assert_eq!(ok[0].state, CustomerState::Announced);
+        assert_eq!(ok[0].objection_until, Some(d("2026-12-30")));
+        assert_eq!(ok[1].state, CustomerState::AwaitingApproval);
+        // A third country: with no safeguard refused for all; with SCC refused for each customer
+        // whose agreement does not allow it (the SaaS agreement lists no transfers).
+        let e = plan(ChangeKind::Add, &entry("IN"), &reached, day, d("2027-02-01")).unwrap_err();
+        assert_eq!(e.code, ErrorCode::TransferWithoutSafeguard);
+        let mut scc = entry("IN");
+        scc.safeguard = Some(Safeguard::StandardContractualClauses);
+        let p = plan(ChangeKind::Add, &scc, &reached, day, d("2027-02-01")).unwrap();
+        assert!(
+            p.iter()
+                .all(|p| p.state == CustomerState::Refused && p.rule == Some(ErrorCode::TransferNotInAgreement))
+        );
+        // A removal is only told.
+        let p = plan(ChangeKind::Remove, &entry("IN"), &reached, day, d("2027-02-01")).unwrap();
+        assert!(
+            p.iter()
+                .all(|p| p.state == CustomerState::Announced && p.objection_until.is_none())
+        );
     }
 
     #[test]
