@@ -578,6 +578,12 @@ impl Subprocessors {
                 .await?
                 .ok_or_else(|| change_not_found(id))?;
             let row = mine(&change, tenant, id)?;
+            if !change.kind.needs_consent() {
+                return Err(Fail::Refused(Error::new(
+                    ErrorCode::SubprocessorStepNotAllowed,
+                    format!("change {id} removes a sub-processor: it takes nothing new on, so there is nothing to object to"),
+                )));
+            }
             let to = sp::transition(row.state, Step::Object)?;
             let day = today(self.clock.as_ref());
             if row.objection_until.is_some_and(|last| day > last) {

@@ -291,6 +291,13 @@ async fn serve_demo_makes_an_account_per_role_and_its_data_once_and_shows_each_p
             .any(|e| e["decision"] == "refused" && e["rule"] == "purpose_not_in_agreement"),
         "{log:#}"
     );
+    // The sub-processor register: a change announced to the bakery, which objected to it.
+    for op in ["subprocessor.announce", "subprocessor.object"] {
+        assert!(
+            entries.iter().any(|e| e["operation"] == op && e["decision"] == "granted"),
+            "{op}: {log:#}"
+        );
+    }
     assert!(kill(&mut r, "-TERM").success());
     let mut printed = block;
     printed.extend(out.rest());
