@@ -48,7 +48,10 @@ async fn execute(c: &ClientWrapper, sql: &str, params: Params<'_>) -> Result<u64
 }
 
 fn not_found(id: u64) -> Error {
-    Error::new(ErrorCode::SubprocessorNotFound, format!("there is no sub-processor {id}"))
+    Error::new(
+        ErrorCode::SubprocessorNotFound,
+        format!("there is no sub-processor {id}"),
+    )
 }
 
 fn change_not_found(id: u64) -> Error {
@@ -139,11 +142,15 @@ fn name_key(name: &str) -> String {
 
 /// `subprocessor_exists` if another entry (not `except`) has the name.
 async fn check_name(c: &ClientWrapper, name: &str, except: Option<u64>) -> Result<()> {
-    let holder = query(c, "SELECT id FROM subprocessors WHERE name_key = $1", &[&name_key(name)])
-        .await?
-        .first()
-        .map(|r| col::<i64>(r, 0).and_then(unsigned))
-        .transpose()?;
+    let holder = query(
+        c,
+        "SELECT id FROM subprocessors WHERE name_key = $1",
+        &[&name_key(name)],
+    )
+    .await?
+    .first()
+    .map(|r| col::<i64>(r, 0).and_then(unsigned))
+    .transpose()?;
     match holder {
         Some(other) if Some(other) != except => Err(Error::new(
             ErrorCode::SubprocessorExists,
@@ -376,13 +383,7 @@ async fn insert_announcements(
         for d in &a.deliveries {
             c.execute(
                 &insert_delivery,
-                &[
-                    &announcement,
-                    &d.channel,
-                    &d.recipient,
-                    &d.idempotency_key,
-                    &micros(at),
-                ],
+                &[&announcement, &d.channel, &d.recipient, &d.idempotency_key, &micros(at)],
             )
             .await
             .map_err(|e| {
@@ -583,8 +584,7 @@ async fn load_announcements(c: &ClientWrapper, sql_where: &str, params: Params<'
 
 // ---------------------------------------------------------------- list requests and feeds
 
-const REQUEST_COLS: &str =
-    "id, tenant, requested_at, requested_by, due_at, note, answered_at, answered_by, answer_on";
+const REQUEST_COLS: &str = "id, tenant, requested_at, requested_by, due_at, note, answered_at, answered_by, answer_on";
 
 fn request_row(r: &Row) -> Result<ListRequestRecord> {
     Ok(ListRequestRecord {
@@ -675,12 +675,16 @@ async fn answer_request(
 }
 
 async fn generation(c: &ClientWrapper, tenant: &str) -> Result<u64> {
-    query(c, "SELECT generation FROM subprocessor_feeds WHERE tenant = $1", &[&tenant])
-        .await?
-        .first()
-        .map(|r| col::<i64>(r, 0).and_then(unsigned))
-        .transpose()
-        .map(|g| g.unwrap_or(0))
+    query(
+        c,
+        "SELECT generation FROM subprocessor_feeds WHERE tenant = $1",
+        &[&tenant],
+    )
+    .await?
+    .first()
+    .map(|r| col::<i64>(r, 0).and_then(unsigned))
+    .transpose()
+    .map(|g| g.unwrap_or(0))
 }
 
 async fn bump(tx: &mut Tx, tenant: String, at: Timestamp, entry: Prepared) -> Result<u64> {
@@ -729,17 +733,20 @@ impl SubprocessorStore for PgStore {
         by: &str,
     ) -> Result<SubprocessorRecord> {
         let (kept, when) = ((contract.clone(), document.to_vec()), (at, by.to_string()));
-        self.write(move |tx| Box::pin(keep_contract(tx, id, kept, when)))
-            .await
+        self.write(move |tx| Box::pin(keep_contract(tx, id, kept, when))).await
     }
 
     async fn contract_document(&self, id: u64) -> Result<Option<Vec<u8>>> {
         let c = self.client().await?;
-        let doc = query(&c, "SELECT contract_document FROM subprocessors WHERE id = $1", &[&signed(id)?])
-            .await?
-            .first()
-            .map(|r| col::<Option<Vec<u8>>>(r, 0))
-            .transpose()?;
+        let doc = query(
+            &c,
+            "SELECT contract_document FROM subprocessors WHERE id = $1",
+            &[&signed(id)?],
+        )
+        .await?
+        .first()
+        .map(|r| col::<Option<Vec<u8>>>(r, 0))
+        .transpose()?;
         Ok(doc.flatten())
     }
 

@@ -54,7 +54,10 @@ fn rows<T>(
 }
 
 fn not_found(id: u64) -> Error {
-    Error::new(ErrorCode::SubprocessorNotFound, format!("there is no sub-processor {id}"))
+    Error::new(
+        ErrorCode::SubprocessorNotFound,
+        format!("there is no sub-processor {id}"),
+    )
 }
 
 fn change_not_found(id: u64) -> Error {
@@ -337,7 +340,11 @@ fn delivery_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeliveryRecord> {
     })
 }
 
-fn load_announcements(c: &Connection, sql_where: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<AnnouncementRecord>> {
+fn load_announcements(
+    c: &Connection,
+    sql_where: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<AnnouncementRecord>> {
     let mut all = rows(
         c,
         &format!("SELECT {ANNOUNCEMENT_COLS} FROM subprocessor_announcements WHERE {sql_where} ORDER BY id"),
@@ -357,8 +364,7 @@ fn load_announcements(c: &Connection, sql_where: &str, args: &[&dyn rusqlite::To
 
 // ---------------------------------------------------------------- list requests
 
-const REQUEST_COLS: &str =
-    "id, tenant, requested_at, requested_by, due_at, note, answered_at, answered_by, answer_on";
+const REQUEST_COLS: &str = "id, tenant, requested_at, requested_by, due_at, note, answered_at, answered_by, answer_on";
 
 fn request_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ListRequestRecord> {
     Ok(ListRequestRecord {
@@ -435,7 +441,13 @@ impl SubprocessorStore for SqliteStore {
             let next = version + 1;
             c.execute(
                 "UPDATE subprocessors SET name = ?2, name_key = ?3, version = ?4, entry = ?5 WHERE id = ?1",
-                params![id as i64, entry.name, name_key(&entry.name), next as i64, to_json(&entry)?],
+                params![
+                    id as i64,
+                    entry.name,
+                    name_key(&entry.name),
+                    next as i64,
+                    to_json(&entry)?
+                ],
             )
             .map_err(db_err)?;
             add_sp_event(c, id, at, &by, next, &note)?;
@@ -742,7 +754,8 @@ impl SubprocessorStore for SqliteStore {
                 params![id as i64, micros(at), by, on.to_string()],
             )
             .map_err(db_err)?;
-            let record = load_request(c, id, &tenant)?.ok_or_else(|| db_err("an answered list request was not found"))?;
+            let record =
+                load_request(c, id, &tenant)?.ok_or_else(|| db_err("an answered list request was not found"))?;
             log::append(c, &entry)?;
             Ok(record)
         })
@@ -754,7 +767,9 @@ impl SubprocessorStore for SqliteStore {
         self.read(move |c| {
             rows(
                 c,
-                &format!("SELECT {REQUEST_COLS} FROM subprocessor_list_requests WHERE ?1 IS NULL OR tenant = ?1 ORDER BY id"),
+                &format!(
+                    "SELECT {REQUEST_COLS} FROM subprocessor_list_requests WHERE ?1 IS NULL OR tenant = ?1 ORDER BY id"
+                ),
                 &[&tenant],
                 request_row,
             )

@@ -786,6 +786,36 @@ async fn postgres_records_at_an_older_blind_version_are_listed_stale_until_reind
     }
 }
 
+/// A PostgreSQL database at schema 1 (before the sub-processor register) gets schema 2 at the
+/// next start, and the register works on it.
+#[tokio::test]
+async fn postgres_at_schema_1_gets_the_subprocessor_register() {
+    let url = pg_database().await;
+    drop(
+        art28_store::postgres::PgStore::connect(&url)
+            .await
+            .expect("first start"),
+    );
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("raw");
+    let conn = tokio::spawn(conn);
+    client
+        .batch_execute(&format!(
+            "{UNDO_SUBPROCESSORS} DELETE FROM art28_schema WHERE version = 2;"
+        ))
+        .await
+        .expect("back to schema 1");
+    let store = art28_store::postgres::PgStore::connect(&url).await.expect("upgrade");
+    let version: i64 = client
+        .query_one("SELECT MAX(version) FROM art28_schema", &[])
+        .await
+        .expect("version")
+        .get(0);
+    assert_eq!(version, 2);
+    drop(client);
+    let _ = conn.await;
+    suite::subprocessors::feed_generations_start_at_zero_and_grow(&store).await;
+}
+
 /// A PostgreSQL database written by a newer art28 is refused, not misread; one at this
 /// build's schema opens again without applying anything twice.
 #[tokio::test]

@@ -163,7 +163,11 @@ pub async fn entries_are_registered_once_by_name_and_versioned(store: &dyn Store
     assert_eq!(first.created_at, at);
     assert_eq!(first.history.len(), 1);
     assert_eq!(
-        (first.history[0].at, first.history[0].by.as_str(), first.history[0].version),
+        (
+            first.history[0].at,
+            first.history[0].by.as_str(),
+            first.history[0].version
+        ),
         (at, "officer", 1)
     );
     assert_eq!(first.history[0].note, "registered");
@@ -197,18 +201,33 @@ pub async fn entries_are_registered_once_by_name_and_versioned(store: &dyn Store
     assert_eq!(v2.history.len(), 2);
     assert_eq!(v2.history[0], first.history[0]);
     assert_eq!(
-        (v2.history[1].at, v2.history[1].by.as_str(), v2.history[1].version, v2.history[1].note.as_str()),
+        (
+            v2.history[1].at,
+            v2.history[1].by.as_str(),
+            v2.history[1].version,
+            v2.history[1].note.as_str()
+        ),
         (later, "officer 2", 2, "moved to DE")
     );
     assert_eq!(store.subprocessor(first.id).await.expect("read"), Some(v2.clone()));
 
     // A version that moved on, another's name, no such entry: nothing written.
     assert_eq!(
-        code_of(store.update_subprocessor(first.id, 1, &sp_entry("X"), later, "o", "n").await).await,
+        code_of(
+            store
+                .update_subprocessor(first.id, 1, &sp_entry("X"), later, "o", "n")
+                .await
+        )
+        .await,
         ErrorCode::SubprocessorVersionConflict
     );
     assert_eq!(
-        code_of(store.update_subprocessor(first.id, 2, &sp_entry("MAILER LTD"), later, "o", "n").await).await,
+        code_of(
+            store
+                .update_subprocessor(first.id, 2, &sp_entry("MAILER LTD"), later, "o", "n")
+                .await
+        )
+        .await,
         ErrorCode::SubprocessorExists
     );
     assert_eq!(
@@ -247,14 +266,27 @@ pub async fn a_contract_is_kept_with_its_document_and_replaced(store: &dyn Store
     assert_eq!(kept.version, 1, "a contract is no new version of the entry");
     assert_eq!(kept.history.len(), 2);
     assert_eq!(
-        (kept.history[1].at, kept.history[1].version, kept.history[1].note.as_str()),
+        (
+            kept.history[1].at,
+            kept.history[1].version,
+            kept.history[1].note.as_str()
+        ),
         (at, 1, "contract")
     );
-    assert_eq!(store.contract_document(sp.id).await.expect("doc"), Some(b"one".to_vec()));
+    assert_eq!(
+        store.contract_document(sp.id).await.expect("doc"),
+        Some(b"one".to_vec())
+    );
     assert_eq!(store.subprocessor(sp.id).await.expect("read"), Some(kept));
 
     let replaced = store
-        .put_contract(sp.id, &contract("bbb"), &[0, 255, 7, 0], ts("2026-01-06T09:00:00Z"), "officer")
+        .put_contract(
+            sp.id,
+            &contract("bbb"),
+            &[0, 255, 7, 0],
+            ts("2026-01-06T09:00:00Z"),
+            "officer",
+        )
         .await
         .expect("replace");
     assert_eq!(replaced.contract, Some(contract("bbb")));
@@ -300,7 +332,11 @@ pub async fn a_change_is_announced_with_its_customers_and_entries(store: &dyn St
     let cb = &change.customers[1];
     assert_eq!(
         (cb.authorisation, cb.state, cb.objection_until),
-        (Authorisation::General, CustomerState::Announced, Some(date("2026-02-01")))
+        (
+            Authorisation::General,
+            CustomerState::Announced,
+            Some(date("2026-02-01"))
+        )
     );
     for cu in &change.customers {
         assert_eq!(
@@ -346,14 +382,26 @@ pub async fn a_change_is_announced_with_its_customers_and_entries(store: &dyn St
         .iter()
         .map(|d| (d.channel.as_str(), d.recipient.as_str(), d.idempotency_key.as_str()))
         .collect();
-    assert_eq!(keys, [("email", "a-1@x.example", "a-1"), ("webhook", "a-w@x.example", "a-w")]);
+    assert_eq!(
+        keys,
+        [("email", "a-1@x.example", "a-1"), ("webhook", "a-w@x.example", "a-w")]
+    );
     for d in &all[0].deliveries {
         assert_eq!(
-            (d.notice_id, d.sent_at, d.attempts, d.next_attempt_at, d.last_error.as_deref()),
+            (
+                d.notice_id,
+                d.sent_at,
+                d.attempts,
+                d.next_attempt_at,
+                d.last_error.as_deref()
+            ),
             (all[0].id, None, 0, ts("2026-01-10T09:00:00Z"), None)
         );
     }
-    assert_eq!(store.announcements(None, Some(&b)).await.expect("b"), vec![all[1].clone()]);
+    assert_eq!(
+        store.announcements(None, Some(&b)).await.expect("b"),
+        vec![all[1].clone()]
+    );
     assert!(store.announcements(None, Some(&c)).await.expect("c").is_empty());
     assert!(store.announcements(Some(999), None).await.expect("none").is_empty());
     assert_eq!(store.announcements(None, None).await.expect("every"), all);
@@ -368,7 +416,10 @@ pub async fn a_change_is_announced_with_its_customers_and_entries(store: &dyn St
         .expect("second");
     assert_eq!(other.replaces, None);
     assert_eq!(other.customers[0].rule.as_deref(), Some("location_not_allowed"));
-    assert_eq!(store.changes(None).await.expect("all"), vec![change.clone(), other.clone()]);
+    assert_eq!(
+        store.changes(None).await.expect("all"),
+        vec![change.clone(), other.clone()]
+    );
     assert_eq!(store.changes(Some(&c)).await.expect("c's"), vec![other]);
 }
 
@@ -384,7 +435,13 @@ pub async fn a_change_that_fails_writes_nothing(store: &dyn Store) {
     let stranger = id("nobody-here");
     let refused = store
         .announce_change(
-            &new_change(sp, vec![told(&a, CustomerState::Announced), told(&stranger, CustomerState::Announced)]),
+            &new_change(
+                sp,
+                vec![
+                    told(&a, CustomerState::Announced),
+                    told(&stranger, CustomerState::Announced),
+                ],
+            ),
             &[announcement(&a, &[("email", "x-1")])],
             &[next_entry(Some(&a), "subprocessor.change.announce")],
         )
@@ -416,7 +473,11 @@ pub async fn an_answer_applies_only_from_the_state_it_names(store: &dyn Store) {
     let size = store.log_size().await.expect("size");
 
     // From a state it is not at: refused, nothing written.
-    let wrong = answer(CustomerState::Announced, CustomerState::Objected, "2026-01-11T09:00:00Z");
+    let wrong = answer(
+        CustomerState::Announced,
+        CustomerState::Objected,
+        "2026-01-11T09:00:00Z",
+    );
     assert_eq!(
         code_of(
             store
@@ -446,7 +507,11 @@ pub async fn an_answer_applies_only_from_the_state_it_names(store: &dyn Store) {
     }
     assert_eq!(store.log_size().await.expect("size"), size, "no entry");
     assert_eq!(store.change(change.id, None).await.expect("read"), Some(change.clone()));
-    assert_eq!(store.announcements(None, None).await.expect("a").len(), 2, "none queued");
+    assert_eq!(
+        store.announcements(None, None).await.expect("a").len(),
+        2,
+        "none queued"
+    );
 
     // From the state it is at: applied, with its line, announcements and entry.
     let mut approve = answer(
@@ -474,12 +539,22 @@ pub async fn an_answer_applies_only_from_the_state_it_names(store: &dyn Store) {
     assert_eq!(row.events.len(), 2);
     assert_eq!(row.events[0], change.customers[0].events[0]);
     assert_eq!(row.events[1], approve.event);
-    assert_eq!(store.change(change.id, Some(&a)).await.expect("a"), Some(approved.clone()));
+    assert_eq!(
+        store.change(change.id, Some(&a)).await.expect("a"),
+        Some(approved.clone())
+    );
     let all = store.change(change.id, None).await.expect("all").expect("some");
-    assert_eq!(all.customers, vec![approved.customers[0].clone(), change.customers[1].clone()]);
+    assert_eq!(
+        all.customers,
+        vec![approved.customers[0].clone(), change.customers[1].clone()]
+    );
     let told_a = store.announcements(Some(change.id), Some(&a)).await.expect("a's");
     assert_eq!(told_a.len(), 2);
-    assert_eq!(told_a[1].created_at, ts("2026-01-12T09:00:00Z"), "composed with the answer");
+    assert_eq!(
+        told_a[1].created_at,
+        ts("2026-01-12T09:00:00Z"),
+        "composed with the answer"
+    );
     assert_eq!(told_a[1].deliveries[0].idempotency_key, "a-ok");
     assert_eq!(told_a[1].deliveries[0].next_attempt_at, ts("2026-01-12T09:00:00Z"));
 
@@ -487,7 +562,13 @@ pub async fn an_answer_applies_only_from_the_state_it_names(store: &dyn Store) {
     assert_eq!(
         code_of(
             store
-                .answer_change(change.id, &a, &approve, &[], &next_entry(Some(&a), "subprocessor.change.answer"))
+                .answer_change(
+                    change.id,
+                    &a,
+                    &approve,
+                    &[],
+                    &next_entry(Some(&a), "subprocessor.change.answer")
+                )
                 .await
         )
         .await,
@@ -495,17 +576,37 @@ pub async fn an_answer_applies_only_from_the_state_it_names(store: &dyn Store) {
     );
 
     // An objection, then a decision over it: what is None stays as it was.
-    let mut object = answer(CustomerState::Announced, CustomerState::Objected, "2026-01-13T09:00:00Z");
+    let mut object = answer(
+        CustomerState::Announced,
+        CustomerState::Objected,
+        "2026-01-13T09:00:00Z",
+    );
     object.termination_until = Some(date("2026-04-01"));
     let objected = store
-        .answer_change(change.id, &b, &object, &[], &next_entry(Some(&b), "subprocessor.change.answer"))
+        .answer_change(
+            change.id,
+            &b,
+            &object,
+            &[],
+            &next_entry(Some(&b), "subprocessor.change.answer"),
+        )
         .await
         .expect("object");
     assert_eq!(objected.customers[0].termination_until, Some(date("2026-04-01")));
-    let mut overrule = answer(CustomerState::Objected, CustomerState::Overruled, "2026-01-14T09:00:00Z");
+    let mut overrule = answer(
+        CustomerState::Objected,
+        CustomerState::Overruled,
+        "2026-01-14T09:00:00Z",
+    );
     overrule.decided_at = Some(ts("2026-01-14T09:00:00Z"));
     let overruled = store
-        .answer_change(change.id, &b, &overrule, &[], &next_entry(Some(&b), "subprocessor.change.answer"))
+        .answer_change(
+            change.id,
+            &b,
+            &overrule,
+            &[],
+            &next_entry(Some(&b), "subprocessor.change.answer"),
+        )
         .await
         .expect("overrule");
     let row = &overruled.customers[0];
@@ -514,7 +615,11 @@ pub async fn an_answer_applies_only_from_the_state_it_names(store: &dyn Store) {
     assert_eq!(row.termination_until, Some(date("2026-04-01")), "kept");
     assert_eq!(
         row.events.iter().map(|e| e.to).collect::<Vec<_>>(),
-        [CustomerState::Announced, CustomerState::Objected, CustomerState::Overruled],
+        [
+            CustomerState::Announced,
+            CustomerState::Objected,
+            CustomerState::Overruled
+        ],
         "oldest first"
     );
     assert_eq!(store.log_size().await.expect("size"), size + 3);
@@ -536,7 +641,12 @@ pub async fn announcement_deliveries_are_leased_once_and_recorded(store: &dyn St
         k
     };
     let early = store
-        .due_announcement_deliveries(ts("2026-01-10T08:59:59Z"), &["email", "webhook"], 10, ts("2026-01-10T09:10:00Z"))
+        .due_announcement_deliveries(
+            ts("2026-01-10T08:59:59Z"),
+            &["email", "webhook"],
+            10,
+            ts("2026-01-10T09:10:00Z"),
+        )
         .await
         .expect("early");
     assert!(early.is_empty(), "not due before the announcement");
@@ -547,7 +657,10 @@ pub async fn announcement_deliveries_are_leased_once_and_recorded(store: &dyn St
         store.due_announcement_deliveries(now, &["email"], 1, lease),
     );
     let (x, y) = (x.expect("x"), y.expect("y"));
-    assert!(x.iter().chain(&y).all(|(d, _)| d.next_attempt_at == lease), "moved to the lease");
+    assert!(
+        x.iter().chain(&y).all(|(d, _)| d.next_attempt_at == lease),
+        "moved to the lease"
+    );
     let (x, y) = (keys(x), keys(y));
     assert_eq!(x.len() + y.len(), 2, "{x:?} {y:?}");
     assert!(x.iter().all(|k| !y.contains(k)), "none to both: {x:?} {y:?}");
@@ -604,7 +717,12 @@ pub async fn announcement_deliveries_are_leased_once_and_recorded(store: &dyn St
     assert_eq!((sent.sent_at, sent.attempts), (Some(ts("2026-01-10T09:00:05Z")), 1));
     let failed = find("b-1");
     assert_eq!(
-        (failed.sent_at, failed.attempts, failed.last_error.as_deref(), failed.next_attempt_at),
+        (
+            failed.sent_at,
+            failed.attempts,
+            failed.last_error.as_deref(),
+            failed.next_attempt_at
+        ),
         (None, 1, Some("mailbox full"), ts("2026-01-10T10:00:00Z"))
     );
     // A sent delivery is never due again; the failed one is at its retry, for one caller.
@@ -639,7 +757,11 @@ pub async fn announcement_deliveries_are_leased_once_and_recorded(store: &dyn St
         .expect("again");
     let again = store.announcements(Some(change.id), Some(&a)).await.expect("a");
     assert_eq!(
-        again[0].deliveries.iter().find(|d| d.idempotency_key == "a-1").expect("a-1"),
+        again[0]
+            .deliveries
+            .iter()
+            .find(|d| d.idempotency_key == "a-1")
+            .expect("a-1"),
         &sent
     );
 }
@@ -664,16 +786,27 @@ pub async fn list_requests_are_answered_once_and_listed_per_customer(store: &dyn
     assert_eq!(&ra.customer, &a);
     assert_eq!(
         (ra.requested_at, ra.requested_by.as_str(), ra.due_at, ra.note.as_str()),
-        (ts("2026-01-15T09:00:00Z"), "dpo of klant-a", Some(ts("2026-01-29T09:00:00Z")), "please")
+        (
+            ts("2026-01-15T09:00:00Z"),
+            "dpo of klant-a",
+            Some(ts("2026-01-29T09:00:00Z")),
+            "please"
+        )
     );
-    assert_eq!((ra.answered_at, ra.answered_by.as_deref(), ra.answer_on), (None, None, None));
+    assert_eq!(
+        (ra.answered_at, ra.answered_by.as_deref(), ra.answer_on),
+        (None, None, None)
+    );
     let rb = store
         .create_list_request(&request(&b, None), &next_entry(Some(&b), "subprocessor.list.request"))
         .await
         .expect("b");
     assert_eq!(rb.due_at, None);
     assert_eq!(store.log_size().await.expect("size"), size + 2);
-    assert_eq!(store.list_requests(None).await.expect("all"), vec![ra.clone(), rb.clone()]);
+    assert_eq!(
+        store.list_requests(None).await.expect("all"),
+        vec![ra.clone(), rb.clone()]
+    );
     assert_eq!(store.list_requests(Some(&b)).await.expect("b"), vec![rb.clone()]);
 
     // Only the customer's own request, and once.
@@ -683,7 +816,14 @@ pub async fn list_requests_are_answered_once_and_listed_per_customer(store: &dyn
     assert_eq!(
         code_of(
             store
-                .answer_list_request(ra.id, &b, on, at, "officer", &next_entry(Some(&b), "subprocessor.list.answer"))
+                .answer_list_request(
+                    ra.id,
+                    &b,
+                    on,
+                    at,
+                    "officer",
+                    &next_entry(Some(&b), "subprocessor.list.answer")
+                )
                 .await
         )
         .await,
@@ -692,7 +832,14 @@ pub async fn list_requests_are_answered_once_and_listed_per_customer(store: &dyn
     assert_eq!(
         code_of(
             store
-                .answer_list_request(999, &a, on, at, "officer", &next_entry(Some(&a), "subprocessor.list.answer"))
+                .answer_list_request(
+                    999,
+                    &a,
+                    on,
+                    at,
+                    "officer",
+                    &next_entry(Some(&a), "subprocessor.list.answer")
+                )
                 .await
         )
         .await,
@@ -700,11 +847,22 @@ pub async fn list_requests_are_answered_once_and_listed_per_customer(store: &dyn
     );
     assert_eq!(store.log_size().await.expect("size"), size);
     let answered = store
-        .answer_list_request(ra.id, &a, on, at, "officer", &next_entry(Some(&a), "subprocessor.list.answer"))
+        .answer_list_request(
+            ra.id,
+            &a,
+            on,
+            at,
+            "officer",
+            &next_entry(Some(&a), "subprocessor.list.answer"),
+        )
         .await
         .expect("answer");
     assert_eq!(
-        (answered.answered_at, answered.answered_by.as_deref(), answered.answer_on),
+        (
+            answered.answered_at,
+            answered.answered_by.as_deref(),
+            answered.answer_on
+        ),
         (Some(at), Some("officer"), Some(on))
     );
     assert_eq!(answered.requested_by, ra.requested_by);
@@ -725,7 +883,11 @@ pub async fn list_requests_are_answered_once_and_listed_per_customer(store: &dyn
         .await,
         ErrorCode::SubprocessorStepNotAllowed
     );
-    assert_eq!(store.log_size().await.expect("size"), size + 1, "the second answer wrote nothing");
+    assert_eq!(
+        store.log_size().await.expect("size"),
+        size + 1,
+        "the second answer wrote nothing"
+    );
     assert_eq!(store.list_requests(Some(&a)).await.expect("a"), vec![answered]);
 }
 
