@@ -349,7 +349,8 @@ impl Subprocessors {
                 objection_until: p.objection_until,
             })
             .collect();
-        let new = NewChange {
+        let mut new = NewChange {
+            id: 0,
             kind: a.kind,
             subprocessor: record.id,
             version: record.version,
@@ -361,42 +362,40 @@ impl Subprocessors {
             announced_by: who.username.clone(),
             customers,
         };
-        // The number the change will get is not known before it is stored: the store gives it
-        // to the announcements and keys in the same transaction. So compose with a placeholder
-        // and let the entries name the change by its sub-processor and date, then fix up.
-        let next = self.store.changes(None).await?.iter().map(|c| c.id).max().unwrap_or(0) + 1;
-        let mut announcements = Vec::new();
-        let mut entries = Vec::new();
-        for p in &planned {
-            let row = ChangeCustomer {
-                customer: p.customer.clone(),
-                authorisation: p.authorisation,
-                state: p.state,
-                rule: p.rule.map(|r| r.as_str().to_string()),
-                objection_until: p.objection_until,
-                decided_at: None,
-                termination_until: None,
-                events: Vec::new(),
-            };
-            announcements.extend(self.compose(next, &new, &row, None).await?);
-            let resource = format!(
-                "subprocessor/change/{next}?state={}&effective={}",
-                p.state.as_str(),
-                a.effective
-            );
-            entries.push(self.incidents.entry(ctx, &p.customer, op, &resource));
+        // The messages and entries name the change by its number, so it is chosen here (one more
+        // than the highest) and the store refuses it if another change took it meanwhile; then
+        // everything is composed once more with the next one.
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            new.id = self.store.changes(None).await?.iter().map(|c| c.id).max().unwrap_or(0) + 1;
+            let mut announcements = Vec::new();
+            let mut entries = Vec::new();
+            for p in &planned {
+                let row = ChangeCustomer {
+                    customer: p.customer.clone(),
+                    authorisation: p.authorisation,
+                    state: p.state,
+                    rule: p.rule.map(|r| r.as_str().to_string()),
+                    objection_until: p.objection_until,
+                    decided_at: None,
+                    termination_until: None,
+                    events: Vec::new(),
+                };
+                announcements.extend(self.compose(new.id, &new, &row, None).await?);
+                let resource = format!(
+                    "subprocessor/change/{}?state={}&effective={}",
+                    new.id,
+                    p.state.as_str(),
+                    a.effective
+                );
+                entries.push(self.incidents.entry(ctx, &p.customer, op, &resource));
+            }
+            match self.store.announce_change(&new, &announcements, &entries).await {
+                Err(e) if e.code == ErrorCode::SubprocessorVersionConflict && tries < 3 => continue,
+                other => return other,
+            }
         }
-        let change = self.store.announce_change(&new, &announcements, &entries).await?;
-        if change.id != next {
-            // Another announcement took the number meanwhile: the messages and entries name the
-            // wrong change. This cannot happen with one writer; say so rather than mislead.
-            tracing::error!(
-                expected = next,
-                got = change.id,
-                "sub-processor change numbered differently than composed"
-            );
-        }
-        Ok(change)
     }
 
     /// The announcements to queue for one customer about `change` (numbered `id`): one per
@@ -581,7 +580,9 @@ impl Subprocessors {
             if !change.kind.needs_consent() {
                 return Err(Fail::Refused(Error::new(
                     ErrorCode::SubprocessorStepNotAllowed,
-                    format!("change {id} removes a sub-processor: it takes nothing new on, so there is nothing to object to"),
+                    format!(
+                        "change {id} removes a sub-processor: it takes nothing new on, so there is nothing to object to"
+                    ),
                 )));
             }
             let to = sp::transition(row.state, Step::Object)?;
@@ -1121,6 +1122,7 @@ fn mine<'a>(change: &'a ChangeRecord, tenant: &CustomerId, id: u64) -> Call<&'a 
 /// A stored change as the composer takes it.
 fn new_of(c: &ChangeRecord) -> NewChange {
     NewChange {
+        id: c.id,
         kind: c.kind,
         subprocessor: c.subprocessor,
         version: c.version,

@@ -59,6 +59,10 @@ pub struct NewChangeCustomer {
 /// A change to announce.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewChange {
+    /// Its number, which the service names in the messages and entries it composes with it:
+    /// one more than the highest so far. `subprocessor_version_conflict` (nothing written) if
+    /// another change has it by the time it is stored.
+    pub id: u64,
     /// What it does.
     pub kind: ChangeKind,
     /// The sub-processor it brings in, moves or removes.

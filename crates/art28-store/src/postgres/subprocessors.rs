@@ -407,8 +407,8 @@ async fn announce(
     let c = tx.c();
     let row = query(
         c,
-        "INSERT INTO subprocessor_changes (kind, subprocessor, version, entry, replaces_id, replaces_name, effective, note, announced_at, announced_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        "INSERT INTO subprocessor_changes (id, kind, subprocessor, version, entry, replaces_id, replaces_name, effective, note, announced_at, announced_by)
+         VALUES ($11, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING RETURNING id",
         &[
             &change.kind.as_str(),
             &signed(change.subprocessor)?,
@@ -420,10 +420,11 @@ async fn announce(
             &to_json(&change.note)?,
             &micros(change.announced_at),
             &change.announced_by,
+            &signed(change.id)?,
         ],
     )
     .await?;
-    let id = unsigned(col(row.first().ok_or_else(|| db_err("no id returned"))?, 0)?)?;
+    let id = unsigned(col(row.first().ok_or_else(|| taken(change.id))?, 0)?)?;
     for cu in &change.customers {
         execute(
             c,
@@ -937,4 +938,12 @@ impl SubprocessorStore for PgStore {
         let (tenant, entry) = (tenant.as_str().to_string(), Prepared::new(entry));
         self.write(move |tx| Box::pin(bump(tx, tenant, at, entry))).await
     }
+}
+
+/// Another change took the number the service composed its messages with.
+fn taken(id: u64) -> Error {
+    Error::new(
+        ErrorCode::SubprocessorVersionConflict,
+        format!("change {id} was announced meanwhile; announce again"),
+    )
 }

@@ -506,8 +506,8 @@ impl SubprocessorStore for SqliteStore {
         let (change, announcements, entries) = (change.clone(), announcements.to_vec(), prepare(entries));
         self.write(move |c| {
             c.execute(
-                "INSERT INTO subprocessor_changes (kind, subprocessor, version, entry, replaces_id, replaces_name, effective, note, announced_at, announced_by)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO subprocessor_changes (id, kind, subprocessor, version, entry, replaces_id, replaces_name, effective, note, announced_at, announced_by)
+                 VALUES (?11, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO NOTHING",
                 params![
                     change.kind.as_str(),
                     change.subprocessor as i64,
@@ -518,11 +518,13 @@ impl SubprocessorStore for SqliteStore {
                     change.effective.to_string(),
                     to_json(&change.note)?,
                     micros(change.announced_at),
-                    change.announced_by
+                    change.announced_by,
+                    change.id as i64
                 ],
             )
-            .map_err(db_err)?;
-            let id = c.last_insert_rowid() as u64;
+            .map_err(db_err)
+            .and_then(|n| if n == 1 { Ok(()) } else { Err(taken(change.id)) })?;
+            let id = change.id;
             for cu in &change.customers {
                 let authorisation = enum_str(&cu.authorisation)?;
                 c.prepare_cached(
@@ -798,4 +800,12 @@ impl SubprocessorStore for SqliteStore {
         })
         .await
     }
+}
+
+/// Another change took the number the service composed its messages with.
+pub(crate) fn taken(id: u64) -> Error {
+    Error::new(
+        ErrorCode::SubprocessorVersionConflict,
+        format!("change {id} was announced meanwhile; announce again"),
+    )
 }

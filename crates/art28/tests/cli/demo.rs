@@ -294,7 +294,9 @@ async fn serve_demo_makes_an_account_per_role_and_its_data_once_and_shows_each_p
     // The sub-processor register: a change announced to the bakery, which objected to it.
     for op in ["subprocessor.announce", "subprocessor.object"] {
         assert!(
-            entries.iter().any(|e| e["operation"] == op && e["decision"] == "granted"),
+            entries
+                .iter()
+                .any(|e| e["operation"] == op && e["decision"] == "granted"),
             "{op}: {log:#}"
         );
     }

@@ -66,8 +66,9 @@ fn told(customer: &CustomerId, state: CustomerState) -> NewChangeCustomer {
     }
 }
 
-fn new_change(subprocessor: u64, customers: Vec<NewChangeCustomer>) -> NewChange {
+fn new_change(id: u64, subprocessor: u64, customers: Vec<NewChangeCustomer>) -> NewChange {
     NewChange {
+        id,
         kind: ChangeKind::Replace,
         subprocessor,
         version: 1,
@@ -132,6 +133,7 @@ async fn announce(store: &dyn Store, a: &CustomerId, b: &CustomerId, sp: u64) ->
     store
         .announce_change(
             &new_change(
+                1,
                 sp,
                 vec![
                     told(b, CustomerState::Announced),
@@ -407,7 +409,7 @@ pub async fn a_change_is_announced_with_its_customers_and_entries(store: &dyn St
     assert_eq!(store.announcements(None, None).await.expect("every"), all);
 
     // A second change comes after it, oldest first.
-    let mut other = new_change(sp, vec![told(&c, CustomerState::Refused)]);
+    let mut other = new_change(2, sp, vec![told(&c, CustomerState::Refused)]);
     other.kind = ChangeKind::Remove;
     other.replaces = None;
     let other = store
@@ -436,6 +438,7 @@ pub async fn a_change_that_fails_writes_nothing(store: &dyn Store) {
     let refused = store
         .announce_change(
             &new_change(
+                2,
                 sp,
                 vec![
                     told(&a, CustomerState::Announced),
@@ -447,10 +450,22 @@ pub async fn a_change_that_fails_writes_nothing(store: &dyn Store) {
         )
         .await;
     assert!(refused.is_err(), "{refused:?}");
+    // A number another change has (the service composed with one that was taken meanwhile).
+    let refused = store
+        .announce_change(
+            &new_change(1, sp, vec![told(&a, CustomerState::Announced)]),
+            &[announcement(&a, &[("email", "y-1")])],
+            &[next_entry(Some(&a), "subprocessor.change.announce")],
+        )
+        .await;
+    assert_eq!(
+        refused.map(|c| c.id).map_err(|e| e.code),
+        Err(art28_core::ErrorCode::SubprocessorVersionConflict)
+    );
     // A delivery key queued already.
     let refused = store
         .announce_change(
-            &new_change(sp, vec![told(&a, CustomerState::Announced)]),
+            &new_change(2, sp, vec![told(&a, CustomerState::Announced)]),
             &[announcement(&a, &[("email", "a-1")])],
             &[next_entry(Some(&a), "subprocessor.change.announce")],
         )
