@@ -326,3 +326,63 @@ async fn kill_9_under_load_loses_no_acknowledged_entry_and_the_log_verifies_afte
     }
     assert!(acknowledged.len() >= 600);
 }
+
+#[tokio::test]
+async fn the_bakerys_bundle_proves_it_was_told_of_the_demos_sub_processor_change() {
+    let data = tempfile::tempdir().expect("tmp");
+    let work = tempfile::tempdir().expect("tmp");
+    let mut r = serve(data.path(), &["--demo"]);
+    let client = reqwest::Client::new();
+    let key = client
+        .get(format!("{}/.well-known/art28/log-key", r.base))
+        .send()
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("key");
+    // The demo announced a new sub-processor to every customer and the bakery objected; the
+    // entries are in the bundle once the log has folded them (every second).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let (bundle, operations) = loop {
+        let text = get(&client, &r, "/api/v1/customers/bakkerij-de-vries/log/bundle")
+            .await
+            .text()
+            .await
+            .expect("bundle");
+        let bundle = Bundle::from_json(&text).expect("bundle");
+        let operations: Vec<String> = bundle
+            .entries
+            .iter()
+            .filter_map(|e| {
+                let json: serde_json::Value = serde_json::from_slice(&B64.decode(&e.entry).ok()?).ok()?;
+                Some(format!(
+                    "{} {}",
+                    json["operation"].as_str()?,
+                    json["resource"].as_str().unwrap_or_default()
+                ))
+            })
+            .collect();
+        if operations.iter().any(|o| o.starts_with("subprocessor.object ")) {
+            break (bundle, operations);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not folded in time: {operations:#?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    kill(&mut r, "-TERM");
+    assert!(
+        operations
+            .iter()
+            .any(|o| o.starts_with("subprocessor.announce subprocessor/change/1?state=announced&effective=")),
+        "{operations:#?}"
+    );
+    let (code, out) = verify(work.path(), &bundle, key.trim(), None);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!("{} entries verified", bundle.entries.len())),
+        "{out}"
+    );
+}
