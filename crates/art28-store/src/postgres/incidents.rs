@@ -21,16 +21,16 @@ use std::collections::{HashMap, HashSet};
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
-type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+pub(super) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
-fn enum_str<T: serde::Serialize>(v: &T) -> Result<String> {
+pub(super) fn enum_str<T: serde::Serialize>(v: &T) -> Result<String> {
     match serde_json::to_value(v).map_err(db_err)? {
         serde_json::Value::String(s) => Ok(s),
         _ => Err(db_err("not a string enum")),
     }
 }
 
-fn enum_from<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
+pub(super) fn enum_from<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(db_err)
 }
 
@@ -38,15 +38,15 @@ fn status_from(s: &str) -> Result<Status> {
     Status::parse(s).ok_or_else(|| db_err(format!("unknown status {s}")))
 }
 
-fn small(v: i64) -> Result<u32> {
+pub(super) fn small(v: i64) -> Result<u32> {
     u32::try_from(v).map_err(db_err)
 }
 
-fn json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
+pub(super) fn json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(db_err)
 }
 
-fn opt_micros(v: Option<i64>) -> Result<Option<Timestamp>> {
+pub(super) fn opt_micros(v: Option<i64>) -> Result<Option<Timestamp>> {
     v.map(from_micros).transpose()
 }
 
@@ -188,14 +188,14 @@ async fn add_event(c: &ClientWrapper, id: u64, e: &IncidentEvent) -> Result<()> 
 }
 
 /// Append access entries prepared on the caller's task, in order.
-fn append_all(tx: &mut Tx, entries: &[Prepared]) -> Result<()> {
+pub(super) fn append_all(tx: &mut Tx, entries: &[Prepared]) -> Result<()> {
     for e in entries {
         tx.append(e)?;
     }
     Ok(())
 }
 
-fn prepare(entries: &[AccessEntry]) -> Vec<Prepared> {
+pub(super) fn prepare(entries: &[AccessEntry]) -> Vec<Prepared> {
     entries.iter().map(Prepared::new).collect()
 }
 

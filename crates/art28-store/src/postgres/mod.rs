@@ -40,7 +40,10 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::error::SqlState;
 
 /// Schema migrations, applied in order; the index + 1 is the schema version.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_schema.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_schema.sql"),
+    include_str!("../../migrations/postgres/0002_subprocessors.sql"),
+];
 
 /// The advisory lock key under which migrations run ("art28" + 1).
 const MIGRATION_LOCK: i64 = 0x6172_7432_3801;

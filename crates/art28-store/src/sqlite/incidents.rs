@@ -16,18 +16,18 @@ use art28_core::{Error, ErrorCode, Result};
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
-fn json_err(e: impl std::fmt::Display) -> rusqlite::Error {
+pub(super) fn json_err(e: impl std::fmt::Display) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.to_string().into())
 }
 
-fn enum_str<T: serde::Serialize>(v: &T) -> Result<String> {
+pub(super) fn enum_str<T: serde::Serialize>(v: &T) -> Result<String> {
     match serde_json::to_value(v).map_err(db_err)? {
         serde_json::Value::String(s) => Ok(s),
         _ => Err(db_err("not a string enum")),
     }
 }
 
-fn enum_from<T: serde::de::DeserializeOwned>(s: String) -> rusqlite::Result<T> {
+pub(super) fn enum_from<T: serde::de::DeserializeOwned>(s: String) -> rusqlite::Result<T> {
     serde_json::from_value(serde_json::Value::String(s)).map_err(json_err)
 }
 
@@ -130,14 +130,14 @@ fn add_event(c: &Connection, id: u64, e: &IncidentEvent) -> Result<()> {
 }
 
 /// Append access entries prepared on the caller's thread.
-fn append_all(c: &Connection, entries: &[log::Prepared]) -> Result<()> {
+pub(super) fn append_all(c: &Connection, entries: &[log::Prepared]) -> Result<()> {
     for e in entries {
         log::append(c, e)?;
     }
     Ok(())
 }
 
-fn prepare(entries: &[AccessEntry]) -> Vec<log::Prepared> {
+pub(super) fn prepare(entries: &[AccessEntry]) -> Vec<log::Prepared> {
     entries.iter().map(log::Prepared::new).collect()
 }
 

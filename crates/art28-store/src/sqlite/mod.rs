@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0011_blind_version.sql"),
     include_str!("../../migrations/sqlite/0012_blind_nfc.sql"),
     include_str!("../../migrations/sqlite/0013_jobs.sql"),
+    include_str!("../../migrations/sqlite/0014_subprocessors.sql"),
 ];
 
 /// Number of reader connections kept open.

@@ -41,6 +41,18 @@ where
     tasks.join_all().await
 }
 
+/// Undo migration 14 (the sub-processor register), for tests that take a database back to an
+/// older schema.
+const UNDO_SUBPROCESSORS: &str = "DROP TABLE subprocessor_feeds;
+     DROP TABLE subprocessor_list_requests;
+     DROP TABLE subprocessor_outbox;
+     DROP TABLE subprocessor_announcements;
+     DROP TABLE subprocessor_change_events;
+     DROP TABLE subprocessor_change_customers;
+     DROP TABLE subprocessor_changes;
+     DROP TABLE subprocessor_events;
+     DROP TABLE subprocessors;";
+
 /// A fresh SQLite store in a temporary directory, for the conformance suite.
 async fn sqlite_store() -> (tempfile::TempDir, Arc<dyn Store>) {
     let (dir, path) = temp_db();
@@ -424,6 +436,7 @@ async fn the_customer_index_survives_the_upgrades_to_schemas_9_and_10() {
     // Put the database back into its schema-8 shape (migration 11 undone too).
     {
         let c = rusqlite::Connection::open(&path).expect("raw");
+        c.execute_batch(UNDO_SUBPROCESSORS).expect("undo migration 14");
         c.execute_batch(
             "DROP TABLE jobs;
              DROP TABLE pins;
@@ -502,6 +515,7 @@ async fn records_from_before_migration_11_are_listed_stale_until_reindexed() {
     // Back to schema 10: the column is gone, as in a database of the previous release.
     {
         let c = rusqlite::Connection::open(&path).expect("raw");
+        c.execute_batch(UNDO_SUBPROCESSORS).expect("undo migration 14");
         c.execute_batch(
             "DROP TABLE jobs;
              DROP TABLE pins;
@@ -770,6 +784,36 @@ async fn postgres_records_at_an_older_blind_version_are_listed_stale_until_reind
     for gone in [[2; 32], [4; 32], [5; 32], [6; 32], [7; 32]] {
         assert!(q(gone).await.is_empty(), "{gone:?}");
     }
+}
+
+/// A PostgreSQL database at schema 1 (before the sub-processor register) gets schema 2 at the
+/// next start, and the register works on it.
+#[tokio::test]
+async fn postgres_at_schema_1_gets_the_subprocessor_register() {
+    let url = pg_database().await;
+    drop(
+        art28_store::postgres::PgStore::connect(&url)
+            .await
+            .expect("first start"),
+    );
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("raw");
+    let conn = tokio::spawn(conn);
+    client
+        .batch_execute(&format!(
+            "{UNDO_SUBPROCESSORS} DELETE FROM art28_schema WHERE version = 2;"
+        ))
+        .await
+        .expect("back to schema 1");
+    let store = art28_store::postgres::PgStore::connect(&url).await.expect("upgrade");
+    let version: i64 = client
+        .query_one("SELECT MAX(version) FROM art28_schema", &[])
+        .await
+        .expect("version")
+        .get(0);
+    assert_eq!(version, 2);
+    drop(client);
+    let _ = conn.await;
+    suite::subprocessors::feed_generations_start_at_zero_and_grow(&store).await;
 }
 
 /// A PostgreSQL database written by a newer art28 is refused, not misread; one at this

@@ -16,6 +16,7 @@ const SUITE: &[&str] = &[
     "staff_access.rs",
     "vault.rs",
     "incidents.rs",
+    "subprocessors.rs",
     "jobs.rs",
 ];
 
@@ -118,6 +119,7 @@ fn the_conformance_suite_calls_every_trait_method() {
         "StaffAccessStore",
         "VaultStore",
         "IncidentStore",
+        "SubprocessorStore",
     ] {
         assert!(
             traits.get(t).is_some_and(|m| !m.is_empty()),

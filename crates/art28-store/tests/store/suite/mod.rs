@@ -20,6 +20,7 @@ pub mod incidents;
 pub mod jobs;
 pub mod log;
 pub mod staff_access;
+pub mod subprocessors;
 pub mod vault;
 
 use art28_core::access::{AccessEntry, Actor, Decision};
@@ -109,6 +110,16 @@ macro_rules! conformance_suite {
                 removing_a_customer_just_removes_it,
                 webhooks_get_a_new_generation_each_change_and_a_tombstone,
                 register_writes_carry_their_entries_and_a_refused_one_keeps_none,
+            }
+            subprocessors {
+                entries_are_registered_once_by_name_and_versioned,
+                a_contract_is_kept_with_its_document_and_replaced,
+                a_change_is_announced_with_its_customers_and_entries,
+                a_change_that_fails_writes_nothing,
+                an_answer_applies_only_from_the_state_it_names,
+                announcement_deliveries_are_leased_once_and_recorded,
+                list_requests_are_answered_once_and_listed_per_customer,
+                feed_generations_start_at_zero_and_grow,
             }
             jobs {
                 a_job_runs_under_one_lease_at_a_time_and_waits_until_due,
