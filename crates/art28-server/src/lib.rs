@@ -29,6 +29,7 @@ pub mod serve;
 pub mod session_api;
 pub mod staff_access_api;
 pub mod state;
+pub mod subprocessor_api;
 pub mod vault_api;
 
 use crate::error::ApiError;
