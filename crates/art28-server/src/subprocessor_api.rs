@@ -341,7 +341,7 @@ pub struct CustomerItemPath {
 /// An entry's new content.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct UpdateBody {
+pub struct EntryUpdateBody {
     /// The version read.
     pub version: Bounded<1, 4_294_967_295>,
     /// The entry as it is to stand.
@@ -379,12 +379,34 @@ pub struct AnnounceBody {
     pub customers: List<String, 1000>,
 }
 
+/// What the processor decides on an objection (`art28_core::subprocessor::Decision`).
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectionDecision {
+    /// The change is withdrawn for this customer.
+    Withdrawn,
+    /// An alternative is offered; the change does not take effect for this customer.
+    AlternativeOffered,
+    /// The change goes ahead over the objection.
+    Overruled,
+}
+
+impl From<ObjectionDecision> for Decision {
+    fn from(d: ObjectionDecision) -> Self {
+        match d {
+            ObjectionDecision::Withdrawn => Decision::Withdrawn,
+            ObjectionDecision::AlternativeOffered => Decision::AlternativeOffered,
+            ObjectionDecision::Overruled => Decision::Overruled,
+        }
+    }
+}
+
 /// The processor's decision on a customer's objection.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionBody {
     /// `withdrawn`, `alternative_offered` or `overruled`.
-    pub decision: Decision,
+    pub decision: ObjectionDecision,
     /// The reasons, as the customer is told them.
     pub note: String,
 }
@@ -437,7 +459,7 @@ pub struct FeedKeyBody {
 
 /// Which list, in what form.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct ListQuery {
+pub struct InForceQuery {
     /// Date (YYYY-MM-DD); today when absent.
     pub on: Option<String>,
     /// `json` (default), `csv` or `html`.
@@ -448,7 +470,7 @@ pub struct ListQuery {
 
 /// The feed's credential.
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct FeedQuery {
+pub struct AtomQuery {
     /// The customer's feed key.
     pub key: String,
 }
@@ -501,7 +523,7 @@ pub async fn update(
     caller: Caller,
     State(state): State<AppState>,
     Path(p): Path<SubprocessorPath>,
-    ApiJson(body): ApiJson<UpdateBody>,
+    ApiJson(body): ApiJson<EntryUpdateBody>,
 ) -> ApiResult<Json<SubprocessorView>> {
     let r = state
         .subprocessors
@@ -670,7 +692,7 @@ pub async fn decide(
             &caller.principal,
             &t,
             p.id.unsigned(),
-            body.decision,
+            body.decision.into(),
             &body.note,
         )
         .await?;
@@ -755,7 +777,7 @@ pub async fn in_force(
     caller: Caller,
     State(state): State<AppState>,
     Path(p): Path<CustomerPath>,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<InForceQuery>,
 ) -> ApiResult<ListAnswer> {
     let t = customer_id(&p.customer)?;
     let on = date_of(q.on.as_deref())?;
@@ -982,7 +1004,7 @@ pub async fn feed(
     FeedReader(mut ctx): FeedReader,
     State(state): State<AppState>,
     Path(p): Path<CustomerPath>,
-    Query(q): Query<FeedQuery>,
+    Query(q): Query<AtomQuery>,
 ) -> ApiResult<Atom> {
     let Ok(t) = p.customer.parse::<art28_core::ids::CustomerId>() else {
         // As the service answers a customer that does not exist.
