@@ -1149,7 +1149,7 @@ pub fn in_force_of(
                 kind: c.kind,
                 entry: &c.entry,
                 replaces: c.replaces.as_ref().map(|(_, n)| n.as_str()),
-                effective: sp::effective_for(row.state, c.effective, row.decided_at.map(|t| sp_day(t))),
+                effective: sp::effective_for(row.state, c.effective, row.decided_at.map(sp_day)),
             })
         })
         .collect();
