@@ -65,12 +65,15 @@ pub struct Entry {
     pub region: Option<String>,
     /// Other countries it reaches the data from (support, maintenance).
     #[serde(default)]
+    #[schemars(length(max = 50))]
     pub access_locations: Vec<String>,
     /// Categories of personal data it processes (vocabulary ids).
     #[serde(default)]
+    #[schemars(length(max = 50))]
     pub categories: Vec<String>,
     /// The customers' systems it touches, e.g. `database`, `backups`, `e-mail`.
     #[serde(default)]
+    #[schemars(length(max = 50))]
     pub systems: Vec<String>,
     /// The transfer safeguard, where a location is outside the EU/EEA.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1176,6 +1176,162 @@ pub fn routes() -> ApiRouter<AppState> {
             ),
         )
         .api_route(
+            "/api/v1/subprocessors",
+            get_with(
+                crate::subprocessor_api::entries,
+                doc!("The sub-processor register (staff)", "subprocessors"),
+            )
+            .post_with(
+                crate::subprocessor_api::register,
+                doc!(
+                    "Register a sub-processor",
+                    "subprocessors",
+                    created: Json<crate::subprocessor_api::SubprocessorView>
+                ),
+            ),
+        )
+        .api_route(
+            "/api/v1/subprocessors/{id}",
+            get_with(
+                crate::subprocessor_api::entry,
+                doc!("One sub-processor with its history", "subprocessors"),
+            )
+            .put_with(
+                crate::subprocessor_api::update,
+                doc!("Change a sub-processor's entry at the version read", "subprocessors"),
+            ),
+        )
+        .api_route(
+            "/api/v1/subprocessors/{id}/contract",
+            get_with(
+                crate::subprocessor_api::contract,
+                doc!("The signed contract's document", "subprocessors"),
+            )
+            .put_with(
+                crate::subprocessor_api::put_contract,
+                doc!("Keep the signed contract (the document as the body)", "subprocessors"),
+            ),
+        )
+        .api_route(
+            "/api/v1/subprocessor-changes",
+            get_with(
+                crate::subprocessor_api::changes,
+                doc!("Every announced change (staff)", "subprocessors"),
+            )
+            .post_with(
+                crate::subprocessor_api::announce,
+                doc!(
+                    "Announce a change to the customers it reaches, judged by each one's agreement",
+                    "subprocessors",
+                    created: Json<crate::subprocessor_api::ChangeView>
+                ),
+            ),
+        )
+        .api_route(
+            "/api/v1/subprocessor-changes/{id}",
+            get_with(
+                crate::subprocessor_api::change,
+                doc!("One change with every customer's answer", "subprocessors"),
+            ),
+        )
+        .api_route(
+            "/api/v1/subprocessor-changes/{id}/announcements",
+            get_with(
+                crate::subprocessor_api::announcements,
+                doc!("The announcements of a change, with their deliveries", "subprocessors"),
+            ),
+        )
+        .api_route(
+            "/api/v1/subprocessor-changes/{id}/customers/{customer}/decision",
+            post_with(
+                crate::subprocessor_api::decide,
+                doc!("Decide on a customer's objection", "subprocessors"),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/subprocessors",
+            get_with(
+                crate::subprocessor_api::in_force,
+                doc!(
+                    "The customer's sub-processors in force (today or on a date), as JSON, CSV or HTML",
+                    "subprocessors"
+                ),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/subprocessor-changes",
+            get_with(
+                crate::subprocessor_api::customer_changes,
+                doc!("The changes announced to the customer", "subprocessors"),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/subprocessor-changes/{id}",
+            get_with(
+                crate::subprocessor_api::customer_change,
+                doc!("One change announced to the customer", "subprocessors"),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/subprocessor-changes/{id}/objection",
+            post_with(
+                crate::subprocessor_api::object,
+                doc!("Object to a change (general authorisation)", "subprocessors"),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/subprocessor-changes/{id}/approval",
+            post_with(
+                crate::subprocessor_api::approve,
+                doc!(
+                    "Approve a change in writing, or not (specific authorisation)",
+                    "subprocessors"
+                ),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/subprocessor-list-requests",
+            get_with(
+                crate::subprocessor_api::list_requests,
+                doc!("The customer's requests for the list", "subprocessors"),
+            )
+            .post_with(
+                crate::subprocessor_api::request_list,
+                doc!(
+                    "Ask for the list of sub-processors in force",
+                    "subprocessors",
+                    created: Json<crate::subprocessor_api::ListRequestView>
+                ),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/subprocessor-list-requests/{id}/answer",
+            post_with(
+                crate::subprocessor_api::answer_list,
+                doc!("Answer a request with the list in force on a date", "subprocessors"),
+            ),
+        )
+        .api_route(
+            "/api/v1/customers/{customer}/subprocessor-feed-key",
+            post_with(
+                crate::subprocessor_api::feed_key,
+                doc!(
+                    "The customer's key to its Atom feed of announcements (or a new one)",
+                    "subprocessors"
+                ),
+            ),
+        )
+        .api_route(
+            "/feeds/{customer}/subprocessors.atom",
+            get_with(
+                crate::subprocessor_api::feed,
+                doc!(
+                    "The customer's announcements as an Atom feed; the feed key is the credential",
+                    "subprocessors"
+                ),
+            ),
+        )
+        .api_route(
             "/api/v1/vocabulary",
             get_with(vocabulary, |op: TransformOperation<'_>| {
                 // Its only errors are the `Caller` extractor's refusals, which aide does not see.

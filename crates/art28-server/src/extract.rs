@@ -230,3 +230,35 @@ impl<T: JsonSchema> OperationInput for Query<T> {
         axum::extract::Query::<T>::operation_input(ctx, operation);
     }
 }
+
+/// A document as the raw body, of any content type (a signed contract), within the server's
+/// body limit.
+#[derive(Debug)]
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Bytes::from_request(req, state).await {
+            Ok(b) => Ok(Self(b)),
+            Err(BytesRejection::FailedToBufferBody(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(
+                ApiError::new(ErrorCode::PayloadTooLarge, "the request body is too large"),
+            ),
+            Err(e) => Err(ApiError::new(ErrorCode::BadRequest, e.body_text())),
+        }
+    }
+}
+
+impl OperationInput for RawBody {
+    fn operation_input(_ctx: &mut GenContext, operation: &mut Operation) {
+        operation.request_body = Some(aide::openapi::ReferenceOr::Item(RequestBody {
+            description: Some("The document itself, of any type (e.g. the signed PDF).".into()),
+            content: [("application/octet-stream".to_string(), MediaType::default())]
+                .into_iter()
+                .collect(),
+            required: true,
+            extensions: Default::default(),
+        }));
+    }
+}

@@ -29,6 +29,7 @@ pub mod serve;
 pub mod session_api;
 pub mod staff_access_api;
 pub mod state;
+pub mod subprocessor_api;
 pub mod vault_api;
 
 use crate::error::ApiError;
@@ -152,7 +153,6 @@ struct Demo {
     vault: Arc<art28_service::vault::Vault>,
     staff_access: Arc<art28_service::staff_access::StaffAccess>,
     incidents: Arc<art28_service::incidents::Incidents>,
-    subprocessors: Arc<art28_service::subprocessors::Subprocessors>,
     clock: Arc<dyn Clock>,
 }
 
@@ -527,7 +527,6 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         vault: vault.clone(),
         staff_access,
         incidents: incidents.clone(),
-        subprocessors: subprocessors.clone(),
         clock: clock.clone(),
     });
     let router = app(

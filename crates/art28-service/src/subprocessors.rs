@@ -855,6 +855,16 @@ impl Subprocessors {
     ) -> Result<Vec<ListRequestRecord>> {
         let op = Operation::SubprocessorChangeRead;
         if op.authorize(who, None).is_ok() {
+            // Staff naming a customer that does not exist hear so, as on every customer route,
+            // rather than an empty list.
+            if let Some(t) = tenant
+                && self.store.customer(t).await?.is_none()
+            {
+                return Err(Error::new(
+                    ErrorCode::CustomerNotFound,
+                    format!("there is no customer `{t}`"),
+                ));
+            }
             return self.store.list_requests(tenant).await;
         }
         let Some(t) = tenant else {

@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 
 /// A received message: headers we look at, and the decoded body.
 #[derive(Debug, Clone)]
-struct Mail {
-    to: String,
-    subject: String,
+pub(crate) struct Mail {
+    pub(crate) to: String,
+    pub(crate) subject: String,
     message_id: String,
-    body: String,
+    pub(crate) body: String,
 }
 
 fn decode_body(raw: &str) -> String {
@@ -80,7 +80,7 @@ fn decode_subject(s: &str) -> String {
         .to_string()
 }
 
-fn received(maildir: &Path) -> Vec<Mail> {
+pub(crate) fn received(maildir: &Path) -> Vec<Mail> {
     raw_messages(maildir)
         .iter()
         .map(|raw| Mail {
@@ -93,7 +93,7 @@ fn received(maildir: &Path) -> Vec<Mail> {
 }
 
 /// Poll until `n` messages arrived (or fail after 20 s).
-async fn wait_for_mail(maildir: &Path, n: usize) -> Vec<Mail> {
+pub(crate) async fn wait_for_mail(maildir: &Path, n: usize) -> Vec<Mail> {
     eventually(&format!("expected {n} messages"), || async {
         let got = received(maildir);
         (got.len() >= n).then_some(got)
@@ -101,7 +101,7 @@ async fn wait_for_mail(maildir: &Path, n: usize) -> Vec<Mail> {
     .await
 }
 
-async fn json_of(r: reqwest::Response) -> Value {
+pub(crate) async fn json_of(r: reqwest::Response) -> Value {
     let status = r.status();
     let text = r.text().await.expect("body");
     assert!(status.is_success(), "{status}: {text}");
@@ -141,7 +141,7 @@ pub(crate) async fn deliveries(s: &TestServer, id: u64) -> Vec<Value> {
 }
 
 /// The webhook signature header for a body, computed independently of art28.
-fn sign(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
+pub(crate) fn sign(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
     use hmac::Mac;
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("key");
     mac.update(format!("{timestamp}.").as_bytes());

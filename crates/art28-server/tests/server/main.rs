@@ -14,5 +14,6 @@ mod lifecycle;
 mod log;
 mod mail_tls;
 mod portal;
+mod subprocessors;
 mod transport;
 mod vault;
