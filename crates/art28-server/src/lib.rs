@@ -153,6 +153,7 @@ struct Demo {
     vault: Arc<art28_service::vault::Vault>,
     staff_access: Arc<art28_service::staff_access::StaffAccess>,
     incidents: Arc<art28_service::incidents::Incidents>,
+    subprocessors: Arc<art28_service::subprocessors::Subprocessors>,
     clock: Arc<dyn Clock>,
 }
 
@@ -527,6 +528,7 @@ pub async fn bind(config: &config::Config, clock: Arc<dyn Clock>) -> Result<Boun
         vault: vault.clone(),
         staff_access,
         incidents: incidents.clone(),
+        subprocessors: subprocessors.clone(),
         clock: clock.clone(),
     });
     let router = app(
