@@ -198,7 +198,10 @@ async fn customer_view(
                 art28_core::agreement::Authorisation::Specific => "sp_specific",
             })
             .to_string(),
-        notice: list.notice.clone(),
+        notice: list
+            .notice
+            .parse::<art28_core::duration::IsoDuration>()
+            .map_or_else(|_| list.notice.clone(), |d| d.describe(lang)),
         list: list
             .list
             .iter()

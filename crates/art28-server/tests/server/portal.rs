@@ -1003,6 +1003,7 @@ async fn sub_processor_changes_are_announced_objected_to_and_decided_in_the_port
     let state = text(&a, "#changes .sp-state").await;
     assert!(state.contains("bezwaar") || state.contains("objected"), "{state}");
     assert!(!text(&a, "#sp-list tbody").await.contains("Helderlijn"));
+    screenshot(&a, "portal-subprocessors").await;
     follow(&a, "#request-form button[type=submit]").await;
     assert!(text(&a, "#sp-requests tbody").await.contains("els.beheer"));
     follow(&a, "#feed-form button[type=submit]").await;
@@ -1010,7 +1011,6 @@ async fn sub_processor_changes_are_announced_objected_to_and_decided_in_the_port
     let atom = s.client.get(s.url(&feed)).send().await.expect("feed");
     assert_eq!(atom.status(), 200);
     assert!(atom.text().await.expect("body").contains("Helderlijn"));
-    screenshot(&a, "portal-subprocessors").await;
 
     // Customer B sees the change as announced to it, and nothing of A's objection.
     let bb = browser(&d).await;
