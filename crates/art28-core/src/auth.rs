@@ -825,6 +825,8 @@ mod tests {
                     LegalHoldManage,
                     KeysManage,
                     IncidentsReport,
+                    SubprocessorsRead,
+                    SubprocessorsManage,
                 ],
             ),
             (
@@ -882,12 +884,17 @@ mod tests {
                     IncidentsRead,
                     NoticesAcknowledge,
                     WebhooksManage,
+                    SubprocessorsRead,
+                    SubprocessorsAnswer,
                 ],
             ),
-            (CustomerUser, &[AgreementsRead, VaultRead, VaultWrite, IncidentsReport]),
+            (
+                CustomerUser,
+                &[AgreementsRead, VaultRead, VaultWrite, IncidentsReport, SubprocessorsRead],
+            ),
             (
                 CustomerAuditor,
-                &[AgreementsRead, LogRead, AccessGrantsRead, IncidentsRead],
+                &[AgreementsRead, LogRead, AccessGrantsRead, IncidentsRead, SubprocessorsRead],
             ),
         ];
         assert_eq!(table.len(), Role::ALL.len());
