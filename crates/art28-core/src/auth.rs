@@ -890,11 +890,23 @@ mod tests {
             ),
             (
                 CustomerUser,
-                &[AgreementsRead, VaultRead, VaultWrite, IncidentsReport, SubprocessorsRead],
+                &[
+                    AgreementsRead,
+                    VaultRead,
+                    VaultWrite,
+                    IncidentsReport,
+                    SubprocessorsRead,
+                ],
             ),
             (
                 CustomerAuditor,
-                &[AgreementsRead, LogRead, AccessGrantsRead, IncidentsRead, SubprocessorsRead],
+                &[
+                    AgreementsRead,
+                    LogRead,
+                    AccessGrantsRead,
+                    IncidentsRead,
+                    SubprocessorsRead,
+                ],
             ),
         ];
         assert_eq!(table.len(), Role::ALL.len());

@@ -159,6 +159,19 @@ impl Entry {
         if self.safeguard_reference.is_some() && self.safeguard.is_none() {
             return Err(bad("`safeguard_reference` needs a `safeguard`"));
         }
+        if self.safeguard == Some(Safeguard::AdequacyDecision) {
+            let without: Vec<&str> = self
+                .third_countries()
+                .into_iter()
+                .filter(|l| !geo::has_adequacy_decision(l))
+                .collect();
+            if !without.is_empty() {
+                return Err(bad(format!(
+                    "`safeguard`: the Commission has no adequacy decision for {}; name the safeguard that covers it (standard contractual clauses, binding corporate rules, …)",
+                    without.join(", ")
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -181,13 +194,13 @@ impl Entry {
     /// The third countries it reaches with neither an adequacy decision nor a safeguard (R5.4):
     /// such a sub-processor cannot be announced to anyone.
     pub fn transfer_gap(&self) -> Vec<&str> {
-        if self.safeguard.is_some() {
-            return Vec::new();
-        }
-        self.third_countries()
-            .into_iter()
-            .filter(|l| !geo::has_adequacy_decision(l))
-            .collect()
+        // An adequacy decision is the Commission's about a country, not a safeguard one picks:
+        // it covers only the countries that have one.
+        let covered = |l: &str| match self.safeguard {
+            None | Some(Safeguard::AdequacyDecision) => geo::has_adequacy_decision(l),
+            Some(_) => true,
+        };
+        self.third_countries().into_iter().filter(|l| !covered(l)).collect()
     }
 
     /// As an agreement lists it.
@@ -572,6 +585,12 @@ pub struct Applied<'a> {
     pub effective: Option<Date>,
 }
 
+/// Whether two legal names are the same sub-processor's (compared in lower case, as the register
+/// keeps names unique).
+pub fn same_name(a: &str, b: &str) -> bool {
+    a.to_lowercase() == b.to_lowercase()
+}
+
 /// The sub-processors in force for a customer on `on`: its agreement's list, with every change
 /// that took effect for it by then applied in date order (names compared without case).
 pub fn in_force(start: &[SubProcessor], changes: &[Applied<'_>], on: Date) -> Vec<SubProcessor> {
@@ -581,7 +600,7 @@ pub fn in_force(start: &[SubProcessor], changes: &[Applied<'_>], on: Date) -> Ve
         .filter(|c| c.effective.is_some_and(|d| d <= on))
         .collect();
     due.sort_by_key(|c| c.effective);
-    let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    let same = |a: &str, b: &str| same_name(a, b);
     for c in due {
         let name = c.entry.name.as_str();
         match c.kind {
@@ -603,9 +622,9 @@ pub fn in_force(start: &[SubProcessor], changes: &[Applied<'_>], on: Date) -> Ve
     list
 }
 
-/// The due date of a customer's request for the list (R5.1): the request's day plus the
-/// agreement's `list_on_request` term, at the end of that day in UTC; `None` where the
-/// agreement sets no term.
+/// The due date of a customer's request for the list (R5.1): the moment of the request plus the
+/// agreement's `list_on_request` term (calendar units kept, in UTC); `None` where the agreement
+/// sets no term.
 pub fn list_due(requested: Timestamp, agreement: &ProcessorAgreement) -> Option<Timestamp> {
     let term = agreement.subprocessors.list_on_request.as_ref()?;
     Some(
@@ -680,6 +699,17 @@ mod tests {
         assert_eq!(x.transfer_gap(), vec!["IN"]);
         x.safeguard = Some(Safeguard::StandardContractualClauses);
         assert!(x.transfer_gap().is_empty());
+        // An adequacy decision covers only the countries that have one.
+        x.safeguard = Some(Safeguard::AdequacyDecision);
+        assert_eq!(x.transfer_gap(), vec!["IN"]);
+        let e = x.validate().unwrap_err();
+        assert!(
+            e.message.contains("`safeguard`") && e.message.contains("IN"),
+            "{}",
+            e.message
+        );
+        x.access_locations = vec!["US".into()];
+        assert!(x.transfer_gap().is_empty() && x.validate().is_ok());
     }
 
     #[test]

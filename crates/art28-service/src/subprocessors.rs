@@ -129,7 +129,20 @@ fn text(field: &str, s: &str, max: usize) -> Result<String> {
             format!("`{field}` takes 1 to {max} characters"),
         ));
     }
+    plain(field, s)?;
     Ok(s.to_string())
+}
+
+/// A text people read in e-mail, the portal and the feed: line breaks, but no other control
+/// characters (they are not allowed in XML, so one would break the customer's feed).
+fn plain(field: &str, s: &str) -> Result<()> {
+    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        return Err(Error::new(
+            ErrorCode::SubprocessorInvalid,
+            format!("`{field}` holds a control character"),
+        ));
+    }
+    Ok(())
 }
 
 /// The door to the sub-processor register.
@@ -442,7 +455,7 @@ impl Subprocessors {
         let hook = self.store.webhook(c).await?;
         let locations = change.entry.locations();
         let mut out = Vec::new();
-        for (i, (language, group)) in by_lang.values().enumerate() {
+        for (language, group) in by_lang.values() {
             let language = *language;
             let view = art28_render::subprocessors::Announcement {
                 change: id,
@@ -474,8 +487,14 @@ impl Subprocessors {
                     idempotency_key: key(Recipient::Email(n)),
                 })
                 .collect();
-            // The webhook gets the message once, in the first language.
-            if i == 0
+            // The webhook gets the message once: in the customer's own language where a contact
+            // reads it, else in the first.
+            let webhook_lang = if by_lang.contains_key(customer.language.tag()) {
+                customer.language
+            } else {
+                by_lang.values().next().map_or(customer.language, |(l, _)| *l)
+            };
+            if language == webhook_lang
                 && let Some(h) = &hook
             {
                 deliveries.push(NewDelivery {
@@ -641,6 +660,7 @@ impl Subprocessors {
                     "`note` takes at most 4000 characters",
                 )));
             }
+            plain("note", note)?;
             let change = self
                 .store
                 .change(id, Some(tenant))
@@ -799,6 +819,7 @@ impl Subprocessors {
                     "`note` takes at most 2000 characters",
                 )));
             }
+            plain("note", note)?;
             let now = self.now();
             let agreement = self
                 .store
@@ -936,7 +957,13 @@ impl Subprocessors {
         if generation == 0 {
             return Err(invalid());
         }
-        let expected = self.incidents.vault.feed_key(tenant, generation, false).await?;
+        // A customer whose key is gone (its data erased) answers as a wrong key does.
+        let expected = self
+            .incidents
+            .vault
+            .feed_key(tenant, generation, false)
+            .await
+            .map_err(|_| invalid())?;
         // Compared as digests, so the comparison's time says nothing about the key.
         if Sha256::digest(expected.as_bytes()) != Sha256::digest(key.as_bytes()) {
             return Err(invalid());
@@ -1069,6 +1096,24 @@ impl Subprocessors {
                 let Some(courier) = couriers.iter().find(|c| c.channel() == d.channel) else {
                     return Ok(false);
                 };
+                // What a receiver acts on, besides the text: the change and where the customer
+                // stands on it now.
+                let change = store.change(a.change_id, Some(&a.customer)).await?;
+                let facts = change.as_ref().map(|c| {
+                    let row = c.customers.iter().find(|r| r.customer == a.customer);
+                    serde_json::json!({
+                        "kind": c.kind,
+                        "subprocessor": c.entry.name,
+                        "locations": c.entry.locations(),
+                        "safeguard": c.entry.safeguard,
+                        "replaces": c.replaces.as_ref().map(|(_, n)| n),
+                        "effective": c.effective,
+                        "state": row.map(|r| r.state),
+                        "rule": row.and_then(|r| r.rule.clone()),
+                        "objection_until": row.and_then(|r| r.objection_until),
+                        "termination_until": row.and_then(|r| r.termination_until),
+                    })
+                });
                 let message = Outgoing {
                     customer: a.customer.clone(),
                     subject: a.subject.clone(),
@@ -1081,6 +1126,7 @@ impl Subprocessors {
                         "language": a.language.tag(),
                         "subject": a.subject,
                         "body": a.body,
+                        "content": facts,
                     }),
                 };
                 let outcome = match courier.send(&d, &message).await {
@@ -1154,15 +1200,20 @@ pub fn in_force_of(
     register: &[SubprocessorRecord],
     on: Date,
 ) -> InForce {
+    // A change that took effect before this agreement version started is in the version's own
+    // list (or was taken out of it), so only later ones apply on top of it.
+    let start = agreement.effective_from;
     let applied: Vec<sp::Applied<'_>> = changes
         .iter()
         .filter_map(|c| {
             let row = c.customers.iter().find(|r| &r.customer == tenant)?;
+            let effective =
+                sp::effective_for(row.state, c.effective, row.decided_at.map(sp_day)).filter(|d| *d > start);
             Some(sp::Applied {
                 kind: c.kind,
                 entry: &c.entry,
                 replaces: c.replaces.as_ref().map(|(_, n)| n.as_str()),
-                effective: sp::effective_for(row.state, c.effective, row.decided_at.map(sp_day)),
+                effective,
             })
         })
         .collect();
@@ -1170,11 +1221,21 @@ pub fn in_force_of(
     let list = list
         .into_iter()
         .map(|item| {
-            let known = register.iter().find(|r| r.entry.name.eq_ignore_ascii_case(&item.name));
+            // What the register adds comes from the entry as the last change in force for this
+            // customer announced it (so a later version of the entry, not yet in force, and a
+            // past date show what was in force then), else from the register as it stands.
+            let announced = applied
+                .iter()
+                .filter(|a| a.effective.is_some_and(|d| d <= on) && sp::same_name(&a.entry.name, &item.name))
+                .filter(|a| a.kind != ChangeKind::Remove)
+                .max_by_key(|a| a.effective)
+                .map(|a| a.entry);
+            let known = register.iter().find(|r| sp::same_name(&r.entry.name, &item.name));
+            let entry = announced.or(known.map(|r| &r.entry));
             Listed {
                 register: known.map(|r| r.id),
-                access_locations: known.map(|r| r.entry.access_locations.clone()).unwrap_or_default(),
-                safeguard_reference: known.and_then(|r| r.entry.safeguard_reference.clone()),
+                access_locations: entry.map(|e| e.access_locations.clone()).unwrap_or_default(),
+                safeguard_reference: entry.and_then(|e| e.safeguard_reference.clone()),
                 item,
             }
         })
@@ -1203,6 +1264,12 @@ fn atom(
 ) -> String {
     use std::fmt::Write;
     let esc = |s: &str| {
+        // Characters XML 1.0 does not allow are left out (texts are checked as they come in;
+        // this keeps the feed well-formed whatever is stored).
+        let s: String = s
+            .chars()
+            .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+            .collect();
         s.replace('&', "&amp;")
             .replace('<', "&lt;")
             .replace('>', "&gt;")

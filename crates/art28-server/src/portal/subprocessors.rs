@@ -107,6 +107,7 @@ struct CustomerView {
     authorisation: String,
     notice: String,
     list: Vec<ListRow>,
+    no_agreement: Option<String>,
     changes: Vec<ChangeRow>,
     requests: Vec<RequestRow>,
     can_answer: bool,
@@ -131,7 +132,13 @@ async fn customer_view(
     let lang = viewer.lang;
     let t = text::table(lang);
     let sp = &state.subprocessors;
-    let list = sp.in_force(ctx, who, id, on).await.map_err(|e| viewer.failed(e))?;
+    // Without an agreement in force on the date (it ended, or a date before it) there is no
+    // list, but the changes and requests are still shown.
+    let (list, no_agreement) = match sp.in_force(ctx, who, id, on).await {
+        Ok(l) => (Some(l), None),
+        Err(e) if e.code == art28_core::ErrorCode::NoAgreementInForce => (None, Some(t.error(&e))),
+        Err(e) => return Err(viewer.failed(e)),
+    };
     let changes = sp.changes(ctx, who, Some(id)).await.map_err(|e| viewer.failed(e))?;
     let can_answer = may(viewer, Permission::SubprocessorsAnswer, id);
     let today = sp.today();
@@ -189,22 +196,25 @@ async fn customer_view(
             answer_on: r.answer_on.map(|d| d.to_string()),
         })
         .collect();
+    let shown_on = list.as_ref().map_or_else(|| on.unwrap_or(today), |l| l.on);
     Ok(CustomerView {
         customer: id.to_string(),
-        on: list.on.to_string(),
-        authorisation: t
-            .get(match list.authorisation {
+        on: shown_on.to_string(),
+        authorisation: list.as_ref().map_or_else(String::new, |l| {
+            t.get(match l.authorisation {
                 art28_core::agreement::Authorisation::General => "sp_general",
                 art28_core::agreement::Authorisation::Specific => "sp_specific",
             })
-            .to_string(),
-        notice: list
-            .notice
-            .parse::<art28_core::duration::IsoDuration>()
-            .map_or_else(|_| list.notice.clone(), |d| d.describe(lang)),
+            .to_string()
+        }),
+        notice: list.as_ref().map_or_else(String::new, |l| {
+            l.notice
+                .parse::<art28_core::duration::IsoDuration>()
+                .map_or_else(|_| l.notice.clone(), |d| d.describe(lang))
+        }),
         list: list
-            .list
             .iter()
+            .flat_map(|l| l.list.iter())
             .map(|l| ListRow {
                 name: l.item.name.clone(),
                 service: l.item.service.get(lang).to_string(),
@@ -215,6 +225,7 @@ async fn customer_view(
                 since: l.item.since.map(|d| d.to_string()).unwrap_or_default(),
             })
             .collect(),
+        no_agreement,
         changes: rows,
         requests,
         can_answer,

@@ -221,6 +221,14 @@ async fn subprocessor_changes_are_announced_answered_decided_and_take_effect_per
     assert_eq!(payload["type"], "art28.subprocessor_announcement");
     assert_eq!(payload["change"], id);
     assert_eq!(payload["customer"], HANZE);
+    assert_eq!(
+        (
+            payload["content"]["kind"].as_str(),
+            payload["content"]["state"].as_str()
+        ),
+        (Some("add"), Some("announced")),
+        "{payload}"
+    );
     let staff_view = json_of(
         s.get(&format!("/api/v1/subprocessor-changes/{id}/announcements"))
             .send()
@@ -555,6 +563,25 @@ async fn subprocessor_transfers_are_judged_against_each_agreement_and_contracts_
         .expect("send");
     let (_, code_, body) = code(r).await;
     assert_eq!(code_, "transfer_without_safeguard", "{body}");
+    // An adequacy decision cannot be claimed for a country that has none.
+    let r = s
+        .post("/api/v1/subprocessors")
+        .json(&entry("Chennai Hosting Pvt. Ltd.", "IN", Some("adequacy_decision")))
+        .send()
+        .await
+        .expect("send");
+    let (_, code_, body) = code(r).await;
+    assert_eq!(code_, "subprocessor_invalid", "{body}");
+    // A control character in a text the feed carries is refused, not stored.
+    let mut bad = announce_body(gap, "2027-01-15", &[HANZE]);
+    bad["note"]["nl"] = json!("Zie \u{7}bijlage");
+    let r = s
+        .post("/api/v1/subprocessor-changes")
+        .json(&bad)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(code(r).await.1, "subprocessor_invalid");
 
     // With SCC: Scheldepoort's agreement allows India, Hanzeveld's does not.
     let scc = register(
@@ -645,6 +672,21 @@ async fn subprocessor_transfers_are_judged_against_each_agreement_and_contracts_
         )))
         .bearer_auth(&s.token)
         .body(vec![b'x'; 200 * 1024])
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        r.status(),
+        200,
+        "a signed contract may be larger than the server's limit for other requests"
+    );
+    let r = s
+        .client
+        .put(s.url(&format!(
+            "/api/v1/subprocessors/{scc}/contract?signed_on=2026-11-20&file_name=huge.pdf"
+        )))
+        .bearer_auth(&s.token)
+        .body(vec![b'x'; 10 * 1024 * 1024 + 2])
         .send()
         .await
         .expect("send");
