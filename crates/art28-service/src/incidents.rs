@@ -1171,48 +1171,73 @@ impl Incidents {
     /// `Idempotency-Key`), by which the receiver recognises it. Rows of a channel without a
     /// courier wait.
     pub async fn deliver_due(&self, couriers: &[Arc<dyn Courier>], limit: usize) -> Result<OutboxRun> {
-        let mut run = OutboxRun::default();
         let channels: Vec<&str> = couriers.iter().map(|c| c.channel()).collect();
         if channels.is_empty() {
-            return Ok(run);
+            return Ok(OutboxRun::default());
         }
         let (store, clock) = (self.store.as_ref(), self.clock.as_ref());
         let now = clock.now();
         let lease_until = now.checked_add(DELIVERY_LEASE).unwrap_or(now);
         let due = store.due_deliveries(now, &channels, limit, lease_until).await?;
-        // Up to DELIVERY_CONCURRENCY at once, so one receiver that never answers does not hold
-        // up the others' notices; each result is recorded as soon as it is known.
-        let results: Vec<Result<bool>> = futures_util::stream::iter(due)
-            .map(|(d, n)| async move {
-                let Some(courier) = couriers.iter().find(|c| c.channel() == d.channel) else {
-                    return Ok(false);
-                };
-                let outcome = match courier.send(&d, &Outgoing::notice(&n)).await {
-                    Ok(()) => DeliveryOutcome::Sent(clock.now()),
-                    Err(error) => {
-                        tracing::warn!(delivery = d.id, attempts = d.attempts + 1, %error, "breach notice not delivered; will retry");
-                        DeliveryOutcome::Failed {
-                            error,
-                            retry_at: clock.now().checked_add(backoff(d.attempts)).unwrap_or(clock.now()),
-                        }
-                    }
-                };
-                let sent = matches!(outcome, DeliveryOutcome::Sent(_));
-                store.record_delivery(d.id, &outcome).await?;
-                Ok(sent)
-            })
-            .buffer_unordered(DELIVERY_CONCURRENCY)
-            .collect()
-            .await;
-        for r in results {
-            if r? {
-                run.sent += 1;
-            } else {
-                run.failed += 1;
-            }
-        }
-        Ok(run)
+        let due = due.into_iter().map(|(d, n)| (d, Outgoing::notice(&n))).collect();
+        send_due(store, clock, couriers, due, Queue::Notices).await
     }
+}
+
+/// Which register's outbox rows a send settles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Queue {
+    /// Breach notices.
+    Notices,
+    /// Sub-processor announcements.
+    Announcements,
+}
+
+/// Send leased deliveries through the courier of their channel, up to
+/// [`DELIVERY_CONCURRENCY`] at once (so one receiver that never answers does not hold up the
+/// others), and record each outcome in `queue` as soon as it is known: sent, or failed with the
+/// next attempt after [`backoff`]. Rows of a channel without a courier wait.
+pub(crate) async fn send_due(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    couriers: &[Arc<dyn Courier>],
+    due: Vec<(DeliveryRecord, Outgoing)>,
+    queue: Queue,
+) -> Result<OutboxRun> {
+    let results: Vec<Result<bool>> = futures_util::stream::iter(due)
+        .map(|(d, message)| async move {
+            let Some(courier) = couriers.iter().find(|c| c.channel() == d.channel) else {
+                return Ok(false);
+            };
+            let outcome = match courier.send(&d, &message).await {
+                Ok(()) => DeliveryOutcome::Sent(clock.now()),
+                Err(error) => {
+                    tracing::warn!(delivery = d.id, attempts = d.attempts + 1, ?queue, %error, "not delivered; will retry");
+                    DeliveryOutcome::Failed {
+                        error,
+                        retry_at: clock.now().checked_add(backoff(d.attempts)).unwrap_or(clock.now()),
+                    }
+                }
+            };
+            let sent = matches!(outcome, DeliveryOutcome::Sent(_));
+            match queue {
+                Queue::Notices => store.record_delivery(d.id, &outcome).await?,
+                Queue::Announcements => store.record_announcement_delivery(d.id, &outcome).await?,
+            }
+            Ok(sent)
+        })
+        .buffer_unordered(DELIVERY_CONCURRENCY)
+        .collect()
+        .await;
+    let mut run = OutboxRun::default();
+    for r in results {
+        if r? {
+            run.sent += 1;
+        } else {
+            run.failed += 1;
+        }
+    }
+    Ok(run)
 }
 
 fn access<'a>(tenant: &'a CustomerId, op: Operation, resource: &str) -> Access<'a> {
@@ -1334,7 +1359,7 @@ pub const DELIVERY_CONCURRENCY: usize = 8;
 pub const DELIVERY_LEASE: jiff::SignedDuration = jiff::SignedDuration::from_mins(2);
 
 /// Wait before attempt `n + 1` after `n` failed attempts: 30 s doubling, at most an hour.
-pub(crate) fn backoff(attempts: u32) -> SignedDuration {
+fn backoff(attempts: u32) -> SignedDuration {
     let secs = 30i64.saturating_mul(1i64 << attempts.min(7));
     SignedDuration::from_secs(secs.min(3600))
 }

@@ -24,7 +24,7 @@
 
 use crate::access::{Access, RequestContext, log_read};
 use crate::clock::{Clock, today};
-use crate::incidents::{Call, Courier, DELIVERY_CONCURRENCY, DELIVERY_LEASE, Fail, Incidents, OutboxRun, Outgoing};
+use crate::incidents::{Call, Courier, DELIVERY_LEASE, Fail, Incidents, OutboxRun, Outgoing, Queue, send_due};
 use art28_core::agreement::{Authorisation, ContactRole, ProcessorAgreement};
 use art28_core::auth::Principal;
 use art28_core::date::Date;
@@ -36,10 +36,9 @@ use art28_core::operation::Operation;
 use art28_core::subprocessor::{self as sp, ChangeKind, Contract, CustomerState, Decision, Entry, Step};
 use art28_core::{Error, ErrorCode, Result};
 use art28_store::{
-    AnnouncementRecord, ChangeAnswer, ChangeCustomer, ChangeEvent, ChangeRecord, DeliveryOutcome, ListRequestRecord,
-    NewAnnouncement, NewChange, NewChangeCustomer, NewDelivery, NewListRequest, Store, SubprocessorRecord,
+    AnnouncementRecord, ChangeAnswer, ChangeCustomer, ChangeEvent, ChangeRecord, ListRequestRecord, NewAnnouncement,
+    NewChange, NewChangeCustomer, NewDelivery, NewListRequest, Store, SubprocessorRecord,
 };
-use futures_util::StreamExt;
 use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -1078,12 +1077,12 @@ impl Subprocessors {
         Ok(events.len())
     }
 
-    /// Deliver due announcements as [`Incidents::deliver_due`] delivers notices.
+    /// Deliver due announcements as [`Incidents::deliver_due`] delivers notices (one shared
+    /// sender, [`crate::incidents::send_due`]).
     pub async fn deliver_due(&self, couriers: &[Arc<dyn Courier>], limit: usize) -> Result<OutboxRun> {
-        let mut run = OutboxRun::default();
         let channels: Vec<&str> = couriers.iter().map(|c| c.channel()).collect();
         if channels.is_empty() {
-            return Ok(run);
+            return Ok(OutboxRun::default());
         }
         let (store, clock) = (self.store.as_ref(), self.clock.as_ref());
         let now = clock.now();
@@ -1091,72 +1090,52 @@ impl Subprocessors {
         let due = store
             .due_announcement_deliveries(now, &channels, limit, lease_until)
             .await?;
-        let results: Vec<Result<bool>> = futures_util::stream::iter(due)
-            .map(|(d, a)| async move {
-                let Some(courier) = couriers.iter().find(|c| c.channel() == d.channel) else {
-                    return Ok(false);
-                };
-                // What a receiver acts on, besides the text: the change and where the customer
-                // stands on it now.
-                let change = store.change(a.change_id, Some(&a.customer)).await?;
-                let facts = change.as_ref().map(|c| {
-                    let row = c.customers.iter().find(|r| r.customer == a.customer);
-                    serde_json::json!({
-                        "kind": c.kind,
-                        "subprocessor": c.entry.name,
-                        "locations": c.entry.locations(),
-                        "safeguard": c.entry.safeguard,
-                        "replaces": c.replaces.as_ref().map(|(_, n)| n),
-                        "effective": c.effective,
-                        "state": row.map(|r| r.state),
-                        "rule": row.and_then(|r| r.rule.clone()),
-                        "objection_until": row.and_then(|r| r.objection_until),
-                        "termination_until": row.and_then(|r| r.termination_until),
-                    })
-                });
-                let message = Outgoing {
-                    customer: a.customer.clone(),
-                    subject: a.subject.clone(),
-                    body: a.body.clone(),
-                    payload: serde_json::json!({
-                        "type": "art28.subprocessor_announcement",
-                        "announcement": a.id,
-                        "change": a.change_id,
-                        "customer": a.customer,
-                        "language": a.language.tag(),
-                        "subject": a.subject,
-                        "body": a.body,
-                        "content": facts,
-                    }),
-                };
-                let outcome = match courier.send(&d, &message).await {
-                    Ok(()) => DeliveryOutcome::Sent(clock.now()),
-                    Err(error) => {
-                        tracing::warn!(delivery = d.id, attempts = d.attempts + 1, %error, "sub-processor announcement not delivered; will retry");
-                        DeliveryOutcome::Failed {
-                            error,
-                            retry_at: clock
-                                .now()
-                                .checked_add(crate::incidents::backoff(d.attempts))
-                                .unwrap_or(clock.now()),
-                        }
-                    }
-                };
-                let sent = matches!(outcome, DeliveryOutcome::Sent(_));
-                store.record_announcement_delivery(d.id, &outcome).await?;
-                Ok(sent)
-            })
-            .buffer_unordered(DELIVERY_CONCURRENCY)
-            .collect()
-            .await;
-        for r in results {
-            if r? {
-                run.sent += 1;
-            } else {
-                run.failed += 1;
+        // What a receiver acts on, besides the text: the change and where the customer stands on
+        // it now (each change read once per run).
+        let mut changes: BTreeMap<(u64, CustomerId), Option<ChangeRecord>> = BTreeMap::new();
+        let mut messages = Vec::with_capacity(due.len());
+        for (d, a) in due {
+            let key = (a.change_id, a.customer.clone());
+            if !changes.contains_key(&key) {
+                let c = store.change(a.change_id, Some(&a.customer)).await?;
+                changes.insert(key.clone(), c);
             }
+            let facts = changes.get(&key).and_then(Option::as_ref).map(|c| {
+                let row = c.customers.iter().find(|r| r.customer == a.customer);
+                serde_json::json!({
+                    "kind": c.kind,
+                    "subprocessor": c.entry.name,
+                    "locations": c.entry.locations(),
+                    "safeguard": c.entry.safeguard,
+                    "replaces": c.replaces.as_ref().map(|(_, n)| n),
+                    "effective": c.effective,
+                    "state": row.map(|r| r.state),
+                    "rule": row.and_then(|r| r.rule.clone()),
+                    "objection_until": row.and_then(|r| r.objection_until),
+                    "termination_until": row.and_then(|r| r.termination_until),
+                })
+            });
+            let payload = serde_json::json!({
+                "type": "art28.subprocessor_announcement",
+                "announcement": a.id,
+                "change": a.change_id,
+                "customer": a.customer,
+                "language": a.language.tag(),
+                "subject": a.subject,
+                "body": a.body,
+                "content": facts,
+            });
+            messages.push((
+                d,
+                Outgoing {
+                    customer: a.customer,
+                    subject: a.subject,
+                    body: a.body,
+                    payload,
+                },
+            ));
         }
-        Ok(run)
+        send_due(store, clock, couriers, messages, Queue::Announcements).await
     }
 }
 

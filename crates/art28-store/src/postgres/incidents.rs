@@ -354,7 +354,98 @@ fn notice_row(r: &Row) -> Result<NoticeRecord> {
 const DELIVERY_COLS: &str =
     "id, notice_id, channel, recipient, idempotency_key, sent_at, attempts, next_attempt_at, last_error";
 
-fn delivery_row(r: &Row) -> Result<DeliveryRecord> {
+/// An outbox table: the incident register's notices (`outbox`) or the sub-processor register's
+/// announcements (`subprocessor_outbox`). Both have the same columns but the message they
+/// belong to, and are leased and settled alike.
+pub(super) struct Outbox {
+    /// The table.
+    pub(super) table: &'static str,
+    /// The column naming the message a row delivers.
+    pub(super) message: &'static str,
+}
+
+/// The breach notices' outbox.
+const NOTICES: Outbox = Outbox {
+    table: "outbox",
+    message: "notice_id",
+};
+
+impl Outbox {
+    /// The columns [`delivery_row`] reads, in its order.
+    pub(super) fn cols(&self) -> String {
+        DELIVERY_COLS.replacen("notice_id", self.message, 1)
+    }
+
+    /// Lease up to `limit` pending rows on the channels given that are due at `now`, earliest
+    /// first, in one statement: rows another node is leasing at the same moment are skipped
+    /// (their locks), rows it leased before are no longer due (their next attempt moved to its
+    /// `lease_until`).
+    pub(super) async fn lease(
+        &self,
+        c: &ClientWrapper,
+        now: Timestamp,
+        channels: &[&str],
+        limit: usize,
+        lease_until: Timestamp,
+    ) -> Result<Vec<DeliveryRecord>> {
+        let (email, webhook) = (channels.contains(&"email"), channels.contains(&"webhook"));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let table = self.table;
+        let st = c
+            .prepare_cached(&format!(
+                "WITH due AS (
+                     SELECT id, next_attempt_at AS was FROM {table} WHERE status = 'pending' AND next_attempt_at <= $1
+                     AND ((channel = 'email' AND $3) OR (channel = 'webhook' AND $4))
+                     ORDER BY next_attempt_at, id LIMIT $2
+                     FOR UPDATE SKIP LOCKED
+                 )
+                 UPDATE {table} SET next_attempt_at = $5 FROM due WHERE {table}.id = due.id
+                 RETURNING {}, due.was",
+                self.cols()
+                    .split(',')
+                    .map(|col| format!("{table}.{}", col.trim()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .await
+            .map_err(db_err)?;
+        let mut leased = c
+            .query(&st, &[&micros(now), &limit, &email, &webhook, &micros(lease_until)])
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(|r| Ok((col::<i64>(r, 9)?, delivery_row(r)?)))
+            .collect::<Result<Vec<_>>>()?;
+        // RETURNING keeps no order: the earliest due first, as they were chosen.
+        leased.sort_by_key(|(was, d)| (*was, d.id));
+        Ok(leased.into_iter().map(|(_, d)| d).collect())
+    }
+
+    /// Record an attempt's outcome on a pending row, in the writer's transaction.
+    pub(super) async fn record(&self, tx: &mut Tx, id: u64, outcome: &DeliveryOutcome) -> Result<()> {
+        let (c, id, table) = (tx.c(), signed(id)?, self.table);
+        let sql = match outcome {
+            DeliveryOutcome::Sent(_) => format!(
+                "UPDATE {table} SET status = 'sent', sent_at = $2, attempts = attempts + 1, last_error = NULL
+                 WHERE id = $1 AND status = 'pending'"
+            ),
+            DeliveryOutcome::Failed { .. } => format!(
+                "UPDATE {table} SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3
+                 WHERE id = $1 AND status = 'pending'"
+            ),
+        };
+        let st = c.prepare_cached(&sql).await.map_err(db_err)?;
+        match outcome {
+            DeliveryOutcome::Sent(at) => c.execute(&st, &[&id, &micros(*at)]).await,
+            DeliveryOutcome::Failed { error, retry_at } => c.execute(&st, &[&id, error, &micros(*retry_at)]).await,
+        }
+        .map_err(db_err)?;
+        Ok(())
+    }
+}
+
+/// One row of an outbox table, its columns as [`Outbox::cols`] names them.
+pub(super) fn delivery_row(r: &Row) -> Result<DeliveryRecord> {
     Ok(DeliveryRecord {
         id: unsigned(col(r, 0)?)?,
         notice_id: unsigned(col(r, 1)?)?,
@@ -836,40 +927,8 @@ impl IncidentStore for PgStore {
         limit: usize,
         lease_until: Timestamp,
     ) -> Result<Vec<(DeliveryRecord, NoticeRecord)>> {
-        let email = channels.contains(&"email");
-        let webhook = channels.contains(&"webhook");
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let c = self.client().await?;
-        // One statement leases the rows: those another node is leasing at the same moment are
-        // skipped (their locks), those it leased before are no longer due.
-        let st = c
-            .prepare_cached(&format!(
-                "WITH due AS (
-                     SELECT id, next_attempt_at AS was FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1
-                     AND ((channel = 'email' AND $3) OR (channel = 'webhook' AND $4))
-                     ORDER BY next_attempt_at, id LIMIT $2
-                     FOR UPDATE SKIP LOCKED
-                 )
-                 UPDATE outbox SET next_attempt_at = $5 FROM due WHERE outbox.id = due.id
-                 RETURNING {}, due.was",
-                DELIVERY_COLS
-                    .split(',')
-                    .map(|col| format!("outbox.{}", col.trim()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-            .await
-            .map_err(db_err)?;
-        let mut leased = c
-            .query(&st, &[&micros(now), &limit, &email, &webhook, &micros(lease_until)])
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(|r| Ok((col::<i64>(r, 9)?, delivery_row(r)?)))
-            .collect::<Result<Vec<_>>>()?;
-        // RETURNING keeps no order: the earliest due first, as they were chosen.
-        leased.sort_by_key(|(was, d)| (*was, d.id));
-        let due: Vec<DeliveryRecord> = leased.into_iter().map(|(_, d)| d).collect();
+        let due = NOTICES.lease(&c, now, channels, limit, lease_until).await?;
         if due.is_empty() {
             return Ok(Vec::new());
         }
@@ -929,37 +988,8 @@ impl IncidentStore for PgStore {
     }
 
     async fn record_delivery(&self, id: u64, outcome: &DeliveryOutcome) -> Result<()> {
-        let (id, outcome) = (signed(id)?, outcome.clone());
-        self.write(move |tx| {
-            Box::pin(async move {
-                let c = tx.c();
-                match outcome {
-                    DeliveryOutcome::Sent(at) => {
-                        let st = c
-                            .prepare_cached(
-                                "UPDATE outbox SET status = 'sent', sent_at = $2, attempts = attempts + 1, last_error = NULL
-                                 WHERE id = $1 AND status = 'pending'",
-                            )
-                            .await
-                            .map_err(db_err)?;
-                        c.execute(&st, &[&id, &micros(at)]).await.map_err(db_err)?;
-                    }
-                    DeliveryOutcome::Failed { error, retry_at } => {
-                        let st = c
-                            .prepare_cached(
-                                "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3
-                                 WHERE id = $1 AND status = 'pending'",
-                            )
-                            .await
-                            .map_err(db_err)?;
-                        c.execute(&st, &[&id, &error, &micros(retry_at)])
-                            .await
-                            .map_err(db_err)?;
-                    }
-                }
-                Ok(())
-            })
-        })
-        .await
+        let outcome = outcome.clone();
+        self.write(move |tx| Box::pin(async move { NOTICES.record(tx, id, &outcome).await }))
+            .await
     }
 }

@@ -6,7 +6,9 @@
 //! job's savepoint, and a change's access entries are appended last, after every precondition
 //! held, so a refused change writes none; reads go over the pool.
 
-use super::incidents::{Params, append_all, enum_from, enum_str, json, opt_micros, prepare, small};
+use super::incidents::{
+    Outbox, Params, append_all, delivery_row, enum_from, enum_str, json, opt_micros, prepare, small,
+};
 use super::{PgStore, Tx, col, db_err, from_micros, is_unique_violation, micros, parse, signed, unsigned};
 use crate::SubprocessorStore;
 use crate::model::*;
@@ -520,8 +522,11 @@ async fn answer(
 
 const ANNOUNCEMENT_COLS: &str = "id, change_id, tenant, language, created_at, subject, body";
 
-const DELIVERY_COLS: &str =
-    "id, announcement_id, channel, recipient, idempotency_key, sent_at, attempts, next_attempt_at, last_error";
+/// The announcements' outbox.
+const ANNOUNCEMENTS: Outbox = Outbox {
+    table: "subprocessor_outbox",
+    message: "announcement_id",
+};
 
 fn announcement_row(r: &Row) -> Result<AnnouncementRecord> {
     Ok(AnnouncementRecord {
@@ -533,20 +538,6 @@ fn announcement_row(r: &Row) -> Result<AnnouncementRecord> {
         subject: col(r, 5)?,
         body: col(r, 6)?,
         deliveries: Vec::new(),
-    })
-}
-
-fn delivery_row(r: &Row) -> Result<DeliveryRecord> {
-    Ok(DeliveryRecord {
-        id: unsigned(col(r, 0)?)?,
-        notice_id: unsigned(col(r, 1)?)?,
-        channel: col(r, 2)?,
-        recipient: col(r, 3)?,
-        idempotency_key: col(r, 4)?,
-        sent_at: opt_micros(col(r, 5)?)?,
-        attempts: small(col(r, 6)?)?,
-        next_attempt_at: from_micros(col(r, 7)?)?,
-        last_error: col(r, 8)?,
     })
 }
 
@@ -569,7 +560,8 @@ async fn load_announcements(c: &ClientWrapper, sql_where: &str, params: Params<'
     for r in query(
         c,
         &format!(
-            "SELECT {DELIVERY_COLS} FROM subprocessor_outbox WHERE announcement_id = ANY($1) ORDER BY announcement_id, id"
+            "SELECT {} FROM subprocessor_outbox WHERE announcement_id = ANY($1) ORDER BY announcement_id, id",
+            ANNOUNCEMENTS.cols()
         ),
         &[&ids],
     )
@@ -814,40 +806,8 @@ impl SubprocessorStore for PgStore {
         limit: usize,
         lease_until: Timestamp,
     ) -> Result<Vec<(DeliveryRecord, AnnouncementRecord)>> {
-        let email = channels.contains(&"email");
-        let webhook = channels.contains(&"webhook");
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let c = self.client().await?;
-        // One statement leases the rows, as `IncidentStore::due_deliveries` does: those another
-        // node is leasing at the same moment are skipped (their locks), those it leased before
-        // are no longer due.
-        let mut leased = query(
-            &c,
-            &format!(
-                "WITH due AS (
-                     SELECT id, next_attempt_at AS was FROM subprocessor_outbox
-                     WHERE status = 'pending' AND next_attempt_at <= $1
-                     AND ((channel = 'email' AND $3) OR (channel = 'webhook' AND $4))
-                     ORDER BY next_attempt_at, id LIMIT $2
-                     FOR UPDATE SKIP LOCKED
-                 )
-                 UPDATE subprocessor_outbox SET next_attempt_at = $5 FROM due WHERE subprocessor_outbox.id = due.id
-                 RETURNING {}, due.was",
-                DELIVERY_COLS
-                    .split(',')
-                    .map(|col| format!("subprocessor_outbox.{}", col.trim()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            &[&micros(now), &limit, &email, &webhook, &micros(lease_until)],
-        )
-        .await?
-        .iter()
-        .map(|r| Ok((col::<i64>(r, 9)?, delivery_row(r)?)))
-        .collect::<Result<Vec<_>>>()?;
-        // RETURNING keeps no order: the earliest due first, as they were chosen.
-        leased.sort_by_key(|(was, d)| (*was, d.id));
-        let due: Vec<DeliveryRecord> = leased.into_iter().map(|(_, d)| d).collect();
+        let due = ANNOUNCEMENTS.lease(&c, now, channels, limit, lease_until).await?;
         if due.is_empty() {
             return Ok(Vec::new());
         }
@@ -866,34 +826,9 @@ impl SubprocessorStore for PgStore {
     }
 
     async fn record_announcement_delivery(&self, id: u64, outcome: &DeliveryOutcome) -> Result<()> {
-        let (id, outcome) = (signed(id)?, outcome.clone());
-        self.write(move |tx| {
-            Box::pin(async move {
-                let c = tx.c();
-                match outcome {
-                    DeliveryOutcome::Sent(at) => {
-                        execute(
-                            c,
-                            "UPDATE subprocessor_outbox SET status = 'sent', sent_at = $2, attempts = attempts + 1, last_error = NULL
-                             WHERE id = $1 AND status = 'pending'",
-                            &[&id, &micros(at)],
-                        )
-                        .await?;
-                    }
-                    DeliveryOutcome::Failed { error, retry_at } => {
-                        execute(
-                            c,
-                            "UPDATE subprocessor_outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3
-                             WHERE id = $1 AND status = 'pending'",
-                            &[&id, &error, &micros(retry_at)],
-                        )
-                        .await?;
-                    }
-                }
-                Ok(())
-            })
-        })
-        .await
+        let outcome = outcome.clone();
+        self.write(move |tx| Box::pin(async move { ANNOUNCEMENTS.record(tx, id, &outcome).await }))
+            .await
     }
 
     async fn create_list_request(&self, new: &NewListRequest, entry: &AccessEntry) -> Result<ListRequestRecord> {

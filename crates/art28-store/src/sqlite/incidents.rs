@@ -243,7 +243,91 @@ const NOTICE_COLS: &str = "id, incident_id, tenant, step, language, created_at, 
 const DELIVERY_COLS: &str =
     "id, notice_id, channel, recipient, idempotency_key, sent_at, attempts, next_attempt_at, last_error";
 
-fn delivery_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeliveryRecord> {
+/// An outbox table: the incident register's notices (`outbox`) or the sub-processor register's
+/// announcements (`subprocessor_outbox`). Both have the same columns but the message they
+/// belong to, and are leased and settled alike.
+pub(super) struct Outbox {
+    /// The table.
+    pub(super) table: &'static str,
+    /// The column naming the message a row delivers.
+    pub(super) message: &'static str,
+}
+
+/// The breach notices' outbox.
+const NOTICES: Outbox = Outbox {
+    table: "outbox",
+    message: "notice_id",
+};
+
+impl Outbox {
+    /// The columns [`delivery_row`] reads, in its order.
+    pub(super) fn cols(&self) -> String {
+        DELIVERY_COLS.replacen("notice_id", self.message, 1)
+    }
+
+    /// Lease up to `limit` pending rows on the channels given that are due at `now`: their next
+    /// attempt moves to `lease_until`. Run in the writer, so the rows read are the rows leased.
+    pub(super) fn lease(
+        &self,
+        c: &Connection,
+        now: Timestamp,
+        channels: &[&str],
+        limit: usize,
+        lease_until: Timestamp,
+    ) -> Result<Vec<DeliveryRecord>> {
+        let (email, webhook) = (channels.contains(&"email"), channels.contains(&"webhook"));
+        let mut due = c
+            .prepare_cached(&format!(
+                "SELECT {} FROM {} WHERE status = 'pending' AND next_attempt_at <= ?1
+                 AND ((channel = 'email' AND ?3) OR (channel = 'webhook' AND ?4))
+                 ORDER BY next_attempt_at, id LIMIT ?2",
+                self.cols(),
+                self.table
+            ))
+            .and_then(|mut st| {
+                st.query_map(params![micros(now), limit as i64, email, webhook], delivery_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(db_err)?;
+        let mut lease = c
+            .prepare_cached(&format!("UPDATE {} SET next_attempt_at = ?2 WHERE id = ?1", self.table))
+            .map_err(db_err)?;
+        for d in &mut due {
+            lease
+                .execute(params![d.id as i64, micros(lease_until)])
+                .map_err(db_err)?;
+            d.next_attempt_at = lease_until;
+        }
+        Ok(due)
+    }
+
+    /// Record an attempt's outcome on a pending row.
+    pub(super) fn record(&self, c: &Connection, id: u64, outcome: &DeliveryOutcome) -> Result<()> {
+        match outcome {
+            DeliveryOutcome::Sent(at) => c.execute(
+                &format!(
+                    "UPDATE {} SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL
+                     WHERE id = ?1 AND status = 'pending'",
+                    self.table
+                ),
+                params![id as i64, micros(*at)],
+            ),
+            DeliveryOutcome::Failed { error, retry_at } => c.execute(
+                &format!(
+                    "UPDATE {} SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3
+                     WHERE id = ?1 AND status = 'pending'",
+                    self.table
+                ),
+                params![id as i64, error, micros(*retry_at)],
+            ),
+        }
+        .map_err(db_err)?;
+        Ok(())
+    }
+}
+
+/// One row of an outbox table, its columns as [`Outbox::cols`] names them.
+pub(super) fn delivery_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeliveryRecord> {
     Ok(DeliveryRecord {
         id: r.get::<_, i64>(0)? as u64,
         notice_id: r.get::<_, i64>(1)? as u64,
@@ -498,30 +582,11 @@ impl IncidentStore for SqliteStore {
         limit: usize,
         lease_until: Timestamp,
     ) -> Result<Vec<(DeliveryRecord, NoticeRecord)>> {
-        let email = channels.contains(&"email");
-        let webhook = channels.contains(&"webhook");
+        let channels: Vec<String> = channels.iter().map(|c| c.to_string()).collect();
         // In the writer: the rows read are the rows leased.
         self.write(move |c| {
-            let mut st = c
-                .prepare_cached(&format!(
-                    "SELECT {DELIVERY_COLS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1
-                     AND ((channel = 'email' AND ?3) OR (channel = 'webhook' AND ?4))
-                     ORDER BY next_attempt_at, id LIMIT ?2"
-                ))
-                .map_err(db_err)?;
-            let mut due = st
-                .query_map(params![micros(now), limit as i64, email, webhook], delivery_row)
-                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-                .map_err(db_err)?;
-            let mut lease = c
-                .prepare_cached("UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1")
-                .map_err(db_err)?;
-            for d in &mut due {
-                lease
-                    .execute(params![d.id as i64, micros(lease_until)])
-                    .map_err(db_err)?;
-                d.next_attempt_at = lease_until;
-            }
+            let channels: Vec<&str> = channels.iter().map(String::as_str).collect();
+            let due = NOTICES.lease(c, now, &channels, limit, lease_until)?;
             let mut out = Vec::with_capacity(due.len());
             for d in due {
                 let nid = d.notice_id as i64;
@@ -536,23 +601,7 @@ impl IncidentStore for SqliteStore {
 
     async fn record_delivery(&self, id: u64, outcome: &DeliveryOutcome) -> Result<()> {
         let outcome = outcome.clone();
-        self.write(move |c| {
-            match outcome {
-                DeliveryOutcome::Sent(at) => c.execute(
-                    "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL
-                     WHERE id = ?1 AND status = 'pending'",
-                    params![id as i64, micros(at)],
-                ),
-                DeliveryOutcome::Failed { error, retry_at } => c.execute(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3
-                     WHERE id = ?1 AND status = 'pending'",
-                    params![id as i64, error, micros(retry_at)],
-                ),
-            }
-            .map_err(db_err)?;
-            Ok(())
-        })
-        .await
+        self.write(move |c| NOTICES.record(c, id, &outcome)).await
     }
 
     async fn set_webhook(

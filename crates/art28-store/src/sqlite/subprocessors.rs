@@ -6,7 +6,7 @@
 //! transaction, and a change's access entries are appended last in its transaction, after
 //! every precondition held, so a refused change writes none.
 
-use super::incidents::{append_all, enum_from, enum_str, json_err, prepare};
+use super::incidents::{Outbox, append_all, delivery_row, enum_from, enum_str, json_err, prepare};
 use super::{SqliteStore, db_err, from_micros, is_unique_violation, log, micros, parse_text};
 use crate::SubprocessorStore;
 use crate::model::*;
@@ -310,8 +310,11 @@ pub(crate) fn duplicate_key(key: &str) -> Error {
 
 const ANNOUNCEMENT_COLS: &str = "id, change_id, tenant, language, created_at, subject, body";
 
-const DELIVERY_COLS: &str =
-    "id, announcement_id, channel, recipient, idempotency_key, sent_at, attempts, next_attempt_at, last_error";
+/// The announcements' outbox.
+const ANNOUNCEMENTS: Outbox = Outbox {
+    table: "subprocessor_outbox",
+    message: "announcement_id",
+};
 
 fn announcement_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AnnouncementRecord> {
     Ok(AnnouncementRecord {
@@ -323,20 +326,6 @@ fn announcement_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AnnouncementRecor
         subject: r.get(5)?,
         body: r.get(6)?,
         deliveries: Vec::new(),
-    })
-}
-
-fn delivery_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeliveryRecord> {
-    Ok(DeliveryRecord {
-        id: r.get::<_, i64>(0)? as u64,
-        notice_id: r.get::<_, i64>(1)? as u64,
-        channel: r.get(2)?,
-        recipient: r.get(3)?,
-        idempotency_key: r.get(4)?,
-        sent_at: opt_micros(r.get(5)?)?,
-        attempts: r.get::<_, i64>(6)? as u32,
-        next_attempt_at: from_micros(r.get(7)?)?,
-        last_error: r.get(8)?,
     })
 }
 
@@ -354,7 +343,10 @@ fn load_announcements(
     for a in &mut all {
         a.deliveries = rows(
             c,
-            &format!("SELECT {DELIVERY_COLS} FROM subprocessor_outbox WHERE announcement_id = ?1 ORDER BY id"),
+            &format!(
+                "SELECT {} FROM subprocessor_outbox WHERE announcement_id = ?1 ORDER BY id",
+                ANNOUNCEMENTS.cols()
+            ),
             &[&(a.id as i64)],
             delivery_row,
         )?;
@@ -647,29 +639,11 @@ impl SubprocessorStore for SqliteStore {
         limit: usize,
         lease_until: Timestamp,
     ) -> Result<Vec<(DeliveryRecord, AnnouncementRecord)>> {
-        let email = channels.contains(&"email");
-        let webhook = channels.contains(&"webhook");
+        let channels: Vec<String> = channels.iter().map(|c| c.to_string()).collect();
         // In the writer: the rows read are the rows leased.
         self.write(move |c| {
-            let mut due = rows(
-                c,
-                &format!(
-                    "SELECT {DELIVERY_COLS} FROM subprocessor_outbox WHERE status = 'pending' AND next_attempt_at <= ?1
-                     AND ((channel = 'email' AND ?3) OR (channel = 'webhook' AND ?4))
-                     ORDER BY next_attempt_at, id LIMIT ?2"
-                ),
-                &[&micros(now), &(limit as i64), &email, &webhook],
-                delivery_row,
-            )?;
-            let mut lease = c
-                .prepare_cached("UPDATE subprocessor_outbox SET next_attempt_at = ?2 WHERE id = ?1")
-                .map_err(db_err)?;
-            for d in &mut due {
-                lease
-                    .execute(params![d.id as i64, micros(lease_until)])
-                    .map_err(db_err)?;
-                d.next_attempt_at = lease_until;
-            }
+            let channels: Vec<&str> = channels.iter().map(String::as_str).collect();
+            let due = ANNOUNCEMENTS.lease(c, now, &channels, limit, lease_until)?;
             let mut out = Vec::with_capacity(due.len());
             for d in due {
                 let aid = d.notice_id as i64;
@@ -684,23 +658,7 @@ impl SubprocessorStore for SqliteStore {
 
     async fn record_announcement_delivery(&self, id: u64, outcome: &DeliveryOutcome) -> Result<()> {
         let outcome = outcome.clone();
-        self.write(move |c| {
-            match outcome {
-                DeliveryOutcome::Sent(at) => c.execute(
-                    "UPDATE subprocessor_outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL
-                     WHERE id = ?1 AND status = 'pending'",
-                    params![id as i64, micros(at)],
-                ),
-                DeliveryOutcome::Failed { error, retry_at } => c.execute(
-                    "UPDATE subprocessor_outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3
-                     WHERE id = ?1 AND status = 'pending'",
-                    params![id as i64, error, micros(retry_at)],
-                ),
-            }
-            .map_err(db_err)?;
-            Ok(())
-        })
-        .await
+        self.write(move |c| ANNOUNCEMENTS.record(c, id, &outcome)).await
     }
 
     async fn create_list_request(&self, request: &NewListRequest, entry: &AccessEntry) -> Result<ListRequestRecord> {
