@@ -34,7 +34,9 @@ pub struct List<'a> {
     pub lines: &'a [Line],
 }
 
-fn safeguard(s: Option<art28_core::agreement::Safeguard>, lang: Lang) -> String {
+/// A transfer safeguard in words, capitalised; for none, that none is needed (the EU/EEA or an
+/// adequate country).
+pub fn safeguard(s: Option<art28_core::agreement::Safeguard>, lang: Lang) -> String {
     s.map_or_else(
         || {
             lang.pick("geen (EU/EER of adequaat)", "none (EU/EEA or adequate)")

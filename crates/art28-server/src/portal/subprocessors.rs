@@ -21,25 +21,12 @@ fn customer_id(viewer: &Viewer, raw: &str) -> Result<CustomerId, PageError> {
     raw.parse::<CustomerId>().map_err(|e| viewer.failed(e))
 }
 
-fn state_label(t: &text::Text, s: CustomerState) -> String {
-    t.get(&format!("sp_state_{}", s.as_str())).to_string()
+fn state_label(lang: Lang, s: CustomerState) -> String {
+    s.label(lang).to_string()
 }
 
 fn safeguard_label(lang: Lang, s: Option<Safeguard>) -> String {
-    match s {
-        None => lang
-            .pick("geen (EU/EER of adequaat)", "none (EU/EEA or adequate)")
-            .into(),
-        Some(Safeguard::AdequacyDecision) => lang.pick("adequaatheidsbesluit", "adequacy decision").into(),
-        Some(Safeguard::StandardContractualClauses) => lang
-            .pick("modelcontractbepalingen (SCC)", "standard contractual clauses (SCC)")
-            .into(),
-        Some(Safeguard::BindingCorporateRules) => lang
-            .pick("bindende bedrijfsvoorschriften (BCR)", "binding corporate rules (BCR)")
-            .into(),
-        Some(Safeguard::CodeOfConduct) => lang.pick("gedragscode", "code of conduct").into(),
-        Some(Safeguard::Certification) => lang.pick("certificering", "certification").into(),
-    }
+    art28_render::subprocessors::safeguard(s, lang)
 }
 
 /// A refusal a person can mend shows on the page itself (422); anything else is the error page.
@@ -161,7 +148,7 @@ async fn customer_view(
                 effective: c.effective.to_string(),
                 note: c.note.get(lang).to_string(),
                 announced_at: when(c.announced_at),
-                state: state_label(t, row.state),
+                state: state_label(lang, row.state),
                 state_code: row.state.as_str().to_string(),
                 rule: row.rule.clone(),
                 objection_until: row.objection_until.map(|d| d.to_string()),
@@ -174,7 +161,7 @@ async fn customer_view(
                     .map(|e| EventRow {
                         at: when(e.at),
                         by: e.by.clone(),
-                        state: state_label(t, e.to),
+                        state: state_label(lang, e.to),
                         note: e.note.clone(),
                     })
                     .collect(),
@@ -443,6 +430,7 @@ struct StaffView {
     changes: Vec<StaffChangeRow>,
     requests: Vec<StaffRequestRow>,
     kinds: Vec<(String, String)>,
+    decisions: Vec<(String, String)>,
     safeguards: Vec<(String, String)>,
     can_manage: bool,
     error: Option<String>,
@@ -491,7 +479,7 @@ async fn staff_view(viewer: &Viewer, state: &St) -> Result<StaffView, PageError>
                     .iter()
                     .map(|r| StaffCustomerRow {
                         customer: r.customer.to_string(),
-                        state: state_label(t, r.state),
+                        state: state_label(lang, r.state),
                         rule: r.rule.clone(),
                         objection: r
                             .events
@@ -519,6 +507,14 @@ async fn staff_view(viewer: &Viewer, state: &St) -> Result<StaffView, PageError>
             .iter()
             .map(|k| (k.as_str().to_string(), k.label(lang).to_string()))
             .collect(),
+        decisions: [
+            ("withdrawn", CustomerState::Withdrawn),
+            ("alternative_offered", CustomerState::AlternativeOffered),
+            ("overruled", CustomerState::Overruled),
+        ]
+        .iter()
+        .map(|(wire, s)| (wire.to_string(), s.label(lang).to_string()))
+        .collect(),
         safeguards: [
             Safeguard::AdequacyDecision,
             Safeguard::StandardContractualClauses,

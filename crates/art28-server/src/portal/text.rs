@@ -161,31 +161,6 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("sp_announce", "Aankondigen", "Announce"),
     ("sp_new", "Subverwerker registreren", "Register a sub-processor"),
     ("sp_register", "Registreren", "Register"),
-    ("sp_state_announced", "aangekondigd", "announced"),
-    (
-        "sp_state_awaiting_approval",
-        "wacht op toestemming",
-        "awaiting approval",
-    ),
-    ("sp_state_approved", "goedgekeurd", "approved"),
-    ("sp_state_rejected", "niet goedgekeurd", "not approved"),
-    ("sp_state_objected", "bezwaar gemaakt", "objected"),
-    ("sp_state_withdrawn", "ingetrokken", "withdrawn"),
-    (
-        "sp_state_alternative_offered",
-        "alternatief aangeboden",
-        "alternative offered",
-    ),
-    (
-        "sp_state_overruled",
-        "doorgezet na bezwaar",
-        "went ahead over the objection",
-    ),
-    (
-        "sp_state_refused",
-        "geweigerd: doorgifte niet toegestaan",
-        "refused: transfer not allowed",
-    ),
     // login
     ("login_title", "Inloggen", "Log in"),
     (
