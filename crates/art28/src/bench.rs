@@ -52,10 +52,25 @@ pub enum BenchCommand {
         #[arg(long, value_name = "postgres://…")]
         database: Option<String>,
     },
+    /// art28 against its peers on the same records: PostgreSQL with pgcrypto and an audit
+    /// trail (an audit row per operation, pgaudit, none), OpenBao transit with a file audit
+    /// device; art28 over HTTP (wrk) and in process.
+    Peers {
+        /// Print one JSON object (with a `ratios` field) instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// A smaller, faster run.
+        #[arg(long)]
+        quick: bool,
+        /// Directory for the run's databases and servers [default: a temporary directory].
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 pub fn run(cmd: BenchCommand) -> ExitCode {
     let (vault, json, quick, dir, database) = match cmd {
+        BenchCommand::Peers { json, quick, dir } => return run_peers(json, quick, dir),
         BenchCommand::Log {
             json,
             quick,
@@ -92,6 +107,26 @@ pub fn run(cmd: BenchCommand) -> ExitCode {
         (false, None) => runtime.block_on(bench_log(tmp.path(), quick, !json)),
         (vault, Some(url)) => runtime.block_on(crate::bench_pg::bench(&url, vault, tmp.path(), quick, !json)),
     };
+    report(result, json)
+}
+
+fn run_peers(json: bool, quick: bool, dir: Option<std::path::PathBuf>) -> ExitCode {
+    let tmp = match tempdir(dir.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+        .and_then(|rt| rt.block_on(crate::bench_peers::bench_peers(tmp.path(), quick, !json)));
+    report(result, json)
+}
+
+fn report(result: Result<serde_json::Value, String>, json: bool) -> ExitCode {
     match result {
         Ok(report) => {
             if json {

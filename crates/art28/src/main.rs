@@ -8,6 +8,7 @@ mod admin_cmd;
 mod agreement_cmd;
 mod bench;
 mod bench_http;
+mod bench_peers;
 mod bench_pg;
 mod bench_vault;
 mod log_cmd;
