@@ -275,6 +275,8 @@ impl PgStore {
         crate::sqlite::WriterStats {
             commits: self.inner.stats.commits.load(Ordering::Relaxed),
             jobs: self.inner.stats.jobs.load(Ordering::Relaxed),
+            // PostgreSQL's WAL is not counted here.
+            wal_pages: 0,
         }
     }
 
