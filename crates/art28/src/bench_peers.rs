@@ -5,6 +5,7 @@
 //! Every peer reports the same [`Figures`]; the ratios divide art28's figure by the peer's
 //! (higher is better for art28).
 
+mod art28;
 mod openbao;
 mod postgres;
 
@@ -150,19 +151,100 @@ pub(crate) fn free_port() -> Result<u16, String> {
 /// under `dir`; ratios of art28's figures to the peers'.
 pub async fn bench_peers(dir: &std::path::Path, quick: bool, show: bool) -> Result<serde_json::Value, String> {
     let sizes = Sizes::new(quick);
-    let pg_dir = dir.join("postgres");
-    let bao_dir = dir.join("openbao");
-    for d in [&pg_dir, &bao_dir] {
+    let dirs = ["art28", "art28-http", "postgres", "openbao"].map(|d| dir.join(d));
+    for d in &dirs {
         std::fs::create_dir_all(d).map_err(err)?;
     }
-    let postgres = postgres::peer(&pg_dir, sizes, show).await?;
-    let openbao = openbao::peer(&bao_dir, sizes, show).await?;
+    let in_process = art28::in_process(&dirs[0], sizes, show).await?;
+    let http = art28::http(&dirs[1], sizes, quick, show).await?;
+    let postgres = postgres::peer(&dirs[2], sizes, show).await?;
+    let openbao = openbao::peer(&dirs[3], sizes, show).await?;
+    let ratios = ratios(&in_process, &http, &postgres, &openbao);
     Ok(json!({
         "bench": "peers",
         "quick": quick,
         "sizes": { "records": sizes.records, "writes": sizes.writes, "lookups": sizes.lookups,
                    "writers": WRITERS, "lookups_in_flight": LOOKUPS },
-        "ratios": {},
-        "raw": { "postgres": postgres, "openbao": openbao },
+        "ratios": ratios,
+        "raw": { "art28_in_process": in_process, "art28_http": http, "postgres": postgres, "openbao": openbao },
     }))
+}
+
+/// A figure of a report, if it has it (a skipped peer has none).
+fn figure(v: &serde_json::Value, path: &str) -> Option<f64> {
+    v.pointer(path)
+        .and_then(serde_json::Value::as_f64)
+        .filter(|f| f.is_finite() && *f > 0.0)
+}
+
+/// art28's figure over the peer's, for every pair both sides have (higher is better for art28;
+/// for latency, the peer's over art28's).
+fn ratios(
+    in_process: &serde_json::Value,
+    http: &serde_json::Value,
+    postgres: &serde_json::Value,
+    openbao: &serde_json::Value,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut out = serde_json::Map::new();
+    let mut put = |name: &str, art28: Option<f64>, peer: Option<f64>| {
+        if let (Some(a), Some(p)) = (art28, peer) {
+            out.insert(name.into(), json!(a / p));
+        }
+    };
+    let (lookups, writes) = (figure(http, "/lookups_per_s"), figure(http, "/writes_per_s"));
+    let pg = |variant: &str, what: &str| figure(postgres, &format!("/variants/{variant}/{what}"));
+    put(
+        "http_lookups_vs_pg_audit_row (goal 2.0)",
+        lookups,
+        pg("a_audit_row", "lookups_per_s"),
+    );
+    put(
+        "http_writes_vs_pg_audit_row (goal 2.0)",
+        writes,
+        pg("a_audit_row", "writes_per_s"),
+    );
+    put(
+        "http_lookups_vs_pg_pgaudit (goal 1.0)",
+        lookups,
+        pg("b_pgaudit", "lookups_per_s"),
+    );
+    put(
+        "http_writes_vs_pg_pgaudit (goal 1.0)",
+        writes,
+        pg("b_pgaudit", "writes_per_s"),
+    );
+    put(
+        "http_lookups_vs_openbao (goal 2.0)",
+        lookups,
+        figure(openbao, "/figures/lookups_per_s"),
+    );
+    put(
+        "http_writes_vs_openbao (goal 2.0)",
+        writes,
+        figure(openbao, "/figures/writes_per_s"),
+    );
+    put(
+        "lookups_32_vs_log_append_ceiling (goal 0.5)",
+        figure(in_process, "/lookups_per_s"),
+        figure(in_process, "/log_only_appends_per_s_32_concurrent"),
+    );
+    put(
+        "writes_8_vs_raw_row_per_tx (goal 3.0)",
+        figure(in_process, "/writes_per_s"),
+        figure(in_process, "/raw_sqlite_row_per_tx_per_s"),
+    );
+    // Latency: lower is better, so the peer's over art28's.
+    put(
+        "pg_audit_row_lookup_p99_vs_http_lookup_p99 (goal 1.0)",
+        pg("a_audit_row", "lookup_p99_ms"),
+        figure(http, "/lookup_p99_ms"),
+    );
+    // For reference, no goal: the ceiling without any audit trail.
+    put(
+        "http_lookups_vs_pg_no_audit",
+        lookups,
+        pg("c_no_audit", "lookups_per_s"),
+    );
+    put("http_writes_vs_pg_no_audit", writes, pg("c_no_audit", "writes_per_s"));
+    out
 }

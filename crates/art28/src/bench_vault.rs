@@ -106,7 +106,7 @@ pub(crate) fn subject(i: u64) -> String {
 }
 
 /// A store with `tenants` customers, each with an agreement and the collection.
-async fn setup(dir: &Path, name: &str, tenants: usize) -> Result<(Arc<SqliteStore>, Arc<Vault>), String> {
+pub(crate) async fn setup(dir: &Path, name: &str, tenants: usize) -> Result<(Arc<SqliteStore>, Arc<Vault>), String> {
     let store = Arc::new(SqliteStore::open(&dir.join(format!("{name}.sqlite"))).map_err(err)?);
     let keyring = Keyring::new(MasterKey::new(Key::generate()), Vec::new());
     let vault = setup_on(store.clone(), keyring, dir.join(format!("{name}.journal")), tenants).await?;
@@ -151,7 +151,7 @@ pub(crate) async fn setup_on(
 }
 
 /// Raw SQLite: the same plaintext rows, one transaction per row, one connection.
-fn raw_inserts(path: &Path, n: u64, pb: &ProgressBar) -> Result<f64, String> {
+pub(crate) fn raw_inserts(path: &Path, n: u64, pb: &ProgressBar) -> Result<f64, String> {
     let c = rusqlite::Connection::open(path).map_err(err)?;
     c.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
