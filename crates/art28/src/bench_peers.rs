@@ -246,5 +246,16 @@ fn ratios(
         pg("c_no_audit", "lookups_per_s"),
     );
     put("http_writes_vs_pg_no_audit", writes, pg("c_no_audit", "writes_per_s"));
+    // And against (a) with pgcrypto's key derivation tuned down to one hash.
+    put(
+        "http_lookups_vs_pg_audit_row_s2k1",
+        lookups,
+        pg("d_audit_row_s2k1", "lookups_per_s"),
+    );
+    put(
+        "http_writes_vs_pg_audit_row_s2k1",
+        writes,
+        pg("d_audit_row_s2k1", "writes_per_s"),
+    );
     out
 }

@@ -1,6 +1,7 @@
 //! The PostgreSQL peer: a throwaway cluster from Debian's packages with pgcrypto, in three
 //! variants of audit trail: (a) an audit row in the same transaction as every operation, (b)
-//! pgaudit's session log, (c) none (the ceiling).
+//! pgaudit's session log, (c) none (the ceiling); and (d), (a) with pgcrypto's key derivation
+//! tuned to one hash, for reference.
 //!
 //! Every record is encrypted field by field in SQL with `pgp_sym_encrypt` under its
 //! customer's key (held by the client, passed as a bind parameter), and found by a keyed blind
@@ -23,6 +24,10 @@ use tokio_postgres::{Client, NoTls, Statement};
 
 /// pgcrypto's options for every field (the other options keep their documented defaults).
 const OPTIONS: &str = "cipher-algo=aes256";
+/// The same with a single salted hash as the key derivation (`s2k-mode=1`) instead of the
+/// default iterated one: a tuned deployment, variant (d), for reference. With a random 32-byte
+/// key as the "password", iterating the hash adds no strength.
+const FAST_OPTIONS: &str = "cipher-algo=aes256, s2k-mode=1";
 /// The five fields, in column order.
 const FIELDS: [&str; 5] = ["name", "email", "iban", "address", "salary"];
 /// Records per multi-row INSERT while filling.
@@ -201,7 +206,8 @@ impl Drop for Cluster {
     }
 }
 
-/// `{"variants": {"a_audit_row": Figures, "b_pgaudit": Figures, "c_no_audit": Figures},
+/// `{"variants": {"a_audit_row": Figures, "b_pgaudit": Figures, "c_no_audit": Figures,
+/// "d_audit_row_s2k1": Figures},
 /// "version": …, "settings": {…}}`, or `{"skipped": why}` when PostgreSQL is not installed.
 pub(crate) async fn peer(dir: &Path, sizes: Sizes, show: bool) -> Result<Value, String> {
     let Some(bin) = find_bin() else {
@@ -258,9 +264,9 @@ const AUDIT_TABLE: &str = "
     );
 ";
 
-fn insert_sql() -> String {
+fn insert_sql(options: &str) -> String {
     let enc: Vec<String> = (0..5)
-        .map(|i| format!("pgp_sym_encrypt(${}::text, $10::text, '{OPTIONS}')", i + 5))
+        .map(|i| format!("pgp_sym_encrypt(${}::text, $10::text, '{options}')", i + 5))
         .collect();
     format!(
         "INSERT INTO records (tenant, subject, email_index, {}) \
@@ -270,9 +276,9 @@ fn insert_sql() -> String {
     )
 }
 
-fn fill_sql() -> String {
+fn fill_sql(options: &str) -> String {
     let enc: Vec<String> = (1..=5)
-        .map(|i| format!("pgp_sym_encrypt(v{i}, k, '{OPTIONS}')"))
+        .map(|i| format!("pgp_sym_encrypt(v{i}, k, '{options}')"))
         .collect();
     format!(
         "INSERT INTO records (tenant, subject, email_index, {}) \
@@ -305,11 +311,18 @@ fn field<'a>(v: &'a Values, name: &str) -> &'a str {
 }
 
 /// Fill `sizes.records` records into `db`, [`BATCH`] per INSERT from [`FILLERS`] connections.
-async fn fill(cluster: &Cluster, db: &str, sizes: Sizes, keys: &Arc<Keys>, show: bool) -> Result<(), String> {
+async fn fill(
+    cluster: &Cluster,
+    db: &str,
+    sizes: Sizes,
+    keys: &Arc<Keys>,
+    options: &str,
+    show: bool,
+) -> Result<(), String> {
     let mut conns = Vec::new();
     for _ in 0..FILLERS {
         let c = cluster.connect(db).await?;
-        let st = c.prepare(&fill_sql()).await.map_err(pg_err)?;
+        let st = c.prepare(&fill_sql(options)).await.map_err(pg_err)?;
         conns.push((c, st));
     }
     let conns = Arc::new(conns);
@@ -370,9 +383,9 @@ enum Trail {
     None,
 }
 
-async fn open(cluster: &Cluster, db: &str, trail: Trail) -> Result<Conn, String> {
+async fn open(cluster: &Cluster, db: &str, trail: Trail, options: &str) -> Result<Conn, String> {
     let client = cluster.connect(db).await?;
-    let insert = client.prepare(&insert_sql()).await.map_err(pg_err)?;
+    let insert = client.prepare(&insert_sql(options)).await.map_err(pg_err)?;
     let lookup = client.prepare(&lookup_sql()).await.map_err(pg_err)?;
     let audit = match trail {
         Trail::Row => Some(client.prepare(AUDIT_SQL).await.map_err(pg_err)?),
@@ -470,11 +483,12 @@ async fn variant(
     sizes: Sizes,
     keys: &Arc<Keys>,
     trail: Trail,
+    options: &str,
     show: bool,
 ) -> Result<Figures, String> {
     let mut conns = Vec::new();
     for _ in 0..LOOKUPS.max(WRITERS) {
-        conns.push(open(cluster, db, trail).await?);
+        conns.push(open(cluster, db, trail, options).await?);
     }
     let conns = Arc::new(conns);
     conns[0].client.batch_execute("CHECKPOINT").await.map_err(pg_err)?;
@@ -611,7 +625,7 @@ async fn measure(cluster: &Cluster, sizes: Sizes, show: bool, pgaudit: bool) -> 
     {
         let fill_db = cluster.connect("fill").await?;
         fill_db.batch_execute(SCHEMA).await.map_err(pg_err)?;
-        fill(cluster, "fill", sizes, &keys, show).await?;
+        fill(cluster, "fill", sizes, &keys, OPTIONS, show).await?;
         fill_db.batch_execute("ANALYZE records").await.map_err(pg_err)?;
     }
     for db in ["a_audit_row", "b_pgaudit", "c_no_audit"] {
@@ -633,7 +647,7 @@ async fn measure(cluster: &Cluster, sizes: Sizes, show: bool, pgaudit: bool) -> 
         .batch_execute(AUDIT_TABLE)
         .await
         .map_err(pg_err)?;
-    let a = variant(cluster, "a_audit_row", sizes, &keys, Trail::Row, show).await?;
+    let a = variant(cluster, "a_audit_row", sizes, &keys, Trail::Row, OPTIONS, show).await?;
     let rows = cluster
         .connect("a_audit_row")
         .await?
@@ -653,7 +667,7 @@ async fn measure(cluster: &Cluster, sizes: Sizes, show: bool, pgaudit: bool) -> 
             .map_err(pg_err)?;
         drop(b);
         let before = cluster.log_bytes();
-        let f = variant(cluster, "b_pgaudit", sizes, &keys, Trail::None, show).await?;
+        let f = variant(cluster, "b_pgaudit", sizes, &keys, Trail::None, OPTIONS, show).await?;
         let mut f = f.json();
         f["pgaudit_log"] = json!("read, write");
         f["pgaudit_log_bytes"] = json!(cluster.log_bytes().saturating_sub(before));
@@ -665,8 +679,34 @@ async fn measure(cluster: &Cluster, sizes: Sizes, show: bool, pgaudit: bool) -> 
         );
     }
 
-    let c = variant(cluster, "c_no_audit", sizes, &keys, Trail::None, show).await?;
+    let c = variant(cluster, "c_no_audit", sizes, &keys, Trail::None, OPTIONS, show).await?;
     variants.insert("c_no_audit".into(), c.json());
+
+    // (d): as (a), with the records sealed under the single-hash key derivation.
+    admin
+        .batch_execute("CREATE DATABASE d_audit_row_s2k1")
+        .await
+        .map_err(pg_err)?;
+    {
+        let d = cluster.connect("d_audit_row_s2k1").await?;
+        d.batch_execute(SCHEMA).await.map_err(pg_err)?;
+        fill(cluster, "d_audit_row_s2k1", sizes, &keys, FAST_OPTIONS, show).await?;
+        d.batch_execute("ANALYZE records").await.map_err(pg_err)?;
+        d.batch_execute(AUDIT_TABLE).await.map_err(pg_err)?;
+    }
+    let d = variant(
+        cluster,
+        "d_audit_row_s2k1",
+        sizes,
+        &keys,
+        Trail::Row,
+        FAST_OPTIONS,
+        show,
+    )
+    .await?;
+    let mut d = d.json();
+    d["pgcrypto_options"] = json!(FAST_OPTIONS);
+    variants.insert("d_audit_row_s2k1".into(), d);
 
     Ok(json!({
         "version": version,
