@@ -170,3 +170,90 @@ async fn bench_on_postgres_reports_figures_and_ratios_against_raw_postgres() {
     drop(client);
     let _ = conn.await;
 }
+
+/// `art28 bench peers`: art28 and every peer (PostgreSQL in three variants, OpenBao) report the
+/// same figures on the same records, every goal is a ratio of two of them, each peer's audit
+/// trail really recorded the run, and nothing the bench started outlives it.
+#[test]
+fn bench_peers_quick_measures_art28_and_every_peer_and_leaves_nothing_running() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = art28()
+        .args(["bench", "peers", "--quick", "--json", "--dir"])
+        .arg(dir.path())
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "bench failed: {}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("JSON");
+    assert_eq!(report["bench"], "peers");
+    let raw = &report["raw"];
+    let positive = |v: &serde_json::Value, k: &str| {
+        let x = v[k].as_f64();
+        assert!(x.is_some_and(|x| x.is_finite() && x > 0.0), "{k}: {x:?} in {v}");
+        x.unwrap_or_default()
+    };
+    let every = [
+        "writes_per_s",
+        "write_p50_ms",
+        "write_p99_ms",
+        "lookups_per_s",
+        "lookup_p50_ms",
+        "lookup_p99_ms",
+    ];
+    let erasures = ["erase_subject_ms", "erase_customer_ms"];
+    let peers = [
+        &raw["art28_in_process"],
+        &raw["postgres"]["variants"]["a_audit_row"],
+        &raw["postgres"]["variants"]["b_pgaudit"],
+        &raw["postgres"]["variants"]["c_no_audit"],
+        &raw["openbao"]["figures"],
+    ];
+    for v in peers {
+        for k in every.iter().chain(&erasures) {
+            positive(v, k);
+        }
+        assert!(positive(v, "write_p50_ms") <= positive(v, "write_p99_ms"), "{v}");
+    }
+    for k in every {
+        positive(&raw["art28_http"], k);
+    }
+    // The audit trails: one row per write and lookup (and per erasure) in variant (a), pgaudit's
+    // lines in the server's log in (b), OpenBao's file audit device.
+    let sizes = &report["sizes"];
+    let (writes, lookups) = (positive(sizes, "writes"), positive(sizes, "lookups"));
+    let a = &raw["postgres"]["variants"]["a_audit_row"];
+    assert_eq!(a["audit_rows"].as_f64(), Some(writes + lookups + 2.0), "{a}");
+    positive(&raw["postgres"]["variants"]["b_pgaudit"], "pgaudit_log_bytes");
+    positive(&raw["openbao"], "audit_log_bytes");
+    // art28's writes shared commits.
+    assert!(positive(&raw["art28_in_process"], "write_jobs_per_commit") >= 1.0);
+    let ratios = report["ratios"].as_object().expect("ratios");
+    for goal in [
+        "http_lookups_vs_pg_audit_row (goal 2.0)",
+        "http_writes_vs_pg_audit_row (goal 2.0)",
+        "http_lookups_vs_pg_pgaudit (goal 1.0)",
+        "http_writes_vs_pg_pgaudit (goal 1.0)",
+        "http_lookups_vs_openbao (goal 2.0)",
+        "http_writes_vs_openbao (goal 2.0)",
+        "lookups_32_vs_log_append_ceiling (goal 0.5)",
+        "writes_8_vs_raw_row_per_tx (goal 3.0)",
+        "pg_audit_row_lookup_p99_vs_http_lookup_p99 (goal 1.0)",
+    ] {
+        let r = ratios.get(goal).and_then(serde_json::Value::as_f64);
+        assert!(r.is_some_and(|r| r.is_finite() && r > 0.0), "{goal}: {r:?}");
+    }
+    let http = positive(&raw["art28_http"], "lookups_per_s");
+    let pg_a = positive(a, "lookups_per_s");
+    let r = ratios["http_lookups_vs_pg_audit_row (goal 2.0)"]
+        .as_f64()
+        .unwrap_or_default();
+    assert!((r - http / pg_a).abs() < 1e-9 * r, "{r} is not {http} / {pg_a}");
+    // Everything it started is stopped, and its files are gone.
+    let dir_name = dir.path().to_string_lossy().to_string();
+    for p in std::fs::read_dir("/proc").expect("proc").flatten() {
+        if let Ok(cmd) = std::fs::read(p.path().join("cmdline")) {
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            assert!(!cmd.contains(&dir_name), "still running: {cmd}");
+        }
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+}
