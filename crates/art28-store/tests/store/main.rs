@@ -168,7 +168,7 @@ async fn appends_in_flight_at_once_share_commits() {
 }
 
 #[tokio::test]
-async fn the_writer_counts_its_commits_and_the_jobs_they_held() {
+async fn the_writer_counts_its_commits_the_jobs_they_held_and_the_wal_pages_they_appended() {
     let (_dir, path) = temp_db();
     let store = SqliteStore::open(&path).expect("open");
     // Opening (and migrating) is not the writer's work.
@@ -178,12 +178,16 @@ async fn the_writer_counts_its_commits_and_the_jobs_they_held() {
         .log_access(&suite::entry(None, "customer.read", 1))
         .await
         .expect("append");
-    assert_eq!(store.writer_stats(), WriterStats { commits: 1, jobs: 1 });
+    let first = store.writer_stats();
+    assert_eq!((first.commits, first.jobs), (1, 1), "{first:?}");
+    // A commit appends at least the page the entry went into to the WAL.
+    assert!(first.wal_pages >= 1, "{first:?}");
     // Several entries appended at once are one job.
     let entries: Vec<_> = (2..5).map(|n| suite::entry(None, "customer.read", n)).collect();
     store.log_accesses(&entries).await.expect("append three");
     let stats = store.writer_stats();
-    assert_eq!(stats, WriterStats { commits: 2, jobs: 2 });
+    assert_eq!((stats.commits, stats.jobs), (2, 2), "{stats:?}");
+    assert!(stats.wal_pages > first.wal_pages, "{stats:?}");
     assert_eq!(stats.jobs_per_commit(), 1.0);
     assert_eq!(store.log_size().await.expect("size"), 4);
 }
