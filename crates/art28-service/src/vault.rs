@@ -265,8 +265,8 @@ fn state_of(s: CustomerStatus) -> TenantState {
 }
 
 /// A new record's id: the milliseconds since 1970 (48 bits) and 80 random bits, in hex. Ids
-/// made later sort later, so new records go to the end of a customer's part of the record
-/// indexes instead of into a random page of each.
+/// made in a later millisecond sort later, so new records go to the end of a customer's part of
+/// the record indexes instead of into a random page of each.
 fn new_record_id() -> String {
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -114,7 +114,7 @@ impl Scratch {
 }
 
 /// The server's message, not only "db error".
-fn pg_err(e: &tokio_postgres::Error) -> String {
+pub(crate) fn pg_err(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => db.message().to_string(),
         None => e.to_string(),

@@ -336,25 +336,12 @@ fn raw_lookups(c: &rusqlite::Connection, n: u64, samples: u64) -> Result<f64, St
 /// `concurrency`-th sample from `w`). Samples per second.
 pub(crate) async fn spread<F, Fut>(samples: u64, concurrency: u64, op: F) -> Result<f64, String>
 where
-    F: Fn(u64) -> Fut + Clone + Send + 'static,
+    F: Fn(u64) -> Fut + Clone + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<(), String>> + Send,
 {
-    let start = Instant::now();
-    let tasks: Vec<_> = (0..concurrency)
-        .map(|w| {
-            let op = op.clone();
-            tokio::spawn(async move {
-                for s in (w..samples).step_by(concurrency as usize) {
-                    op(s).await?;
-                }
-                Ok::<_, String>(())
-            })
-        })
-        .collect();
-    for t in tasks {
-        t.await.map_err(err)??;
-    }
-    Ok(samples as f64 / start.elapsed().as_secs_f64())
+    Ok(crate::bench_peers::timed(samples, concurrency, move |_, s| op(s))
+        .await?
+        .per_s)
 }
 
 /// Lookups of one data subject's records by e-mail (blind index), `concurrency` at a time.

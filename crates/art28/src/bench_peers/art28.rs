@@ -4,16 +4,12 @@
 
 use super::{Figures, LOOKUPS, Sizes, Timed, WRITERS, timed};
 use crate::bench::bar;
+use crate::bench_http::{BenchAccounts, run_wrk, wrk_available};
 use crate::bench_vault::{admin, ctx, email, err, fill, jobs_per_commit, log_ceiling, setup, subject, tenant, values};
-use art28_core::auth::{LockoutPolicy, Permission, Role};
 use art28_core::vault::IdentifierKind;
-use art28_service::access::RequestContext;
-use art28_service::accounts::{AccountRequest, Accounts, TokenRequest};
 use art28_service::clock::{Clock, SystemClock};
-use art28_service::passwords::{Argon2Params, PasswordHasher};
 use art28_service::vault::{Lookup, Vault};
 use art28_store::sqlite::SqliteStore;
-use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::Arc;
@@ -129,141 +125,36 @@ async fn erasures(vault: &Arc<Vault>, sizes: Sizes) -> Result<(f64, f64), String
 
 /// A machine token for the administrator of each of the 100 customers, in their order.
 async fn tokens(store: Arc<SqliteStore>, show: bool) -> Result<Vec<String>, String> {
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let hasher = PasswordHasher::new(Argon2Params::OWASP_MINIMUM).map_err(err)?;
-    let accounts = Accounts::new(store, clock, hasher, LockoutPolicy::default());
-    let setup = RequestContext::of(art28_core::access::Actor::operator());
-    let a = accounts
-        .bootstrap_admin(
-            "beheer",
-            "Beheer",
-            &SecretString::from("Wadlopen-naar-Schiermonnikoog-2026".to_string()),
-        )
-        .await
-        .map_err(err)?;
-    let operator = accounts.principal(&a).await.map_err(err)?;
+    let accounts = BenchAccounts::new(store).await?;
     let pb = bar(show, 100, "art28: accounts and tokens");
     let mut out = Vec::with_capacity(100);
     for i in 0..100 {
-        let t = tenant(i);
-        let first = SecretString::from(format!("Eerste-wachtwoord-van-{t}-2026"));
-        let (account, _) = accounts
-            .create_account(
-                &setup,
-                &operator,
-                AccountRequest {
-                    username: format!("beheer-{t}"),
-                    display_name: format!("Beheer {t}"),
-                    password: first.clone(),
-                    role: Role::CustomerAdmin,
-                    customer: Some(t.clone()),
-                },
-            )
-            .await
-            .map_err(err)?;
-        // An account made by an administrator changes its password before anything else.
-        accounts
-            .change_password(
-                &account,
-                &first,
-                &SecretString::from(format!("Fietsen-langs-de-Amstel-{t}-77")),
-            )
-            .await
-            .map_err(err)?;
-        let principal = accounts.principal(&account).await.map_err(err)?;
-        let (secret, _) = accounts
-            .create_token(
-                &setup,
-                &principal,
-                TokenRequest {
-                    customer: t.clone(),
-                    operations: vec![Permission::VaultRead, Permission::VaultWrite],
-                    purposes: vec!["payroll".into()],
-                    days: 1,
-                },
-            )
-            .await
-            .map_err(err)?;
-        out.push(secret.expose_secret().to_string());
+        out.push(accounts.customer_token(&tenant(i)).await?.1);
         pb.inc(1);
     }
     pb.finish_and_clear();
     Ok(out)
 }
 
-/// One wrk run: `connections` connections (2 threads) for `seconds` with `script`; the
-/// requests per second and the latency's median and 99th percentile.
-async fn wrk(
-    dir: &Path,
-    name: &str,
-    script: &str,
-    connections: u64,
-    seconds: u32,
-    addr: &str,
-) -> Result<Timed, String> {
-    let path = dir.join(format!("{name}.lua"));
-    std::fs::write(&path, script).map_err(err)?;
-    let out = tokio::process::Command::new("wrk")
-        .args([
-            "-t2",
-            &format!("-c{connections}"),
-            &format!("-d{seconds}s"),
-            "--latency",
-            "-s",
-        ])
-        .arg(&path)
-        .arg(format!("http://{addr}/"))
-        .output()
-        .await
-        .map_err(err)?;
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    if !out.status.success() || text.contains("Non-2xx") || text.contains("Socket errors") {
-        return Err(format!(
-            "wrk ({name}) saw failures:\n{text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let per_s = text
-        .lines()
-        .find_map(|l| l.strip_prefix("Requests/sec:"))
-        .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| format!("no Requests/sec in wrk's output:\n{text}"))?;
-    let quantile = |q: &str| {
-        text.lines()
-            .find_map(|l| l.trim().strip_prefix(q).map(str::trim))
-            .and_then(parse_duration_ms)
-            .ok_or_else(|| format!("no {q} latency in wrk's output:\n{text}"))
+/// The start of a wrk script: the customers and their tokens as Lua lists, each thread's number
+/// as `tid` (0 and 1), and its request counter `i`.
+fn lua_preamble(tenants: &[String], tokens: &[String]) -> String {
+    let list = |items: &[String]| {
+        let quoted: Vec<String> = items.iter().map(|s| format!("{s:?}")).collect();
+        format!("{{{}}}", quoted.join(", "))
     };
-    Ok(Timed {
-        per_s,
-        p50_ms: quantile("50%")?,
-        p99_ms: quantile("99%")?,
-    })
-}
-
-/// wrk's durations (`850.00us`, `1.23ms`, `2.01s`, `1.50m`) in milliseconds.
-fn parse_duration_ms(s: &str) -> Option<f64> {
-    let split = s.find(|c: char| c.is_ascii_alphabetic())?;
-    let (n, unit) = s.split_at(split);
-    let n: f64 = n.parse().ok()?;
-    Some(match unit {
-        "us" => n / 1000.0,
-        "ms" => n,
-        "s" => n * 1000.0,
-        "m" => n * 60_000.0,
-        _ => return None,
-    })
-}
-
-fn lua_list(items: &[String]) -> String {
-    let quoted: Vec<String> = items.iter().map(|s| format!("{s:?}")).collect();
-    format!("{{{}}}", quoted.join(", "))
+    format!(
+        "local tenants = {}\nlocal tokens = {}\nlocal threads = 0\nfunction setup(thread)\n  \
+         thread:set(\"tid\", threads)\n  threads = threads + 1\nend\nlocal i = 0\n",
+        list(tenants),
+        list(tokens)
+    )
 }
 
 /// Over HTTP: the server on a data directory filled with the same records, writes from 8
 /// connections and lookups from 32, each run by `wrk` for a fixed time.
 pub(crate) async fn http(dir: &Path, sizes: Sizes, quick: bool, show: bool) -> Result<Value, String> {
-    if std::process::Command::new("wrk").arg("--version").output().is_err() {
+    if !wrk_available() {
         return Ok(json!({ "skipped": "wrk is not installed (apt-get install wrk)" }));
     }
     let seconds: u32 = if quick { 4 } else { 15 };
@@ -348,15 +239,7 @@ async fn http_runs(
     let v = values(0);
     let writers: Vec<String> = (0..WRITERS as usize).map(|w| tenants[w].clone()).collect();
     let write_script = format!(
-        r#"local tenants = {tenants}
-local tokens = {tokens}
-local threads = 0
-function setup(thread)
-  thread:set("tid", threads)
-  threads = threads + 1
-end
-local i = 0
-request = function()
+        r#"{preamble}request = function()
   local n = i * 2 + tid
   i = i + 1
   local w = n % {writers} + 1
@@ -365,8 +248,7 @@ request = function()
     {{["Authorization"] = "Bearer " .. tokens[w], ["Content-Type"] = "application/json"}}, body)
 end
 "#,
-        tenants = lua_list(&writers),
-        tokens = lua_list(&tokens[..WRITERS as usize]),
+        preamble = lua_preamble(&writers, &tokens[..WRITERS as usize]),
         writers = WRITERS,
         name = v["name"],
         iban = v["iban"],
@@ -376,19 +258,11 @@ end
     if show {
         eprintln!("art28 HTTP: wrk, writes from {WRITERS} connections for {seconds} s …");
     }
-    let writes = wrk(dir, "writes", &write_script, WRITERS, seconds, addr).await?;
+    let writes = run_wrk(dir, "writes", &write_script, WRITERS, seconds, addr).await?;
 
     // Lookups: request n of thread `tid` is sample `2n + tid`, the same records as in process.
     let lookup_script = format!(
-        r#"local tenants = {tenants}
-local tokens = {tokens}
-local threads = 0
-function setup(thread)
-  thread:set("tid", threads)
-  threads = threads + 1
-end
-local i = 0
-request = function()
+        r#"{preamble}request = function()
   local s = i * 2 + tid
   i = i + 1
   local k = (s * 104729) % {records}
@@ -398,14 +272,13 @@ request = function()
     {{["Authorization"] = "Bearer " .. tokens[t], ["Content-Type"] = "application/json"}}, body)
 end
 "#,
-        tenants = lua_list(tenants),
-        tokens = lua_list(tokens),
+        preamble = lua_preamble(tenants, tokens),
         records = sizes.records,
         per_tenant = sizes.per_tenant(),
     );
     if show {
         eprintln!("art28 HTTP: wrk, lookups from {LOOKUPS} connections for {seconds} s …");
     }
-    let lookups = wrk(dir, "lookups", &lookup_script, LOOKUPS, seconds, addr).await?;
+    let lookups = run_wrk(dir, "lookups", &lookup_script, LOOKUPS, seconds, addr).await?;
     Ok((writes, lookups))
 }

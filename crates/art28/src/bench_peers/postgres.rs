@@ -39,10 +39,7 @@ const ACTOR: &str = "bench-app";
 const PURPOSE: &str = "payroll";
 
 fn pg_err(e: tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => db.message().to_string(),
-        None => e.to_string(),
-    }
+    crate::bench_pg::pg_err(&e)
 }
 
 /// `initdb`'s directory: the highest version under /usr/lib/postgresql with both `initdb`

@@ -71,18 +71,20 @@ fn bench_refuses_a_directory_it_cannot_write_in() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("not-a-directory");
     std::fs::write(&file, "x").expect("write");
-    let out = art28()
-        .args(["bench", "log", "--quick", "--json", "--dir"])
-        .arg(&file)
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("cannot create a directory in"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(stdout(&out).is_empty());
+    for bench in ["log", "peers"] {
+        let out = art28()
+            .args(["bench", bench, "--quick", "--json", "--dir"])
+            .arg(&file)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("cannot create a directory in"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(stdout(&out).is_empty());
+    }
 }
 
 /// On PostgreSQL (the throwaway cluster scripts/test starts): both benches report their
